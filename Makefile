@@ -1,0 +1,37 @@
+# The two commands a new user needs: `make demo` and `make test`. Both set up .venv first.
+# Python >= 3.12 is found by tools/find-python; override with `make PYTHON=/path/to/python3.12`.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint format demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@py=$$(PYTHON="$(PYTHON)" tools/find-python) || exit 1; \
+	 echo "Using $$py"; \
+	 [ -x $(BIN)/python ] || $$py -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks experiments
+	$(BIN)/ruff format --check src tests benchmarks experiments
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks experiments
+	$(BIN)/ruff check --fix src tests benchmarks experiments
+
+test: lint
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	$(BIN)/groupsim run scenarios/home_room.toml --seed 1
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_run.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,33 @@
+"""groupsim: agent-based simulation of group counseling with the home room technique.
+
+The public API:
+
+- :func:`load_scenario` reads and validates a scenario file;
+- :func:`run` runs one scenario with a seed and returns a :class:`RunResult`;
+- :class:`HomeRoomModel` is the Mesa model (for `mesa.batch_run` and step-by-step use).
+"""
+
+from groupsim.agents import Counselor, Student
+from groupsim.model import HomeRoomModel
+from groupsim.runner import RunResult, run
+from groupsim.scenario import (
+    Scenario,
+    ScenarioError,
+    flat_parameter_names,
+    load_scenario,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Counselor",
+    "HomeRoomModel",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "Student",
+    "flat_parameter_names",
+    "load_scenario",
+    "run",
+    "__version__",
+]

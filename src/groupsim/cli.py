@@ -1,0 +1,180 @@
+"""The `groupsim` command line: parse, call the library, print. Nothing else lives here.
+
+Bad input (a :class:`~groupsim.scenario.ScenarioError` or a :class:`UsageError`) becomes one
+line on stderr and exit status 2, with no traceback and nothing written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from groupsim.scenario import ScenarioError, load_scenario, parse_assignment
+
+app = typer.Typer(
+    name="groupsim",
+    help="Agent-based simulation of group counseling with the home room technique.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+class UsageError(ValueError):
+    """Bad command-line input other than a scenario value (one line, exit status 2)."""
+
+
+def fail(message: str) -> None:
+    """Print one line on stderr and exit with status 2."""
+    typer.echo(f"groupsim: error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def parse_overrides(assignments: list[str] | None) -> dict[str, Any]:
+    """`--set key=value` options to a dict of dotted paths."""
+    return dict(parse_assignment(text) for text in assignments or [])
+
+
+def check_output_folder(out: Path) -> None:
+    """An output folder must be a folder (or not exist yet); refuse a file in its place."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: --out: is a file; give a folder to write into")
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a parameter: section.parameter=value (repeatable), "
+        "e.g. --set counselor.warmth=0.5",
+    ),
+]
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same run")] = 0,
+    set_: SetOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the run's tables, network and scenario")
+    ] = None,
+) -> None:
+    """Run one scenario and print a summary; with --out, write its outputs."""
+    from groupsim.runner import run as run_scenario
+    from groupsim.store import write_run
+
+    if seed < 0:
+        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+    loaded = load_scenario(scenario, parse_overrides(set_))
+    if out is not None:
+        check_output_folder(out)
+    result = run_scenario(loaded, seed=seed)
+    print_summary(result)
+    if out is not None:
+        write_run(result, out)
+        console.print(f"Wrote {out}/ (weekly, sessions, students, ties, questionnaire, network)")
+
+
+def print_summary(result: Any) -> None:
+    """The few numbers a user looks at first."""
+    from groupsim.measures import QUESTIONNAIRE
+
+    q = result.questionnaire
+    w = result.weekly
+    sc = result.scenario
+    title = f"{sc.name}: {sc.counselor.technique}, {len(q)} clients, seed {result.seed}"
+    table = Table(title=title, title_justify="left")
+    table.add_column("measure")
+    table.add_column("pre", justify="right")
+    table.add_column("post", justify="right")
+    table.add_column("follow-up", justify="right")
+    maximum = QUESTIONNAIRE.maximum
+
+    def pct(value: float) -> str:
+        return "-" if value != value else f"{value:.1f} ({100 * value / maximum:.0f}%)"
+
+    table.add_row(
+        f"questionnaire mean ({QUESTIONNAIRE.minimum}-{maximum})",
+        pct(q["pre"].mean()),
+        pct(q["post"].mean()),
+        pct(q["followup"].mean()),
+    )
+    cal_pre = sc.program.baseline_weeks
+    cal_post = cal_pre + sc.program_weeks
+    last = int(w["week"].max())
+    at = w.set_index("week")
+
+    def row(name: str, column: str, fmt: str = "{:.2f}") -> None:
+        values = [at.loc[k, column] for k in (cal_pre, cal_post, last)]
+        table.add_row(name, *("-" if v != v else fmt.format(v) for v in values))
+
+    row("clients' social interaction (0-1)", "clients_social_interaction")
+    row("group climate (0-1)", "climate")
+    row("group density (share of pairs tied)", "group_density")
+    row("clients who opened up (share)", "clients_disclosed_share")
+    row("campus density", "campus_density", "{:.3f}")
+    console.print(table)
+
+
+@app.command()
+def check(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    set_: SetOption = None,
+) -> None:
+    """Validate a scenario file and print the resolved parameters."""
+    from groupsim.scenario import parameter_table
+
+    loaded = load_scenario(scenario, parse_overrides(set_))
+    values = loaded.to_dict()
+    table = Table(title=f"{scenario}: valid ({loaded.name})", title_justify="left")
+    for name in ("parameter", "value", "default", "range", "unit"):
+        table.add_column(name)
+    for row in parameter_table():
+        section, key = row["path"].split(".")
+        value = values[section].get(key)
+        span = f"{row['min']:g}..{row['max']:g}" if row["min"] is not None else ""
+        mark = "" if value == row["default"] else " *"
+        table.add_row(row["path"], f"{value}{mark}", str(row["default"]), span, row["unit"])
+    console.print(table)
+    console.print(
+        f"{loaded.students} students, {loaded.group.clients} clients, "
+        f"{loaded.program.sessions} sessions over {loaded.program_weeks} weeks, "
+        f"{loaded.total_weeks} recorded weeks after screening (* = not the default)"
+    )
+
+
+# Commands defined by other modules register below this line (one import each).
+
+
+def main() -> None:
+    """Entry point: run the app, turning bad input into one line and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except (ScenarioError, UsageError) as exc:
+        typer.echo(f"groupsim: error: {exc}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("groupsim: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("groupsim: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        # Usage errors of the parser (typer vendors click, so match by its interface).
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            typer.echo(f"groupsim: error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()

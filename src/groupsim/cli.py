@@ -171,7 +171,9 @@ def main() -> None:
     except Exception as exc:
         # Usage errors of the parser (typer vendors click, so match by its interface).
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            typer.echo(f"groupsim: error: {exc.format_message()}", err=True)
+            message = exc.format_message()
+            if message:  # no arguments at all: the help was shown, nothing more to say
+                typer.echo(f"groupsim: error: {message}", err=True)
             sys.exit(2)
         raise
 

@@ -197,7 +197,7 @@ class Exchange(_Section):
         0.012, 0.0, 1.0, "share", "share of anxiety lost after a good exchange in the group"
     )
     anxiety_sting: float = _p(
-        0.08, 0.0, 1.0, "share", "anxiety gained after a failed exchange, scaled by 1 - climate"
+        0.02, 0.0, 1.0, "share", "anxiety gained after a failed exchange, scaled by 1 - climate"
     )
     skill_gain: float = _p(0.007, 0.0, 1.0, "share", "skill gained by practice in a good exchange")
     campus_learning: float = _p(

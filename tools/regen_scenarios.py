@@ -1,0 +1,50 @@
+"""Write the shipped scenario files from the schema: defaults plus what each arm changes.
+
+Run after changing a parameter's meaning, range or default (`python tools/regen_scenarios.py`);
+`tests/test_scenario.py` fails when a shipped file and this script disagree.
+"""
+
+import sys
+from pathlib import Path
+
+from groupsim.scenario import Scenario, scenario_to_toml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEADER = """# groupsim scenario: {name}
+# Copy this file and edit it; `groupsim check FILE` validates it and prints the resolved values.
+# Each parameter: meaning; allowed range; unit. Paths are section.parameter (for --set).
+
+"""
+
+#: The shipped arms differ only in these values; everything else is the default.
+SCENARIOS = {
+    "home_room": {
+        "description": "Group counseling with the home room technique: a warm, home-like, safe "
+        "climate from the first session (the seed study: 9 students, one per faculty, "
+        "8 sessions twice a week).",
+        "counselor": {"technique": "home_room"},
+    },
+    "standard_group": {
+        "description": "The same screened students and sessions in a formal group without the "
+        "home-like climate (group guidance as usual).",
+        "counselor": {"technique": "standard"},
+    },
+    "no_intervention": {
+        "description": "The same screened students with campus life only: the control arm. "
+        "Group and counselor values are kept so that the arms differ in the technique alone.",
+        "counselor": {"technique": "none"},
+    },
+}
+
+
+def render(name: str) -> str:
+    scenario = Scenario.model_validate({"name": name, **SCENARIOS[name]})
+    return HEADER.format(name=name) + scenario_to_toml(scenario)
+
+
+if __name__ == "__main__":
+    for name in SCENARIOS:
+        path = ROOT / "scenarios" / f"{name}.toml"
+        path.write_text(render(name))
+        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)

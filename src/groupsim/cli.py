@@ -131,22 +131,27 @@ def check(
     """Validate a scenario file and print the resolved parameters."""
     from groupsim.scenario import parameter_table
 
-    loaded = load_scenario(scenario, parse_overrides(set_))
+    overrides = parse_overrides(set_)
+    loaded = load_scenario(scenario, overrides)
     values = loaded.to_dict()
     table = Table(title=f"{scenario}: valid ({loaded.name})", title_justify="left")
     for name in ("parameter", "value", "default", "range", "unit"):
         table.add_column(name)
     for row in parameter_table():
         section, key = row["path"].split(".")
-        value = values[section].get(key)
+        value = values[section].get(key, "(not set)")
+        default = "(not set)" if row["default"] is None else row["default"]
         span = f"{row['min']:g}..{row['max']:g}" if row["min"] is not None else ""
-        mark = "" if value == row["default"] else " *"
-        table.add_row(row["path"], f"{value}{mark}", str(row["default"]), span, row["unit"])
+        mark = "" if value == default else " *"
+        if row["path"] in overrides:
+            mark += " (--set)"
+        table.add_row(row["path"], f"{value}{mark}", str(default), span, row["unit"])
     console.print(table)
     console.print(
         f"{loaded.students} students, {loaded.group.clients} clients, "
         f"{loaded.program.sessions} sessions over {loaded.program_weeks} weeks, "
-        f"{loaded.total_weeks} recorded weeks after screening (* = not the default)"
+        f"{loaded.total_weeks} recorded weeks after screening "
+        "(* = not the default; (--set) = set on the command line)"
     )
 
 

@@ -82,7 +82,11 @@ class Cohort(_Section):
         0.5, 0.01, 0.99, "0-1", "cohort mean view of the value of social interaction"
     )
     trait_concentration: float = _p(
-        8.0, 2.0, 1000.0, "beta a+b", "concentration of the Beta trait distributions (higher: less spread)"
+        8.0,
+        2.0,
+        1000.0,
+        "beta a+b",
+        "concentration of the Beta trait distributions (higher: less spread)",
     )
     faculty_names: list[str] = Field(
         default_factory=list,
@@ -180,9 +184,7 @@ class Engagement(_Section):
     intercept: float = _p(-1.0, -20.0, 20.0, "logit", "baseline log-odds of taking part")
     sociability: float = _p(2.0, 0.0, 20.0, "logit", "effect of sociability")
     resolve: float = _p(2.0, 0.0, 20.0, "logit", "effect of resolve (intention to interact)")
-    inhibition: float = _p(
-        4.0, 0.0, 20.0, "logit", "inhibition by anxiety x (1 - climate)"
-    )
+    inhibition: float = _p(4.0, 0.0, 20.0, "logit", "inhibition by anxiety x (1 - climate)")
 
 
 class Exchange(_Section):
@@ -237,15 +239,15 @@ class Attitude(_Section):
     """The view of social interaction (ODD 7.6): counselor anchor and peer influence."""
 
     psychoeducation_rate: float = _p(
-        0.1, 0.0, 1.0, "per session", "pull toward the counselor's view in the working stage, x rapport"
+        0.1,
+        0.0,
+        1.0,
+        "per session",
+        "pull toward the counselor's view in the working stage, x rapport",
     )
     counselor_view: float = _p(0.9, 0.0, 1.0, "0-1", "the counselor's view (a fixed anchor)")
-    confidence_bound: float = _p(
-        0.2, 0.0, 1.0, "0-1", "Deffuant bound epsilon in a climate of 0"
-    )
-    confidence_climate: float = _p(
-        0.3, 0.0, 1.0, "0-1", "widening of epsilon per unit of climate"
-    )
+    confidence_bound: float = _p(0.2, 0.0, 1.0, "0-1", "Deffuant bound epsilon in a climate of 0")
+    confidence_climate: float = _p(0.3, 0.0, 1.0, "0-1", "widening of epsilon per unit of climate")
     convergence: float = _p(0.3, 0.0, 0.5, "share", "Deffuant mu: how far both views move")
 
 
@@ -598,11 +600,36 @@ def parameter_table() -> list[dict[str, Any]]:
     return rows
 
 
+#: TOML basic strings may not hold control characters raw; these have short escapes.
+_TOML_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string; other control characters (and DEL) become \\uXXXX escapes."""
+    out = []
+    for char in text:
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _toml_string(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, list):

@@ -32,17 +32,21 @@ class Week:
 def session_stages(sessions: int, transition_share: float) -> list[str]:
     """Stage of each session: the first forms the group, the last terminates it.
 
-    Between them, the first `round(transition_share * (N - 2))` sessions are the transition
-    (hesitation and resistance; sessions 2 to 4 of 8 to 10 in the field), the rest the working
-    stage. One session is only forming; two are forming and termination.
+    Between them, the first `transition_share * (N - 2)` sessions, rounded half up (0.5 of 5
+    gives 3), are the transition (hesitation and resistance; sessions 2 to 4 of 8 to 10 in the
+    field), the rest the working stage. One session is only forming; two are forming and
+    termination.
     """
     if sessions == 1:
         return ["forming"]
     middle = sessions - 2
     transition = min(middle, int(transition_share * middle + 0.5))
-    return ["forming"] + ["transition"] * transition + ["working"] * (middle - transition) + [
-        "termination"
-    ]
+    return (
+        ["forming"]
+        + ["transition"] * transition
+        + ["working"] * (middle - transition)
+        + ["termination"]
+    )
 
 
 class Calendar:

@@ -36,15 +36,18 @@ RUN_FILES = (
 def atomic_file(path: str | Path, mode: str = "w") -> Iterator:
     """Open a temporary file next to `path`; on success rename it to `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_parents(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates the file private (0600); give it the permissions open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, mode) as handle:
             yield handle
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        _remove_empty(created)
         raise
 
 
@@ -53,9 +56,11 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces `path` (files already there are kept
     unless written again)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_parents(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
+        # mkdtemp creates the folder private (0700); give it the permissions mkdir() would.
+        os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
         if path.exists():
             for item in tmp.iterdir():
@@ -65,7 +70,31 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
             os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing parent folders of `path`; return them, deepest first."""
+    missing = [p for p in path.parents if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders this module created, deepest first, as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _graphml_ready(graph: nx.Graph) -> nx.Graph:

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
+import groupsim
+assert groupsim.__file__.startswith(sys.argv[1]), (groupsim.__file__, sys.argv[1])
 from groupsim import HomeRoomModel, load_scenario
 scenario = load_scenario(sys.argv[2])
 repeats = int(sys.argv[3])
@@ -87,10 +89,18 @@ def main() -> None:
         try:
             here: dict[str, list[float]] = {"run": [], "week": []}
             there: dict[str, list[float]] = {"run": [], "week": []}
-            # The reference reads the same scenario file if it can; else its own copy.
+            # Each tree reads its own copy of the scenario file (a newer schema may have
+            # parameters an older one rejects); the shipped files hold the same defaults.
+            scenario = args.scenario.resolve()
+            ref_scenario = scenario
+            if scenario.is_relative_to(ROOT):
+                ref_scenario = ref_tree / scenario.relative_to(ROOT)
             for _ in range(args.rounds):
-                for tree, sink in ((ROOT / "src", here), (ref_tree / "src", there)):
-                    result = measure(tree, args.scenario, args.repeats)
+                for tree, sink, path in (
+                    (ROOT / "src", here, scenario),
+                    (ref_tree / "src", there, ref_scenario),
+                ):
+                    result = measure(tree, path, args.repeats)
                     sink["run"] += result["run"]
                     sink["week"] += result["week"]
         finally:

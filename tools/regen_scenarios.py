@@ -30,6 +30,22 @@ SCENARIOS = {
         "home-like climate (group guidance as usual).",
         "counselor": {"technique": "standard"},
     },
+    "campus_rollout": {
+        "description": "A campus-wide program: 50 home-room groups of 9, each with its own "
+        "counselor, among 20,000 students in 20 faculties; members of a group come from "
+        "different faculties. Compare with campus_control.toml for spill-over to the clients' "
+        "friends.",
+        "cohort": {"faculties": 20, "students_per_faculty": 1000},
+        "program": {"groups": 50},
+        "counselor": {"technique": "home_room"},
+    },
+    "campus_control": {
+        "description": "The campus of campus_rollout.toml with the same 450 screened students "
+        "and no program: the control for the campus rollout.",
+        "cohort": {"faculties": 20, "students_per_faculty": 1000},
+        "program": {"groups": 50},
+        "counselor": {"technique": "none"},
+    },
     "no_intervention": {
         "description": "The same screened students with campus life only: the control arm. "
         "Group and counselor values are kept so that the arms differ in the technique alone.",

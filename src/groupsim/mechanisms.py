@@ -29,6 +29,7 @@ __all__ = [
     "psychoeducation",
     "confidence_bound",
     "bounded_confidence",
+    "bounded_confidence_heard",
     "resolve_from",
     "decay_tie",
     "drift_toward",
@@ -141,28 +142,40 @@ def exchange_success_probability(
     )
 
 
-def strengthen_tie(tie_strength: ArrayLike, gain: float) -> np.ndarray:
-    """A good exchange moves a tie toward 1: `w += gain * (1 - w)` (a stranger starts at 0)."""
-    return tie_strength + min(max(gain, 0.0), 1.0) * (1.0 - tie_strength)
+def strengthen_tie(tie_strength: ArrayLike, gain: float, times: ArrayLike = 1) -> np.ndarray:
+    """A good exchange moves a tie toward 1: `w += gain * (1 - w)` (a stranger starts at 0).
+
+    `times` good exchanges in a row: `1 - (1 - w) * (1 - gain) ** times`.
+    """
+    gain = min(max(gain, 0.0), 1.0)
+    return 1.0 - (1.0 - tie_strength) * (1.0 - gain) ** times
 
 
-def relieve_anxiety(anxiety: ArrayLike, relief: float, climate: float) -> np.ndarray:
+def relieve_anxiety(
+    anxiety: ArrayLike, relief: float, climate: float, times: ArrayLike = 1
+) -> np.ndarray:
     """A successful exchange lowers anxiety by a share of what is left, as far as it felt safe.
 
     Exposure reduces social anxiety when the experience is safe and successful; the same
-    success in a tense room teaches less (`anxiety * (1 - relief * climate)`).
+    success in a tense room teaches less (`anxiety * (1 - relief * climate)`, per success).
     """
-    return anxiety * (1.0 - relief * climate)
+    return anxiety * (1.0 - relief * climate) ** times
 
 
-def sting_anxiety(anxiety: ArrayLike, sting: float, climate: float) -> np.ndarray:
-    """A failed exchange raises anxiety a little; a safe climate cushions the failure."""
-    return anxiety + sting * (1.0 - climate) * (1.0 - anxiety)
+def sting_anxiety(
+    anxiety: ArrayLike, sting: float, climate: float, times: ArrayLike = 1
+) -> np.ndarray:
+    """A failed exchange raises anxiety a little; a safe climate cushions the failure.
+
+    Per failure `anxiety += sting * (1 - climate) * (1 - anxiety)`.
+    """
+    return 1.0 - (1.0 - anxiety) * (1.0 - sting * (1.0 - climate)) ** times
 
 
-def practice_skill(skill: ArrayLike, gain: float) -> np.ndarray:
-    """Practice in a good exchange raises communication skill toward 1."""
-    return skill + gain * (1.0 - skill)
+def practice_skill(skill: ArrayLike, gain: float, times: ArrayLike = 1) -> np.ndarray:
+    """Practice in a good exchange raises communication skill toward 1 (per exchange
+    `skill += gain * (1 - skill)`)."""
+    return 1.0 - (1.0 - skill) * (1.0 - gain) ** times
 
 
 # 7.5 Self-disclosure -----------------------------------------------------------------------
@@ -217,6 +230,27 @@ def bounded_confidence(
     if abs(gap) >= epsilon:
         return attitude_a, attitude_b
     return attitude_a + convergence * gap, attitude_b - convergence * gap
+
+
+def bounded_confidence_heard(
+    attitude: np.ndarray,
+    speaker: np.ndarray,
+    listener: np.ndarray,
+    epsilon: float,
+    convergence: float,
+) -> np.ndarray:
+    """Deffuant peer influence for a week of campus exchanges at once.
+
+    Each listener moves by `convergence` toward the mean of the views it heard within
+    epsilon (pairs are given in both directions). Taking the mean of the week's pulls, not
+    their sequence, keeps the move a convex step however many peers were heard.
+    """
+    gap = attitude[speaker] - attitude[listener]
+    heard = np.abs(gap) < epsilon
+    n = len(attitude)
+    pull = np.bincount(listener[heard], gap[heard], n)
+    count = np.bincount(listener[heard], minlength=n)
+    return attitude + convergence * pull / np.maximum(count, 1)
 
 
 # 7.7 Resolve -------------------------------------------------------------------------------

@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["TABLES", "WEEKLY", "SESSIONS", "STUDENTS", "QUESTIONNAIRE", "TIES", "conform",
-           "SESSION_COLUMNS", "markdown_table"]
+__all__ = [
+    "TABLES",
+    "WEEKLY",
+    "SESSIONS",
+    "STUDENTS",
+    "QUESTIONNAIRE",
+    "TIES",
+    "FACULTIES",
+    "conform",
+    "SESSION_COLUMNS",
+    "markdown_table",
+]
 
 # name: (dtype, meaning)
 WEEKLY = {
-    "week": ("int64", "week number; 0 = screening (after burn-in), then baseline, program, follow-up"),
+    "week": (
+        "int64",
+        "week number; 0 = screening (after burn-in), then baseline, program, follow-up",
+    ),
     "phase": ("string", "baseline, program or followup"),
     "session": ("int64", "number of the last group session held this week (0: none)"),
     "stage": ("string", "its stage: forming, transition, working, termination ('' when none)"),
@@ -22,9 +35,16 @@ WEEKLY = {
     "group_cohesion": ("float64", "mean tie strength over all client pairs (no tie = 0)"),
     "group_isolates": ("int64", "clients with no tie to another client"),
     "group_clustering": ("float64", "average clustering of the clients' network"),
-    "clients_disclosed_share": ("float64", "share of clients who have opened up (disclosure >= personal_threshold)"),
+    "clients_disclosed_share": (
+        "float64",
+        "share of clients who have opened up (disclosure >= personal_threshold)",
+    ),
     "campus_density": ("float64", "density of the whole campus network"),
     "campus_ties": ("int64", "number of ties on campus"),
+    "campus_clustering": (
+        "float64",
+        "average local clustering on campus (a systematic sample of at most 3,000 students)",
+    ),
     "clients_social_interaction": ("float64", "clients' mean latent social interaction score 0-1"),
     "clients_anxiety": ("float64", "clients' mean social anxiety"),
     "clients_skill": ("float64", "clients' mean communication skill"),
@@ -35,9 +55,17 @@ WEEKLY = {
     "clients_disclosure": ("float64", "clients' mean deepest disclosure reached"),
     "clients_contact_rate": ("float64", "clients' mean good exchanges per week (moving average)"),
     "others_social_interaction": ("float64", "non-clients' mean latent social interaction score"),
+    "friends": ("int64", "clients' friends: non-clients tied to a client at screening (fixed set)"),
+    "friends_social_interaction": (
+        "float64",
+        "the friends' mean social interaction score (spill-over)",
+    ),
+    "friends_ties": ("float64", "the friends' mean number of ties"),
+    "friends_contact_rate": ("float64", "the friends' mean good exchanges per week"),
 }
 
 SESSIONS = {
+    "group": ("int64", "group number, 0..program.groups-1"),
     "session": ("int64", "session number, 1..program.sessions"),
     "week": ("int64", "week it was held in"),
     "stage": ("string", "forming, transition, working or termination"),
@@ -54,7 +82,8 @@ STUDENTS = {
     "week": ("int64", "week number"),
     "student_id": ("int64", "student id, 0..n-1 (node id in the network)"),
     "faculty": ("int64", "faculty index"),
-    "client": ("bool", "member of the counseling group"),
+    "client": ("bool", "member of a counseling group"),
+    "group": ("int64", "the student's group (-1: not a client)"),
     "sociability": ("float64", "propensity to start contact (stable trait)"),
     "openness": ("float64", "willingness to self-disclose"),
     "anxiety": ("float64", "social anxiety"),
@@ -85,12 +114,27 @@ TIES = {
     "strength": ("float64", "tie strength in (0, 1]"),
 }
 
+FACULTIES = {
+    "week": ("int64", "week number"),
+    "faculty": ("int64", "faculty index"),
+    "faculty_name": ("string", "faculty label"),
+    "students": ("int64", "students in the faculty"),
+    "clients": ("int64", "clients from the faculty"),
+    "density": ("float64", "share of pairs inside the faculty that are tied"),
+    "clustering": ("float64", "mean local clustering of the faculty's sampled students"),
+    "mean_degree": ("float64", "mean number of ties"),
+    "social_interaction": ("float64", "mean social interaction score of all its students"),
+    "clients_social_interaction": ("float64", "its clients' mean score (NaN: none)"),
+    "friends_social_interaction": ("float64", "its clients' friends' mean score (NaN: none)"),
+}
+
 TABLES = {
     "weekly": WEEKLY,
     "sessions": SESSIONS,
     "students": STUDENTS,
     "questionnaire": QUESTIONNAIRE,
     "ties": TIES,
+    "faculties": FACULTIES,
 }
 
 

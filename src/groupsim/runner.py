@@ -9,12 +9,15 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from groupsim.agents import STATES
 from groupsim.model import HomeRoomModel
 from groupsim.outputs import SESSION_COLUMNS, conform
 from groupsim.scenario import Scenario
@@ -32,9 +35,10 @@ class RunResult:
         students: a row per student per week (all states).
         questionnaire: a row per client: screening, pre, post and follow-up scale totals.
         ties: the network as an edge list per week (week, source, target, strength).
-        network: the final networkx graph, node attributes = student states.
+        faculties: a row per faculty per week: density, clustering, scores (spill-over).
         scenario: the scenario that was run.
         seed: the seed it was run with.
+        network: (property) the final networkx graph, node attributes = student states.
     """
 
     weekly: pd.DataFrame
@@ -42,9 +46,15 @@ class RunResult:
     students: pd.DataFrame
     questionnaire: pd.DataFrame
     ties: pd.DataFrame
-    network: nx.Graph
+    faculties: pd.DataFrame
     scenario: Scenario
     seed: int | None
+    build_network: Callable[[], nx.Graph] = field(repr=False, compare=False)
+
+    @cached_property
+    def network(self) -> nx.Graph:
+        """The final network, node attributes = student states (built on first use)."""
+        return self.build_network()
 
 
 def run(
@@ -74,14 +84,9 @@ def collect(model: HomeRoomModel, seed: int | None) -> RunResult:
     """Turn a finished (or stopped) model into a :class:`RunResult`."""
     weekly = conform("weekly", model.datacollector.get_model_vars_dataframe())
     sessions = conform("sessions", pd.DataFrame(model.session_rows, columns=SESSION_COLUMNS))
-    if model.student_frames:
-        students = pd.DataFrame(
-            {k: np.concatenate([f[k] for f in model.student_frames]) for k in model.student_frames[0]}
-        )
-    else:
-        students = pd.DataFrame()
-    students = conform("students", students)
-    ties = conform("ties", pd.concat(model.tie_frames, ignore_index=True) if model.tie_frames else pd.DataFrame())
+    students = conform("students", _stack(model.student_frames))
+    ties = conform("ties", _stack(model.tie_frames))
+    faculties = conform("faculties", _stack(model.faculty_rows))
     q = model.questionnaire
     nan = np.full(len(model.clients), np.nan)
     questionnaire = conform(
@@ -103,23 +108,45 @@ def collect(model: HomeRoomModel, seed: int | None) -> RunResult:
         students=students,
         questionnaire=questionnaire,
         ties=ties,
-        network=final_network(model),
+        faculties=faculties,
+        build_network=final_network_builder(model),
         scenario=model.config,
         seed=seed,
     )
 
 
-def final_network(model: HomeRoomModel) -> nx.Graph:
-    """A copy of the network with every student's states as node attributes."""
-    graph = model.network.copy()
-    for agent in model.student_agents:
-        attrs = agent.state()
-        attrs.update(
-            faculty=agent.faculty,
-            faculty_name=agent.faculty_name,
-            client=agent.client,
-            label=agent.label,
-            social_interaction=float(model.social_interaction[agent.student_id]),
-        )
-        graph.nodes[agent.student_id].update(attrs)
-    return graph
+def _stack(frames: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One DataFrame from a list of column dicts (weekly snapshots)."""
+    if not frames:
+        return pd.DataFrame()
+    return pd.DataFrame({k: np.concatenate([f[k] for f in frames]) for k in frames[0]})
+
+
+def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
+    """A function that builds the final network with every student's states as node
+    attributes; it keeps copies of the final arrays, not the model."""
+    ties = model.ties.copy()
+    s = model.states
+    columns = {name: getattr(s, name).copy() for name in STATES}
+    faculty = s.faculty.copy()
+    client = s.client.copy()
+    group = model.group_of.copy()
+    score = model.social_interaction.copy()
+    names = list(model.faculty_names)
+
+    def build() -> nx.Graph:
+        graph = ties.to_networkx()
+        for i in range(ties.n):
+            attrs = {name: float(values[i]) for name, values in columns.items()}
+            attrs.update(
+                faculty=int(faculty[i]),
+                faculty_name=names[faculty[i]],
+                client=bool(client[i]),
+                group=int(group[i]),
+                label=f"S{i} - {names[faculty[i]]}",
+                social_interaction=float(score[i]),
+            )
+            graph.nodes[i].update(attrs)
+        return graph
+
+    return build

@@ -98,15 +98,25 @@ class Cohort(_Section):
 class Group(_Section):
     """The counseling group: who is in it and how a session is organised."""
 
-    clients: int = _p(9, 2, 100, "students", "group size: clients screened into the group")
-    selection: Literal["across_faculties", "lowest"] = Field(
+    clients: int = _p(9, 2, 100, "students", "group size: clients in each group")
+    selection: Literal["across_faculties", "within_faculty", "lowest", "random_screened"] = Field(
         "across_faculties",
         description=(
-            "how clients are screened: 'across_faculties' takes the least active students spread "
-            "evenly over faculties (one per faculty when clients <= faculties, so they start as "
-            "strangers); 'lowest' takes the least active students of the whole cohort"
+            "how each group's clients are chosen among the least active students: "
+            "'across_faculties' spread evenly over faculties (one per faculty when clients <= "
+            "faculties, so they start as strangers); 'within_faculty' all from one faculty "
+            "(faculties take groups in turn); 'lowest' the least active of the whole cohort; "
+            "'random_screened' at random among the screened (the lowest screened_share)"
         ),
         json_schema_extra={"unit": "choice"},
+    )
+    screened_share: float = _p(
+        0.2,
+        0.001,
+        1.0,
+        "share",
+        "share of the cohort screened as lacking interaction "
+        "('random_screened' draws clients from it)",
     )
     screening: Literal["separate", "pretest"] = Field(
         "separate",
@@ -140,6 +150,7 @@ class Counselor(_Section):
 class Program(_Section):
     """The calendar: baseline, program and follow-up weeks."""
 
+    groups: int = _p(1, 1, 10_000, "groups", "counseling groups run at once, a counselor each")
     sessions: int = _p(8, 1, 100, "sessions", "number of group sessions")
     sessions_per_week: int = _p(2, 1, 7, "sessions/week", "most sessions held in one week")
     weeks: int | None = Field(
@@ -339,12 +350,30 @@ class Scenario(_Section):
     @model_validator(mode="after")
     def _combinations(self) -> Scenario:
         students = self.cohort.faculties * self.cohort.students_per_faculty
-        if self.group.clients > students:
+        clients = self.group.clients * self.program.groups
+        if clients > students:
             raise _ComboError(
                 "group.clients",
-                f"at most the cohort's {students} students (faculties x students_per_faculty); "
-                f"got {self.group.clients}",
+                f"at most the cohort's {students} students (faculties x students_per_faculty) "
+                f"over all {self.program.groups} group(s); got {self.group.clients} x "
+                f"{self.program.groups} = {clients}",
             )
+        if self.group.selection == "within_faculty":
+            per_faculty_groups = math.ceil(self.program.groups / self.cohort.faculties)
+            if per_faculty_groups * self.group.clients > self.cohort.students_per_faculty:
+                raise _ComboError(
+                    "group.selection",
+                    f"'within_faculty' needs {per_faculty_groups} group(s) of "
+                    f"{self.group.clients} in a faculty of {self.cohort.students_per_faculty}; "
+                    "use fewer or smaller groups, or another selection",
+                )
+        if self.group.selection == "random_screened":
+            screened = math.floor(self.group.screened_share * students)
+            if screened < clients:
+                raise _ComboError(
+                    "group.screened_share",
+                    f"screens {screened} students, fewer than the {clients} clients needed",
+                )
         weeks = self.program.weeks
         if weeks is not None and weeks * self.program.sessions_per_week < self.program.sessions:
             raise _ComboError(

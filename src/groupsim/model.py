@@ -194,6 +194,11 @@ class HomeRoomModel(mesa.Model):
         for g in self.groups:
             self.group_of[g.members] = g.number
         self.counselor = self.groups[0].counselor
+        if self.calendar.last_baseline_week == 0 and "pre" not in self.questionnaire:
+            # No baseline weeks: the pre-test is given right after screening, at week 0.
+            self.questionnaire["pre"] = QUESTIONNAIRE.totals(
+                self.social_interaction[self.clients], self.measurement_rng
+            ).astype(float)
         # The clients' friends at screening (non-clients tied to a client): where spill-over
         # from the groups to the campus would show first.
         self.friends = self._friends_of(self.clients)
@@ -481,9 +486,9 @@ class HomeRoomModel(mesa.Model):
         keys = self.ties.pair_keys(a[success], b[success])
         unique_keys, times = np.unique(keys, return_counts=True)
         lo, hi = unique_keys // self.n, unique_keys % self.n
-        self.ties.set(
-            lo, hi, mech.strengthen_tie(self.ties.lookup(lo, hi), x.tie_gain, times), used=True
-        )
+        strength = mech.strengthen_tie(self.ties.lookup(lo, hi), x.tie_gain, times)
+        grown = strength > 0  # with tie_gain = 0 strangers stay strangers: no empty ties
+        self.ties.set(lo[grown], hi[grown], strength[grown], used=True)
         self._ties_version += 1
         s.anxiety[:] = mech.relieve_anxiety(s.anxiety, x.anxiety_relief * learning, climate, good)
         s.anxiety[:] = mech.sting_anxiety(s.anxiety, x.anxiety_sting * learning, climate, bad)

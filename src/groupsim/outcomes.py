@@ -32,7 +32,10 @@ TRACKED = {
     "disclosed_share": "clients_disclosed_share",
     "group_isolates": "group_isolates",
     "others_social_interaction": "others_social_interaction",
+    "friends_social_interaction": "friends_social_interaction",
+    "friends_contact_rate": "friends_contact_rate",
     "campus_density": "campus_density",
+    "campus_clustering": "campus_clustering",
 }
 
 #: Every outcome `run_outcomes` returns, with its meaning.
@@ -105,5 +108,6 @@ def client_outcomes(result: RunResult) -> pd.DataFrame:
     )
     for when, week in points.items():
         at = clients[clients["week"] == week].set_index("student_id")
-        frame[f"{when}_social_interaction"] = at.loc[frame["student_id"], "social_interaction"].to_numpy()
+        scores = at.loc[frame["student_id"], "social_interaction"]
+        frame[f"{when}_social_interaction"] = scores.to_numpy()
     return frame

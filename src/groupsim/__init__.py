@@ -4,10 +4,12 @@ The public API:
 
 - :func:`load_scenario` reads and validates a scenario file;
 - :func:`run` runs one scenario with a seed and returns a :class:`RunResult`;
+- :func:`compare` runs replications of several scenarios and compares them (a :class:`Comparison`);
 - :class:`HomeRoomModel` is the Mesa model (for `mesa.batch_run` and step-by-step use).
 """
 
 from groupsim.agents import Counselor, Student
+from groupsim.experiment import Comparison, compare
 from groupsim.model import HomeRoomModel
 from groupsim.runner import RunResult, run
 from groupsim.scenario import (
@@ -20,12 +22,14 @@ from groupsim.scenario import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "Counselor",
     "HomeRoomModel",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "Student",
+    "compare",
     "flat_parameter_names",
     "load_scenario",
     "run",

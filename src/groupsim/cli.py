@@ -156,6 +156,61 @@ def check(
 
 
 # Commands defined by other modules register below this line (one import each).
+import groupsim.cli_sweep  # noqa: E402, F401  (sweep, analyze)
+import groupsim.cli_teaching  # noqa: E402, F401  (ui, animate, replay)
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Two or more scenario files; the first is the reference")
+    ],
+    reps: Annotated[int, typer.Option(help="Replications per scenario (common random numbers)")],
+    out: Annotated[Path, typer.Option(help="Folder for tables, figures and the report")],
+    seed: Annotated[int, typer.Option(help="Experiment seed; same seed, same results")] = 0,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes to run on (default: all cores)")
+    ] = None,
+    set_: SetOption = None,
+) -> None:
+    """Compare scenarios over paired replications: effects with CIs, figures and a report."""
+    from groupsim.experiment import compare as compare_scenarios
+
+    if len(scenarios) < 2:
+        count = len(scenarios)
+        raise UsageError(f"SCENARIOS: need at least 2 scenario files to compare (got {count})")
+    if reps < 1:
+        raise UsageError(f"--reps: must be a whole number >= 1 (got {reps})")
+    if seed < 0:
+        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers: must be a whole number >= 1 (got {workers})")
+    check_output_folder(out)
+    overrides = parse_overrides(set_)
+    for path in scenarios:  # every file checked before the first run
+        load_scenario(path, overrides)
+    comparison = compare_scenarios(scenarios, reps, seed=seed, workers=workers, overrides=overrides)
+    report = comparison.report(out)
+    effects = comparison.effects
+    table = Table(
+        title=f"Differences to {comparison.reference} ({reps} paired replications)",
+        title_justify="left",
+    )
+    for name in ("post-program", "scenario", "mean", "difference", "95% CI", "g", "p"):
+        table.add_column(name)
+    for _, row in effects[effects["scenario"] != comparison.reference].iterrows():
+        if row["outcome"].startswith("post_"):
+            table.add_row(
+                row["outcome"].removeprefix("post_"),
+                row["scenario"],
+                f"{row['mean']:.3f}",
+                f"{row['difference']:+.3f}",
+                f"{row['difference_low']:+.3f}..{row['difference_high']:+.3f}",
+                f"{row['hedges_g']:.1f}",
+                f"{row['p_value']:.1g}",
+            )
+    console.print(table)
+    console.print(f"Wrote {out}/ (tables, figures). Report: {report}")
 
 
 def main() -> None:

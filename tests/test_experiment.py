@@ -1,0 +1,232 @@
+"""`groupsim.compare` and `groupsim compare`: common random numbers, workers, effects, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from conftest import PYTHON, ROOT, SCENARIOS, SMALL
+from groupsim import Comparison, compare, load_scenario
+from groupsim.execute import replication_seeds
+from groupsim.experiment import EFFECT_OUTCOMES, parameter_differences
+
+REPS = 4
+PAIR = [SCENARIOS / "no_intervention.toml", SCENARIOS / "home_room.toml"]
+
+
+@pytest.fixture(scope="module")
+def comparison() -> Comparison:
+    return compare(PAIR, REPS, seed=3, workers=1, overrides=SMALL, label=None)
+
+
+def test_tables_hold_every_run(comparison):
+    weeks = comparison.results["week"].nunique()
+    assert len(comparison.results) == 2 * REPS * weeks
+    assert list(comparison.results.columns[:3]) == ["scenario", "replication", "seed"]
+    assert len(comparison.outcomes) == 2 * REPS
+    assert set(comparison.outcomes["scenario"]) == {"no_intervention", "home_room"}
+    clients = SMALL["group.clients"]
+    assert len(comparison.clients) == 2 * REPS * clients
+    assert comparison.reference == "no_intervention"
+
+
+def test_replication_r_of_every_scenario_uses_the_same_seed(comparison):
+    seeds = comparison.outcomes.pivot(index="replication", columns="scenario", values="seed")
+    assert (seeds["home_room"] == seeds["no_intervention"]).all()
+    assert list(seeds["home_room"]) == replication_seeds(3, REPS)
+
+
+def test_common_random_numbers_start_from_the_identical_population(comparison):
+    for replication in range(REPS):
+        control = comparison.rerun("no_intervention", replication)
+        treated = comparison.rerun("home_room", replication)
+        pd.testing.assert_frame_equal(
+            control.students[control.students["week"] == 0],
+            treated.students[treated.students["week"] == 0],
+        )
+        pd.testing.assert_frame_equal(
+            control.ties[control.ties["week"] == 0], treated.ties[treated.ties["week"] == 0]
+        )
+        # The rerun is the run the comparison summarised.
+        row = comparison.outcomes.query(f"scenario == 'home_room' and replication == {replication}")
+        assert row["post_social_interaction"].iloc[0] == pytest.approx(
+            treated.weekly.set_index("week").loc[
+                SMALL["program.baseline_weeks"] + treated.scenario.program_weeks,
+                "clients_social_interaction",
+            ]
+        )
+    # Same screened clients in every arm.
+    ids = comparison.clients.groupby("scenario")["student_id"].apply(list)
+    assert ids["home_room"] == ids["no_intervention"]
+    # Different replications are different populations.
+    first = comparison.rerun("no_intervention", 0).students
+    second = comparison.rerun("no_intervention", 1).students
+    assert not first[first["week"] == 0].equals(second[second["week"] == 0])
+
+
+def test_one_and_two_workers_give_identical_results(comparison):
+    parallel = compare(PAIR, REPS, seed=3, workers=2, overrides=SMALL, label=None)
+    pd.testing.assert_frame_equal(comparison.results, parallel.results)
+    pd.testing.assert_frame_equal(comparison.outcomes, parallel.outcomes)
+    pd.testing.assert_frame_equal(comparison.effects, parallel.effects)
+
+
+def test_effects_table(comparison):
+    effects = comparison.effects
+    assert len(effects) == 2 * len(EFFECT_OUTCOMES)
+    reference = effects[effects["scenario"] == "no_intervention"]
+    assert reference["difference"].isna().all() and reference["p_value"].isna().all()
+    row = effects.query("outcome == 'post_social_interaction' and scenario == 'home_room'").iloc[0]
+    table = comparison.outcomes.pivot(
+        index="replication", columns="scenario", values="post_social_interaction"
+    )
+    differences = table["home_room"] - table["no_intervention"]
+    assert row["difference"] == pytest.approx(differences.mean())
+    assert row["difference_low"] <= row["difference"] <= row["difference_high"]
+    assert row["mean"] == pytest.approx(table["home_room"].mean())
+    assert row["mean_low"] < row["mean"] < row["mean_high"]
+    expected_p = sps.ttest_rel(table["home_room"], table["no_intervention"]).pvalue
+    assert row["p_value"] == pytest.approx(expected_p)
+    assert row["difference"] > 0 and row["hedges_g"] > 0 and row["g_low"] < row["hedges_g"]
+
+
+def test_effects_are_reproducible_from_the_seed(comparison):
+    again = compare(PAIR, REPS, seed=3, workers=1, overrides=SMALL, label=None)
+    pd.testing.assert_frame_equal(comparison.effects, again.effects)
+
+
+def test_scenario_objects_and_paths_give_the_same_comparison(comparison):
+    objects = [load_scenario(path, SMALL) for path in PAIR]
+    from_objects = compare(objects, REPS, seed=3, workers=1, label=None)
+    pd.testing.assert_frame_equal(comparison.outcomes, from_objects.outcomes)
+    assert from_objects.sources == ["(Scenario object)"] * 2
+
+
+def test_representative_replication_is_closest_to_the_median(comparison):
+    for label in comparison.labels:
+        runs = comparison.outcomes[comparison.outcomes["scenario"] == label]
+        values = runs.set_index("replication")["post_social_interaction"]
+        chosen = comparison.representative_replication(label)
+        distance = (values - values.median()).abs()
+        assert distance[chosen] == distance.min()
+
+
+def test_benefits_split_clients_into_terciles_of_baseline_traits(comparison):
+    benefits = comparison.benefits
+    assert set(benefits["moderator"]) == {"baseline_anxiety", "baseline_sociability"}
+    assert set(benefits["tercile"]) == {"low", "middle", "high"}
+    for _, part in benefits.groupby("moderator"):
+        assert part["clients"].sum() == REPS * SMALL["group.clients"]
+        assert (part["trait_low"] <= part["trait_high"]).all()
+
+
+def test_repeated_names_get_unique_labels_and_a_parameter_diff():
+    warm = load_scenario(PAIR[1], SMALL)
+    cool = load_scenario(PAIR[1], {**SMALL, "counselor.warmth": 0.3})
+    result = compare([warm, cool], 2, workers=1, label=None)
+    assert result.labels == ["home_room_1", "home_room_2"]
+    diff = parameter_differences(result.scenarios, result.labels)
+    assert diff.to_dict("records") == [
+        {"parameter": "counselor.warmth", "home_room_1": 0.85, "home_room_2": 0.3}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"scenarios": PAIR[:1], "reps": 2}, "at least 2"),
+        ({"scenarios": PAIR, "reps": 0}, "reps"),
+        ({"scenarios": PAIR, "reps": 2, "workers": 0}, "workers"),
+        ({"scenarios": PAIR, "reps": 2, "seed": -1}, "seed"),
+    ],
+)
+def test_library_rejects_bad_designs(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        compare(**arguments, label=None)
+
+
+# ---------------------------------------------------------------- the command line
+
+SMALL_SETS = [item for key, value in SMALL.items() for item in ("--set", f"{key}={value}")]
+
+
+def groupsim(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PYTHON, "-m", "groupsim.cli", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def test_cli_compare_writes_results_figures_and_report(tmp_path):
+    out = tmp_path / "cmp"
+    done = groupsim("compare", *PAIR, "--reps", "2", "--workers", "2", "--out", out, *SMALL_SETS)
+    assert done.returncode == 0, done.stderr
+    for name in ("results.parquet", "outcomes.parquet", "summary.csv", "report.md", "report.html"):
+        assert (out / name).stat().st_size > 0
+    for figure in ("timeseries", "networks", "questionnaire", "benefits", "effects"):
+        assert (out / f"{figure}.png").exists() and (out / f"{figure}.svg").exists()
+    results = pd.read_parquet(out / "results.parquet")
+    assert set(results["replication"]) == {0, 1}
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["outcome"]) == set(EFFECT_OUTCOMES)
+    assert str(out / "report.html") in done.stdout.replace("\n", "")
+
+
+def _bad_inputs(tmp_path):
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text((SCENARIOS / "home_room.toml").read_text() + "\n[counselor2]\nx = 1\n")
+    a_file = tmp_path / "a_file.txt"
+    a_file.write_text("keep me")
+    return {
+        "missing file": ([SCENARIOS / "nope.toml", PAIR[1], "--reps", "2"], "nope.toml"),
+        "reps below 1": ([*PAIR, "--reps", "0"], "--reps"),
+        "unknown parameter in a file": ([PAIR[0], unknown, "--reps", "2"], "counselor2"),
+        "unknown --set": ([*PAIR, "--reps", "2", "--set", "counselor.nope=1"], "counselor.nope"),
+        "one scenario": ([PAIR[0], "--reps", "2"], "at least 2"),
+        "out is a file": ([*PAIR, "--reps", "2", "--out", a_file], "is a file"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing file",
+        "reps below 1",
+        "unknown parameter in a file",
+        "unknown --set",
+        "one scenario",
+        "out is a file",
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):
+    arguments, needle = _bad_inputs(tmp_path)[case]
+    out = tmp_path / "out"
+    if "--out" not in arguments:
+        arguments = [*arguments, "--out", out]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = groupsim("compare", *arguments)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("groupsim: error:") and needle in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "a_file.txt").read_text() == "keep me"
+
+
+def test_more_than_two_scenarios_compare_each_with_the_first():
+    three = [*PAIR, SCENARIOS / "standard_group.toml"]
+    result = compare(three, 2, workers=1, overrides=SMALL, label=None)
+    effects = result.effects
+    assert set(effects["scenario"]) == {"no_intervention", "home_room", "standard_group"}
+    assert (effects["reference"] == "no_intervention").all()
+    assert np.isfinite(
+        effects.query("scenario == 'standard_group' and outcome == 'post_social_interaction'")[
+            "difference"
+        ]
+    ).all()

@@ -1,0 +1,140 @@
+"""Statistics: published worked examples, scipy's tests, and coverage by simulation."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from groupsim.stats import (
+    bootstrap_mean_difference,
+    hedges_g,
+    mean_ci,
+    paired_hedges_g,
+    paired_hedges_g_from_summary,
+    paired_t_test,
+    small_sample_correction,
+)
+
+# Simulated datasets for the coverage checks (fewer in CI; the bounds are loose enough).
+DATASETS = 200 if os.environ.get("CI") == "true" else 400
+
+
+def test_hedges_g_independent_groups_matches_borenstein_example():
+    # Borenstein, Hedges, Higgins & Rothstein (2009), Introduction to Meta-Analysis, ch. 4
+    # (section 4.4, "computing d and g from studies that use independent groups"): means 103 and
+    # 100, SDs 5.5 and 4.5, 50 per group give S_within = 5.0249, d = 0.5970, V_d = 0.0418,
+    # SE_d = 0.2044, J = 0.9923, g = 0.5924, V_g = 0.0411, SE_g = 0.2028.
+    effect = hedges_g(103.0, 100.0, 5.5, 4.5, 50, 50)
+    assert effect.d == pytest.approx(0.5970, abs=5e-5)
+    assert small_sample_correction(98) == pytest.approx(0.9923, abs=5e-5)
+    assert effect.g == pytest.approx(0.5924, abs=5e-5)
+    assert effect.variance == pytest.approx(0.0411, abs=5e-5)
+    assert math.sqrt(effect.variance) == pytest.approx(0.2028, abs=5e-5)
+    variance_d = effect.variance / small_sample_correction(98) ** 2
+    assert variance_d == pytest.approx(0.0418, abs=5e-5)
+    # The 95% CI is g +- 1.96 SE (normal approximation, Hedges & Olkin 1985).
+    assert effect.low == pytest.approx(0.5924 - 1.959964 * 0.2028, abs=5e-4)
+    assert effect.high == pytest.approx(0.5924 + 1.959964 * 0.2028, abs=5e-4)
+
+
+def test_hedges_g_matched_groups_matches_borenstein_example():
+    # Borenstein et al. (2009), section 4.5 (matched groups): mean difference 5, S_diff 10,
+    # n = 50 pairs, r = 0.5 give S_within = 10, d = 0.5, V_d = 0.0225, SE_d = 0.15.
+    effect = paired_hedges_g_from_summary(5.0, 10.0, 50, 0.5)
+    j = small_sample_correction(49)
+    assert effect.d == pytest.approx(0.5)
+    assert effect.variance / j**2 == pytest.approx(0.0225)
+    assert effect.g == pytest.approx(0.5 * j)
+    assert j == pytest.approx(0.9846, abs=5e-5)
+
+
+def test_paired_g_from_raw_data_agrees_with_summary_formula():
+    rng = np.random.default_rng(1)
+    reference = rng.normal(10, 2, 30)
+    treatment = 0.5 * reference + rng.normal(0, 2, 30)  # correlated with the reference
+    # Rescale so both arms have exactly the same SD: then S_within from the arms' SDs and
+    # S_diff / sqrt(2 (1 - r)) coincide.
+    treatment = 11 + (treatment - treatment.mean()) * reference.std(ddof=1) / treatment.std(ddof=1)
+    differences = treatment - reference
+    r = np.corrcoef(treatment, reference)[0, 1]
+    raw = paired_hedges_g(treatment, reference)
+    summary = paired_hedges_g_from_summary(
+        differences.mean(), differences.std(ddof=1), len(differences), r
+    )
+    assert raw.g == pytest.approx(summary.g)
+    assert raw.variance == pytest.approx(summary.variance)
+    assert raw.low == pytest.approx(summary.low)
+
+
+def test_paired_g_edge_cases():
+    assert math.isnan(paired_hedges_g([1.0, 1.0, 1.0], [0.0, 0.0, 0.0]).g)  # no spread at all
+    assert math.isnan(paired_hedges_g([1.0], [0.0]).g)
+    one_constant = paired_hedges_g([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    # A constant arm has zero covariance with the other: r is taken as 0.
+    s_within = math.sqrt((1.0 + 0.0) / 2)
+    assert one_constant.d == pytest.approx(2.0 / s_within)
+
+
+def test_paired_t_test_agrees_with_scipy():
+    rng = np.random.default_rng(2)
+    reference = rng.normal(0, 1, 25)
+    treatment = reference + rng.normal(0.3, 0.5, 25)
+    expected = sps.ttest_rel(treatment, reference).pvalue
+    assert paired_t_test(treatment, reference) == pytest.approx(expected, rel=1e-12)
+    # And by hand: t = mean(d) / (sd(d) / sqrt(n)) on n - 1 degrees of freedom.
+    d = treatment - reference
+    t = d.mean() / (d.std(ddof=1) / math.sqrt(d.size))
+    assert paired_t_test(treatment, reference) == pytest.approx(2 * sps.t.sf(abs(t), d.size - 1))
+
+
+def test_paired_t_test_undefined_when_differences_constant():
+    assert math.isnan(paired_t_test([1.0, 2.0, 3.0], [0.0, 1.0, 2.0]))
+    assert math.isnan(paired_t_test([1.0], [0.0]))
+
+
+def test_mean_ci_agrees_with_scipy_t_interval():
+    values = np.array([3.1, 2.7, 3.8, 4.0, 2.2, 3.3])
+    low, high = sps.t.interval(0.95, values.size - 1, loc=values.mean(), scale=sps.sem(values))
+    estimate = mean_ci(values)
+    assert estimate.value == pytest.approx(values.mean())
+    assert (estimate.low, estimate.high) == pytest.approx((low, high))
+    assert math.isnan(mean_ci([1.0]).low)
+    assert mean_ci([2.0, 2.0]).low == 2.0
+
+
+def test_bootstrap_is_seeded_and_centred_on_the_mean_difference():
+    treatment = np.array([2.0, 3.0, 4.5, 5.0, 3.5])
+    reference = np.array([1.0, 2.5, 3.0, 3.0, 3.0])
+    first = bootstrap_mean_difference(treatment, reference, np.random.default_rng(5))
+    again = bootstrap_mean_difference(treatment, reference, np.random.default_rng(5))
+    assert first == again
+    assert first.value == pytest.approx((treatment - reference).mean())
+    assert first.low < first.value < first.high
+
+
+def test_bootstrap_ci_covers_the_true_difference_at_about_the_nominal_rate():
+    rng = np.random.default_rng(20260101)
+    true_difference, pairs = 0.3, 40
+    covered = 0
+    for _ in range(DATASETS):
+        reference = rng.normal(0.5, 0.1, pairs)
+        treatment = reference + rng.normal(true_difference, 0.08, pairs)  # paired, correlated
+        estimate = bootstrap_mean_difference(treatment, reference, rng, resamples=2000)
+        covered += estimate.low <= true_difference <= estimate.high
+    assert 0.90 <= covered / DATASETS <= 0.98
+
+
+def test_paired_g_ci_covers_the_true_effect_at_about_the_nominal_rate():
+    rng = np.random.default_rng(7)
+    pairs, sd, correlation, delta = 40, 1.0, 0.6, 0.5
+    covariance = [[sd**2, correlation * sd**2], [correlation * sd**2, sd**2]]
+    covered = 0
+    for _ in range(DATASETS):
+        draws = rng.multivariate_normal([delta, 0.0], covariance, size=pairs)
+        effect = paired_hedges_g(draws[:, 0], draws[:, 1])
+        covered += effect.low <= delta <= effect.high
+    assert 0.90 <= covered / DATASETS <= 0.98

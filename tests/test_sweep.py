@@ -1,0 +1,347 @@
+"""Sweeps: files, designs, run ids and seeds, backends, resume, failures, kills."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from groupsim.outcomes import run_outcomes
+from groupsim.runner import run
+from groupsim.scenario import ScenarioError
+from groupsim.sweep import load_sweep, run_seed
+from groupsim.sweep_backends import DaskBackend, LocalPoolBackend, SerialBackend
+from groupsim.sweep_run import FAIL_RUNS_ENV, run_sweep
+from groupsim.sweep_store import SweepStore
+
+GROUPSIM = str(Path(sys.executable).with_name("groupsim"))
+HOME_ROOM = Path(__file__).resolve().parents[1] / "scenarios" / "home_room.toml"
+
+QUICK_SET = """
+[set]
+"cohort.faculties" = 3
+"cohort.students_per_faculty" = 6
+"cohort.burn_in_weeks" = 4
+"group.clients" = 3
+"program.sessions" = 3
+"program.baseline_weeks" = 1
+"program.followup_weeks" = 1
+"""
+
+
+def write_sweep(
+    folder: Path,
+    *,
+    name: str = "s.toml",
+    replications: int = 3,
+    extra: str = "",
+    parameters: str = '"counselor.warmth" = [0.3, 0.6, 0.9]\n"program.sessions" = [2, 4]',
+    design: str = "grid",
+) -> Path:
+    """A quick sweep file (tiny cohort, short program)."""
+    path = folder / name
+    path.write_text(
+        f'[sweep]\nscenario = "{HOME_ROOM}"\ndesign = "{design}"\n'
+        f"replications = {replications}\nseed = 5\n"
+        'outcomes = ["post_social_interaction", "questionnaire_gain", "final_climate"]\n'
+        f"{extra}\n{QUICK_SET}\n[parameters]\n{parameters}\n"
+    )
+    return path
+
+
+def runs_table(out: Path) -> pd.DataFrame:
+    return SweepStore(out).runs().sort_values("run_id").reset_index(drop=True)
+
+
+def assert_same_dataset(out: Path, reference: pd.DataFrame) -> None:
+    """Every part readable, no temporary files, each run once, rows equal the reference."""
+    parts = sorted((out / "runs").iterdir())
+    assert parts and all(p.name.startswith("part-") for p in parts)
+    frames = [pd.read_parquet(p) for p in parts]  # raises on an unreadable file
+    ids = pd.concat(frames)["run_id"]
+    assert not ids.duplicated().any(), "a run was written twice"
+    table = runs_table(out)
+    assert (table["status"] == "ok").all()
+    pd.testing.assert_frame_equal(table, reference)
+
+
+@pytest.fixture(scope="module")
+def big_sweep(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+    """A 72-run sweep file and its uninterrupted dataset (serial) as the reference."""
+    folder = tmp_path_factory.mktemp("big")
+    path = write_sweep(folder, replications=12)
+    run_sweep(load_sweep(path), folder / "reference", SerialBackend(), chunk_size=2, label=None)
+    return path, runs_table(folder / "reference")
+
+
+# ---------------------------------------------------------------------------- files, ids, seeds
+
+
+def test_run_ids_and_seeds_come_from_point_and_replication(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, replications=3))
+    assert (sweep.points, sweep.runs) == (6, 18)
+    assert sweep.run_id(2, 1) == 7 and sweep.locate(7) == (2, 1)
+    assert sweep.run_seed(7) == run_seed(5, 7)
+    child = np.random.SeedSequence(5).spawn(8)[7]
+    assert sweep.run_seed(7) == int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    assert len({sweep.run_seed(r) for r in range(sweep.runs)}) == sweep.runs
+    crn = load_sweep(write_sweep(tmp_path, name="c.toml", extra="common_random_numbers = true"))
+    assert crn.run_seed(crn.run_id(0, 2)) == crn.run_seed(crn.run_id(5, 2)) == run_seed(5, 2)
+    assert sweep.overrides(3) == {"counselor.warmth": 0.6, "program.sessions": 4}
+
+
+def test_sampled_designs_stay_inside_bounds_and_round_whole_numbers(tmp_path):
+    bounds = '"counselor.warmth" = {min = 0.2, max = 0.8}\n"program.sessions" = {min = 2, max = 5}'
+    for design, samples, points in (
+        ("sobol", 8, 32),
+        ("latin_hypercube", 10, 10),
+        ("morris", 3, 9),
+    ):
+        sweep = load_sweep(
+            write_sweep(tmp_path, design=design, parameters=bounds, extra=f"samples = {samples}")
+        )
+        assert sweep.points == points, design
+        warmth = np.array([p[0] for p in sweep.design])
+        sessions = [p[1] for p in sweep.design]
+        assert warmth.min() >= 0.2 and warmth.max() <= 0.8
+        assert all(isinstance(s, int) and 2 <= s <= 5 for s in sessions)
+
+
+def test_rows_hold_the_outcomes_of_groupsim_run(tmp_path):
+    path = write_sweep(tmp_path, replications=2)
+    sweep = load_sweep(path)
+    run_sweep(sweep, tmp_path / "out", SerialBackend(), label=None)
+    table = runs_table(tmp_path / "out")
+    assert len(table) == 12 and list(table["run_id"]) == list(range(12))
+    row = table.iloc[9]
+    point, replication = sweep.locate(9)
+    assert (row["point"], row["replication"]) == (point, replication)
+    from groupsim.scenario import apply_overrides, scenario_from_dict
+
+    scenario = scenario_from_dict(
+        apply_overrides(sweep.base.to_dict(), sweep.overrides(point), "t")
+    )
+    expected = run_outcomes(run(scenario, seed=int(row["seed"])))
+    for name in sweep.outcomes:
+        assert row[name] == pytest.approx(expected[name], nan_ok=True)
+    assert row["counselor.warmth"] == sweep.design[point][0]
+
+
+def test_weekly_rows_on_request(tmp_path):
+    path = write_sweep(tmp_path, replications=1, extra="weekly = true")
+    run_sweep(load_sweep(path), tmp_path / "out", SerialBackend(), chunk_size=4, label=None)
+    weekly = SweepStore(tmp_path / "out").weekly()
+    assert sorted(weekly["run_id"].unique()) == list(range(6))
+    assert weekly.groupby("run_id")["week"].min().eq(0).all()
+    assert "clients_social_interaction" in weekly.columns
+
+
+# ---------------------------------------------------------------------------- backends
+
+
+def test_identical_results_with_1_and_2_workers_and_dask_local(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, replications=3))
+    run_sweep(sweep, tmp_path / "w1", SerialBackend(), label=None)
+    run_sweep(sweep, tmp_path / "w2", LocalPoolBackend(2), chunk_size=4, label=None)
+    run_sweep(sweep, tmp_path / "dask", DaskBackend(local_workers=2), chunk_size=5, label=None)
+    reference = runs_table(tmp_path / "w1")
+    assert len(reference) == 18 and (reference["status"] == "ok").all()
+    pd.testing.assert_frame_equal(runs_table(tmp_path / "w2"), reference)
+    pd.testing.assert_frame_equal(runs_table(tmp_path / "dask"), reference)
+
+
+# ---------------------------------------------------------------------------- resume, failures
+
+
+def test_resume_skips_finished_runs_and_a_finished_sweep_does_nothing(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, replications=2))
+    out = tmp_path / "out"
+    first = run_sweep(sweep, out, SerialBackend(), label=None)
+    assert (first.done_before, first.done_now, first.failed) == (0, 12, 0)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    again = run_sweep(sweep, out, SerialBackend(), resume=True, label=None)
+    assert (again.done_before, again.done_now) == (12, 0)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing written
+
+
+def test_injected_failure_is_recorded_and_resume_retries_it(tmp_path, monkeypatch):
+    sweep = load_sweep(write_sweep(tmp_path, replications=2))
+    out = tmp_path / "out"
+    monkeypatch.setenv(FAIL_RUNS_ENV, "3,8")
+    summary = run_sweep(sweep, out, LocalPoolBackend(2), chunk_size=3, label=None)
+    assert (summary.done_now, summary.failed) == (10, 2)
+    failures = SweepStore(out).failures()
+    assert list(failures["run_id"]) == [3, 8]
+    assert list(failures["seed"]) == [sweep.run_seed(3), sweep.run_seed(8)]
+    assert list(failures["point"]) == [1, 4] and list(failures["replication"]) == [1, 0]
+    assert failures["error"].str.contains("injected failure").all()
+    monkeypatch.delenv(FAIL_RUNS_ENV)
+    retried = run_sweep(sweep, out, SerialBackend(), resume=True, label=None)
+    assert (retried.done_before, retried.done_now, retried.failed) == (10, 2, 0)
+    assert SweepStore(out).failures().empty
+    run_sweep(sweep, tmp_path / "clean", SerialBackend(), label=None)
+    pd.testing.assert_frame_equal(runs_table(out), runs_table(tmp_path / "clean"))
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [GROUPSIM, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+
+
+def test_cli_reports_failures_with_exit_1_and_plain_progress(tmp_path):
+    path = write_sweep(tmp_path, replications=1)
+    result = cli(
+        "sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1", env={FAIL_RUNS_ENV: "2"}
+    )
+    assert result.returncode == 1
+    assert "5/6 runs finished" in " ".join(result.stdout.split())
+    assert "failed: run 2 (point 2, replication 0, seed" in result.stdout
+    assert "sweep: 6/6 runs" in result.stderr  # plain progress line when not a terminal
+    result = cli("sweep", str(path), "--out", str(tmp_path / "o"), "--resume")
+    assert result.returncode == 0 and "6/6 runs finished (1 now" in " ".join(result.stdout.split())
+
+
+def test_resume_with_a_changed_sweep_file_is_refused(tmp_path):
+    path = write_sweep(tmp_path, replications=1)
+    run_sweep(load_sweep(path), tmp_path / "o", SerialBackend(), label=None)
+    path.write_text(path.read_text().replace("seed = 5", "seed = 6"))
+    result = cli("sweep", str(path), "--out", str(tmp_path / "o"), "--resume")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "differs from the sweep" in lines[0]
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+BAD = {
+    "unknown path": ('"counselor.warmthh" = [0.2]', "grid", "", "parameters.counselor.warmthh"),
+    "empty list": ('"counselor.warmth" = []', "grid", "", "parameters.counselor.warmth"),
+    "no bounds": (
+        '"counselor.warmth" = [0.2, 0.4]',
+        "sobol",
+        "samples = 8",
+        "parameters.counselor.warmth",
+    ),
+    "zero replications": ('"counselor.warmth" = [0.2]', "grid", "", "sweep.replications"),
+    "out of range": ('"counselor.warmth" = [0.2, 1.5]', "grid", "", "parameters.counselor.warmth"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_sweep_files_give_one_line_and_write_nothing(tmp_path, case, capsys, monkeypatch):
+    from groupsim import cli as cli_module
+
+    parameters, design, extra, field = BAD[case]
+    path = write_sweep(
+        tmp_path,
+        parameters=parameters,
+        design=design,
+        extra=extra,
+        replications=0 if case == "zero replications" else 1,
+    )
+    with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
+        load_sweep(path)
+    monkeypatch.setattr(sys, "argv", ["groupsim", "sweep", str(path), "--out", str(tmp_path / "o")])
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and field in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_unreachable_scheduler_gives_one_line_and_writes_nothing(tmp_path):
+    path = write_sweep(tmp_path, replications=1)
+    result = cli(
+        "sweep",
+        str(path),
+        "--out",
+        str(tmp_path / "o"),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--connect-timeout",
+        "2",
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--scheduler: tcp://127.0.0.1:9: cannot reach" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------------------- kills
+
+
+def start(sweep_path: Path, out: Path, *options: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [GROUPSIM, "sweep", str(sweep_path), "--out", str(out), "--chunk-size", "2", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def wait_for_parts(out: Path, count: int, process: subprocess.Popen, limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        parts = out / "runs"
+        if parts.is_dir() and sum(1 for _ in parts.glob("part-*")) >= count:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"sweep ended or stalled before {count} chunks were written")
+
+
+@pytest.mark.parametrize(
+    ("moment", "options"),
+    [(1, ("--workers", "1")), (9, ("--workers", "2")), (20, ("--workers", "1"))],
+)
+def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path, big_sweep, moment, options):
+    path, reference = big_sweep
+    out = tmp_path / "out"
+    process = start(path, out, *options)
+    wait_for_parts(out, moment, process)
+    time.sleep(random.Random(moment).uniform(0.0, 0.08))  # land anywhere in a chunk
+    os.killpg(process.pid, signal.SIGKILL)  # the sweep and its workers, no clean-up
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert 0 < len(SweepStore(out).finished_runs()) < 72
+    result = cli("sweep", str(path), "--out", str(out), "--resume", "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert_same_dataset(out, reference)
+    assert not [p for p in out.rglob(".*") if p.name != ".lock"]  # no temporary left
+
+
+def worker_pids(parent: int) -> list[int]:
+    import psutil
+
+    found = []
+    for child in psutil.Process(parent).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("options", [("--workers", "2"), ("--dask-local", "2")])
+def test_a_killed_worker_does_not_stop_the_sweep(tmp_path, big_sweep, options):
+    path, reference = big_sweep
+    out = tmp_path / "out"
+    process = start(path, out, *options)
+    wait_for_parts(out, 4, process)
+    workers = worker_pids(process.pid)
+    assert len(workers) == 2, workers
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert_same_dataset(out, reference)

@@ -416,6 +416,7 @@ def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
     folder = Path(folder)
     png = folder / f"{name}.png"
     svg = folder / f"{name}.svg"
-    fig.savefig(png, dpi=150, metadata={"Software": None})
-    fig.savefig(svg, metadata={"Date": None})
+    with mpl.rc_context(STYLE):  # svg.hashsalt applies when saving
+        fig.savefig(png, dpi=150, metadata={"Software": None})
+        fig.savefig(svg, metadata={"Date": None})
     return [png, svg]

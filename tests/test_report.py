@@ -1,0 +1,109 @@
+"""The comparison report: every file, self-contained HTML, numbers that come from the runs."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import SCENARIOS, SMALL
+from groupsim import Comparison, compare
+from groupsim import report as report_module
+from groupsim.report import FIGURES, REPORT_FILES, summary_sentences
+
+PAIR = [SCENARIOS / "no_intervention.toml", SCENARIOS / "home_room.toml"]
+
+
+@pytest.fixture(scope="module")
+def comparison() -> Comparison:
+    return compare(PAIR, 3, seed=2, workers=1, overrides=SMALL, label=None)
+
+
+@pytest.fixture(scope="module")
+def written(comparison, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "cmp"
+    comparison.report(out)
+    return out
+
+
+def test_report_writes_every_file(written):
+    for name in REPORT_FILES:
+        assert (written / name).stat().st_size > 0
+    for name in FIGURES:
+        assert (written / f"{name}.png").exists() and (written / f"{name}.svg").exists()
+    assert (written / "scenario_home_room.toml").exists()
+    assert (written / "scenario_no_intervention.toml").exists()
+
+
+def test_html_is_self_contained(written):
+    page = (written / "report.html").read_text()
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert len(sources) == len(FIGURES)
+    assert all(source.startswith("data:image/png;base64,") for source in sources)
+    assert "<link" not in page and "http" not in page.split("<body>")[1].split("Reproduce")[0]
+    assert "<table>" in page
+
+
+def test_markdown_links_the_figures_beside_it(written):
+    text = (written / "report.md").read_text()
+    for name in FIGURES:
+        assert f"]({name}.png)" in text
+
+
+def test_report_states_the_design(written, comparison):
+    text = (written / "report.md").read_text()
+    assert "3 replications each" in text and "experiment seed 2" in text
+    assert "groupsim 0.1.0" in text
+    assert "| counselor.technique | none | home_room |" in text
+    assert "paired t-test (scipy.stats.ttest_rel)" in text
+    assert "Borenstein" in text
+    assert "no_intervention (the reference)" in text
+
+
+def test_summary_numbers_come_from_the_effects_table(comparison):
+    sentence = summary_sentences(comparison)[0]
+    row = comparison.effects.query(
+        "outcome == 'post_social_interaction' and scenario == 'home_room'"
+    ).iloc[0]
+    assert sentence.startswith("home_room raised clients' post-program social interaction")
+    assert f"by {row['difference']:.3f}" in sentence
+    assert f"{row['difference_low']:.3f} to {row['difference_high']:.3f}" in sentence
+    assert f"Hedges' g = {row['hedges_g']:.2f}" in sentence
+    assert sentence.endswith("on average.")
+
+
+def test_summary_csv_is_the_effects_table(written, comparison):
+    summary = pd.read_csv(written / "summary.csv")
+    pd.testing.assert_frame_equal(
+        summary[["outcome", "scenario", "difference"]],
+        comparison.effects[["outcome", "scenario", "difference"]],
+    )
+
+
+def test_changing_a_parameter_changes_the_report(comparison, tmp_path):
+    colder = compare(
+        PAIR, 3, seed=2, workers=1, overrides={**SMALL, "counselor.warmth": 0.2}, label=None
+    )
+    before = report_module.render_markdown(report_module.report_blocks(comparison))
+    after = report_module.render_markdown(report_module.report_blocks(colder))
+    assert before != after
+    assert summary_sentences(comparison)[0] != summary_sentences(colder)[0]
+    assert "counselor.warmth = 0.2" in after
+    warm = comparison.effects.set_index(["outcome", "scenario"])
+    cold = colder.effects.set_index(["outcome", "scenario"])
+    key = ("post_social_interaction", "home_room")
+    assert cold.loc[key, "difference"] < warm.loc[key, "difference"]
+    assert f"{cold.loc[key, 'difference']:.3f}" in after
+
+
+def test_nothing_is_written_when_a_figure_fails(comparison, tmp_path, monkeypatch):
+    from groupsim import plots
+
+    def broken(_comparison):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(plots, "benefit_figure", broken)
+    with pytest.raises(RuntimeError):
+        comparison.report(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []

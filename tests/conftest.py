@@ -1,0 +1,55 @@
+"""Shared fixtures: paths, small scenarios (fast runs) and a cached small run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from groupsim import Scenario, load_scenario, run
+from groupsim.runner import RunResult
+from groupsim.scenario import apply_overrides, scenario_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+HOME_ROOM = SCENARIOS / "home_room.toml"
+SHIPPED = ("home_room", "standard_group", "no_intervention")
+#: The project's interpreter: subprocess tests run the installed package with it.
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
+
+#: A small cohort and short calendar: a run takes a few hundredths of a second, for tests
+#: that are about behaviour, not calibration.
+SMALL = {
+    "cohort.faculties": 4,
+    "cohort.students_per_faculty": 6,
+    "cohort.burn_in_weeks": 4,
+    "group.clients": 4,
+    "program.sessions": 6,
+    "program.baseline_weeks": 1,
+    "program.followup_weeks": 2,
+}
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A validated copy of a scenario with dotted-path overrides (model_copy is not validated)."""
+    source = f"<{scenario.name}>"
+    return scenario_from_dict(apply_overrides(scenario.to_dict(), overrides, source), source)
+
+
+def small_scenario(name: str = "home_room", **overrides: Any) -> Scenario:
+    """A shipped scenario shrunk to the SMALL cohort; extra overrides as keyword `section__key`."""
+    extra = {key.replace("__", "."): value for key, value in overrides.items()}
+    return load_scenario(SCENARIOS / f"{name}.toml", {**SMALL, **extra})
+
+
+@pytest.fixture(scope="session")
+def small_home_room() -> Scenario:
+    return small_scenario()
+
+
+@pytest.fixture(scope="session")
+def small_result(small_home_room: Scenario) -> RunResult:
+    """One small home-room run, shared read-only by tests that only inspect its tables."""
+    return run(small_home_room, seed=7)

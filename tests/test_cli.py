@@ -1,0 +1,262 @@
+"""The command line: `groupsim run` and `groupsim check`; bad input is one line and status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import networkx as nx
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import HOME_ROOM, PYTHON, SMALL, small_scenario
+from groupsim import load_scenario
+from groupsim.cli import app, main
+from groupsim.scenario import scenario_to_toml
+from groupsim.store import RUN_FILES
+
+runner = CliRunner()
+#: Wide enough that rich never wraps a cell (parameter paths stay on one line).
+WIDE = {"COLUMNS": "200", "TERM": "dumb", "NO_COLOR": "1"}
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory):
+    """The small home-room scenario as a file, for fast CLI runs."""
+    path = tmp_path_factory.mktemp("scenario") / "small.toml"
+    path.write_text(scenario_to_toml(small_scenario()))
+    return path
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args), env=WIDE, catch_exceptions=False)
+    return result
+
+
+def test_run_prints_the_summary(small_file):
+    result = invoke("run", str(small_file), "--seed", "3")
+    assert result.exit_code == 0, result.output
+    for words in ("questionnaire mean (35-140)", "pre", "post", "follow-up", "group climate"):
+        assert words in result.output
+    assert "group density" in result.output and "campus density" in result.output
+    assert "seed 3" in result.output
+
+
+def test_run_out_writes_exactly_the_run_files(small_file, tmp_path):
+    out = tmp_path / "run1"
+    result = invoke("run", str(small_file), "--seed", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    assert set(RUN_FILES) == {
+        "weekly.parquet",
+        "sessions.parquet",
+        "students.parquet",
+        "ties.parquet",
+        "questionnaire.csv",
+        "network.graphml",
+        "scenario.toml",
+    }
+
+    # The network: node attributes are the student states.
+    graph = nx.read_graphml(out / "network.graphml")
+    scenario = load_scenario(small_file)
+    assert graph.number_of_nodes() == scenario.students
+    students = pd.read_parquet(out / "students.parquet")
+    last = students[students["week"] == students["week"].max()].set_index("student_id")
+    for node, attrs in list(graph.nodes(data=True))[:5]:
+        for state in ("sociability", "anxiety", "skill", "attitude", "resolve", "rapport"):
+            assert attrs[state] == pytest.approx(last.loc[int(node), state])
+        assert isinstance(attrs["client"], bool)
+    for _, _, data in graph.edges(data=True):
+        assert 0 < data["strength"] <= 1
+
+    questionnaire = pd.read_csv(out / "questionnaire.csv")
+    assert list(questionnaire.columns) == [
+        "student_id",
+        "faculty",
+        "screening",
+        "pre",
+        "post",
+        "followup",
+    ]
+    assert len(questionnaire) == scenario.group.clients
+
+    # The resolved scenario reads back equal, and re-running it repeats the run exactly.
+    resolved = load_scenario(out / "scenario.toml")
+    assert resolved == scenario
+    out2 = tmp_path / "run2"
+    again = invoke("run", str(out / "scenario.toml"), "--seed", "3", "--out", str(out2))
+    assert again.exit_code == 0, again.output
+    for table in ("weekly", "sessions", "students", "ties"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / f"{table}.parquet"), pd.read_parquet(out2 / f"{table}.parquet")
+        )
+
+
+def test_run_with_set_overrides_is_recorded_in_the_resolved_scenario(small_file, tmp_path):
+    out = tmp_path / "run"
+    result = invoke(
+        "run", str(small_file), "--set", "counselor.warmth=0.3", "--set", "program.sessions=4",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    resolved = load_scenario(out / "scenario.toml")
+    assert resolved.counselor.warmth == 0.3
+    assert resolved.program.sessions == 4
+    assert len(pd.read_parquet(out / "sessions.parquet")) == 4
+
+
+def test_check_prints_resolved_parameters_and_marks_overrides():
+    result = invoke("check", str(HOME_ROOM), "--set", "counselor.warmth=0.2")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "valid (home_room)" in result.output
+    warmth = next(line for line in lines if "counselor.warmth" in line)
+    assert "0.2 *" in warmth and "(--set)" in warmth and "0.85" in warmth
+    facilitation = next(line for line in lines if "counselor.facilitation" in line)
+    assert "*" not in facilitation and "(--set)" not in facilitation
+    assert any("group.clients" in line and "9" in line for line in lines)
+    assert "9 clients, 8 sessions over 4 weeks" in result.output
+
+
+def test_check_marks_a_file_value_that_is_not_the_default():
+    result = invoke("check", str(HOME_ROOM.with_name("standard_group.toml")))
+    assert result.exit_code == 0
+    technique = next(line for line in result.output.splitlines() if "counselor.technique" in line)
+    assert "standard *" in technique and "(--set)" not in technique
+
+
+# Bad input: run the real entry point in subprocesses (all at once, to save time) ------------
+
+#: case: (scenario, extra options, what the one stderr line must contain).
+BAD_INPUT = {
+    "syntax": ("{syntax}", [], "{syntax}: (syntax): not valid TOML"),
+    "wrong_type": ("{wrong_type}", [], "{wrong_type}: counselor.warmth: must be a number"),
+    "float_for_int": ("{float_for_int}", [], "{float_for_int}: program.sessions: must be a whole"),
+    "out_of_range": ("{out_of_range}", [], "{out_of_range}: counselor.warmth: must be between"),
+    "nan": ("{nan}", [], "{nan}: counselor.warmth: must be a finite number"),
+    "unknown_key": ("{unknown_key}", [], "{unknown_key}: counselor.temperature: unknown key"),
+    "missing": ("{missing}", [], "{missing}: (file): no such file"),
+    "set_path": ("{home}", ["--set", "counselor.temp=1"], "{home}: counselor.temp: unknown"),
+    "set_value": ("{home}", ["--set", "program.sessions=many"], "program.sessions: must be"),
+    "set_nan": ("{home}", ["--set", "counselor.warmth=nan"], "counselor.warmth: must be a finite"),
+    "set_no_value": ("{home}", ["--set", "counselor.warmth"], "--set: counselor.warmth: expected"),
+    "set_too_many": ("{home}", ["--set", "group.clients=500"], "group.clients: must be between"),
+    "set_combo": ("{home}", ["--set", "program.weeks=1"], "program.sessions: 8 sessions do not"),
+    "seed": ("{home}", ["--seed", "-3"], "--seed: must be a whole number"),
+    "seed_text": ("{home}", ["--seed", "abc"], "'--seed'"),
+    "unknown_option": ("{home}", ["--colour", "red"], "--colour"),
+}
+
+#: Cases also run as real processes (`python -m groupsim.cli`): exit status, no traceback.
+#: The rest go through `main()` in this process, the same code path without an interpreter
+#: start (about 2 s each on this machine).
+AS_PROCESS = ("syntax", "unknown_key", "missing", "set_value")
+
+
+@pytest.fixture(scope="module")
+def bad_paths(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    text = HOME_ROOM.read_text(encoding="utf-8")
+    files = {
+        "syntax": 'name = "x"\n[counselor\nwarmth = 0.5\n',
+        "wrong_type": text.replace("warmth = 0.85", 'warmth = "warm"'),
+        "float_for_int": text.replace("sessions = 8", "sessions = 8.0"),
+        "out_of_range": text.replace("warmth = 0.85", "warmth = 1.85"),
+        "nan": text.replace("warmth = 0.85", "warmth = nan"),
+        "unknown_key": text.replace("warmth = 0.85", "warmth = 0.85\ntemperature = 0.5"),
+    }
+    paths = {"home": str(HOME_ROOM), "missing": str(folder / "missing.toml")}
+    for name, content in files.items():
+        assert content != text
+        path = folder / f"{name}.toml"
+        path.write_text(content)
+        paths[name] = str(path)
+    return paths
+
+
+def _command(case, paths, out):
+    scenario, extra, expected = BAD_INPUT[case]
+    args = ["run", scenario.format(**paths), *extra, "--out", str(out)]
+    return args, expected.format(**paths)
+
+
+def _assert_one_line(status, stdout, stderr, expected, out):
+    assert status == 2, (stdout, stderr)
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("groupsim: error: ")
+    assert expected in lines[0], lines[0]
+    assert not out.exists()
+    assert not any(p.name.startswith(f".{out.name}") for p in out.parent.iterdir())
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_through_main(case, bad_paths, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    args, expected = _command(case, bad_paths, out)
+    monkeypatch.setattr("sys.argv", ["groupsim", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    captured = capsys.readouterr()
+    _assert_one_line(info.value.code, captured.out, captured.err, expected, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def bad_processes(bad_paths, tmp_path_factory):
+    """Run the AS_PROCESS cases as processes, two at a time (the machine has two cores)."""
+    folder = tmp_path_factory.mktemp("processes")
+    env = {**os.environ, **WIDE}
+
+    def start(case):
+        out = folder / f"out_{case}"
+        args, _ = _command(case, bad_paths, out)
+        done = subprocess.run(
+            [PYTHON, "-m", "groupsim.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=folder,
+            timeout=300,
+        )
+        return case, (done.returncode, done.stdout, done.stderr, out)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(start, AS_PROCESS))
+
+
+@pytest.mark.parametrize("case", AS_PROCESS)
+def test_bad_input_as_a_process(bad_processes, bad_paths, case):
+    status, stdout, stderr, out = bad_processes[case]
+    _, expected = _command(case, bad_paths, out)
+    _assert_one_line(status, stdout, stderr, expected, out)
+
+
+def test_check_bad_input_via_the_console_script(tmp_path):
+    script = os.path.join(os.path.dirname(PYTHON), "groupsim")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[program]\nsessions = 2.5\n")
+    done = subprocess.run([script, "check", str(bad)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"groupsim: error: {bad}: program.sessions: must be a whole number (got 2.5)"
+    ]
+
+
+def test_out_must_not_be_a_file(small_file, tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    from groupsim.cli import UsageError
+
+    with pytest.raises(UsageError, match="--out: is a file"):
+        invoke("run", str(small_file), "--out", str(target))
+    assert target.read_text() == "x"
+
+
+def test_small_file_is_the_small_cohort(small_file):
+    scenario = load_scenario(small_file)
+    assert scenario.cohort.faculties == SMALL["cohort.faculties"]

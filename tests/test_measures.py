@@ -1,0 +1,103 @@
+"""Measurement: the latent social interaction score and the 35-item questionnaire."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from groupsim.measures import (
+    QUESTIONNAIRE,
+    SCORE_WEIGHTS,
+    social_interaction_score,
+    update_contact_rate,
+)
+
+
+def test_questionnaire_is_the_35_item_one_to_four_scale():
+    assert QUESTIONNAIRE.items == 35
+    assert QUESTIONNAIRE.minimum == 35
+    assert QUESTIONNAIRE.maximum == 140
+
+
+def test_questionnaire_totals_stay_in_35_to_140_and_are_whole():
+    rng = np.random.default_rng(1)
+    scores = np.concatenate([np.linspace(-0.5, 1.5, 41), rng.random(200)])
+    totals = QUESTIONNAIRE.totals(scores, rng)
+    assert totals.shape == scores.shape
+    assert totals.min() >= 35 and totals.max() <= 140
+    assert np.all(totals == np.round(totals))
+    responses = QUESTIONNAIRE.responses(scores, rng)
+    assert responses.shape == (len(scores), 35)
+    assert responses.min() >= 1 and responses.max() <= 4
+    # The extremes reach the ends of the scale.
+    assert QUESTIONNAIRE.totals(np.array([-5.0]), rng)[0] == 35
+    assert QUESTIONNAIRE.totals(np.array([5.0]), rng)[0] == 140
+
+
+def test_expected_total_is_monotone_and_bounded():
+    scores = np.linspace(0.0, 1.0, 101)
+    expected = QUESTIONNAIRE.expected_total(scores)
+    assert np.all(np.diff(expected) > 0)
+    assert expected.min() >= 35 and expected.max() <= 140
+
+
+def test_step_probabilities_fall_with_the_step():
+    p = QUESTIONNAIRE.category_probabilities(np.linspace(0, 1, 11))
+    assert p.shape == (11, 35, 3)
+    assert np.all(np.diff(p, axis=2) <= 0)  # P(>= k+1) falls with k: a valid graded model
+
+
+def test_sampled_totals_center_on_the_expected_total():
+    rng = np.random.default_rng(3)
+    score = np.full(4000, 0.45)
+    totals = QUESTIONNAIRE.totals(score, rng)
+    assert totals.mean() == pytest.approx(QUESTIONNAIRE.expected_total([0.45])[0], abs=0.5)
+    assert totals.std() > 0  # item noise: a questionnaire is a noisy measure
+
+
+def test_questionnaire_reproducible_with_the_same_generator_seed():
+    scores = np.linspace(0, 1, 20)
+    a = QUESTIONNAIRE.totals(scores, np.random.default_rng(5))
+    b = QUESTIONNAIRE.totals(scores, np.random.default_rng(5))
+    assert np.array_equal(a, b)
+
+
+def test_social_interaction_score_in_unit_interval_and_monotone():
+    rng = np.random.default_rng(2)
+    n = 500
+    args = dict(
+        contact_rate=rng.uniform(0, 50, n),
+        strength_sum=rng.uniform(0, 30, n),
+        skill=rng.random(n),
+        attitude=rng.random(n),
+        anxiety=rng.random(n),
+    )
+    score = social_interaction_score(**args, contact_scale=4.0, tie_scale=2.0)
+    assert np.all((score >= 0.0) & (score <= 1.0))
+    assert social_interaction_score(0, 0, 0, 0, 1, 4.0, 2.0) == pytest.approx(0.0)
+    assert social_interaction_score(1e9, 1e9, 1, 1, 0, 4.0, 2.0) == pytest.approx(1.0)
+    base = dict(contact_rate=2.0, strength_sum=1.0, skill=0.5, attitude=0.5, anxiety=0.5)
+    ref = social_interaction_score(**base, contact_scale=4.0, tie_scale=2.0)
+    for key, higher in [
+        ("contact_rate", 3.0),
+        ("strength_sum", 2.0),
+        ("skill", 0.6),
+        ("attitude", 0.6),
+    ]:
+        assert (
+            social_interaction_score(**{**base, key: higher}, contact_scale=4.0, tie_scale=2.0)
+            > ref
+        )
+    assert (
+        social_interaction_score(**{**base, "anxiety": 0.6}, contact_scale=4.0, tie_scale=2.0) < ref
+    )
+
+
+def test_score_weights_sum_to_one():
+    assert sum(SCORE_WEIGHTS.values()) == pytest.approx(1.0)
+
+
+def test_contact_rate_is_a_moving_average():
+    rate = update_contact_rate(np.array([2.0, 0.0]), np.array([4.0, 4.0]), 0.5)
+    assert np.allclose(rate, [3.0, 2.0])
+    assert np.allclose(update_contact_rate([2.0], [4.0], 0.0), [4.0])

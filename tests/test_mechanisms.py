@@ -1,0 +1,281 @@
+"""Unit tests of the mechanisms (ODD 7): direction of effect, bounds and fixed points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from groupsim import mechanisms as mech
+
+GRID = np.linspace(0.0, 1.0, 11)
+
+
+# 7.1 Climate -----------------------------------------------------------------------------
+
+
+def test_logistic_is_bounded_symmetric_and_safe_for_large_inputs():
+    x = np.array([-1e6, -5.0, 0.0, 5.0, 1e6])
+    p = mech.logistic(x)
+    assert np.all(np.isfinite(p))
+    assert np.all((p >= 0.0) & (p <= 1.0))
+    assert mech.logistic(0.0) == pytest.approx(0.5)
+    assert mech.logistic(2.0) + mech.logistic(-2.0) == pytest.approx(1.0)
+    assert np.all(np.diff(p) >= 0)
+    assert mech.logistic(1.0) == pytest.approx(1.0 / (1.0 + np.exp(-1.0)))
+
+
+def test_climate_setting_home_room_above_standard_above_none():
+    home = mech.climate_setting("home_room", 0.8, 1.0, 0.45)
+    standard = mech.climate_setting("standard", 0.8, 1.0, 0.45)
+    none = mech.climate_setting("none", 0.8, 1.0, 0.45)
+    assert home == pytest.approx(0.8)
+    assert standard == pytest.approx(0.36)
+    assert none == 0.0
+    assert home > standard > none
+    # Warmer counselors set a warmer room.
+    assert mech.climate_setting("home_room", 0.9, 1.0, 0.45) > home
+
+
+def test_climate_target_mixes_setting_and_cohesion():
+    assert mech.climate_target(0.8, 0.2, 1.0) == pytest.approx(0.8)
+    assert mech.climate_target(0.8, 0.2, 0.0) == pytest.approx(0.2)
+    assert mech.climate_target(0.8, 0.2, 0.75) == pytest.approx(0.65)
+    # More cohesion, higher target.
+    assert mech.climate_target(0.5, 0.9, 0.5) > mech.climate_target(0.5, 0.1, 0.5)
+
+
+@pytest.mark.parametrize("climate", [0.0, 0.3, 0.9])
+@pytest.mark.parametrize("target", [0.1, 0.6, 1.0])
+def test_update_climate_moves_toward_target_without_overshoot(climate, target):
+    new = mech.update_climate(climate, target, 0.3)
+    assert abs(new - target) <= abs(climate - target) + 1e-12
+    assert min(climate, target) - 1e-12 <= new <= max(climate, target) + 1e-12
+    assert mech.update_climate(climate, target, 0.0) == climate
+    assert mech.update_climate(climate, target, 1.0) == pytest.approx(target)
+    # The target is a fixed point.
+    assert mech.update_climate(target, target, 0.3) == pytest.approx(target)
+
+
+# 7.2 Rapport ------------------------------------------------------------------------------
+
+
+def test_grow_rapport_rises_with_warmth_and_climate_and_stays_in_unit_interval():
+    rapport = GRID
+    grown = mech.grow_rapport(rapport, 0.8, 0.7, 0.5)
+    assert np.all(grown >= rapport)
+    assert np.all(grown <= 1.0)
+    assert grown[-1] == pytest.approx(1.0)  # full trust is a fixed point
+    warmer = mech.grow_rapport(rapport, 1.0, 0.7, 0.5)
+    safer = mech.grow_rapport(rapport, 0.8, 0.9, 0.5)
+    assert np.all(warmer[:-1] > grown[:-1])
+    assert np.all(safer[:-1] > grown[:-1])
+    # A cold counselor or a tense room builds no trust.
+    assert np.allclose(mech.grow_rapport(rapport, 0.0, 0.7, 0.5), rapport)
+    assert np.allclose(mech.grow_rapport(rapport, 0.8, 0.0, 0.5), rapport)
+
+
+# 7.3 Engagement ---------------------------------------------------------------------------
+
+
+def _engagement(sociability=0.5, resolve=0.5, anxiety=0.5, climate=0.5):
+    return mech.engagement_probability(sociability, resolve, anxiety, climate, -1.0, 2.0, 2.0, 4.0)
+
+
+def test_engagement_rises_with_sociability_resolve_and_falls_with_anxiety():
+    base = _engagement()
+    assert 0.0 < base < 1.0
+    assert _engagement(sociability=0.9) > base
+    assert _engagement(resolve=0.9) > base
+    assert _engagement(anxiety=0.9) < base
+
+
+def test_engagement_anxiety_inhibits_only_as_far_as_the_climate_is_unsafe():
+    # In a perfectly safe room anxiety no longer matters.
+    assert _engagement(anxiety=0.0, climate=1.0) == pytest.approx(
+        _engagement(anxiety=1.0, climate=1.0)
+    )
+    # A safer room helps an anxious student.
+    assert _engagement(anxiety=0.8, climate=0.9) > _engagement(anxiety=0.8, climate=0.1)
+    p = mech.engagement_probability(GRID, GRID, GRID, 0.3, -20.0, 20.0, 20.0, 20.0)
+    assert np.all((p >= 0.0) & (p <= 1.0))
+
+
+def test_facilitate_keeps_the_most_engaged_and_lifts_the_least_most():
+    p = np.array([0.1, 0.4, 0.7, 0.9])
+    lifted = mech.facilitate(p, 0.5)
+    assert lifted.max() == pytest.approx(p.max())
+    assert lifted[p.argmax()] == pytest.approx(p.max())
+    gains = lifted - p
+    assert np.all(gains >= 0)
+    assert gains.argmax() == p.argmin()
+    assert np.all(np.diff(gains) <= 0)  # sorted ascending p: gains fall
+    assert np.all(lifted <= 1.0)
+    assert np.allclose(mech.facilitate(p, 0.0), p)
+    assert np.allclose(mech.facilitate(p, 1.0), p.max())
+    assert mech.facilitate(np.array([]), 0.5).size == 0
+
+
+# 7.4 Exchange -----------------------------------------------------------------------------
+
+
+def test_partner_weights_normalised_prefer_friends_and_include_strangers():
+    ties = np.array([0.0, 0.2, 0.9])
+    w = mech.partner_weights(ties, 0.3)
+    assert w.sum() == pytest.approx(1.0)
+    assert np.all(np.diff(w) > 0)
+    assert w[0] > 0  # a stranger can still be met
+    assert np.allclose(mech.partner_weights(np.zeros(4), 0.3), 0.25)
+
+
+def _success(skill=0.5, climate=0.5, tie=0.0):
+    return mech.exchange_success_probability(skill, skill, climate, tie, -2.5, 3.0, 3.0, 2.0)
+
+
+def test_exchange_success_rises_with_skill_climate_and_tie():
+    base = _success()
+    assert 0.0 < base < 1.0
+    assert _success(skill=0.9) > base
+    assert _success(climate=0.9) > base
+    assert _success(tie=0.8) > base
+    # Only the pair's mean skill counts.
+    a = mech.exchange_success_probability(0.2, 0.8, 0.5, 0.0, -2.5, 3.0, 3.0, 2.0)
+    assert a == pytest.approx(_success(skill=0.5))
+
+
+def test_strengthen_tie_moves_toward_one_and_never_exceeds_it():
+    ties = GRID
+    for gain in (0.0, 0.25, 0.9, 1.0, 1.5):
+        new = mech.strengthen_tie(ties, gain)
+        assert np.all(new >= ties - 1e-12)
+        assert np.all(new <= 1.0)
+    assert mech.strengthen_tie(0.0, 0.25) == pytest.approx(0.25)  # a stranger starts at the gain
+    assert mech.strengthen_tie(0.4, 0.5) == pytest.approx(0.7)
+    assert mech.strengthen_tie(1.0, 0.5) == pytest.approx(1.0)  # fixed point
+    assert mech.strengthen_tie(0.4, 5.0) == pytest.approx(1.0)  # gain clipped to 1
+    assert mech.strengthen_tie(0.4, -1.0) == pytest.approx(0.4)  # and to 0
+
+
+def test_relieve_anxiety_lowers_anxiety_and_scales_with_climate():
+    anxiety = GRID
+    safe = mech.relieve_anxiety(anxiety, 0.2, 0.9)
+    tense = mech.relieve_anxiety(anxiety, 0.2, 0.1)
+    assert np.all(safe <= anxiety) and np.all(safe >= 0.0)
+    assert np.all(anxiety - safe >= anxiety - tense)
+    assert np.all((anxiety - safe)[1:] > (anxiety - tense)[1:])
+    assert np.allclose(mech.relieve_anxiety(anxiety, 0.2, 0.0), anxiety)  # no safety, no relief
+    assert mech.relieve_anxiety(0.5, 0.2, 1.0) == pytest.approx(0.4)
+    assert mech.relieve_anxiety(0.0, 0.2, 1.0) == 0.0  # calm is a fixed point
+
+
+def test_sting_anxiety_raises_anxiety_cushioned_by_climate():
+    anxiety = GRID
+    tense = mech.sting_anxiety(anxiety, 0.1, 0.1)
+    safe = mech.sting_anxiety(anxiety, 0.1, 0.9)
+    assert np.all(tense >= anxiety) and np.all(tense <= 1.0)
+    assert np.all((tense - anxiety)[:-1] > (safe - anxiety)[:-1])
+    assert np.allclose(mech.sting_anxiety(anxiety, 0.1, 1.0), anxiety)  # a safe room: no sting
+    assert mech.sting_anxiety(1.0, 1.0, 0.0) == pytest.approx(1.0)
+
+
+def test_practice_skill_rises_toward_one():
+    skill = GRID
+    new = mech.practice_skill(skill, 0.1)
+    assert np.all(new >= skill) and np.all(new <= 1.0)
+    assert new[-1] == pytest.approx(1.0)
+    assert mech.practice_skill(0.5, 0.1) == pytest.approx(0.55)
+    assert np.allclose(mech.practice_skill(skill, 0.0), skill)
+
+
+# 7.5 Self-disclosure ----------------------------------------------------------------------
+
+
+def test_disclosure_depth_is_capped_by_stage_and_grows_with_readiness():
+    depth = mech.disclosure_depth(0.5, 0.5, 0.5, 1.0, 0.4, 0.3, 0.3)
+    assert depth == pytest.approx(0.5)
+    assert mech.disclosure_depth(1.0, 1.0, 1.0, 0.25, 0.4, 0.3, 0.3) == pytest.approx(0.25)
+    assert mech.disclosure_depth(0.9, 0.5, 0.5, 1.0, 0.4, 0.3, 0.3) > depth
+    assert mech.disclosure_depth(0.5, 0.9, 0.5, 1.0, 0.4, 0.3, 0.3) > depth
+    assert mech.disclosure_depth(0.5, 0.5, 0.9, 1.0, 0.4, 0.3, 0.3) > depth
+    # Working stage deeper than forming, same readiness.
+    assert mech.disclosure_depth(0.5, 0.5, 0.5, 1.0, 0.4, 0.3, 0.3) > mech.disclosure_depth(
+        0.5, 0.5, 0.5, 0.25, 0.4, 0.3, 0.3
+    )
+    grid = mech.disclosure_depth(GRID, GRID, 1.0, 1.0, 0.4, 0.3, 0.3)
+    assert np.all((grid >= 0.0) & (grid <= 1.0))
+
+
+def test_open_up_raises_openness_with_depth_and_stays_below_one():
+    openness = GRID
+    deep = mech.open_up(openness, 0.9, 0.2)
+    shallow = mech.open_up(openness, 0.1, 0.2)
+    assert np.all(deep >= shallow) and np.all(shallow >= openness)
+    assert np.all(deep <= 1.0)
+    assert np.allclose(mech.open_up(openness, 0.0, 0.2), openness)
+
+
+# 7.6 Attitude -----------------------------------------------------------------------------
+
+
+def test_psychoeducation_pulls_toward_the_counselor_view_through_rapport():
+    attitude = np.array([0.2, 0.5, 0.95])
+    pulled = mech.psychoeducation(attitude, 0.8, 0.1, 0.9)
+    assert np.all(np.abs(pulled - 0.9) <= np.abs(attitude - 0.9))
+    assert pulled[0] > attitude[0] and pulled[2] < attitude[2]  # from both sides
+    assert np.allclose(mech.psychoeducation(attitude, 0.0, 0.1, 0.9), attitude)  # no trust
+    more_trust = mech.psychoeducation(attitude, 1.0, 0.1, 0.9)
+    assert np.all(np.abs(more_trust - 0.9) <= np.abs(pulled - 0.9))
+    assert mech.psychoeducation(0.9, 0.8, 0.1, 0.9) == pytest.approx(0.9)  # the anchor is fixed
+
+
+def test_confidence_bound_widens_with_climate_up_to_one():
+    assert mech.confidence_bound(0.0, 0.2, 0.3) == pytest.approx(0.2)
+    assert mech.confidence_bound(1.0, 0.2, 0.3) == pytest.approx(0.5)
+    assert mech.confidence_bound(0.8, 0.2, 0.3) > mech.confidence_bound(0.2, 0.2, 0.3)
+    assert mech.confidence_bound(1.0, 0.9, 0.9) == 1.0
+
+
+def test_bounded_confidence_converges_within_epsilon_and_does_nothing_beyond():
+    a, b = mech.bounded_confidence(0.4, 0.5, 0.2, 0.3)
+    assert a == pytest.approx(0.43) and b == pytest.approx(0.47)
+    assert a + b == pytest.approx(0.9)  # the mean is kept
+    assert abs(b - a) < 0.1
+    # Beyond (and at) epsilon nothing moves.
+    assert mech.bounded_confidence(0.1, 0.6, 0.2, 0.3) == (0.1, 0.6)
+    assert mech.bounded_confidence(0.3, 0.5, 0.2, 0.3) == (0.3, 0.5)
+    # mu = 0.5 meets in the middle; order does not matter.
+    assert mech.bounded_confidence(0.6, 0.5, 0.2, 0.5) == pytest.approx((0.55, 0.55))
+
+
+# 7.7 Resolve ------------------------------------------------------------------------------
+
+
+def test_resolve_from_attitude_control_and_calm():
+    base = mech.resolve_from(0.5, 0.5, 0.5, 0.45, 0.35, 0.2)
+    assert base == pytest.approx(0.5)
+    assert mech.resolve_from(0.9, 0.5, 0.5, 0.45, 0.35, 0.2) > base
+    assert mech.resolve_from(0.5, 0.9, 0.5, 0.45, 0.35, 0.2) > base
+    assert mech.resolve_from(0.5, 0.5, 0.9, 0.45, 0.35, 0.2) < base
+    assert mech.resolve_from(1.0, 1.0, 0.0, 0.45, 0.35, 0.2) == pytest.approx(1.0)
+    assert mech.resolve_from(0.0, 0.0, 1.0, 0.45, 0.35, 0.2) == pytest.approx(0.0)
+
+
+# 7.9 Decay --------------------------------------------------------------------------------
+
+
+def test_decay_tie_weakens_proportionally():
+    ties = GRID
+    decayed = mech.decay_tie(ties, 0.2)
+    assert np.allclose(decayed, 0.8 * ties)
+    assert np.all(decayed <= ties) and np.all(decayed >= 0.0)
+    assert np.allclose(mech.decay_tie(ties, 0.0), ties)
+    assert np.allclose(mech.decay_tie(ties, 1.0), 0.0)
+
+
+def test_drift_toward_baseline_closes_a_share_of_the_gap():
+    state = np.array([0.1, 0.5, 0.9])
+    baseline = np.array([0.5, 0.5, 0.5])
+    drifted = mech.drift_toward(state, baseline, 0.25)
+    assert np.allclose(drifted, [0.2, 0.5, 0.8])
+    assert np.all(np.abs(drifted - baseline) <= np.abs(state - baseline))
+    assert np.allclose(mech.drift_toward(state, baseline, 1.0), baseline)
+    assert np.allclose(mech.drift_toward(state, baseline, 0.0), state)

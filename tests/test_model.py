@@ -1,0 +1,231 @@
+"""HomeRoomModel as a Mesa model: flat parameters, batch_run, running, agents as views."""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SMALL, small_scenario
+from groupsim import Counselor, HomeRoomModel, ScenarioError, Student, run
+from groupsim.model import WEEKLY_REPORTERS, scenario_from_flat
+from groupsim.outputs import WEEKLY
+
+BATCH_PARAMETERS = {"counselor_warmth": [0.3, 0.9], "cohort_students_per_faculty": 5}
+
+
+def _flat(overrides: dict) -> dict:
+    return {path.replace(".", "_", 1): value for path, value in overrides.items()}
+
+
+@pytest.fixture(scope="module")
+def finished_model() -> HomeRoomModel:
+    model = HomeRoomModel(rng=3, **_flat(SMALL))
+    while model.running:
+        model.step()
+    return model
+
+
+def test_batch_run_as_a_mesa_user_calls_it():
+    results = mesa.batch_run(
+        HomeRoomModel,
+        parameters=BATCH_PARAMETERS,
+        rng=[1, 2],
+        max_steps=100,
+        number_processes=1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(results)
+    total_weeks = scenario_from_flat({"cohort_students_per_faculty": 5}).total_weeks
+    # 2 warmths x 2 seeds; by default Mesa keeps the last step of each run.
+    assert len(frame) == 4
+    assert set(WEEKLY_REPORTERS) <= set(frame.columns)
+    assert (frame["week"] == total_weeks).all()
+    assert sorted(frame["counselor_warmth"]) == [0.3, 0.3, 0.9, 0.9]
+    assert sorted(frame["rng"]) == [1, 1, 2, 2]
+
+
+def test_batch_run_every_week():
+    results = mesa.batch_run(
+        HomeRoomModel,
+        parameters=BATCH_PARAMETERS,
+        rng=[1, 2],
+        max_steps=100,
+        number_processes=1,
+        data_collection_period=1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(results)
+    total_weeks = scenario_from_flat({"cohort_students_per_faculty": 5}).total_weeks
+    assert set(WEEKLY_REPORTERS) <= set(frame.columns)
+    for _, rows in frame.groupby("RunId"):
+        assert list(rows["week"]) == list(range(total_weeks + 1))
+        assert rows["clients_social_interaction"].notna().all()
+    assert frame["RunId"].nunique() == 4
+    # A warmer counselor gives a warmer room at the end (same seed).
+    last = frame[frame["week"] == total_weeks].set_index(["rng", "counselor_warmth"])["climate"]
+    for seed in (1, 2):
+        assert last[(seed, 0.9)] > last[(seed, 0.3)]
+
+
+def test_flat_parameters_reach_the_scenario():
+    model = HomeRoomModel(
+        rng=1,
+        counselor_warmth=0.3,
+        group_clients=5,
+        cohort_students_per_faculty=4,
+        program_sessions=4,
+        cohort_burn_in_weeks=2,
+    )
+    assert model.config.counselor.warmth == 0.3
+    assert model.counselor.warmth == 0.3
+    assert len(model.clients) == 5
+    assert model.n == 9 * 4
+    assert model.config.program.sessions == 4
+
+
+def test_unknown_flat_name_raises_scenario_error():
+    with pytest.raises(ScenarioError, match=r"counselor_temperature: unknown parameter"):
+        HomeRoomModel(rng=1, counselor_temperature=0.3)
+    with pytest.raises(ScenarioError, match=r"counselor\.warmth: must be between 0 and 1"):
+        HomeRoomModel(rng=1, counselor_warmth=3.0)
+
+
+def test_config_and_flat_parameters_are_exclusive():
+    with pytest.raises(ScenarioError, match="either config or flat"):
+        HomeRoomModel(rng=1, config=small_scenario(), counselor_warmth=0.3)
+
+
+def test_running_stops_after_the_last_week(finished_model):
+    model = finished_model
+    total = model.config.total_weeks
+    assert model.running is False
+    assert model.week == model.calendar.last_week == total
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == total + 1
+    assert list(frame["week"]) == list(range(total + 1))
+    assert list(frame.columns) == list(WEEKLY_REPORTERS) == list(WEEKLY)
+
+
+def test_running_is_true_until_the_last_week():
+    model = HomeRoomModel(rng=2, **_flat(SMALL))
+    for _ in range(model.config.total_weeks - 1):
+        model.step()
+        assert model.running
+    model.step()
+    assert not model.running
+
+
+def test_agents_student_views_and_counselor(finished_model):
+    model = finished_model
+    students = list(model.agents_by_type[Student])
+    assert len(students) == model.n == len(model.student_agents)
+    assert len(model.agents_by_type[Counselor]) == 1
+    agent = model.student_agents[5]
+    assert agent.label.startswith("S5 - ")
+    assert agent.faculty == model.states.faculty[5]
+    state = agent.state()
+    assert set(state) == {
+        "sociability",
+        "openness",
+        "anxiety",
+        "skill",
+        "attitude",
+        "resolve",
+        "rapport",
+        "disclosure",
+    }
+    assert state["anxiety"] == model.states.anxiety[5]
+
+
+def test_student_agent_is_a_view_of_the_state_arrays():
+    model = HomeRoomModel(rng=4, **_flat(SMALL))
+    agent = model.student_agents[3]
+    agent.anxiety = 0.123
+    assert model.states.anxiety[3] == 0.123
+    model.states.skill[3] = 0.777
+    assert agent.skill == 0.777
+    agent.attitude = 0.25
+    assert model.states.attitude[3] == 0.25
+
+
+def test_clients_one_per_faculty_and_marked():
+    model = HomeRoomModel(rng=5, **_flat(SMALL))
+    assert len(model.clients) == SMALL["group.clients"]
+    assert len(set(model.states.faculty[model.clients])) == len(model.clients)
+    assert model.states.client.sum() == len(model.clients)
+    assert all(model.student_agents[i].client for i in model.clients)
+
+
+def test_lowest_selection_takes_the_lowest_screening_scores():
+    model = HomeRoomModel(rng=6, **_flat({**SMALL, "group.selection": "lowest"}))
+    screening = model.questionnaire["screening"]
+    assert len(screening) == len(model.clients)
+    assert screening.max() <= 140 and screening.min() >= 35
+    # Before the first week the latent score is still the one screened: the clients are the
+    # least socially active students (the questionnaire is noisy, so compare means).
+    latent = model.social_interaction
+    assert latent[model.clients].mean() < latent[~model.states.client].mean()
+    assert latent[model.clients].mean() < np.quantile(latent, 0.4)
+
+
+def test_arms_share_the_population_and_pre_test():
+    home = run(small_scenario("home_room"), seed=11)
+    control = run(small_scenario("no_intervention"), seed=11)
+    assert home.questionnaire["student_id"].tolist() == control.questionnaire["student_id"].tolist()
+    pd.testing.assert_series_equal(home.questionnaire["pre"], control.questionnaire["pre"])
+    pre = home.scenario.program.baseline_weeks
+    columns = [c for c in home.weekly.columns if c != "climate"]
+    pd.testing.assert_frame_equal(
+        home.weekly.loc[home.weekly["week"] <= pre, columns],
+        control.weekly.loc[control.weekly["week"] <= pre, columns],
+    )
+
+
+def test_sessions_are_recorded_with_stages():
+    model = HomeRoomModel(rng=8, **_flat(SMALL))
+    while model.running:
+        model.step()
+    rows = model.session_rows
+    assert [r["session"] for r in rows] == list(range(1, SMALL["program.sessions"] + 1))
+    assert rows[0]["stage"] == "forming" and rows[-1]["stage"] == "termination"
+    assert all(0 <= r["engagement"] <= 1 for r in rows)
+
+
+def test_no_intervention_holds_no_sessions_and_has_no_climate():
+    result = run(small_scenario("no_intervention"), seed=1)
+    assert result.sessions.empty
+    assert result.weekly["climate"].isna().all()
+    assert (result.weekly["session"] == 0).all()
+    assert (result.weekly["clients_rapport"] == 0).all()
+    assert (result.weekly["clients_disclosed_share"] == 0).all()
+
+
+def test_warmer_home_room_builds_more_rapport():
+    cold = run(small_scenario(counselor__warmth=0.2), seed=2)
+    warm = run(small_scenario(counselor__warmth=1.0), seed=2)
+    assert warm.weekly["clients_rapport"].iloc[-1] > cold.weekly["clients_rapport"].iloc[-1]
+    assert warm.sessions["climate"].iloc[-1] > cold.sessions["climate"].iloc[-1]
+
+
+def test_pre_test_is_given_without_baseline_weeks():
+    # Once a bug: without baseline weeks the pre-test was never given (pre = NaN).
+    result = run(small_scenario(program__baseline_weeks=0), seed=1)
+    assert result.questionnaire["pre"].notna().all()
+    assert result.questionnaire["pre"].between(35, 140).all()
+
+
+def test_no_zero_strength_ties_when_ties_do_not_grow():
+    # Once a bug: with tie_gain = 0 a good exchange between strangers added a 0.0 tie.
+    result = run(small_scenario(exchange__tie_gain=0.0), seed=1)
+    assert (result.ties["strength"] > 0).all()
+
+
+def test_tie_strengths_in_unit_interval_with_defaults(small_result):
+    strength = small_result.ties["strength"]
+    assert (strength > 0).all() and (strength <= 1).all()
+    assert not math.isnan(strength.sum())
+    assert np.isfinite(small_result.weekly["clients_social_interaction"]).all()

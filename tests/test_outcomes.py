@@ -1,0 +1,93 @@
+"""Per-run outcomes: time points, the OUTCOMES contract, per-client rows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from conftest import HOME_ROOM, small_scenario
+from groupsim import load_scenario, run
+from groupsim.outcomes import OUTCOMES, TRACKED, client_outcomes, run_outcomes, time_points
+
+
+@pytest.fixture(scope="module")
+def control_result():
+    return run(small_scenario("no_intervention"), seed=7)
+
+
+def test_time_points_default_calendar():
+    result = run(load_scenario(HOME_ROOM, {"cohort.students_per_faculty": 3}), seed=1)
+    assert time_points(result) == {"pre": 2, "post": 6, "followup": 14}
+
+
+def test_time_points_small_calendar(small_result):
+    program = small_result.scenario.program
+    points = time_points(small_result)
+    assert points["pre"] == program.baseline_weeks
+    assert points["post"] == program.baseline_weeks + small_result.scenario.program_weeks
+    assert points["followup"] == small_result.scenario.total_weeks
+    phases = small_result.weekly.set_index("week")["phase"]
+    assert phases[points["pre"]] == "baseline"
+    assert phases[points["post"]] == "program"
+    assert phases[points["followup"]] == "followup"
+
+
+def test_run_outcomes_returns_every_outcome_consistent_with_the_tables(small_result):
+    out = run_outcomes(small_result)
+    assert set(out) == set(OUTCOMES)
+    weekly = small_result.weekly.set_index("week")
+    for when, week in time_points(small_result).items():
+        for short, column in TRACKED.items():
+            assert out[f"{when}_{short}"] == weekly.loc[week, column]
+    q = small_result.questionnaire
+    assert out["questionnaire_pre"] == pytest.approx(q["pre"].mean())
+    assert out["questionnaire_gain"] == pytest.approx(q["post"].mean() - q["pre"].mean())
+    assert out["final_climate"] == small_result.sessions["climate"].iloc[-1]
+    assert 0 <= out["mean_engagement"] <= 1
+    assert out["all_disclosed_by_working"] in (0.0, 1.0)
+
+
+def test_run_outcomes_without_a_group(control_result):
+    out = run_outcomes(control_result)
+    assert math.isnan(out["final_climate"])
+    assert math.isnan(out["mean_engagement"])
+    assert math.isnan(out["all_disclosed_by_working"])
+    assert out["post_disclosed_share"] == 0.0
+
+
+def test_all_disclosed_by_working_reads_the_first_working_session(small_result):
+    sessions = small_result.sessions
+    first_working = sessions[sessions["stage"] == "working"].iloc[0]
+    expected = float(first_working["clients_disclosed_share"] >= 1.0)
+    assert run_outcomes(small_result)["all_disclosed_by_working"] == expected
+
+
+def test_client_outcomes_a_row_per_client(small_result):
+    frame = client_outcomes(small_result)
+    assert list(frame["student_id"]) == list(small_result.questionnaire["student_id"])
+    assert list(frame.columns) == [
+        "student_id",
+        "faculty",
+        "baseline_anxiety",
+        "baseline_sociability",
+        "pre_social_interaction",
+        "post_social_interaction",
+        "followup_social_interaction",
+    ]
+    weekly = small_result.weekly.set_index("week")
+    for when, week in time_points(small_result).items():
+        mean = frame[f"{when}_social_interaction"].mean()
+        assert mean == pytest.approx(weekly.loc[week, "clients_social_interaction"])
+    assert (
+        frame[["baseline_anxiety", "baseline_sociability"]]
+        .apply(lambda c: c.between(0, 1))
+        .all()
+        .all()
+    )
+
+
+def test_client_outcomes_needs_the_students_table():
+    lean = run(small_scenario(), seed=1, record_students=False)
+    with pytest.raises(ValueError, match="students table"):
+        client_outcomes(lean)

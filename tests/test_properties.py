@@ -1,0 +1,158 @@
+"""Property tests: for random valid parameters the model keeps its invariants every week."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from groupsim import HomeRoomModel
+from groupsim.agents import STATES
+from groupsim.runner import collect
+from groupsim.scenario import scenario_from_dict
+
+SHARE = st.floats(0.0, 1.0, allow_nan=False)
+
+
+@st.composite
+def scenarios(draw):
+    """A small valid scenario: 3-4 faculties x 4-8 students, short programs, random rates."""
+    faculties = draw(st.integers(3, 4))
+    per_faculty = draw(st.integers(4, 8))
+    students = faculties * per_faculty
+    sessions = draw(st.integers(1, 8))
+    per_week = draw(st.integers(1, 3))
+    openness_w = draw(st.floats(0.0, 1.0))
+    rapport_w = draw(st.floats(0.0, 1.0 - openness_w))
+    along = draw(SHARE)
+    closure = draw(st.floats(0.0, 1.0 - along))
+    groups = draw(st.integers(1, 2))
+    selection = draw(
+        st.sampled_from(["across_faculties", "within_faculty", "lowest", "random_screened"])
+    )
+    # Every group's clients must fit: in the cohort, or in one faculty for 'within_faculty'.
+    most = per_faculty if selection == "within_faculty" else students // groups
+    clients = draw(st.integers(2, most))
+    data = {
+        "cohort": {
+            "faculties": faculties,
+            "students_per_faculty": per_faculty,
+            "burn_in_weeks": draw(st.integers(0, 3)),
+            "initial_ties": draw(st.floats(0.0, 10.0)),
+        },
+        "group": {
+            "clients": clients,
+            "selection": selection,
+            "screened_share": draw(st.floats(clients * groups / students, 1.0)),
+            "screening": draw(st.sampled_from(["separate", "pretest"])),
+            "rounds_per_session": draw(st.integers(1, 6)),
+        },
+        "counselor": {
+            "technique": draw(st.sampled_from(["home_room", "standard", "none"])),
+            "warmth": draw(SHARE),
+            "facilitation": draw(SHARE),
+        },
+        "program": {
+            "groups": groups,
+            "sessions": sessions,
+            "sessions_per_week": per_week,
+            "baseline_weeks": draw(st.integers(0, 2)),
+            "followup_weeks": draw(st.integers(0, 3)),
+            "transition_share": draw(SHARE),
+        },
+        "climate": {"rate": draw(SHARE), "setting_weight": draw(SHARE), "campus": draw(SHARE)},
+        "rapport": {"rate": draw(SHARE)},
+        "exchange": {
+            "tie_gain": draw(SHARE),
+            "anxiety_relief": draw(SHARE),
+            "anxiety_sting": draw(SHARE),
+            "skill_gain": draw(SHARE),
+            "campus_learning": draw(SHARE),
+        },
+        "disclosure": {
+            "openness_weight": openness_w,
+            "rapport_weight": rapport_w,
+            "climate_weight": 1.0 - openness_w - rapport_w,
+            "tie_bonus": draw(SHARE),
+            "openness_gain": draw(SHARE),
+        },
+        "attitude": {
+            "psychoeducation_rate": draw(SHARE),
+            "confidence_bound": draw(SHARE),
+            "convergence": draw(st.floats(0.0, 0.5)),
+        },
+        "campus": {
+            "contacts_per_week": draw(st.floats(0.0, 8.0)),
+            "along_ties": along,
+            "triadic_closure": closure,
+            "same_faculty": draw(st.floats(0.0, 1.0 - along - closure)),
+        },
+        "decay": {
+            "tie_decay": draw(SHARE),
+            "tie_floor": draw(st.floats(0.001, 0.5)),
+            "state_drift": draw(SHARE),
+        },
+    }
+    if draw(st.booleans()):
+        data["program"]["weeks"] = -(-sessions // per_week) + draw(st.integers(0, 2))
+    return scenario_from_dict(data, "<hypothesis>")
+
+
+def _check_states(model: HomeRoomModel) -> None:
+    for name in STATES:
+        values = getattr(model.states, name)
+        assert not np.isnan(values).any(), name
+        assert values.min() >= 0.0 and values.max() <= 1.0, (name, values.min(), values.max())
+    strengths = np.array([s for _, _, s in model.network.edges(data="strength")])
+    if strengths.size:
+        assert strengths.min() > 0.0 and strengths.max() <= 1.0
+    if model.counselor.technique != "none":
+        assert 0.0 <= model.climate <= 1.0
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(scenario=scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_states_ties_and_tables_stay_valid(scenario, seed):
+    model = HomeRoomModel(rng=seed, config=scenario)
+    _check_states(model)
+    while model.running:
+        model.step()
+        _check_states(model)
+    result = collect(model, seed)
+
+    weekly = result.weekly
+    assert len(weekly) == scenario.total_weeks + 1
+    assert list(weekly["week"]) == list(range(scenario.total_weeks + 1))
+    allowed_nan = set()
+    if scenario.counselor.technique == "none":
+        allowed_nan.add("climate")
+        assert weekly["climate"].isna().all()
+    if scenario.group.clients * scenario.program.groups == scenario.students:
+        allowed_nan.add("others_social_interaction")  # no one is outside the groups
+    if (weekly["friends"] == 0).all():
+        # The clients had no friends at screening: the friends' means have no one to average.
+        allowed_nan.update({"friends_social_interaction", "friends_ties", "friends_contact_rate"})
+    numeric = weekly.select_dtypes("number").drop(columns=sorted(allowed_nan))
+    assert not numeric.isna().any().any(), numeric.columns[numeric.isna().any()].tolist()
+
+    held = 0 if scenario.counselor.technique == "none" else scenario.program.sessions
+    held *= scenario.program.groups
+    assert len(result.sessions) == held
+    assert (
+        result.sessions[["climate", "engagement", "disclosure_depth"]].stack().between(0, 1).all()
+    )
+
+    states = result.students[list(STATES)]
+    assert states.notna().all().all()
+    assert ((states >= 0) & (states <= 1)).all().all()
+    assert ((result.ties["strength"] > 0) & (result.ties["strength"] <= 1)).all()
+
+    q = result.questionnaire
+    assert len(q) == scenario.group.clients * scenario.program.groups
+    assert q[["screening", "pre"]].stack().between(35, 140).all()
+    assert q["post"].between(35, 140).all()

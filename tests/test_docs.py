@@ -23,8 +23,15 @@ MODULES = {
     "measures": measures,
     "schedule": importlib.import_module("groupsim.schedule"),
     "agents": importlib.import_module("groupsim.agents"),
+    "ties": importlib.import_module("groupsim.ties"),
+    "scenario": importlib.import_module("groupsim.scenario"),
+    "resources": importlib.import_module("groupsim.resources"),
+    "outcomes": importlib.import_module("groupsim.outcomes"),
 }
-REFERENCE = re.compile(r"`(?:groupsim\.)?(" + "|".join(MODULES) + r")\.([A-Za-z_]\w*(?:\.\w+)*)")
+NAME = r"\.([A-Za-z_]\w*(?:\.\w+)*)"
+REFERENCE = re.compile(r"`(?:groupsim\.)?(" + "|".join(MODULES) + r")" + NAME)
+#: `model.x` is the running model's attribute in the ODD; the module is `groupsim.model.x`.
+MODEL_REFERENCE = re.compile(r"`groupsim\.(model)" + NAME)
 METHOD = re.compile(r"`HomeRoomModel\.(\w+)")
 DEFAULT = re.compile(r'`([a-z]+)\.([a-z_]+)` =\s+("[^"]*"|-?\d+(?:\.\d+)?)')
 
@@ -55,11 +62,12 @@ def test_parameters_md_lists_every_parameter():
 
 def test_odd_names_only_existing_functions():
     """Every `mechanisms.NAME` (network., measures., ...) in ODD.md exists in the code."""
-    found = REFERENCE.findall(ODD)
+    found = REFERENCE.findall(ODD) + MODEL_REFERENCE.findall(ODD)
     assert len(found) > 30  # the ODD names its functions; a broken pattern finds none
+    modules = {**MODULES, "model": importlib.import_module("groupsim.model")}
     missing = []
     for module_name, dotted in found:
-        target = MODULES[module_name]
+        target = modules[module_name]
         for part in dotted.split("."):
             if not hasattr(target, part):
                 missing.append(f"{module_name}.{dotted}")

@@ -90,7 +90,10 @@ def test_calendar_spreads_sessions_and_respects_sessions_per_week(sessions, per_
 def test_calendar_longer_program_than_sessions_need():
     cal = _calendar(program=6, sessions=4)
     counts = [len(w.sessions) for w in cal.weeks if w.phase == "program"]
-    assert counts == [1, 1, 1, 1, 0, 0]
+    # spread over the program (session i in week floor(i * 6 / 4)), not bunched at the start
+    assert counts == [1, 1, 0, 1, 1, 0]
+    cal = _calendar(program=8, sessions=4)
+    assert [len(w.sessions) for w in cal.weeks if w.phase == "program"] == [1, 0] * 4
 
 
 def test_calendar_without_group_has_program_weeks_but_no_sessions():

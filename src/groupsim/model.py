@@ -345,7 +345,8 @@ class HomeRoomModel(mesa.Model):
             for speaker in rng.permutation(engaged):
                 others = local[local != speaker]
                 weights = mech.partner_weights(tie[speaker, others], c.group.partner_base_weight)
-                partner = int(others[np.searchsorted(np.cumsum(weights), rng.random())])
+                pick = np.searchsorted(np.cumsum(weights), rng.random(), side="right")
+                partner = int(others[min(pick, len(others) - 1)])  # guard float round-off
                 depths.extend(
                     self.group_exchange(
                         members, tie, used, int(speaker), partner, climate, depth_cap
@@ -537,7 +538,9 @@ class HomeRoomModel(mesa.Model):
     def decay_week(self) -> None:
         """Unused ties weaken and may drop; states drift toward baselines (ODD 3, step 3)."""
         c = self.config
-        self.ties.decay_unused(c.decay.tie_decay, c.decay.tie_floor)
+        unused = ~self.ties.used
+        self.ties.strength[unused] = mech.decay_tie(self.ties.strength[unused], c.decay.tie_decay)
+        self.ties.end_week(c.decay.tie_floor)
         self._ties_version += 1
         for name in TRAIT_BASELINES:
             values = getattr(self.states, name)
@@ -652,7 +655,7 @@ class HomeRoomModel(mesa.Model):
         """Local clustering of a systematic sample of students (all of a small cohort)."""
         from scipy import sparse
 
-        step = max(1, self.n // CLUSTERING_SAMPLE)
+        step = -(-self.n // CLUSTERING_SAMPLE)  # ceil: at most CLUSTERING_SAMPLE students
         sample = np.arange(0, self.n, step)
         indptr, cols, _, _ = self.ties.csr()
         adjacency = sparse.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(self.n, self.n))

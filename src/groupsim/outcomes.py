@@ -60,8 +60,9 @@ OUTCOMES.update(
 def time_points(result: RunResult) -> dict[str, int]:
     """Weeks of the pre-test, post-test and follow-up."""
     program = result.scenario.program
-    pre = program.baseline_weeks
-    post = pre + result.scenario.program_weeks
+    # With screening on the pre-test itself, the pre-test is given at screening (week 0).
+    pre = 0 if result.scenario.group.screening == "pretest" else program.baseline_weeks
+    post = program.baseline_weeks + result.scenario.program_weeks
     return {"pre": pre, "post": post, "followup": int(result.weekly["week"].max())}
 
 

@@ -1,4 +1,4 @@
-"""Scenario files: the validated parameters of one simulated study (ODD section 5, Input).
+"""Scenario files: the validated parameters of one simulated study (ODD section 6, Input data).
 
 A scenario is a TOML file with one table per concern (`[cohort]`, `[group]`, `[counselor]`,
 `[program]`, one per mechanism). Every parameter has a default, a range and a unit, declared

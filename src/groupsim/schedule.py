@@ -65,10 +65,11 @@ class Calendar:
         self.program_weeks = program_weeks
         self.followup_weeks = followup_weeks
         stages = session_stages(sessions, transition_share)
-        # Spread sessions evenly: the first weeks take the extra one when they do not divide.
-        per_week = [sessions // program_weeks] * program_weeks
-        for i in range(sessions % program_weeks):
-            per_week[i] += 1
+        # Spread sessions evenly over the program: session i (from 0) falls in program week
+        # floor(i * weeks / sessions), so no week holds more than ceil(sessions / weeks).
+        per_week = [0] * program_weeks
+        for i in range(sessions):
+            per_week[i * program_weeks // sessions] += 1
         weeks: list[Week] = [Week(0, "baseline")]
         number = 1
         for _ in range(baseline_weeks):

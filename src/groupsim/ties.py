@@ -98,9 +98,12 @@ class TieStore:
             self._csr = None
         return dropped
 
-    def decay_unused(self, rate: float, floor: float) -> int:
-        """Unused ties lose a share `rate` of their strength; weak ones drop; marks reset."""
-        self.strength[~self.used] *= 1.0 - rate
+    def end_week(self, floor: float) -> int:
+        """Close a week: drop ties below the floor and clear the `used` marks.
+
+        Returns how many ties were dropped. (The decay itself is `mechanisms.decay_tie`,
+        applied by the model to the unused ties first.)
+        """
         self.used[:] = False
         self._csr = None
         return self.drop_weaker_than(floor)

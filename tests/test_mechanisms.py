@@ -279,3 +279,63 @@ def test_drift_toward_baseline_closes_a_share_of_the_gap():
     assert np.all(np.abs(drifted - baseline) <= np.abs(state - baseline))
     assert np.allclose(mech.drift_toward(state, baseline, 1.0), baseline)
     assert np.allclose(mech.drift_toward(state, baseline, 0.0), state)
+
+
+# Several exchanges at once (campus weeks) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("times", [0, 1, 2, 5])
+def test_times_equals_repeating_the_single_step(times):
+    def repeat(step, value):
+        for _ in range(times):
+            value = step(value)
+        return value
+
+    for start in (0.0, 0.3, 0.9):
+        assert mech.strengthen_tie(start, 0.25, times) == pytest.approx(
+            repeat(lambda w: mech.strengthen_tie(w, 0.25), start)
+        )
+        assert mech.relieve_anxiety(start, 0.2, 0.6, times) == pytest.approx(
+            repeat(lambda a: mech.relieve_anxiety(a, 0.2, 0.6), start)
+        )
+        assert mech.sting_anxiety(start, 0.1, 0.4, times) == pytest.approx(
+            repeat(lambda a: mech.sting_anxiety(a, 0.1, 0.4), start)
+        )
+        assert mech.practice_skill(start, 0.05, times) == pytest.approx(
+            repeat(lambda s: mech.practice_skill(s, 0.05), start)
+        )
+
+
+def test_times_per_student_arrays_stay_in_bounds():
+    values = GRID
+    times = np.arange(len(GRID)) * 3
+    for new in (
+        mech.strengthen_tie(values, 0.5, times),
+        mech.relieve_anxiety(values, 0.9, 1.0, times),
+        mech.sting_anxiety(values, 0.9, 0.0, times),
+        mech.practice_skill(values, 0.9, times),
+    ):
+        assert np.all((new >= 0.0) & (new <= 1.0))
+    assert np.allclose(mech.strengthen_tie(values, 0.5, np.zeros(len(GRID))), values)
+
+
+def test_bounded_confidence_heard_moves_listeners_toward_the_views_they_heard():
+    attitude = np.array([0.2, 0.3, 0.5, 0.9])
+    # 0 hears 1 and 2; 3 hears 0 (too far); 1 hears nobody; 2 hears 1.
+    speaker = np.array([1, 2, 0, 1])
+    listener = np.array([0, 0, 3, 2])
+    new = mech.bounded_confidence_heard(attitude, speaker, listener, epsilon=0.35, convergence=0.5)
+    # 0: gaps +0.1 and +0.3, both heard, mean pull 0.2, moves half of it.
+    assert new[0] == pytest.approx(0.2 + 0.5 * 0.2)
+    assert new[1] == attitude[1]  # heard no one
+    assert new[2] == pytest.approx(0.5 + 0.5 * (0.3 - 0.5))
+    assert new[3] == attitude[3]  # 0.7 apart: beyond epsilon, nothing moves
+    # A convex step: every listener stays between its view and the views it heard.
+    rng = np.random.default_rng(0)
+    attitude = rng.random(50)
+    speaker, listener = rng.integers(0, 50, 400), rng.integers(0, 50, 400)
+    new = mech.bounded_confidence_heard(attitude, speaker, listener, 0.3, 0.5)
+    assert np.all((new >= 0.0) & (new <= 1.0))
+    assert np.all(np.abs(new - attitude) <= 0.5 * 0.3 + 1e-12)
+    unchanged = mech.bounded_confidence_heard(attitude, speaker, listener, 0.0, 0.5)
+    assert np.array_equal(unchanged, attitude)

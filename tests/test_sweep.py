@@ -135,6 +135,26 @@ def test_rows_hold_the_outcomes_of_groupsim_run(tmp_path):
     assert row["counselor.warmth"] == sweep.design[point][0]
 
 
+@pytest.mark.parametrize("scenario", ["home_room", "standard_group", "no_intervention"])
+def test_summary_fast_path_gives_the_outcomes_of_groupsim_run(scenario):
+    from groupsim import load_scenario
+    from groupsim.sweep_run import summary_result
+
+    overrides = {
+        "cohort.faculties": 3,
+        "cohort.students_per_faculty": 6,
+        "cohort.burn_in_weeks": 4,
+        "group.clients": 3,
+        "program.sessions": 3,
+    }
+    loaded = load_scenario(HOME_ROOM.with_name(f"{scenario}.toml"), overrides)
+    expected = run_outcomes(run(loaded, seed=4, record_students=False, record_ties=False))
+    got = run_outcomes(summary_result(loaded, 4))
+    assert got.keys() == expected.keys()
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, nan_ok=True, rel=0, abs=0), name
+
+
 def test_weekly_rows_on_request(tmp_path):
     path = write_sweep(tmp_path, replications=1, extra="weekly = true")
     run_sweep(load_sweep(path), tmp_path / "out", SerialBackend(), chunk_size=4, label=None)

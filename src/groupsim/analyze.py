@@ -325,7 +325,8 @@ def _plot_heatmap(table: pd.DataFrame, first: str, second: str, outcome: str, pa
     import matplotlib.pyplot as plt
 
     grid = table.pivot(index=second, columns=first, values="mean").sort_index(ascending=False)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * grid.shape[1], 1.0 + 0.6 * grid.shape[0]))
+    size = (max(5.0, 2.0 + 0.8 * grid.shape[1]), max(3.5, 1.5 + 0.6 * grid.shape[0]))
+    fig, ax = plt.subplots(figsize=size)
     image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis")
     ax.set_xticks(range(grid.shape[1]), [_label(v) for v in grid.columns], rotation=45)
     ax.set_yticks(range(grid.shape[0]), [_label(v) for v in grid.index])

@@ -41,6 +41,7 @@ __all__ = [
     "SweepSummary",
     "chunk_tasks",
     "run_chunk",
+    "summary_result",
     "run_sweep",
     "make_backend",
 ]
@@ -132,7 +133,10 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             if run_id in task.fail_runs:
                 raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
             # Summary outcomes need neither the per-student table nor the weekly edge lists.
-            result = run(scenarios[point], seed=seed, record_students=False, record_ties=False)
+            if task.weekly:
+                result = run(scenarios[point], seed=seed, record_students=False, record_ties=False)
+            else:
+                result = summary_result(scenarios[point], seed)
             outcomes = run_outcomes(result)
             row.update(status="ok", error="")
             row.update({name: outcomes[name] for name in task.outcomes})
@@ -146,6 +150,41 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         rows.append(row)
     weekly = pd.concat(weekly_frames, ignore_index=True) if weekly_frames else None
     return ChunkResult(rows, weekly)
+
+
+def summary_result(scenario: Scenario, seed: int) -> Any:
+    """Run a scenario and keep only the tables `run_outcomes` reads.
+
+    `groupsim.run` conforms every table to the output contract, a handful of pandas casts
+    that cost more than a small run's simulation; a sweep of summary outcomes keeps none of
+    those tables. The weekly, sessions and questionnaire tables here hold the same values
+    (tests/test_sweep.py checks that `run_outcomes` agrees with `groupsim.run`'s).
+    """
+    import pandas as pd
+
+    from groupsim.model import HomeRoomModel
+    from groupsim.outputs import SESSION_COLUMNS
+    from groupsim.runner import RunResult
+
+    model = HomeRoomModel(rng=seed, config=scenario, record_students=False, record_ties=False)
+    while model.running:
+        model.step()
+    answers = model.questionnaire
+    missing = np.full(len(model.clients), np.nan)
+    empty = pd.DataFrame()
+    return RunResult(
+        weekly=model.datacollector.get_model_vars_dataframe(),
+        sessions=pd.DataFrame(model.session_rows, columns=SESSION_COLUMNS),
+        students=empty,
+        questionnaire=pd.DataFrame(
+            {when: answers.get(when, missing) for when in ("screening", "pre", "post", "followup")}
+        ),
+        ties=empty,
+        faculties=empty,
+        scenario=model.config,
+        seed=seed,
+        build_network=lambda: None,
+    )
 
 
 @dataclass

@@ -1,0 +1,166 @@
+"""The teaching pictures: week snapshots, the stable layout, the SVG network and charts."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from groupsim import HomeRoomModel
+from groupsim.teaching import (
+    COLOUR_STATES,
+    WeekPicture,
+    chart_svg,
+    colour_of,
+    faculty_layout,
+    network_svg,
+    picture_from_model,
+    pictures_from_result,
+    result_series,
+    stable_layout,
+    student_labels,
+    week_caption,
+)
+
+
+def _faculty(result):
+    first = result.students[result.students["week"] == 0].sort_values("student_id")
+    return first["faculty"].to_numpy()
+
+
+def test_pictures_from_result_cover_every_week_and_only_ties_touching_the_group(small_result):
+    pictures = pictures_from_result(small_result)
+    assert [p.week for p in pictures] == list(small_result.weekly["week"])
+    clients = set(small_result.questionnaire["student_id"])
+    for picture in pictures:
+        assert set(picture.clients) == clients
+        assert not set(picture.context) & clients
+        for a, b, strength in picture.edges:
+            assert a < b and 0 < strength <= 1
+            assert a in clients or b in clients
+            assert a in picture.colour and b in picture.colour
+
+
+def test_picture_matches_the_tables_of_the_same_week(small_result):
+    pictures = pictures_from_result(small_result, colour_by="anxiety", context=False)
+    last = pictures[-1]
+    rows = small_result.students[small_result.students["week"] == last.week].set_index("student_id")
+    for i in last.clients:
+        assert last.colour[i] == pytest.approx(rows.loc[i, "anxiety"])
+        assert last.disclosure[i] == pytest.approx(rows.loc[i, "disclosure"])
+    # Without context only ties inside the group remain.
+    members = set(last.clients)
+    assert all(a in members and b in members for a, b, _ in last.edges)
+    assert last.context == ()
+
+
+def test_picture_from_model_agrees_with_the_recorded_week(small_home_room):
+    model = HomeRoomModel(rng=3, config=small_home_room)
+    for _ in range(3):
+        model.step()
+    picture = picture_from_model(model)
+    frame = model.student_frames[-1]
+    assert picture.week == 3 == int(frame["week"][0])
+    for i in picture.clients:
+        assert picture.colour[i] == pytest.approx(frame["social_interaction"][i])
+    group_ties = {
+        (a, b) for a, b, _ in picture.edges if a in picture.clients and b in picture.clients
+    }
+    expected = {
+        (min(a, b), max(a, b))
+        for a, b in model.network.edges()
+        if a in set(picture.clients) and b in set(picture.clients)
+    }
+    assert group_ties == expected
+
+
+def test_faculty_layout_is_fixed_and_puts_clients_on_the_inner_ring():
+    faculty = np.repeat(np.arange(3), 4)
+    clients = [0, 5, 9]
+    first = faculty_layout(faculty, clients)
+    assert first == faculty_layout(faculty, clients)
+    assert set(first) == set(range(12))
+    for i in clients:
+        assert np.hypot(*first[i]) == pytest.approx(0.55)
+    for i in set(range(12)) - set(clients):
+        assert np.hypot(*first[i]) > 0.75
+
+
+def test_stable_layout_keeps_clients_fixed_and_is_reproducible(small_result):
+    pictures = pictures_from_result(small_result)
+    faculty = _faculty(small_result)
+    clients = pictures[0].clients
+    layout = stable_layout(pictures, faculty, clients, seed=0)
+    again = stable_layout(pictures, faculty, clients, seed=0)
+    assert layout == again
+    start = faculty_layout(faculty, clients)
+    for i in clients:
+        assert layout[i] == pytest.approx(start[i])
+    for picture in pictures:  # every drawn student has a place, inside the frame
+        for i in (*picture.clients, *picture.context):
+            assert np.hypot(*layout[i]) <= 1.06
+
+
+def test_network_svg_draws_each_client_with_label_colour_size_and_ties():
+    picture = WeekPicture(
+        week=4,
+        clients=(0, 1, 2),
+        context=(7,),
+        colour={0: 0.0, 1: 0.5, 2: 1.0, 7: 0.3},
+        disclosure={0: 0.0, 1: 1.0, 2: 0.5, 7: 0.0},
+        edges=((0, 1, 0.9), (1, 2, 0.1), (2, 7, 0.5)),
+    )
+    positions = faculty_layout([0, 1, 2, 0, 1, 2, 0, 1], [0, 1, 2])
+    labels = {0: "S0 - Faculty of Law", 1: "S1 - Faculty of Education", 2: "S2 - B&B <x>"}
+    svg = network_svg(picture, positions, labels, colour_by="social_interaction")
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert 'data-week="4"' in svg and 'data-ties="2"' in svg
+    assert "S0 - Faculty of Law" in svg and "S2 - B&amp;B &lt;x&gt;" in svg
+    radii = {
+        int(m.group(2)): float(m.group(1))
+        for m in re.finditer(
+            r'r="([\d.]+)" fill="#\w+" stroke="#263238" class="client" '
+            r'data-student="(\d+)"',
+            svg,
+        )
+    }
+    assert radii[1] > radii[2] > radii[0]  # size follows disclosure
+    assert colour_of(0.0) in svg and colour_of(1.0) in svg
+    widths = [float(w) for w in re.findall(r'stroke="#37474f" stroke-width="([\d.]+)"', svg)]
+    assert sorted(widths) == pytest.approx([0.6 + 5.5 * 0.1, 0.6 + 5.5 * 0.9])
+    highlighted = network_svg(picture, positions, labels, highlight=1)
+    assert 'stroke="#d32f2f" stroke-width="3" class="client" data-student="1"' in highlighted
+
+
+def test_colour_scale_is_viridis_and_clamped():
+    assert colour_of(0.0) == "#440154"
+    assert colour_of(1.0) == "#fde725"
+    assert colour_of(-3) == colour_of(0.0) and colour_of(7) == colour_of(1.0)
+    assert colour_of(0.3) != colour_of(0.31) or colour_of(0.3) != colour_of(0.5)
+
+
+def test_chart_svg_shows_values_at_the_marker_week(small_result):
+    weekly = small_result.weekly
+    series = result_series(weekly)
+    weeks = list(weekly["week"])
+    svg = chart_svg(weeks, series, weeks[-1], marker_week=2, program=(1, 4), title="t")
+    expected = f"{series['social interaction'][weeks.index(2)]:.2f}"
+    assert f'data-series="social interaction" data-value="{expected}"' in svg
+    assert svg.count("<polyline") == len(series)
+    assert "program weeks" in svg
+
+
+def test_labels_and_captions(small_result, small_home_room):
+    labels = student_labels(small_result)
+    model = HomeRoomModel(rng=7, config=small_home_room)
+    assert labels == student_labels(model)
+    assert re.fullmatch(r"S\d+ - .+", labels[0])
+    row = {"week": 3, "phase": "program", "session": 2, "stage": "forming", "climate": 0.5}
+    assert week_caption(row, 9) == "Week 3 of 9 · program · session 2 (forming) · climate 0.50"
+    row = {"week": 0, "phase": "baseline", "session": 0, "stage": "", "climate": float("nan")}
+    assert week_caption(row, 9) == "Week 0 of 9 · baseline"
+
+
+def test_every_colour_state_is_a_student_column(small_result):
+    assert set(COLOUR_STATES) <= set(small_result.students.columns)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMALL, small_scenario
-from groupsim import Counselor, HomeRoomModel, ScenarioError, Student, run
+from conftest import HOME_ROOM, SMALL, small_scenario
+from groupsim import Counselor, HomeRoomModel, ScenarioError, Student, load_scenario, run
 from groupsim.model import WEEKLY_REPORTERS, scenario_from_flat
 from groupsim.outputs import WEEKLY
 
@@ -248,3 +248,16 @@ def test_every_group_is_full_with_several_groups_across_faculties():
     model = HomeRoomModel(rng=0, config=scenario)
     assert [len(g.members) for g in model.groups] == [4, 4, 4]
     assert len(model.clients) == 12
+
+
+@pytest.mark.parametrize(("clients", "sessions"), [(4, 2), (12, 16), (4, 16), (12, 2)])
+def test_extreme_designs_run_with_the_default_cohort(clients, sessions):
+    scenario = load_scenario(
+        HOME_ROOM,
+        {"group.clients": clients, "program.sessions": sessions, "cohort.burn_in_weeks": 2},
+    )
+    result = run(scenario, seed=1, record_students=False, record_ties=False)
+    assert len(result.questionnaire) == clients
+    assert len(result.sessions) == sessions
+    assert len(result.weekly) == scenario.total_weeks + 1
+    assert result.questionnaire[["pre", "post", "followup"]].notna().all().all()

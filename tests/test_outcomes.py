@@ -91,3 +91,28 @@ def test_client_outcomes_needs_the_students_table():
     lean = run(small_scenario(), seed=1, record_students=False)
     with pytest.raises(ValueError, match="students table"):
         client_outcomes(lean)
+
+
+def test_session_outcomes_read_every_group():
+    """With several groups the sessions table has a row per group per session; the outcomes
+    must summarise all groups, not the first or last row."""
+    scenario = small_scenario(program__groups=2, group__clients=4, cohort__students_per_faculty=8)
+    result = run(scenario, seed=3, record_students=False, record_ties=False)
+    sessions = result.sessions
+    assert sorted(sessions["group"].unique()) == [0, 1]
+    out = run_outcomes(result)
+    last = sessions[sessions["session"] == sessions["session"].max()]
+    assert len(last) == 2
+    assert out["final_climate"] == pytest.approx(last["climate"].mean())
+    working = sessions[sessions["stage"] == "working"]
+    first = working[working["session"] == working["session"].min()]
+    assert len(first) == 2
+    expected = float((first["clients_disclosed_share"] >= 1.0).all())
+    assert out["all_disclosed_by_working"] == expected
+    # A group that has not opened up makes the run count as "not all disclosed".
+    crafted = result.sessions.copy()
+    rows = crafted.index[(crafted["stage"] == "working") & (crafted["group"] == 1)]
+    crafted.loc[rows, "clients_disclosed_share"] = 0.5
+    crafted.loc[crafted["group"] == 0, "clients_disclosed_share"] = 1.0
+    result.sessions = crafted
+    assert run_outcomes(result)["all_disclosed_by_working"] == 0.0

@@ -79,11 +79,17 @@ def run_outcomes(result: RunResult) -> dict[str, float]:
     out["questionnaire_followup"] = float(q["followup"].mean())
     out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
     s = result.sessions
-    out["final_climate"] = float(s["climate"].iloc[-1]) if len(s) else float("nan")
+    # With several groups the sessions table has a row per group per session: read every
+    # group's row of the session in question, not only the first or last row.
+    last = s[s["session"] == s["session"].max()]
+    out["final_climate"] = float(last["climate"].mean()) if len(s) else float("nan")
     out["mean_engagement"] = float(s["engagement"].mean()) if len(s) else float("nan")
     working = s[s["stage"] == "working"]
+    first_working = working[working["session"] == working["session"].min()]
     out["all_disclosed_by_working"] = (
-        float(working["clients_disclosed_share"].iloc[0] >= 1.0) if len(working) else float("nan")
+        float((first_working["clients_disclosed_share"] >= 1.0).all())
+        if len(working)
+        else float("nan")
     )
     return out
 

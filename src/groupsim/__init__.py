@@ -5,12 +5,14 @@ The public API:
 - :func:`load_scenario` reads and validates a scenario file;
 - :func:`run` runs one scenario with a seed and returns a :class:`RunResult`;
 - :func:`compare` runs replications of several scenarios and compares them (a :class:`Comparison`);
+- :func:`power` simulates field studies for a power analysis (a :class:`PowerAnalysis`);
 - :class:`HomeRoomModel` is the Mesa model (for `mesa.batch_run` and step-by-step use).
 """
 
 from groupsim.agents import Counselor, Student
 from groupsim.experiment import Comparison, compare
 from groupsim.model import HomeRoomModel
+from groupsim.power import PowerAnalysis, power
 from groupsim.runner import RunResult, run
 from groupsim.scenario import (
     Scenario,
@@ -25,6 +27,7 @@ __all__ = [
     "Comparison",
     "Counselor",
     "HomeRoomModel",
+    "PowerAnalysis",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -32,6 +35,7 @@ __all__ = [
     "compare",
     "flat_parameter_names",
     "load_scenario",
+    "power",
     "run",
     "__version__",
 ]

@@ -117,3 +117,24 @@ def test_edge_table_one_row_per_tie_smaller_id_first():
     assert str(table["source"].dtype) == "int64"
     empty = net.edge_table(_graph([]), 0)
     assert list(empty.columns) == ["week", "source", "target", "strength"] and empty.empty
+
+
+def test_model_group_metrics_agree_with_the_networkx_reference(small_result):
+    """The model computes group metrics on dense arrays; they must equal these helpers on the
+    final networkx graph."""
+    graph = small_result.network
+    members = [int(i) for i in small_result.questionnaire["student_id"]]
+    last = small_result.weekly.iloc[-1]
+    assert last["group_density"] == pytest.approx(net.group_density(graph, members))
+    assert last["group_cohesion"] == pytest.approx(net.group_cohesion(graph, members))
+    assert last["group_isolates"] == net.group_isolates(graph, members)
+    assert last["group_clustering"] == pytest.approx(net.group_clustering(graph, members))
+    assert last["campus_ties"] == graph.number_of_edges()
+    assert last["campus_density"] == pytest.approx(nx.density(graph))
+    # A small cohort is sampled whole, so campus clustering is networkx's average clustering.
+    assert last["campus_clustering"] == pytest.approx(nx.average_clustering(graph))
+    n = graph.number_of_nodes()
+    students = small_result.students
+    final = students[students["week"] == students["week"].max()].sort_values("student_id")
+    assert np.allclose(final["tie_strength_sum"], net.strength_sums(graph, n))
+    assert list(final["degree"]) == [graph.degree(i) for i in range(n)]

@@ -27,8 +27,10 @@ format: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# Home room vs standard group vs no intervention into out/compare_home_room/ (report.html).
+# DEMO_REPS replications per scenario: the default takes about two minutes on 2 idle cores.
 demo: $(STAMP)
-	$(BIN)/groupsim run scenarios/home_room.toml --seed 1
+	$(BIN)/python experiments/compare_home_room.py --reps $(or $(DEMO_REPS),700)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py

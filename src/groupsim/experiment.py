@@ -125,7 +125,7 @@ def parameter_differences(scenarios: Sequence[Scenario], labels: Sequence[str]) 
     return pd.DataFrame(rows, columns=["parameter", *labels])
 
 
-@dataclass
+@dataclass(eq=False)  # holds DataFrames: compare their contents, not the objects
 class Comparison:
     """The replications of several scenarios and their paired comparison.
 

@@ -289,6 +289,8 @@ def questionnaire_figure(comparison: Comparison) -> Figure:
             )
         ax.set_xticks(np.arange(len(points)), list(points))
         ax.set_ylim(QUESTIONNAIRE.minimum, QUESTIONNAIRE.maximum)
+        ticks = np.linspace(QUESTIONNAIRE.minimum, QUESTIONNAIRE.maximum, 6)
+        ax.set_yticks(ticks, [f"{tick:.0f}" for tick in ticks])  # the scale's ends labelled
         ax.set_ylabel(
             f"clients' mean total ({QUESTIONNAIRE.minimum}-{QUESTIONNAIRE.maximum}; "
             f"{QUESTIONNAIRE.items} items scored {QUESTIONNAIRE.lowest}-{QUESTIONNAIRE.highest})"
@@ -351,7 +353,8 @@ def benefit_figure(comparison: Comparison) -> Figure:
         axes[0].set_ylabel(
             f"effect on post-program social interaction\n(score 0-1, minus {comparison.reference})"
         )
-        axes[0].legend(title="scenario", frameon=False)
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncols=len(names), frameon=False)
         fig.suptitle(
             "Who benefits: the effect per client, paired by replication and client "
             "(mean and 95% CI)",
@@ -402,7 +405,7 @@ def effects_figure(comparison: Comparison) -> Figure:
             ax.set_title(title, loc="left", fontsize=10)
         axes[0].set_xlabel(f"difference to {comparison.reference} (score or share, 0-1)")
         axes[1].set_xlabel(f"difference to {comparison.reference} (questionnaire points)")
-        axes[0].legend(title="scenario", frameon=False, loc="lower right")
+        axes[0].legend(title="scenario", frameon=False, loc="upper right")
         fig.suptitle(
             f"Effects: mean paired difference and bootstrap 95% CI over {comparison.reps} "
             "replications",

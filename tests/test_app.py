@@ -178,11 +178,13 @@ def _choose(page, label: str, option: str) -> None:
 
 
 @requires_browser
-def test_page_steps_switches_technique_and_resets(ui_url, tmp_path):
+def test_page_steps_switches_technique_and_resets(ui_url, tmp_path, capsys):
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1600, "height": 1100})
         failed: list[str] = []
+        requested: list[str] = []
         page.on("requestfailed", lambda request: failed.append(request.url))
+        page.on("request", lambda request: requested.append(request.url))
         page.goto(ui_url, wait_until="domcontentloaded")
         page.wait_for_selector("svg.groupsim-network", timeout=90_000)
 
@@ -199,14 +201,24 @@ def test_page_steps_switches_technique_and_resets(ui_url, tmp_path):
         for week in (1, 2, 3):
             started = time.perf_counter()
             page.get_by_role("button", name="Step").click()
+            # Both arms, captions and drawings, show the new week.
             page.wait_for_function(
-                "week => document.querySelector('.groupsim-caption').innerText"
-                ".startsWith('Week ' + week + ' of')",
+                """week => {
+                    const captions = [...document.querySelectorAll('.groupsim-caption')];
+                    const drawn = [...document.querySelectorAll('svg.groupsim-network')];
+                    return captions.length === 2 && drawn.length === 2
+                        && captions.every(c => c.innerText.startsWith('Week ' + week + ' of'))
+                        && drawn.every(d => d.dataset.week === String(week));
+                }""",
                 arg=week,
                 timeout=15_000,
             )
             step_seconds.append(time.perf_counter() - started)
-        print(f"\none Step of the default scenario, click to redrawn page: {step_seconds} s")
+        with capsys.disabled():  # shown in every run, not only with -s
+            shown = ", ".join(f"{t:.2f}" for t in step_seconds)
+            print(
+                f"\n[groupsim ui] one Step of the default scenario, click to redrawn page: {shown} s"
+            )
         assert network.get_attribute("data-week") == "3"
         assert _caption(page, 1).startswith("Week 3 of")  # the arms step together
         assert _legend_value(page) != before
@@ -227,15 +239,29 @@ def test_page_steps_switches_technique_and_resets(ui_url, tmp_path):
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(shot, SCREENSHOT)
 
+        # Play runs on by itself; pause stops it.
+        page.get_by_role("button", name="▶").click()
+        page.wait_for_function(
+            "() => /^Week ([4-9]|1[0-9]) /"
+            ".test(document.querySelector('.groupsim-caption')?.innerText)",
+            timeout=15_000,
+        )
+        page.get_by_role("button", name="❚❚").click()
+
         _choose(page, "Technique", "standard group")
         page.get_by_role("button", name="Reset").click()
         page.wait_for_function(
-            "() => document.querySelector('h3').innerText === 'standard group'", timeout=15_000
+            "() => document.querySelector('h3')?.innerText === 'standard group' && "
+            "document.querySelector('.groupsim-caption')?.innerText.startsWith('Week 0 of')",
+            timeout=15_000,
         )
         assert _caption(page).startswith("Week 0 of")
         assert page.locator("h3").all_inner_texts() == ["standard group", "no intervention"]
         page.screenshot(path=str(tmp_path / "ui-reset.png"))
-        assert failed == []  # everything served locally, nothing from a CDN
+        # Everything was served by the page's own server (its assets too), nothing from a CDN.
+        assert failed == []
+        local = (ui_url, ui_url.replace("http://", "ws://"), "data:", "blob:")
+        assert [url for url in requested if not url.startswith(local)] == []
     assert all(
         Path(tmp_path / name).stat().st_size > 0 for name in ("ui-week0.png", "ui-reset.png")
     )
@@ -249,7 +275,7 @@ def test_each_browser_session_has_its_own_model(ui_url):
         first.wait_for_selector("svg.groupsim-network", timeout=90_000)
         first.get_by_role("button", name="Step").click()
         first.wait_for_function(
-            "() => document.querySelector('.groupsim-caption').innerText.startsWith('Week 1 ')"
+            "() => document.querySelector('.groupsim-caption')?.innerText.startsWith('Week 1 ')"
         )
         second = browser.new_context().new_page()
         second.goto(ui_url, wait_until="domcontentloaded")

@@ -216,9 +216,7 @@ def test_page_steps_switches_technique_and_resets(ui_url, tmp_path, capsys):
             step_seconds.append(time.perf_counter() - started)
         with capsys.disabled():  # shown in every run, not only with -s
             shown = ", ".join(f"{t:.2f}" for t in step_seconds)
-            print(
-                f"\n[groupsim ui] one Step of the default scenario, click to redrawn page: {shown} s"
-            )
+            print(f"\n[groupsim ui] one Step of the default scenario, click to redrawn: {shown} s")
         assert network.get_attribute("data-week") == "3"
         assert _caption(page, 1).startswith("Week 3 of")  # the arms step together
         assert _legend_value(page) != before

@@ -793,12 +793,26 @@ def select_groups(
             taken[f] += size
         return result
     for _ in range(groups):  # across_faculties: spread evenly, the extra seats at random
-        per = np.full(faculties, size // faculties)
-        per[rng.choice(faculties, size=size % faculties, replace=False)] += 1
+        left = np.array([len(q) for q in queues]) - np.array(taken)
+        per = np.minimum(np.full(faculties, size // faculties), left)
+        room = np.flatnonzero(left > per)
+        extra = min(size - int(per.sum()), len(room))
+        if len(room) == faculties:
+            per[rng.choice(faculties, size=extra, replace=False)] += 1
+        elif extra:
+            per[rng.choice(room, size=extra, replace=False)] += 1
         members: list[int] = []
         for f in range(faculties):
             members.extend(queues[f][taken[f] : taken[f] + per[f]])
             taken[f] += per[f]
+        # Faculties that ran out leave seats: fill them with the least active students left
+        # (taken off their faculty's queue, behind the part already handed out).
+        while len(members) < size:
+            rest = [(q[taken[f]], f) for f, q in enumerate(queues) if taken[f] < len(q)]
+            rank = {int(student): i for i, student in enumerate(order)}
+            student, f = min(rest, key=lambda pair: rank[int(pair[0])])
+            members.append(student)
+            taken[f] += 1
         result.append(np.array(members))
     return result
 

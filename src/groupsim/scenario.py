@@ -207,12 +207,12 @@ class Exchange(_Section):
     tie: float = _p(2.0, 0.0, 20.0, "logit", "effect of the existing tie strength")
     tie_gain: float = _p(0.25, 0.0, 1.0, "share", "tie growth after a good exchange in the group")
     anxiety_relief: float = _p(
-        0.012, 0.0, 1.0, "share", "share of anxiety lost after a good exchange in the group"
+        0.01, 0.0, 1.0, "share", "share of anxiety lost after a good exchange in the group"
     )
     anxiety_sting: float = _p(
         0.02, 0.0, 1.0, "share", "anxiety gained after a failed exchange, scaled by 1 - climate"
     )
-    skill_gain: float = _p(0.007, 0.0, 1.0, "share", "skill gained by practice in a good exchange")
+    skill_gain: float = _p(0.005, 0.0, 1.0, "share", "skill gained by practice in a good exchange")
     campus_learning: float = _p(
         0.15, 0.0, 1.0, "share", "learning rates on campus relative to the group"
     )
@@ -250,7 +250,7 @@ class Attitude(_Section):
     """The view of social interaction (ODD 7.6): counselor anchor and peer influence."""
 
     psychoeducation_rate: float = _p(
-        0.1,
+        0.07,
         0.0,
         1.0,
         "per session",

@@ -309,4 +309,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m groupsim.cli`: use the imported module's app, to which the other
+    # modules' commands attached themselves (this file's copy as __main__ has none of them).
+    from groupsim.cli import main as imported_main
+
+    imported_main()

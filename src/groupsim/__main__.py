@@ -1,0 +1,5 @@
+"""`python -m groupsim ...` is the `groupsim` command."""
+
+from groupsim.cli import main
+
+main()

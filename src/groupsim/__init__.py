@@ -9,17 +9,47 @@ The public API:
 - :class:`HomeRoomModel` is the Mesa model (for `mesa.batch_run` and step-by-step use).
 """
 
-from groupsim.agents import Counselor, Student
-from groupsim.experiment import Comparison, compare
-from groupsim.model import HomeRoomModel
-from groupsim.power import PowerAnalysis, power
-from groupsim.runner import RunResult, run
-from groupsim.scenario import (
-    Scenario,
-    ScenarioError,
-    flat_parameter_names,
-    load_scenario,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562), so `groupsim --help` and a scenario error do not
+# wait for Mesa, SciPy and matplotlib to load.
+_WHERE = {
+    "Comparison": "groupsim.experiment",
+    "compare": "groupsim.experiment",
+    "Counselor": "groupsim.agents",
+    "Student": "groupsim.agents",
+    "HomeRoomModel": "groupsim.model",
+    "PowerAnalysis": "groupsim.power",
+    "power": "groupsim.power",
+    "RunResult": "groupsim.runner",
+    "run": "groupsim.runner",
+    "Scenario": "groupsim.scenario",
+    "ScenarioError": "groupsim.scenario",
+    "flat_parameter_names": "groupsim.scenario",
+    "load_scenario": "groupsim.scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'groupsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_WHERE))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs
+    from groupsim.agents import Counselor, Student
+    from groupsim.experiment import Comparison, compare
+    from groupsim.model import HomeRoomModel
+    from groupsim.power import PowerAnalysis, power
+    from groupsim.runner import RunResult, run
+    from groupsim.scenario import Scenario, ScenarioError, flat_parameter_names, load_scenario
 
 __version__ = "0.1.0"
 

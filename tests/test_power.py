@@ -14,11 +14,12 @@ import pytest
 from scipy import stats
 
 from conftest import PYTHON, SCENARIOS
-from groupsim import load_scenario
+from groupsim import load_scenario, run
 from groupsim.execute import replication_seeds
 from groupsim.power import (
     ancova_treatment_test,
     field_studies,
+    group_totals,
     null_studies,
     power,
     power_table,
@@ -142,23 +143,40 @@ def test_power_table_counts_rejections_with_wilson_cis():
 
 
 def test_seed_design_decomposition_adds_up():
-    def runs(gain: float) -> list[dict]:
-        return [{"pre": np.full(9, 100.0), "post": np.full(9, 100.0 + gain)} for _ in range(5)]
+    def runs(gain: float, pre: float = 100.0, expected: float = 100.0, expected_pre: float = 100.0):
+        one = {
+            "screening": np.full(9, pre),
+            "pre": np.full(9, pre),
+            "post": np.full(9, pre + gain),
+            "expected_screening": np.full(9, expected),
+            "expected_pre": np.full(9, expected_pre),
+        }
+        return [one] * 5
 
-    treatment = {"separate": runs(10.0), "pretest": runs(13.0)}
-    control = {"separate": runs(2.0), "pretest": runs(5.0)}
+    treatment = {"separate": runs(10.0), "pretest": runs(13.0, 97.0)}
+    control = {"separate": runs(2.0), "pretest": runs(5.0, 97.0, 99.0, 100.0)}
     table = seed_design_bias(treatment, control, alpha=0.05).set_index("screening")
     assert table.loc["separate", "true_effect"] == pytest.approx(8.0)
     assert table.loc["pretest", "true_effect"] == pytest.approx(8.0)
     assert table.loc["separate", "campus_life"] == pytest.approx(2.0)
     assert table.loc["pretest", "regression_to_mean"] == pytest.approx(3.0)
+    assert table.loc["pretest", "rtm_selection_on_noise"] == pytest.approx(2.0)
+    assert table.loc["pretest", "rtm_baseline_change"] == pytest.approx(1.0)
     for row in table.to_dict("records"):
         parts = row["true_effect"] + row["campus_life"] + row["regression_to_mean"]
         assert row["one_group_gain"] == pytest.approx(parts)
     assert table.loc["pretest", "overstatement"] == pytest.approx(5.0)
 
 
-# ---------------------------------------------------------------------------- the model's power
+def test_group_totals_match_a_plain_run():
+    scenario = tiny("home_room")
+    totals = group_totals((scenario, 4))
+    questionnaire = run(scenario, seed=4).questionnaire
+    for column in ("screening", "pre", "post"):
+        np.testing.assert_array_equal(totals[column], questionnaire[column].to_numpy())
+    # Clients were chosen as the lowest screening scorers: on average below expectation.
+    assert totals["expected_screening"].shape == (9,)
+    assert np.all((totals["expected_pre"] >= 35) & (totals["expected_pre"] <= 140))
 
 
 @pytest.fixture(scope="module")

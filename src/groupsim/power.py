@@ -34,7 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from groupsim.execute import map_tasks, replication_seeds
-from groupsim.runner import run
+from groupsim.measures import QUESTIONNAIRE
+from groupsim.model import HomeRoomModel
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
 
 __all__ = [
@@ -159,14 +160,32 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
 
 
 def group_totals(task: tuple[Scenario, int]) -> dict[str, np.ndarray]:
-    """Run one group (scenario, seed) and keep its clients' pre and post totals.
+    """Run one group (scenario, seed) and keep what a power analysis needs of its clients.
 
-    Module-level so process pools can pickle it.
+    Returns the questionnaire totals `screening`, `pre` and `post`, and the noise-free
+    expected totals of the clients' latent scores at screening and at the pre-test
+    (`expected_screening`, `expected_pre`): they split the bias of screening on the pre-test
+    into selection on measurement noise and real change during the baseline weeks. Runs
+    the model exactly as `groupsim.run` does (same seed, same results). Module-level so
+    process pools can pickle it.
     """
     scenario, seed = task
-    result = run(scenario, seed=seed, record_students=False, record_ties=False)
-    q = result.questionnaire
-    return {"pre": q["pre"].to_numpy(dtype=float), "post": q["post"].to_numpy(dtype=float)}
+    model = HomeRoomModel(rng=seed, config=scenario, record_students=False, record_ties=False)
+    clients = model.clients
+    expected_screening = QUESTIONNAIRE.expected_total(model.social_interaction[clients])
+    expected_pre = expected_screening
+    while model.running:
+        model.step()
+        if model.week == model.calendar.last_baseline_week:
+            expected_pre = QUESTIONNAIRE.expected_total(model.social_interaction[clients])
+    q = model.questionnaire
+    return {
+        "screening": np.asarray(q["screening"], dtype=float),
+        "pre": np.asarray(q["pre"], dtype=float),
+        "post": np.asarray(q["post"], dtype=float),
+        "expected_screening": expected_screening,
+        "expected_pre": expected_pre,
+    }
 
 
 def with_screening(scenario: Scenario, screening: str) -> Scenario:
@@ -303,7 +322,12 @@ def seed_design_bias(
     - one-group gain = the treatment group's gain, what the seed's design reports;
     - true effect = treatment gain - control gain (the program's own contribution);
     - campus life = the control gain under separate screening;
-    - regression to the mean = control gain under pretest screening - under separate.
+    - regression to the mean = control gain under pretest screening - under separate; of it,
+      `rtm_selection_on_noise` (expected minus observed screening totals of the chosen
+      clients) and `rtm_baseline_change` (real change of their expected totals over the
+      baseline weeks, which the pre-test then no longer waits for); the rest is item noise.
+
+    Runs need `expected_screening` and `expected_pre` (see `group_totals`) for the split.
 
     So one-group gain = true effect + campus life (+ regression to the mean under `pretest`).
     """
@@ -315,6 +339,16 @@ def seed_design_bias(
         return sum(paired_gain_test(r["pre"], r["post"]) < alpha for r in runs)
 
     campus_life = float(gains(control_runs["separate"]).mean())
+    # Screening on the pre-test moves the pre-test from the end of the baseline weeks to
+    # screening: its extra gain is selection on item noise (the screened clients' observed
+    # totals lie below their expected totals) plus the real change over the baseline weeks.
+    pretest_controls = control_runs["pretest"]
+    selection_on_noise = float(
+        np.mean([np.mean(r["expected_screening"] - r["screening"]) for r in pretest_controls])
+    )
+    baseline_change = float(
+        np.mean([np.mean(r["expected_pre"] - r["expected_screening"]) for r in pretest_controls])
+    )
     rows = []
     for screening in SCREENING_OPTIONS:
         treated = gains(treatment_runs[screening])
@@ -337,6 +371,8 @@ def seed_design_bias(
                 else float("nan"),
                 "campus_life": campus_life,
                 "regression_to_mean": float(control.mean()) - campus_life,
+                "rtm_selection_on_noise": selection_on_noise if screening == "pretest" else 0.0,
+                "rtm_baseline_change": baseline_change if screening == "pretest" else 0.0,
                 "overstatement": one_group - true_effect,
                 "overstatement_share": (one_group - true_effect) / true_effect
                 if true_effect

@@ -45,7 +45,7 @@ def power_curve_figure(analysis: PowerAnalysis) -> plt.Figure:
     """Power vs groups per arm with Wilson 95% CIs, the null rejection rate and alpha."""
     t = analysis.table
     k = t["groups_per_arm"].to_numpy()
-    fig, ax = plt.subplots(figsize=(7.0, 4.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.0, 5.2), layout="constrained")
 
     def curve(column: str, label: str, nudge: float, **style) -> None:
         y = t[column].to_numpy(dtype=float)
@@ -77,7 +77,8 @@ def power_curve_figure(analysis: PowerAnalysis) -> plt.Figure:
         fontsize=10,
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="center right")
+    # Below the axes: inside, it would hide curves that span the whole height.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     return fig
 
 
@@ -206,6 +207,17 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _describe(scenario) -> str:
+    """The parameters a reader needs to tell the arms apart."""
+    c = scenario
+    return (
+        f"{c.name} (counselor.technique = {c.counselor.technique}, warmth "
+        f"{c.counselor.warmth:g}; program.sessions = {c.program.sessions}, baseline weeks "
+        f"{c.program.baseline_weeks}; {c.cohort.faculties} faculties x "
+        f"{c.cohort.students_per_faculty} students; group.screening = {c.group.screening})"
+    )
+
+
 def _sections(analysis: PowerAnalysis) -> list[tuple[str, object]]:
     """The report as (kind, content) blocks: 'h1'/'h2'/'p' text, 'table' or 'figure'."""
     from groupsim.power import GAIN_TEST, GROUP_MEANS_TEST, PRIMARY_TEST, SEED_TEST
@@ -221,10 +233,12 @@ def _sections(analysis: PowerAnalysis) -> list[tuple[str, object]]:
             f"{analysis.reps} simulated field studies per design (seed {analysis.seed}, "
             f"{analysis.runs} simulated groups in all). A study has k groups of "
             f"{t.group.clients} clients in each arm, every group a separate run with its own "
-            f"cohort; the clients' questionnaire totals ({POINTS}, with the questionnaire's "
-            f"item-level measurement noise) are pooled per arm. Study i of the design with k "
+            f"cohort; the clients' questionnaire totals ({QUESTIONNAIRE.minimum}-"
+            f"{QUESTIONNAIRE.maximum} points, with the questionnaire's item-level measurement "
+            f"noise) are pooled per arm. Study i of the design with k "
             f"groups per arm uses runs [i*k, (i+1)*k) of each arm's pool of independent runs.",
         ),
+        ("p", f"Treatment arm: {_describe(t)}. Control arm: {_describe(s)}."),
         ("h2", "Tests"),
         (
             "p",
@@ -266,7 +280,12 @@ def _sections(analysis: PowerAnalysis) -> list[tuple[str, object]]:
             f"{sep.overstatement:.1f} points ({100 * sep.overstatement_share:+.0f}%), all of it "
             f"campus life. With screening on the pre-test itself it overstates it by "
             f"{pre.overstatement:.1f} points ({100 * pre.overstatement_share:+.0f}%): campus life "
-            f"{pre.campus_life:.1f} plus regression to the mean {pre.regression_to_mean:.1f}. "
+            f"{pre.campus_life:.1f} plus regression to the mean {pre.regression_to_mean:.1f}, "
+            f"of which {pre.rtm_selection_on_noise:.1f} is selection on measurement noise (the "
+            f"chosen clients' screening totals lie that far below their noise-free expected "
+            f"totals) and {pre.rtm_baseline_change:.1f} the real change over the "
+            f"{analysis.treatment.program.baseline_weeks} baseline weeks that a pre-test given "
+            f"at screening no longer waits for (the rest is item noise). "
             f"With no program at all the paired t-test is significant in "
             f"{100 * sep.no_program_rejection:.0f}% (separate) and "
             f"{100 * pre.no_program_rejection:.0f}% (pretest) of one-group studies.",

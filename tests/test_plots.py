@@ -50,7 +50,7 @@ def test_timeseries_has_a_panel_per_measure_with_units_and_a_line_per_scenario(c
 def test_network_figure_has_four_time_points_per_scenario_and_a_colour_bar(comparison):
     runs = [(label, 0, comparison.rerun(label, 0)) for label in comparison.labels]
     weeks = comparison.weeks()
-    fig = plots.network_figure(runs, weeks)
+    fig = plots.network_figure(runs)
     axes = _data_axes(fig)
     assert len(axes) == 3 * 4
     titles = [ax.get_title() for ax in axes[:4]]

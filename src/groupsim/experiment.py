@@ -36,7 +36,14 @@ from groupsim.stats import (
     paired_t_test,
 )
 
-__all__ = ["Comparison", "compare", "EFFECT_OUTCOMES", "MODERATORS", "parameter_differences"]
+__all__ = [
+    "Comparison",
+    "compare",
+    "EFFECT_OUTCOMES",
+    "MODERATORS",
+    "parameter_differences",
+    "snapshot_weeks",
+]
 
 #: Outcomes compared between scenarios: name -> (what it is, unit).
 EFFECT_OUTCOMES: dict[str, tuple[str, str]] = {}
@@ -103,6 +110,20 @@ def _flatten(data: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[key] = value
     return flat
+
+
+def snapshot_weeks(scenario: Scenario, last_week: int) -> dict[str, int]:
+    """Weeks at which figures show a run: baseline (the pre-test week), mid-program, end (the
+    post-test week) and follow-up (the last week), as `groupsim.outcomes.time_points` defines
+    pre, post and follow-up."""
+    pre = scenario.program.baseline_weeks
+    post = pre + scenario.program_weeks
+    return {
+        "baseline": pre,
+        "mid-program": pre + math.ceil((post - pre) / 2),
+        "end": post,
+        "follow-up": last_week,
+    }
 
 
 def parameter_differences(scenarios: Sequence[Scenario], labels: Sequence[str]) -> pd.DataFrame:
@@ -225,17 +246,18 @@ class Comparison:
             for label in self.labels:
                 treated, reference = self._paired(outcome, label)
                 mean = mean_ci(treated)
+                present = treated[~np.isnan(treated)]  # NaN: e.g. follow-up without follow-up
                 row = {
                     "outcome": outcome,
                     "description": description,
                     "unit": unit,
                     "scenario": label,
                     "reference": self.reference,
-                    "n": int(np.sum(~np.isnan(treated))),
+                    "n": len(present),
                     "mean": mean.value,
                     "mean_low": mean.low,
                     "mean_high": mean.high,
-                    "sd": float(np.nanstd(treated, ddof=1)) if len(treated) > 1 else math.nan,
+                    "sd": float(np.std(present, ddof=1)) if len(present) > 1 else math.nan,
                 }
                 effect = {key: math.nan for key in _EFFECT_COLUMNS}
                 if label != self.reference:
@@ -302,16 +324,8 @@ class Comparison:
     def weeks(self) -> dict[str, int]:
         """The reference scenario's baseline (pre-test), mid-program, end (post-test) and
         follow-up weeks."""
-        scenario = self.scenarios[0]
-        pre = scenario.program.baseline_weeks
-        post = pre + scenario.program_weeks
         last = int(self.results.loc[self.results["scenario"] == self.reference, "week"].max())
-        return {
-            "baseline": pre,
-            "mid-program": pre + math.ceil((post - pre) / 2),
-            "end": post,
-            "follow-up": last,
-        }
+        return snapshot_weeks(self.scenarios[0], last)
 
     def report(self, out_dir: str | Path) -> Path:
         """Write tables, figures, `report.md` and a self-contained `report.html` into `out_dir`

@@ -143,27 +143,32 @@ def _circle_layout(students: pd.DataFrame) -> dict[int, tuple[float, float]]:
     }
 
 
-def network_figure(runs: Sequence[tuple[str, int, RunResult]], weeks: dict[str, int]) -> Figure:
-    """The counseling group's network in one run per scenario at the given weeks.
+def network_figure(runs: Sequence[tuple[str, int, RunResult]]) -> Figure:
+    """The counseling group's network in one run per scenario at baseline (the pre-test week),
+    mid-program, end (the post-test week) and follow-up (`groupsim.experiment.snapshot_weeks`).
 
     Args:
         runs: (scenario label, replication, run with `students` and `ties` recorded).
-        weeks: panel title -> week, e.g. {"baseline": 2, "mid-program": 4, ...}.
 
     Nodes are clients (number = faculty), coloured by their social interaction score; edges are
     ties between clients, wider for stronger ties.
     """
+    from groupsim.experiment import snapshot_weeks
+
     cmap = mpl.colormaps["viridis"]
     norm = mpl.colors.Normalize(0.0, 1.0)
+    run_weeks = [snapshot_weeks(r.scenario, int(r.weekly["week"].max())) for _, _, r in runs]
+    same_calendar = all(weeks == run_weeks[0] for weeks in run_weeks)
+    columns = len(run_weeks[0])
     with mpl.rc_context(STYLE | {"axes.grid": False}):
-        fig = Figure(figsize=(3.1 * len(weeks) + 1.2, 3.2 * len(runs) + 0.9), layout="constrained")
-        axes = np.atleast_2d(fig.subplots(len(runs), len(weeks), squeeze=False))
+        fig = Figure(figsize=(3.1 * columns + 1.2, 3.2 * len(runs) + 0.9), layout="constrained")
+        axes = np.atleast_2d(fig.subplots(len(runs), columns, squeeze=False))
         for row, (label, replication, result) in enumerate(runs):
             students = result.students
             clients = students[students["client"]]
             layout = _circle_layout(clients[clients["week"] == clients["week"].min()])
             ids = set(layout)
-            for col, (when, week) in enumerate(weeks.items()):
+            for col, (when, week) in enumerate(run_weeks[row].items()):
                 ax = axes[row, col]
                 at = clients[clients["week"] == week].set_index("student_id")
                 ties = result.ties[result.ties["week"] == week]
@@ -181,7 +186,7 @@ def network_figure(runs: Sequence[tuple[str, int, RunResult]], weeks: dict[str, 
                         zorder=1,
                     )
                 )
-                xy = np.array([layout[int(i)] for i in at.index])
+                xy = np.array([layout[int(i)] for i in at.index], dtype=float).reshape(-1, 2)
                 ax.scatter(
                     xy[:, 0],
                     xy[:, 1],
@@ -193,8 +198,8 @@ def network_figure(runs: Sequence[tuple[str, int, RunResult]], weeks: dict[str, 
                     linewidths=0.8,
                     zorder=2,
                 )
-                for (x, y), faculty in zip(xy, at["faculty"], strict=True):
-                    value = norm(at.loc[at["faculty"] == faculty, "social_interaction"].iloc[0])
+                scores = at["social_interaction"]
+                for (x, y), faculty, score in zip(xy, at["faculty"], scores, strict=True):
                     ax.text(
                         x,
                         y,
@@ -202,12 +207,13 @@ def network_figure(runs: Sequence[tuple[str, int, RunResult]], weeks: dict[str, 
                         ha="center",
                         va="center",
                         fontsize=8,
-                        color="white" if value < 0.55 else "black",
+                        color="white" if norm(score) < 0.55 else "black",  # legible on viridis
                         zorder=3,
                     )
                 pairs = len(at) * (len(at) - 1) / 2
                 density = len(ties) / pairs if pairs else math.nan
-                ax.set_title(f"{when} (week {week})" if row == 0 else "", fontsize=10)
+                title = f"{when} (week {week})" if row == 0 or not same_calendar else ""
+                ax.set_title(title, fontsize=10)
                 ax.text(
                     0.5,
                     -0.02,

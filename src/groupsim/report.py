@@ -513,12 +513,11 @@ def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
     for label in comparison.labels:
         replication = comparison.representative_replication(label)
         runs.append((label, replication, comparison.rerun(label, replication)))
-    weeks = comparison.weeks()
     builders = {
         "effects": lambda: plots.effects_figure(comparison),
         "timeseries": lambda: plots.timeseries_figure(comparison),
         "questionnaire": lambda: plots.questionnaire_figure(comparison),
-        "networks": lambda: plots.network_figure(runs, weeks),
+        "networks": lambda: plots.network_figure(runs),
         "benefits": lambda: plots.benefit_figure(comparison),
     }
     blocks = report_blocks(comparison)

@@ -217,26 +217,46 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
-def test_cli_reports_failures_with_exit_1_and_plain_progress(tmp_path):
+def main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run `groupsim ARGS` in this process: (exit status, stdout, stderr)."""
+    from groupsim import cli as cli_module
+
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["groupsim", *args])
+    try:
+        cli_module.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, " ".join(captured.out.split()), captured.err
+
+
+def test_cli_reports_failures_with_exit_1_and_plain_progress(tmp_path, monkeypatch, capsys):
     path = write_sweep(tmp_path, replications=1)
-    result = cli(
-        "sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1", env={FAIL_RUNS_ENV: "2"}
+    out = str(tmp_path / "o")
+    monkeypatch.setenv(FAIL_RUNS_ENV, "2")
+    code, stdout, stderr = main(
+        monkeypatch, capsys, "sweep", str(path), "--out", out, "--workers", "1"
     )
-    assert result.returncode == 1
-    assert "5/6 runs finished" in " ".join(result.stdout.split())
-    assert "failed: run 2 (point 2, replication 0, seed" in result.stdout
-    assert "sweep: 6/6 runs" in result.stderr  # plain progress line when not a terminal
-    result = cli("sweep", str(path), "--out", str(tmp_path / "o"), "--resume")
-    assert result.returncode == 0 and "6/6 runs finished (1 now" in " ".join(result.stdout.split())
+    assert code == 1
+    assert "5/6 runs finished" in stdout
+    assert "failed: run 2 (point 2, replication 0, seed" in stdout
+    assert "sweep: 6/6 runs" in stderr  # plain progress line when not a terminal
+    monkeypatch.delenv(FAIL_RUNS_ENV)
+    code, stdout, _ = main(monkeypatch, capsys, "sweep", str(path), "--out", out, "--resume")
+    assert code == 0 and "6/6 runs finished (1 now" in stdout
 
 
-def test_resume_with_a_changed_sweep_file_is_refused(tmp_path):
+def test_resume_with_a_changed_sweep_file_is_refused(tmp_path, monkeypatch, capsys):
     path = write_sweep(tmp_path, replications=1)
     run_sweep(load_sweep(path), tmp_path / "o", SerialBackend(), label=None)
     path.write_text(path.read_text().replace("seed = 5", "seed = 6"))
-    result = cli("sweep", str(path), "--out", str(tmp_path / "o"), "--resume")
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
+    code, _, stderr = main(
+        monkeypatch, capsys, "sweep", str(path), "--out", str(tmp_path / "o"), "--resume"
+    )
+    assert code == 2
+    lines = stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "differs from the sweep" in lines[0]
 
 
@@ -280,9 +300,11 @@ def test_bad_sweep_files_give_one_line_and_write_nothing(tmp_path, case, capsys,
     assert not (tmp_path / "o").exists()
 
 
-def test_unreachable_scheduler_gives_one_line_and_writes_nothing(tmp_path):
+def test_unreachable_scheduler_gives_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     path = write_sweep(tmp_path, replications=1)
-    result = cli(
+    code, _, stderr = main(
+        monkeypatch,
+        capsys,
         "sweep",
         str(path),
         "--out",
@@ -292,8 +314,8 @@ def test_unreachable_scheduler_gives_one_line_and_writes_nothing(tmp_path):
         "--connect-timeout",
         "2",
     )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
+    assert code == 2
+    lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "--scheduler: tcp://127.0.0.1:9: cannot reach" in lines[0]
     assert not (tmp_path / "o").exists()
 

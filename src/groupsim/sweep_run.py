@@ -258,7 +258,8 @@ def run_sweep(
         sweep: a loaded sweep (`groupsim.sweep.load_sweep`).
         out: the sweep folder; new (or empty) unless `resume`.
         backend: from `make_backend` (default: a local pool on all cores).
-        resume: continue the sweep in `out`: skip finished runs, retry failed ones.
+        resume: continue the sweep in `out`: skip finished runs, retry failed ones (a
+            folder without a sweep: start it).
         chunk_size: runs per task (default: the sweep file's, else about 8 chunks per worker,
             at most 64 runs).
         label: the progress bar's label (None: no progress output).
@@ -291,8 +292,8 @@ def run_sweep(
             )
     elif out.exists() and any(out.iterdir()):
         raise SweepError(f"{out}: --out: folder is not empty and holds no sweep")
-    elif resume:
-        raise SweepError(f"{out}: --resume: holds no sweep to resume (no manifest.json)")
+    # `resume` on a folder without a sweep starts it: the same command line is safe to repeat
+    # (a sweep killed before its folder was created has nothing to resume).
 
     finished = store.finished_runs() if store.exists() else np.empty(0, dtype=np.int64)
     pending = np.setdiff1d(np.arange(sweep.runs, dtype=np.int64), finished)

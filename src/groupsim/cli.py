@@ -208,7 +208,8 @@ def power(
         title=f"Power at alpha {alpha:g}, {reps} simulated studies per design (95% Wilson CI)",
         title_justify="left",
     )
-    for name in ("groups/arm", "clients/arm", "ANCOVA", "Welch on gains", "control vs control"):
+    columns = ("groups/arm", "clients/arm", "ANCOVA", "Welch on gains", "null C vs C", "T vs T")
+    for name in columns:
         table.add_column(name, justify="right")
     for row in analysis.table.to_dict("records"):
         table.add_row(
@@ -218,6 +219,7 @@ def power(
             f"{row['power_ancova_high']:.2f}]",
             f"{row['power_welch_gain']:.2f}",
             f"{row['null_ancova']:.2f}",
+            f"{row['null_treatment_ancova']:.2f}",
         )
     console.print(table)
     for row in analysis.seed_design.to_dict("records"):

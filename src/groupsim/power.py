@@ -283,7 +283,9 @@ def power_table(studies: pd.DataFrame, alpha: float, nulls: pd.DataFrame | None 
 
     Columns: `groups_per_arm`, `clients_per_arm`, `studies`, `mean_effect` (ANCOVA's adjusted
     difference, points), and for each test in `TESTS`: `power_<test>` with `_low`/`_high`
-    CI bounds; with `nulls` also `null_studies` and `null_<test>` (+ `_low`/`_high`).
+    CI bounds; with `nulls` also `null_studies` and `null_<test>` (+ `_low`/`_high`) from
+    control-vs-control studies, and `null_treatment_...` from treatment-vs-treatment studies
+    (rows of `nulls` with `arm` == "treatment").
     """
     rows = []
     for k, design in studies.groupby("groups", sort=True):
@@ -297,10 +299,14 @@ def power_table(studies: pd.DataFrame, alpha: float, nulls: pd.DataFrame | None 
         for test in TESTS:
             row.update(_rejection(design[f"p_{test}"], alpha, f"power_{test}"))
         if nulls is not None:
-            null = nulls[nulls["groups"] == k]
-            row["null_studies"] = len(null)
-            for test in TESTS:
-                row.update(_rejection(null[f"p_{test}"], alpha, f"null_{test}"))
+            arms = nulls["arm"] if "arm" in nulls else pd.Series("control", index=nulls.index)
+            for arm, prefix in (("control", "null"), ("treatment", "null_treatment")):
+                null = nulls[(nulls["groups"] == k) & (arms == arm)]
+                if null.empty:
+                    continue
+                row[f"{prefix}_studies"] = len(null)
+                for test in TESTS:
+                    row.update(_rejection(null[f"p_{test}"], alpha, f"{prefix}_{test}"))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -404,7 +410,8 @@ class PowerAnalysis:
         seed: the analysis' seed.
         table: a row per design (see `power_table`).
         studies: a row per simulated study with its effect and p-values.
-        nulls: control-vs-control studies (the test's type I error at each design).
+        nulls: control-vs-control and treatment-vs-treatment studies (column `arm`): the
+            tests' type I error at each design.
         seed_design: a row per screening option (see `seed_design_bias`).
     """
 
@@ -504,7 +511,15 @@ def power(
     treatment_pool = [done[("treatment", treatment.group.screening, s)] for s in treatment_seeds]
     control_pool = [done[("control", control.group.screening, s)] for s in control_seeds]
     studies = field_studies(treatment_pool, control_pool, design, reps)
-    nulls = null_studies(control_pool, design, reps)
+    # Both arms alone: no difference to find, so every rejection is a false positive. The
+    # treatment arm's groups share a climate, which shows the client-level tests' clustering.
+    nulls = pd.concat(
+        [
+            null_studies(control_pool, design, reps).assign(arm="control"),
+            null_studies(treatment_pool, design, reps).assign(arm="treatment"),
+        ],
+        ignore_index=True,
+    )
     seed_runs = {
         arm: {sc: [done[(arm, sc, s)] for s in treatment_seeds[:reps]] for sc in SCREENING_OPTIONS}
         for arm in arms

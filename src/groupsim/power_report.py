@@ -64,6 +64,15 @@ def power_curve_figure(analysis: PowerAnalysis) -> plt.Figure:
         color="gray",
         ls=":",
     )
+    if "null_treatment_ancova" in t:
+        curve(
+            "null_treatment_ancova",
+            "ANCOVA on clients, treatment vs treatment (type I error)",
+            1.04,
+            marker="v",
+            color="black",
+            ls=":",
+        )
     ax.axhline(analysis.alpha, color="tab:red", lw=1, ls="--", label=f"alpha = {analysis.alpha:g}")
     ax.set_xscale("log", base=2)
     ax.set_xticks(k, [f"{g}\n({c} clients)" for g, c in zip(k, t["clients_per_arm"], strict=True)])
@@ -136,9 +145,11 @@ def _power_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
         "power, ANCOVA [95% CI]",
         "power, Welch on gains [95% CI]",
         "power, ANCOVA on group means [95% CI]",
-        "control vs control studies",
-        "type I error, ANCOVA [95% CI]",
-        "type I error, ANCOVA on group means [95% CI]",
+        "null studies (each arm)",
+        "type I error, ANCOVA, control vs control [95% CI]",
+        "type I error, ANCOVA on group means, control vs control [95% CI]",
+        "type I error, ANCOVA, treatment vs treatment [95% CI]",
+        "type I error, ANCOVA on group means, treatment vs treatment [95% CI]",
     ]
     rows = []
     for r in analysis.table.to_dict("records"):
@@ -160,6 +171,8 @@ def _power_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
                 str(r["null_studies"]),
                 ci("null_ancova"),
                 ci("null_ancova_group_means"),
+                ci("null_treatment_ancova"),
+                ci("null_treatment_ancova_group_means"),
             ]
         )
     return header, rows
@@ -245,10 +258,11 @@ def _sections(analysis: PowerAnalysis) -> list[tuple[str, object]]:
             f"Primary test: {PRIMARY_TEST}, on the clients' totals, two-sided, alpha = "
             f"{analysis.alpha:g}. Also shown: {GAIN_TEST}; and {GROUP_MEANS_TEST}. Power is the "
             f"share of studies with p < alpha, with a Wilson 95% confidence interval. The type I "
-            f"error columns analyse control-vs-control studies cut from the control pool (no "
-            f"program in either arm; disjoint pairs of blocks, so fewer studies for large k): "
-            f"they should lie near alpha. Clients of one group share a climate and a cohort, "
-            f"which the client-level tests ignore; the group-means test does not.",
+            f"error columns analyse control-vs-control and treatment-vs-treatment studies cut "
+            f"from one arm's pool (no difference to find; disjoint pairs of blocks, so fewer "
+            f"studies for large k): a calibrated test rejects in about alpha of them. Clients "
+            f"of one group share its climate and cohort, which the client-level tests ignore "
+            f"(they then reject too often); the group-means test does not.",
         ),
         ("h2", "Power by design"),
         ("table", _power_rows(analysis)),

@@ -113,9 +113,13 @@ def _flatten(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def snapshot_weeks(scenario: Scenario, last_week: int) -> dict[str, int]:
-    """Weeks at which figures show a run: baseline (the pre-test week), mid-program, end (the
-    post-test week) and follow-up (the last week), as `groupsim.outcomes.time_points` defines
-    pre, post and follow-up."""
+    """Weeks at which figures show a run: baseline (the last week before the program),
+    mid-program, end (the post-test week) and follow-up (the last week).
+
+    The program calendar decides, not the questionnaire: with `group.screening = "pretest"`
+    the pre-test is at week 0 (`outcomes.time_points`), but the group is still pictured
+    just before its first session.
+    """
     pre = scenario.program.baseline_weeks
     post = pre + scenario.program_weeks
     return {

@@ -36,6 +36,7 @@ __all__ = [
     "REPORT_FILES",
     "FIGURES",
     "write_report",
+    "frame_to_markdown",
     "report_blocks",
     "render_markdown",
     "render_html",
@@ -416,7 +417,9 @@ def report_blocks(comparison: Comparison) -> list[Block]:
 # ---------------------------------------------------------------- rendering
 
 
-def _md_table(frame: pd.DataFrame) -> str:
+def frame_to_markdown(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (cells as text, pipes escaped)."""
+
     def cell(value: Any) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")
 
@@ -438,7 +441,7 @@ def render_markdown(blocks: list[Block]) -> str:
         elif block.kind == "list":
             out.append("\n".join(f"- {item}" for item in block.content))
         elif block.kind == "table":
-            out.append(_md_table(block.content))
+            out.append(frame_to_markdown(block.content))
         elif block.kind == "figure":
             out.append(
                 f"![{block.content}]({block.content}.png)\n\n"

@@ -76,7 +76,7 @@ def sweep_file(folder: Path, workload: str, replications: int) -> Path:
 # ---------------------------------------------------------------------------- child processes
 
 
-def child_sweep(workload: str, replications: int, workers: int) -> dict:
+def child_sweep(workload: str, replications: int, workers: int, check: bool = True) -> dict:
     from groupsim.sweep import load_sweep
     from groupsim.sweep_run import make_backend, run_sweep
 
@@ -85,11 +85,13 @@ def child_sweep(workload: str, replications: int, workers: int) -> dict:
     start = time.perf_counter()
     summary = run_sweep(sweep, folder / "out", make_backend(workers=workers), label=None)
     seconds = time.perf_counter() - start
+    if not check:  # memory mode: measure the sweep alone, not reading its results back
+        return {"runs": summary.done_now, "seconds": seconds}
     from groupsim.sweep_store import SweepStore
 
     runs = SweepStore(folder / "out").runs()
-    check = runs.sort_values("run_id")["followup_social_interaction"].round(12).tolist()
-    return {"runs": summary.done_now, "seconds": seconds, "check": check}
+    values = runs.sort_values("run_id")["followup_social_interaction"].round(12).tolist()
+    return {"runs": summary.done_now, "seconds": seconds, "check": values}
 
 
 def child_batch(workload: str, replications: int, processes: int) -> dict:
@@ -110,7 +112,9 @@ def child_batch(workload: str, replications: int, processes: int) -> dict:
             if not isinstance(value, list):  # batch_run would iterate a list (faculty_names)
                 parameters[f"{section}_{key}"] = value
     for path, values in varied.items():
-        parameters[path.replace(".", "_", 1)] = values
+        name = path.replace(".", "_", 1)
+        parameters.pop(name, None)  # varied last, in the sweep's order: the same point order
+        parameters[name] = values
     parameters.update(record_students=False, record_ties=False)
     seeds = [run_seed(SEED, r) for r in range(replications)]
     start = time.perf_counter()
@@ -144,7 +148,7 @@ def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
 
     command = [sys.executable, __file__, "--child", kind, workload, str(replications), str(workers)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    peak = {"total": 0, "largest": 0}
+    peak = {"total": 0, "largest": 0, "rss": 0}
     done = threading.Event()
 
     def sample() -> None:
@@ -152,14 +156,17 @@ def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
         while not done.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
-                sizes = []
+                sizes, rss = [], []
                 for proc in tree:
                     try:  # PSS: shared library pages counted once across the processes
-                        sizes.append(proc.memory_full_info().pss)
+                        info = proc.memory_full_info()
                     except psutil.Error:
                         continue
+                    sizes.append(info.pss)
+                    rss.append(info.rss)
                 peak["total"] = max(peak["total"], sum(sizes))
                 peak["largest"] = max(peak["largest"], max(sizes, default=0))
+                peak["rss"] = max(peak["rss"], max(rss, default=0))
             except psutil.Error:
                 pass
             time.sleep(0.05)
@@ -172,13 +179,18 @@ def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
     if process.returncode != 0:
         raise SystemExit(f"{kind} {workload} {workers} failed")
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(peak_mb=peak["total"] / 2**20, largest_mb=peak["largest"] / 2**20)
+    result.update(
+        peak_mb=peak["total"] / 2**20,
+        largest_mb=peak["largest"] / 2**20,
+        largest_rss_mb=peak["rss"] / 2**20,
+    )
     result["rate"] = result["runs"] / result["seconds"]
-    label = f"{kind:6s} {workload:8s} {'workers' if kind == 'sweep' else 'procs'}={workers}"
+    label = f"{kind:6s} {workload:8s} {'procs' if kind == 'batch' else 'workers'}={workers}"
     print(
         f"  {label}: {result['runs']} runs in {result['seconds']:.1f} s "
         f"({result['rate']:.1f} runs/s), peak memory {result['peak_mb']:.0f} MB "
-        f"(largest process {result['largest_mb']:.0f} MB)",
+        f"(largest process {result['largest_mb']:.0f} MB, "
+        f"largest RSS {result['largest_rss_mb']:.0f} MB)",
         flush=True,
     )
     return result
@@ -206,11 +218,13 @@ def compare(workload: str, replications: int) -> None:
 def memory_scaling(counts: list[int]) -> None:
     print("memory of a summary-outcome sweep (quick scenario, 2 workers)", flush=True)
     points = 4
-    results = [measure("sweep", "quick", n // points, 2) for n in counts]
+    results = [measure("sweep-only", "quick", n // points, 2) for n in counts]
     ratio = results[-1]["peak_mb"] / results[0]["peak_mb"]
     print(
         f"  => peak memory {counts[-1]} vs {counts[0]} runs: {ratio:.2f}x "
-        f"(flat is 1.0; limit 500 MB: max {max(r['peak_mb'] for r in results):.0f} MB)"
+        f"(flat is 1.0; limit 500 MB: max {max(r['peak_mb'] for r in results):.0f} MB); "
+        f"seconds per 1,000 runs: "
+        + ", ".join(f"{1000 * r['seconds'] / r['runs']:.1f}" for r in results)
     )
 
 
@@ -218,19 +232,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller smoke version")
     parser.add_argument("--memory", action="store_true", help="memory of 2,000 vs 20,000 runs")
+    parser.add_argument(
+        "--workload", choices=sorted(WORKLOADS), action="append", help="only this workload"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, workload, replications, workers = args.child
-        run = child_sweep if kind == "sweep" else child_batch
-        print(json.dumps(run(workload, int(replications), int(workers))))
+        if kind == "batch":
+            result = child_batch(workload, int(replications), int(workers))
+        else:
+            result = child_sweep(workload, int(replications), int(workers), kind == "sweep")
+        print(json.dumps(result))
         return
     if args.memory:
         memory_scaling([200, 2_000] if args.quick else [2_000, 20_000])
         return
     scale = 5 if args.quick else 1
-    compare("default", WORKLOADS["default"][2] // scale)
-    compare("quick", WORKLOADS["quick"][2] // scale)
+    for workload in args.workload or ["default", "quick"]:
+        compare(workload, WORKLOADS[workload][2] // scale)
 
 
 if __name__ == "__main__":

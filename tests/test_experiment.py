@@ -170,7 +170,7 @@ def test_cli_compare_writes_results_figures_and_report(tmp_path):
     assert done.returncode == 0, done.stderr
     for name in ("results.parquet", "outcomes.parquet", "summary.csv", "report.md", "report.html"):
         assert (out / name).stat().st_size > 0
-    for figure in ("timeseries", "networks", "questionnaire", "benefits", "effects"):
+    for figure in ("timeseries", "spillover", "networks", "questionnaire", "benefits", "effects"):
         assert (out / f"{figure}.png").exists() and (out / f"{figure}.svg").exists()
     results = pd.read_parquet(out / "results.parquet")
     assert set(results["replication"]) == {0, 1}

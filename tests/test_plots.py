@@ -47,6 +47,16 @@ def test_timeseries_has_a_panel_per_measure_with_units_and_a_line_per_scenario(c
     assert fig.get_suptitle()
 
 
+def test_spillover_figure_follows_friends_and_non_clients(comparison):
+    fig = plots.spillover_figure(comparison)
+    axes = _data_axes(fig)
+    assert [ax.get_title() for ax in axes] == [title for title, _ in plots.SPILLOVER.values()]
+    assert "per week" in axes[1].get_ylabel()
+    assert axes[1].get_ylim()[0] == 0  # a rate, not a 0-1 score: open-ended axis
+    assert all(len(ax.get_lines()) == 3 for ax in axes)  # every arm has friends
+    assert fig.get_suptitle().startswith("Spill-over")
+
+
 def test_network_figure_has_four_time_points_per_scenario_and_a_colour_bar(comparison):
     runs = [(label, 0, comparison.rerun(label, 0)) for label in comparison.labels]
     weeks = comparison.weeks()

@@ -54,6 +54,7 @@ for _short, _what, _unit in (
     ("anxiety", "clients' social anxiety", "0-1"),
     ("group_density", "group density", "share of client pairs tied"),
     ("disclosed_share", "clients who have opened up", "share of clients"),
+    ("friends_social_interaction", "clients' friends' social interaction (spill-over)", "0-1"),
 ):
     EFFECT_OUTCOMES[f"post_{_short}"] = (f"{_what}, post-program", _unit)
     EFFECT_OUTCOMES[f"followup_{_short}"] = (f"{_what}, follow-up", _unit)

@@ -40,6 +40,7 @@ __all__ = [
     "STYLE",
     "scenario_colors",
     "timeseries_figure",
+    "spillover_figure",
     "network_figure",
     "questionnaire_figure",
     "benefit_figure",
@@ -71,6 +72,23 @@ TIMESERIES = {
     "group_density": ("Group density", "share of client pairs tied (0-1)"),
 }
 
+#: Panels of the spill-over figure: the clients' friends (non-clients tied to a client at
+#: screening) and everyone else, where a program's effect beyond its clients would show.
+SPILLOVER = {
+    "friends_social_interaction": (
+        "Clients' friends: social interaction",
+        "latent social interaction score (0-1)",
+    ),
+    "friends_contact_rate": (
+        "Clients' friends: campus contact",
+        "good exchanges per week (moving average)",
+    ),
+    "others_social_interaction": (
+        "All non-clients: social interaction",
+        "latent social interaction score (0-1)",
+    ),
+}
+
 
 def scenario_colors(labels: Sequence[str]) -> dict[str, tuple]:
     """A fixed colour per scenario, in order (the reference is grey-blue `tab:blue`)."""
@@ -97,15 +115,26 @@ def _program_span(comparison: Comparison) -> tuple[float, float] | None:
     return float(weeks.min()) - 0.5, float(weeks.max()) + 0.5
 
 
-def timeseries_figure(comparison: Comparison) -> Figure:
-    """Weekly means with 95% bands of clients' social interaction, climate and group density,
-    one line per scenario, program weeks shaded."""
+def timeseries_figure(
+    comparison: Comparison,
+    panels: dict[str, tuple[str, str]] | None = None,
+    title: str = "Weekly course",
+) -> Figure:
+    """Weekly means with 95% bands, one line per scenario, program weeks shaded.
+
+    Args:
+        comparison: the runs.
+        panels: weekly column -> (panel title, y label); default `TIMESERIES` (clients' social
+            interaction, climate and group density). Scores in 0-1 get a 0-1 axis.
+        title: the figure's title (the replication count is added).
+    """
+    panels = TIMESERIES if panels is None else panels
     colors = scenario_colors(comparison.labels)
     span = _program_span(comparison)
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(13, 4.2), layout="constrained")
-        axes = fig.subplots(1, len(TIMESERIES))
-        for ax, (column, (title, ylabel)) in zip(axes, TIMESERIES.items(), strict=True):
+        axes = fig.subplots(1, len(panels))
+        for ax, (column, (panel_title, ylabel)) in zip(axes, panels.items(), strict=True):
             bands = _weekly_bands(comparison.results, column)
             if span is not None:
                 ax.axvspan(*span, color="0.85", alpha=0.6, lw=0, zorder=0)
@@ -117,10 +146,13 @@ def timeseries_figure(comparison: Comparison) -> Figure:
                     part["week"], part["low"], part["high"], color=colors[label], alpha=0.25, lw=0
                 )
                 ax.plot(part["week"], part["mean"], color=colors[label], lw=2, marker="o", ms=3)
-            ax.set_title(title)
+            ax.set_title(panel_title)
             ax.set_xlabel("week (0 = screening)")
             ax.set_ylabel(ylabel)
-            ax.set_ylim(0, 1)
+            if "(0-1)" in ylabel:
+                ax.set_ylim(0, 1)
+            else:
+                ax.set_ylim(bottom=0)
         handles = [Line2D([], [], color=colors[label], lw=2) for label in comparison.labels]
         names = list(comparison.labels)
         if span is not None:
@@ -128,10 +160,16 @@ def timeseries_figure(comparison: Comparison) -> Figure:
             names.append("program weeks")
         fig.legend(handles, names, loc="outside lower center", ncols=len(names), frameon=False)
         fig.suptitle(
-            f"Weekly course: mean and 95% CI over {comparison.reps} replications per scenario",
+            f"{title}: mean and 95% CI over {comparison.reps} replications per scenario",
             fontsize=12,
         )
     return fig
+
+
+def spillover_figure(comparison: Comparison) -> Figure:
+    """Beyond the clients: their friends' social interaction and campus contact, and all
+    non-clients' social interaction, week by week (`SPILLOVER`)."""
+    return timeseries_figure(comparison, SPILLOVER, "Spill-over beyond the clients")
 
 
 def _circle_layout(students: pd.DataFrame) -> dict[int, tuple[float, float]]:

@@ -64,6 +64,11 @@ FIGURES = {
     "timeseries": "Weekly course of clients' social interaction, group climate and group "
     "density: mean over replications with its 95% CI band; program weeks shaded. Climate is "
     "undefined without a group, so scenarios without one have no climate line.",
+    "spillover": "Spill-over beyond the clients: the clients' friends (non-clients tied to a "
+    "client at screening) in social interaction and campus contact, and all non-clients' social "
+    "interaction, week by week (mean and 95% CI band; program weeks shaded). With many groups "
+    "on one campus (scenarios/campus_rollout.toml) this is where a program would reach the "
+    "wider network.",
     "questionnaire": "Clients' mean questionnaire totals (35 items scored 1-4, range 35-140) "
     "at pre-test, post-test and follow-up, as a field study would plot them; error bars are "
     "95% CIs over the simulated groups (replications), narrower than one field group's.",
@@ -519,6 +524,7 @@ def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
     builders = {
         "effects": lambda: plots.effects_figure(comparison),
         "timeseries": lambda: plots.timeseries_figure(comparison),
+        "spillover": lambda: plots.spillover_figure(comparison),
         "questionnaire": lambda: plots.questionnaire_figure(comparison),
         "networks": lambda: plots.network_figure(runs),
         "benefits": lambda: plots.benefit_figure(comparison),

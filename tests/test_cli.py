@@ -54,6 +54,7 @@ def test_run_out_writes_exactly_the_run_files(small_file, tmp_path):
         "sessions.parquet",
         "students.parquet",
         "ties.parquet",
+        "faculties.parquet",
         "questionnaire.csv",
         "network.graphml",
         "scenario.toml",
@@ -260,3 +261,21 @@ def test_out_must_not_be_a_file(small_file, tmp_path):
 def test_small_file_is_the_small_cohort(small_file):
     scenario = load_scenario(small_file)
     assert scenario.cohort.faculties == SMALL["cohort.faculties"]
+
+
+def test_run_refuses_a_scenario_too_large_for_memory(tmp_path, monkeypatch, capsys):
+    # A campus of 1,000,000 students with 100 MB "available": refused before anything is built.
+    monkeypatch.setenv("GROUPSIM_MEMORY_LIMIT", str(100e6))
+    big = tmp_path / "big.toml"
+    big.write_text("[cohort]\nfaculties = 100\nstudents_per_faculty = 10000\n")
+    out = tmp_path / "out"
+    monkeypatch.setattr("sys.argv", ["groupsim", "run", str(big), "--out", str(out)])
+    with pytest.raises(SystemExit) as info:
+        main()
+    captured = capsys.readouterr()
+    assert info.value.code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1
+    assert str(big) in lines[0] and "cohort.students_per_faculty" in lines[0]
+    assert "1,000,000 students" in lines[0] and "GB of memory" in lines[0]
+    assert not out.exists()

@@ -72,14 +72,19 @@ def run(
 
     if seed < 0:
         raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+    from groupsim.resources import check_memory
+
     loaded = load_scenario(scenario, parse_overrides(set_))
+    check_memory(loaded, record_students=True, record_ties=True, source=str(scenario))
     if out is not None:
         check_output_folder(out)
     result = run_scenario(loaded, seed=seed)
     print_summary(result)
     if out is not None:
         write_run(result, out)
-        console.print(f"Wrote {out}/ (weekly, sessions, students, ties, questionnaire, network)")
+        console.print(
+            f"Wrote {out}/ (weekly, sessions, students, ties, faculties, questionnaire, network)"
+        )
 
 
 def print_summary(result: Any) -> None:

@@ -26,6 +26,7 @@ RUN_FILES = (
     "sessions.parquet",
     "students.parquet",
     "ties.parquet",
+    "faculties.parquet",
     "questionnaire.csv",
     "network.graphml",
     "scenario.toml",
@@ -121,6 +122,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
         result.sessions.to_parquet(tmp / "sessions.parquet", index=False)
         result.students.to_parquet(tmp / "students.parquet", index=False)
         result.ties.to_parquet(tmp / "ties.parquet", index=False)
+        result.faculties.to_parquet(tmp / "faculties.parquet", index=False)
         result.questionnaire.to_csv(tmp / "questionnaire.csv", index=False)
         nx.write_graphml(_graphml_ready(result.network), tmp / "network.graphml")
         header = f"# Resolved scenario of a groupsim run (seed {result.seed}); rerun with:\n"

@@ -124,7 +124,7 @@ def print_summary(result: Any) -> None:
     row("group climate (0-1)", "climate")
     row("group density (share of pairs tied)", "group_density")
     row("clients who opened up (share)", "clients_disclosed_share")
-    row("campus density", "campus_density", "{:.3f}")
+    row("campus density", "campus_density", "{:.3g}")
     console.print(table)
 
 

@@ -73,7 +73,13 @@ def check_memory(scenario: Scenario, record_students: bool, record_ties: bool, s
     need = estimate_memory(scenario, record_students, record_ties)
     have = available_memory()
     if need > have:
-        hint = " (try without per-student and tie records)" if record_students else ""
+        lean = estimate_memory(scenario, record_students=False, record_ties=False)
+        hint = ""
+        if (record_students or record_ties) and lean <= have:
+            hint = (
+                "; without the weekly student and tie records it would fit: "
+                "groupsim.run(scenario, record_students=False, record_ties=False)"
+            )
         raise ScenarioError(
             source,
             "cohort.students_per_faculty",

@@ -54,6 +54,14 @@ def test_generated_docs_are_current(name):
     )
 
 
+def test_readme_output_tables_are_current():
+    """README.md's output columns equal what tools/gen_docs.py writes from outputs.py."""
+    current = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert _gen_docs().render_readme(current) == current, (
+        "README.md's output tables are out of date: run python tools/gen_docs.py"
+    )
+
+
 def test_parameters_md_lists_every_parameter():
     text = (ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
     for row in parameter_table():

@@ -24,7 +24,7 @@ from groupsim.outputs import TABLES, markdown_table
 from groupsim.scenario import SECTIONS, parameter_table
 from groupsim.store import RUN_FILES
 
-__all__ = ["render_parameters", "render_outputs", "GENERATED", "main"]
+__all__ = ["render_parameters", "render_outputs", "render_readme", "GENERATED", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -37,6 +37,7 @@ FILE_CONTENTS = {
     "sessions.parquet": "the `sessions` table: a row per group per session (empty without a group)",
     "students.parquet": "the `students` table: a row per student per week",
     "ties.parquet": "the `ties` table: the network as an edge list, every week",
+    "faculties.parquet": "the `faculties` table: a row per faculty per week",
     "questionnaire.csv": "the `questionnaire` table: a row per client",
     "network.graphml": "the final network; node attributes = the student's states, faculty, "
     "faculty_name, client, group, label, social_interaction; edge attribute `strength`",
@@ -160,11 +161,31 @@ GENERATED = {
 }
 
 
+README_START = "<!-- outputs:start -->\n"
+README_END = "<!-- outputs:end -->"
+
+
+def render_readme(current: str) -> str:
+    """README.md with the output tables between its `outputs` markers (generated)."""
+    head, rest = current.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    tables = "\n\n".join(f"`{name}`:\n\n{markdown_table(name)}" for name in TABLES)
+    return f"{head}{README_START}{tables}\n{README_END}{tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write (or, with --check, compare) the generated docs; print the output tables."""
     argv = sys.argv[1:] if argv is None else argv
     check = "--check" in argv
     stale = []
+    readme = ROOT / "README.md"
+    current_readme = readme.read_text(encoding="utf-8")
+    if render_readme(current_readme) != current_readme:
+        if check:
+            stale.append("../README.md")
+        else:
+            readme.write_text(render_readme(current_readme), encoding="utf-8")
+            print("wrote README.md (output tables)", file=sys.stderr)
     for name, render in GENERATED.items():
         path = DOCS / name
         text = render()

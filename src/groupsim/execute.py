@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import time
@@ -128,7 +129,11 @@ def map_tasks(
         size = chunk_size or max(1, min(16, len(tasks) // (workers * 4)))
         indexed = list(enumerate(tasks))
         chunks = [indexed[i : i + size] for i in range(0, len(indexed), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # forkserver, not fork: the caller may have threads (progress bars, Dask, plotting
+        # back ends), and forking a threaded process can deadlock the child.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["groupsim.model", "groupsim.runner"])
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending = {pool.submit(_run_chunk, func, chunk) for chunk in chunks}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

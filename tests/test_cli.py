@@ -279,3 +279,26 @@ def test_run_refuses_a_scenario_too_large_for_memory(tmp_path, monkeypatch, caps
     assert str(big) in lines[0] and "cohort.students_per_faculty" in lines[0]
     assert "1,000,000 students" in lines[0] and "GB of memory" in lines[0]
     assert not out.exists()
+
+
+def test_exit_codes_pass_through_main(monkeypatch):
+    # typer.Exit raised inside a command keeps its code (click returns it without standalone).
+    import typer
+
+    from groupsim.cli import app
+
+    @app.command("exit-probe", hidden=True)
+    def probe() -> None:
+        raise typer.Exit(code=3)
+
+    monkeypatch.setattr("sys.argv", ["groupsim", "exit-probe"])
+    try:
+        with pytest.raises(SystemExit) as info:
+            main()
+        assert info.value.code == 3
+        monkeypatch.setattr("sys.argv", ["groupsim", "--help"])
+        with pytest.raises(SystemExit) as info:
+            main()
+        assert info.value.code == 0
+    finally:
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "exit-probe"]

@@ -30,12 +30,6 @@ class UsageError(ValueError):
     """Bad command-line input other than a scenario value (one line, exit status 2)."""
 
 
-def fail(message: str) -> None:
-    """Print one line on stderr and exit with status 2."""
-    typer.echo(f"groupsim: error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
 def parse_overrides(assignments: list[str] | None) -> dict[str, Any]:
     """`--set key=value` options to a dict of dotted paths."""
     return dict(parse_assignment(text) for text in assignments or [])
@@ -293,7 +287,9 @@ def compare(
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit status 2."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click returns the code of a `typer.Exit` instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except (ScenarioError, UsageError) as exc:
         typer.echo(f"groupsim: error: {exc}", err=True)
         sys.exit(2)

@@ -147,7 +147,11 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise KeyError(f"{table} lacks columns {missing}")
     frame = frame[list(spec)]
-    return frame.astype({name: dtype for name, (dtype, _) in spec.items()}).reset_index(drop=True)
+    # Cast only the columns whose type differs (most already match; astype costs per column).
+    casts = {name: dtype for name, (dtype, _) in spec.items() if str(frame[name].dtype) != dtype}
+    if casts:
+        frame = frame.astype(casts)
+    return frame.reset_index(drop=True)
 
 
 def markdown_table(table: str) -> str:

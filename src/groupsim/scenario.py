@@ -56,6 +56,13 @@ def _p(default: Any, lo: float | None, hi: float | None, unit: str, meaning: str
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
+def _require_sum_of_one(section: BaseModel, fields: tuple[str, ...]) -> None:
+    """Weights of a weighted mean must sum to 1."""
+    total = sum(getattr(section, name) for name in fields)
+    if not math.isclose(total, 1.0, abs_tol=1e-9):
+        raise ValueError(f"{' + '.join(fields)} must sum to 1 (got {total:g})")
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True, frozen=True)
 
@@ -238,11 +245,7 @@ class Disclosure(_Section):
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> Disclosure:
-        total = self.openness_weight + self.rapport_weight + self.climate_weight
-        if not math.isclose(total, 1.0, abs_tol=1e-9):
-            raise ValueError(
-                f"openness_weight + rapport_weight + climate_weight must sum to 1 (got {total:g})"
-            )
+        _require_sum_of_one(self, ("openness_weight", "rapport_weight", "climate_weight"))
         return self
 
 
@@ -271,11 +274,7 @@ class Resolve(_Section):
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> Resolve:
-        total = self.attitude_weight + self.control_weight + self.calm_weight
-        if not math.isclose(total, 1.0, abs_tol=1e-9):
-            raise ValueError(
-                f"attitude_weight + control_weight + calm_weight must sum to 1 (got {total:g})"
-            )
+        _require_sum_of_one(self, ("attitude_weight", "control_weight", "calm_weight"))
         return self
 
 

@@ -289,7 +289,8 @@ def main() -> None:
     try:
         # Without standalone mode, click returns the code of a `typer.Exit` instead of exiting.
         code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except (ScenarioError, UsageError) as exc:
         typer.echo(f"groupsim: error: {exc}", err=True)
         sys.exit(2)

@@ -7,23 +7,38 @@ through `mesa.batch_run(groupsim.HomeRoomModel, ...)`:
 - workload `quick`: 2,000 runs of a tiny cohort and short program (4 points x 500), where the
   engine's own per-run costs show.
 
-Every configuration runs in a fresh process; this script samples the resident memory of that
-process and all its children (proportional set size, so shared library pages count once;
-every 50 ms) and reports the peak of their sum, and of the largest process. batch_run runs
-with 1 and 2 processes and the better one is compared. The sweep keeps `run_outcomes` (37
-outcomes per run); batch_run keeps the final week's model reporters (its only option with
-``data_collection_period=-1``); both run with ``record_students=False, record_ties=False``.
+Fairness: both sides end with the same outcomes of every run, the weekly reporters at the
+pre-test, post-test and follow-up weeks (`groupsim.outcomes.TRACKED`, 39 numbers a run; the
+questionnaire and session outcomes are not model reporters, so batch_run cannot give them).
+The sweep keeps them through its sweep file's `outcomes` list and writes them to Parquet.
+batch_run keeps them as a Mesa user would: ``data_collection_period=1`` (every week's row;
+with ``-1`` it keeps only the last week, which lacks the pre and post weeks), then
+`batch_outcomes` picks the three weeks of each run out of its rows. That step is timed and
+its memory counted with batch_run's. batch_run holds every row of every run in one list
+until it returns: that is what its users get, and the sweep's flat memory (results streamed
+to disk a chunk at a time) is the point of the comparison. The script checks that both sides
+give identical outcome values for every run. Both run the model with
+``record_students=False, record_ties=False``.
+
+Every configuration runs in a fresh process (imports before the clock starts, on both sides);
+this script samples the memory of that process and all its children (proportional set size,
+so shared pages, such as those a forked worker shares with its parent, count once; every
+50 ms) and reports the peak of their sum, and of the largest process. batch_run runs with 1
+and 2 processes and the better one is compared; the memory ratio is taken between the same
+two configurations as the throughput ratio, and also at equal process counts.
 
 With ``--memory`` it instead measures a summary-outcome sweep of 2,000 and 20,000 quick runs
 (2 workers): the peak memory must stay flat as the number of runs grows.
 
-Run:  .venv/bin/python benchmarks/bench_sweep.py [--quick] [--memory]
+Run:  .venv/bin/python benchmarks/bench_sweep.py [--quick] [--memory] [--repeat N]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +78,7 @@ def sweep_file(folder: Path, workload: str, replications: int) -> Path:
         f"replications = {replications}",
         f"seed = {SEED}",
         "common_random_numbers = true",  # replication r: the same seed at every point
+        f"outcomes = {json.dumps(kept_outcomes())}",
         "[set]",
         *(f'"{k}" = {json.dumps(v)}' for k, v in fixed.items()),
         "[parameters]",
@@ -71,6 +87,52 @@ def sweep_file(folder: Path, workload: str, replications: int) -> Path:
     path = folder / f"{workload}-{replications}.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def kept_outcomes() -> list[str]:
+    """The outcomes both sides keep: the weekly reporters at pre, post and follow-up."""
+    from groupsim.outcomes import TRACKED
+
+    return [f"{when}_{short}" for when in ("pre", "post", "followup") for short in TRACKED]
+
+
+def fingerprint(values: list[list[float]]) -> str:
+    """A digest of every run's outcome values (exact), to compare the two sides."""
+    return hashlib.sha256(json.dumps(values).encode()).hexdigest()[:16]
+
+
+def batch_outcomes(rows: list[dict]) -> dict[int, dict[str, float]]:
+    """Each batch_run run's outcomes from its weekly rows (`run_outcomes`' weekly part).
+
+    The pre-test week is the last baseline week (week 0 when screening is the pre-test),
+    the post-test week the program's last, the follow-up the run's last week.
+    """
+    from groupsim.model import WEEKLY_REPORTERS, scenario_from_flat
+    from groupsim.outcomes import TRACKED
+    from groupsim.scenario import flat_parameter_names
+
+    parameters = set(flat_parameter_names()) - set(WEEKLY_REPORTERS)
+    by_run: dict[int, dict[int, dict]] = {}
+    for row in rows:
+        by_run.setdefault(row["RunId"], {})[row["week"]] = row
+    weeks_of: dict[tuple, tuple[int, int]] = {}
+    outcomes = {}
+    for run_id, weeks in by_run.items():
+        any_row = next(iter(weeks.values()))
+        flat = {key: value for key, value in any_row.items() if key in parameters}
+        key = tuple(sorted(flat.items()))
+        if key not in weeks_of:
+            scenario = scenario_from_flat(flat)
+            pre = 0 if scenario.group.screening == "pretest" else scenario.program.baseline_weeks
+            weeks_of[key] = (pre, scenario.program.baseline_weeks + scenario.program_weeks)
+        pre, post = weeks_of[key]
+        points = {"pre": pre, "post": post, "followup": max(weeks)}
+        outcomes[run_id] = {
+            f"{when}_{short}": float(weeks[week][column])
+            for when, week in points.items()
+            for short, column in TRACKED.items()
+        }
+    return outcomes
 
 
 # ---------------------------------------------------------------------------- child processes
@@ -89,9 +151,9 @@ def child_sweep(workload: str, replications: int, workers: int, check: bool = Tr
         return {"runs": summary.done_now, "seconds": seconds}
     from groupsim.sweep_store import SweepStore
 
-    runs = SweepStore(folder / "out").runs()
-    values = runs.sort_values("run_id")["followup_social_interaction"].round(12).tolist()
-    return {"runs": summary.done_now, "seconds": seconds, "check": values}
+    runs = SweepStore(folder / "out").runs().sort_values("run_id")
+    values = runs[kept_outcomes()].to_numpy().tolist()
+    return {"runs": summary.done_now, "seconds": seconds, "check": fingerprint(values)}
 
 
 def child_batch(workload: str, replications: int, processes: int) -> dict:
@@ -124,19 +186,20 @@ def child_batch(workload: str, replications: int, processes: int) -> dict:
         rng=seeds,
         max_steps=10_000,
         number_processes=processes,
-        data_collection_period=-1,
+        data_collection_period=1,  # every week: the outcomes need pre, post and follow-up
         display_progress=False,
     )
+    outcomes = batch_outcomes(rows)
     seconds = time.perf_counter() - start
     # batch_run's run order: replication outer, points inner; the sweep's: point outer.
-    points = len(rows) // replications
-    ordered = sorted(rows, key=lambda row: row["RunId"])
-    check = [
-        round(ordered[r * points + p]["clients_social_interaction"], 12)
+    points = len(outcomes) // replications
+    names = kept_outcomes()
+    values = [
+        [outcomes[r * points + p][name] for name in names]
         for p in range(points)
         for r in range(replications)
     ]
-    return {"runs": len(rows), "seconds": seconds, "check": check}
+    return {"runs": len(outcomes), "seconds": seconds, "check": fingerprint(values)}
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -196,23 +259,75 @@ def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
     return result
 
 
-def compare(workload: str, replications: int) -> None:
+def compare(workload: str, replications: int, repeat: int = 1) -> dict:
+    """Measure the four configurations `repeat` times (interleaved); report medians."""
     print(f"workload {workload}: {replications} replications per point", flush=True)
-    sweep1 = measure("sweep", workload, replications, 1)
-    sweep2 = measure("sweep", workload, replications, 2)
-    batch1 = measure("batch", workload, replications, 1)
-    batch2 = measure("batch", workload, replications, 2)
-    batch = max(batch1, batch2, key=lambda r: r["rate"])
-    sweep = max(sweep1, sweep2, key=lambda r: r["rate"])
-    same = sweep1["check"] == sweep2["check"] == batch1["check"]
-    print(f"  same runs (identical final social interaction in every run): {same}")
+    configs = [("sweep", 1), ("sweep", 2), ("batch", 1), ("batch", 2)]
+    trials: dict[tuple[str, int], list[dict]] = {config: [] for config in configs}
+    for _ in range(repeat):
+        for kind, workers in configs:
+            trials[kind, workers].append(measure(kind, workload, replications, workers))
+    median = {
+        config: {
+            "rate": statistics.median(r["rate"] for r in results),
+            "peak_mb": statistics.median(r["peak_mb"] for r in results),
+            "checks": {r["check"] for r in results},
+        }
+        for config, results in trials.items()
+    }
+    same = len(set().union(*(m["checks"] for m in median.values()))) == 1
+    best_batch = max([("batch", 1), ("batch", 2)], key=lambda c: median[c]["rate"])
+    best_sweep = max([("sweep", 1), ("sweep", 2)], key=lambda c: median[c]["rate"])
+    sweep, batch = median[best_sweep], median[best_batch]
+    table = {
+        "throughput": sweep["rate"] / batch["rate"],
+        "memory": sweep["peak_mb"] / batch["peak_mb"],
+        "memory_1": median["sweep", 1]["peak_mb"] / median["batch", 1]["peak_mb"],
+        "memory_2": median["sweep", 2]["peak_mb"] / median["batch", 2]["peak_mb"],
+        "speedup": median["sweep", 2]["rate"] / median["sweep", 1]["rate"],
+    }
     print(
-        f"  => throughput ratio sweep/batch_run: {sweep['rate'] / batch['rate']:.2f} "
-        f"(target >= 1.2); peak-memory ratio sweep/batch_run: "
-        f"{sweep['peak_mb'] / batch['peak_mb']:.2f} (target <= 0.25); "
-        f"2-worker speed-up: {sweep2['rate'] / sweep1['rate']:.2f} (target >= 1.8)",
+        f"  medians of {repeat}: sweep {median['sweep', 1]['rate']:.1f} / "
+        f"{median['sweep', 2]['rate']:.1f} runs/s (1 / 2 workers), batch_run "
+        f"{median['batch', 1]['rate']:.1f} / {median['batch', 2]['rate']:.1f} runs/s "
+        f"(1 / 2 processes); same outcomes in every run on both sides: {same}"
+    )
+    print(
+        f"  => throughput ratio sweep ({best_sweep[1]} workers) / batch_run "
+        f"({best_batch[1]} processes): {table['throughput']:.2f} (target >= 1.2); "
+        f"peak-memory ratio: {table['memory']:.2f} (target <= 0.25; at 1 process each "
+        f"{table['memory_1']:.2f}, at 2 each {table['memory_2']:.2f}); "
+        f"2-worker speed-up: {table['speedup']:.2f} (target >= 1.8)",
         flush=True,
     )
+    return table
+
+
+def import_baselines() -> None:
+    """Memory of a process that has only imported what each side needs."""
+    import psutil
+
+    for label, code in (
+        ("python", "pass"),
+        ("sweep (groupsim.sweep_run)", "import groupsim.sweep_run"),
+        ("model (groupsim.model)", "import groupsim.model"),
+        ("batch_run (mesa, groupsim.model)", "import mesa, groupsim.model"),
+    ):
+        process = subprocess.Popen(
+            [sys.executable, "-c", f"{code}; input()"], stdin=subprocess.PIPE
+        )
+        time.sleep(0.2)
+        while True:  # wait until the imports are done (memory stops growing)
+            before = psutil.Process(process.pid).memory_full_info().pss
+            time.sleep(0.3)
+            info = psutil.Process(process.pid).memory_full_info()
+            if info.pss == before:
+                break
+        process.communicate(b"\n")
+        print(
+            f"  import baseline {label}: PSS {info.pss / 2**20:.0f} MB, "
+            f"RSS {info.rss / 2**20:.0f} MB"
+        )
 
 
 def memory_scaling(counts: list[int]) -> None:
@@ -235,6 +350,7 @@ def main() -> None:
     parser.add_argument(
         "--workload", choices=sorted(WORKLOADS), action="append", help="only this workload"
     )
+    parser.add_argument("--repeat", type=int, default=1, help="repeat and report medians")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -249,8 +365,9 @@ def main() -> None:
         memory_scaling([200, 2_000] if args.quick else [2_000, 20_000])
         return
     scale = 5 if args.quick else 1
+    import_baselines()
     for workload in args.workload or ["default", "quick"]:
-        compare(workload, WORKLOADS[workload][2] // scale)
+        compare(workload, WORKLOADS[workload][2] // scale, args.repeat)
 
 
 if __name__ == "__main__":

@@ -135,24 +135,40 @@ def test_rows_hold_the_outcomes_of_groupsim_run(tmp_path):
     assert row["counselor.warmth"] == sweep.design[point][0]
 
 
-@pytest.mark.parametrize("scenario", ["home_room", "standard_group", "no_intervention"])
-def test_summary_fast_path_gives_the_outcomes_of_groupsim_run(scenario):
-    from groupsim import load_scenario
-    from groupsim.sweep_run import summary_result
+@pytest.mark.parametrize(
+    ("scenario", "overrides"),
+    [
+        ("home_room", {}),
+        ("standard_group", {}),
+        ("no_intervention", {}),
+        ("home_room", {"program.groups": 3, "cohort.students_per_faculty": 12}),
+        ("home_room", {"group.screening": "pretest"}),
+    ],
+)
+def test_model_outcomes_equal_run_outcomes_exactly(scenario, overrides):
+    from groupsim import HomeRoomModel, load_scenario
+    from groupsim.outcomes import model_outcomes
+    from groupsim.runner import collect
 
-    overrides = {
+    quick = {
         "cohort.faculties": 3,
         "cohort.students_per_faculty": 6,
         "cohort.burn_in_weeks": 4,
         "group.clients": 3,
         "program.sessions": 3,
     }
-    loaded = load_scenario(HOME_ROOM.with_name(f"{scenario}.toml"), overrides)
-    expected = run_outcomes(run(loaded, seed=4, record_students=False, record_ties=False))
-    got = run_outcomes(summary_result(loaded, 4))
-    assert got.keys() == expected.keys()
-    for name, value in expected.items():
-        assert got[name] == pytest.approx(value, nan_ok=True, rel=0, abs=0), name
+    loaded = load_scenario(HOME_ROOM.with_name(f"{scenario}.toml"), quick | overrides)
+    for seed in (4, 11):
+        model = HomeRoomModel(rng=seed, config=loaded, record_students=False, record_ties=False)
+        while model.running:
+            model.step()
+        expected = run_outcomes(collect(model, seed))
+        got = model_outcomes(model)
+        assert list(got) == list(expected)
+        for name, value in expected.items():
+            assert got[name] == value or (np.isnan(got[name]) and np.isnan(value)), name
+    if overrides.get("program.groups"):
+        assert len(model.session_rows) == 3 * 3  # a row per group per session
 
 
 def test_weekly_rows_on_request(tmp_path):
@@ -366,9 +382,18 @@ def worker_pids(parent: int) -> list[int]:
     import psutil
 
     found = []
-    for child in psutil.Process(parent).children(recursive=True):
+    main = psutil.Process(parent)
+    for child in main.children(recursive=True):
         try:
-            if "spawn_main" in " ".join(child.cmdline()):
+            # Dask's nanny spawns its workers; the local pool forks them (from the sweep's
+            # process, same command line, or off a forkserver).
+            command = child.cmdline()
+            up = child.parent()
+            if (
+                "spawn_main" in " ".join(command)
+                or (up is not None and up.pid == parent and command == main.cmdline())
+                or (up is not None and "forkserver" in " ".join(up.cmdline()))
+            ):
                 found.append(child.pid)
         except psutil.NoSuchProcess:
             continue

@@ -14,12 +14,14 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from groupsim.runner import RunResult
 
-__all__ = ["OUTCOMES", "time_points", "run_outcomes", "client_outcomes"]
+__all__ = ["OUTCOMES", "time_points", "run_outcomes", "model_outcomes", "client_outcomes"]
 
 #: Weekly columns followed at pre, post and follow-up, under short outcome names.
 TRACKED = {
@@ -92,6 +94,73 @@ def run_outcomes(result: RunResult) -> dict[str, float]:
         else float("nan")
     )
     return out
+
+
+def model_outcomes(model: Any) -> dict[str, float]:
+    """`run_outcomes` of a finished model, read straight from its records (no DataFrames).
+
+    The same numbers as ``run_outcomes(collect(model, seed))``, bit for bit (the means skip
+    missing values and sum as pandas does); a sweep calls it once per run, where building
+    the tables would cost more than a small run's simulation.
+
+    Example:
+        >>> from groupsim import HomeRoomModel, load_scenario
+        >>> model = HomeRoomModel(rng=1, config=load_scenario("scenarios/home_room.toml"))
+        >>> while model.running:
+        ...     model.step()
+        >>> model_outcomes(model)["post_social_interaction"] > 0
+        True
+    """
+    config = model.config
+    weekly = model.datacollector.model_vars
+    weeks = weekly["week"]
+    program = config.program
+    pre = 0 if config.group.screening == "pretest" else program.baseline_weeks
+    points = {
+        "pre": pre,
+        "post": program.baseline_weeks + config.program_weeks,
+        "followup": int(max(weeks)),
+    }
+    row_of = {int(week): index for index, week in enumerate(weeks)}
+    out: dict[str, float] = {}
+    for when, week in points.items():
+        row = row_of[week]
+        for short, column in TRACKED.items():
+            out[f"{when}_{short}"] = float(weekly[column][row])
+    answers = model.questionnaire
+    for when in ("pre", "post", "followup"):
+        values = answers.get(when)
+        out[f"questionnaire_{when}"] = (
+            _mean(np.asarray(values, dtype=np.float64)) if values is not None else float("nan")
+        )
+    out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
+    rows = model.session_rows
+    if rows:
+        session = np.array([r["session"] for r in rows], dtype=np.int64)
+        climate = np.array([r["climate"] for r in rows], dtype=np.float64)
+        engagement = np.array([r["engagement"] for r in rows], dtype=np.float64)
+        out["final_climate"] = _mean(climate[session == session.max()])
+        out["mean_engagement"] = _mean(engagement)
+        working = np.array([r["stage"] == "working" for r in rows])
+        if working.any():
+            first = working & (session == session[working].min())
+            disclosed = np.array([r["clients_disclosed_share"] for r in rows], dtype=np.float64)
+            out["all_disclosed_by_working"] = float((disclosed[first] >= 1.0).all())
+        else:
+            out["all_disclosed_by_working"] = float("nan")
+    else:
+        out["final_climate"] = out["mean_engagement"] = float("nan")
+        out["all_disclosed_by_working"] = float("nan")
+    return out
+
+
+def _mean(values: np.ndarray) -> float:
+    """A mean that skips NaN, summed as pandas' `Series.mean` sums (so results agree exactly)."""
+    present = ~np.isnan(values)
+    count = int(present.sum())
+    if count == 0:
+        return float("nan")
+    return float(np.where(present, values, 0.0).sum() / count)
 
 
 def client_outcomes(result: RunResult) -> pd.DataFrame:

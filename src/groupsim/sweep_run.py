@@ -41,7 +41,6 @@ __all__ = [
     "SweepSummary",
     "chunk_tasks",
     "run_chunk",
-    "summary_result",
     "run_sweep",
     "make_backend",
 ]
@@ -81,10 +80,16 @@ class ChunkTask:
 
 @dataclass
 class ChunkResult:
-    """What a worker sends back: a summary row per run, and weekly rows when asked."""
+    """What a worker sends back: compact columns, not a row dict per run.
 
-    rows: list[dict[str, Any]]
-    weekly: Any = None  # a DataFrame, or None
+    Attributes:
+        columns: run_id, point, replication, seed, status, error and every kept outcome,
+            a list each (a run a position), in the order of the chunk's runs.
+        weekly: the finished runs' weekly rows (a DataFrame), or None.
+    """
+
+    columns: dict[str, list[Any]]
+    weekly: Any = None
 
 
 def chunk_tasks(sweep: Sweep, pending: np.ndarray, chunk_size: int) -> Iterator[ChunkTask]:
@@ -110,22 +115,19 @@ def chunk_tasks(sweep: Sweep, pending: np.ndarray, chunk_size: int) -> Iterator[
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Run every run of a chunk; a run that raises becomes a `failed` row, the rest go on."""
-    import pandas as pd
+    """Run every run of a chunk; a run that raises becomes a `failed` row, the rest go on.
 
-    from groupsim.outcomes import run_outcomes
-    from groupsim.runner import run
+    Outcomes come from `model_outcomes`, straight from the model's records: building the
+    output tables (what `groupsim.run` does) would cost more than a small run's simulation,
+    and a sweep of summary outcomes keeps none of them.
+    """
+    from groupsim.model import HomeRoomModel
+    from groupsim.outcomes import model_outcomes
 
     scenarios: dict[int, Scenario] = {}
-    rows: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {name: [] for name in (*ID_COLUMNS, *task.outcomes)}
     weekly_frames = []
     for run_id, point, replication, seed in task.runs:
-        row: dict[str, Any] = {
-            "run_id": run_id,
-            "point": point,
-            "replication": replication,
-            "seed": seed,
-        }
         try:
             if point not in scenarios:
                 data = apply_overrides(task.base, task.overrides[point], task.source)
@@ -133,58 +135,40 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             if run_id in task.fail_runs:
                 raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
             # Summary outcomes need neither the per-student table nor the weekly edge lists.
+            model = HomeRoomModel(
+                rng=seed, config=scenarios[point], record_students=False, record_ties=False
+            )
+            while model.running:
+                model.step()
+            outcomes = model_outcomes(model)
+            values = [outcomes[name] for name in task.outcomes]
+            status, error = "ok", ""
             if task.weekly:
-                result = run(scenarios[point], seed=seed, record_students=False, record_ties=False)
-            else:
-                result = summary_result(scenarios[point], seed)
-            outcomes = run_outcomes(result)
-            row.update(status="ok", error="")
-            row.update({name: outcomes[name] for name in task.outcomes})
-            if task.weekly:
-                weekly = result.weekly.copy()
-                weekly.insert(0, "run_id", run_id)
-                weekly_frames.append(weekly)
+                weekly_frames.append(_weekly_rows(model, run_id))
         except Exception as exc:  # a failed run is data: recorded, and the sweep goes on
-            row.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
-            row.update({name: math.nan for name in task.outcomes})
-        rows.append(row)
-    weekly = pd.concat(weekly_frames, ignore_index=True) if weekly_frames else None
-    return ChunkResult(rows, weekly)
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            values = [math.nan] * len(task.outcomes)
+        for name, value in zip(
+            ID_COLUMNS, (run_id, point, replication, seed, status, error), strict=True
+        ):
+            columns[name].append(value)
+        for name, value in zip(task.outcomes, values, strict=True):
+            columns[name].append(value)
+    weekly = None
+    if weekly_frames:
+        import pandas as pd
+
+        weekly = pd.concat(weekly_frames, ignore_index=True)
+    return ChunkResult(columns, weekly)
 
 
-def summary_result(scenario: Scenario, seed: int) -> Any:
-    """Run a scenario and keep only the tables `run_outcomes` reads.
+def _weekly_rows(model: Any, run_id: int) -> Any:
+    """A finished run's weekly table (the output contract's columns), led by its run id."""
+    from groupsim.outputs import conform
 
-    `groupsim.run` conforms every table to the output contract, a handful of pandas casts
-    that cost more than a small run's simulation; a sweep of summary outcomes keeps none of
-    those tables. The weekly, sessions and questionnaire tables here hold the same values
-    (tests/test_sweep.py checks that `run_outcomes` agrees with `groupsim.run`'s).
-    """
-    import pandas as pd
-
-    from groupsim.model import HomeRoomModel
-    from groupsim.outputs import SESSION_COLUMNS
-    from groupsim.runner import RunResult
-
-    model = HomeRoomModel(rng=seed, config=scenario, record_students=False, record_ties=False)
-    while model.running:
-        model.step()
-    answers = model.questionnaire
-    missing = np.full(len(model.clients), np.nan)
-    empty = pd.DataFrame()
-    return RunResult(
-        weekly=model.datacollector.get_model_vars_dataframe(),
-        sessions=pd.DataFrame(model.session_rows, columns=SESSION_COLUMNS),
-        students=empty,
-        questionnaire=pd.DataFrame(
-            {when: answers.get(when, missing) for when in ("screening", "pre", "post", "followup")}
-        ),
-        ties=empty,
-        faculties=empty,
-        scenario=model.config,
-        seed=seed,
-        build_network=lambda: None,
-    )
+    weekly = conform("weekly", model.datacollector.get_model_vars_dataframe())
+    weekly.insert(0, "run_id", run_id)
+    return weekly
 
 
 @dataclass
@@ -317,15 +301,17 @@ def run_sweep(
                     rows = _rows_table(sweep, task, result)
                     weekly = result.weekly if isinstance(result, ChunkResult) else None
                     store.write_chunk(task.first, rows, weekly)
-                    failed = rows[rows["status"] == "failed"]
-                    summary.done_now += len(rows) - len(failed)
+                    table = rows.select([*ID_COLUMNS[:4], "status", "error"]).to_pydict()
+                    failed = [
+                        (table["run_id"][i], table["point"][i], table["replication"][i])
+                        + (table["seed"][i], table["error"][i])
+                        for i, status in enumerate(table["status"])
+                        if status == "failed"
+                    ]
+                    summary.done_now += rows.num_rows - len(failed)
                     summary.failed += len(failed)
-                    summary.failures.extend(
-                        failed[["run_id", "point", "replication", "seed", "error"]].itertuples(
-                            index=False, name=None
-                        )
-                    )
-                    progress.advance(len(rows))
+                    summary.failures.extend(failed)
+                    progress.advance(rows.num_rows)
             finally:
                 progress.close()
             summary.seconds = time.monotonic() - started
@@ -341,32 +327,27 @@ def run_sweep(
 
 
 def _rows_table(sweep: Sweep, task: ChunkTask, result: Any) -> Any:
-    """A chunk's rows in the fixed column order; a chunk that raised fails all its runs."""
-    import pandas as pd
+    """A chunk's rows as an Arrow table in the fixed column order (ids, status, error, the
+    varied parameters, the outcomes); a chunk that raised fails all its runs."""
+    import pyarrow as pa
 
     if isinstance(result, ChunkResult):
-        rows = result.rows
+        columns = result.columns
     else:
         error = f"{type(result).__name__}: {result}"[:500]
-        rows = [
-            {
-                "run_id": r,
-                "point": p,
-                "replication": k,
-                "seed": s,
-                "status": "failed",
-                "error": error,
-            }
-            | {name: math.nan for name in sweep.outcomes}
-            for r, p, k, s in task.runs
-        ]
-    table = pd.DataFrame(rows, columns=[*ID_COLUMNS, *sweep.outcomes])
-    for column in ("run_id", "point", "replication", "seed"):
-        table[column] = table[column].astype(np.int64)
-    table[list(sweep.outcomes)] = table[list(sweep.outcomes)].astype(np.float64)
+        columns = {name: [run[i] for run in task.runs] for i, name in enumerate(ID_COLUMNS[:4])}
+        columns.update(status=["failed"] * len(task.runs), error=[error] * len(task.runs))
+        columns.update({name: [math.nan] * len(task.runs) for name in sweep.outcomes})
+    arrays = [pa.array(columns[name], type=pa.int64()) for name in ID_COLUMNS[:4]]
+    arrays += [pa.array(columns[name], type=pa.string()) for name in ID_COLUMNS[4:]]
+    names = list(ID_COLUMNS)
     for index, name in enumerate(sweep.parameters):
-        table.insert(6 + index, name, [sweep.design[p][index] for p in table["point"]])
-    return table
+        arrays.append(pa.array([sweep.design[p][index] for p in columns["point"]]))
+        names.append(name)
+    for name in sweep.outcomes:
+        arrays.append(pa.array(columns[name], type=pa.float64()))
+        names.append(name)
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _points_table(sweep: Sweep) -> Any:

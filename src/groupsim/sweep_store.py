@@ -119,7 +119,10 @@ class SweepStore:
     # ------------------------------------------------------------------ chunks
 
     def write_chunk(self, first_run: int, rows: Any, weekly: Any = None) -> Path:
-        """Write one finished chunk (its weekly rows first, then its runs file: the commit)."""
+        """Write one finished chunk (its weekly rows first, then its runs file: the commit).
+
+        `rows` is an Arrow table or a DataFrame; `weekly` a DataFrame or None.
+        """
         # Parts sort in write order: a retried run's newer row comes later.
         self._counter += 1
         name = f"part-{time.time_ns():020d}-{self._counter:06d}-{first_run:09d}.parquet"
@@ -127,7 +130,12 @@ class SweepStore:
             with atomic_file(self.root / WEEKLY / name, "wb") as handle:
                 weekly.to_parquet(handle, index=False)
         with atomic_file(self.root / RUNS / name, "wb") as handle:
-            rows.to_parquet(handle, index=False)
+            if hasattr(rows, "to_parquet"):  # a DataFrame
+                rows.to_parquet(handle, index=False)
+            else:  # an Arrow table: written as it is, no pandas on the way
+                import pyarrow.parquet as pq
+
+                pq.write_table(rows, handle)
         return self.root / RUNS / name
 
     def _parts(self, folder: str) -> list[Path]:

@@ -186,12 +186,30 @@ def test_weekly_rows_on_request(tmp_path):
 def test_identical_results_with_1_and_2_workers_and_dask_local(tmp_path):
     sweep = load_sweep(write_sweep(tmp_path, replications=3))
     run_sweep(sweep, tmp_path / "w1", SerialBackend(), label=None)
-    run_sweep(sweep, tmp_path / "w2", LocalPoolBackend(2), chunk_size=4, label=None)
+    import threading
+
+    pool = LocalPoolBackend(2)
+    alone = threading.active_count() == 1
+    run_sweep(sweep, tmp_path / "w2", pool, label=None)  # guided chunk sizes
+    assert pool.start_method == ("fork" if alone else "forkserver")
+    server = LocalPoolBackend(2, start_method="forkserver")
+    run_sweep(sweep, tmp_path / "fs", server, chunk_size=4, label=None)
     run_sweep(sweep, tmp_path / "dask", DaskBackend(local_workers=2), chunk_size=5, label=None)
     reference = runs_table(tmp_path / "w1")
     assert len(reference) == 18 and (reference["status"] == "ok").all()
-    pd.testing.assert_frame_equal(runs_table(tmp_path / "w2"), reference)
-    pd.testing.assert_frame_equal(runs_table(tmp_path / "dask"), reference)
+    for out in ("w2", "fs", "dask"):
+        pd.testing.assert_frame_equal(runs_table(tmp_path / out), reference)
+
+
+def test_guided_chunk_sizes_cover_every_run_and_shrink_towards_the_end():
+    from groupsim.sweep_run import MAX_CHUNK, MIN_CHUNK, chunk_sizes
+
+    for runs, workers in [(1, 1), (7, 2), (500, 2), (2_000, 2), (20_000, 8)]:
+        sizes = list(chunk_sizes(runs, workers))
+        assert sum(sizes) == runs
+        assert max(sizes) <= MAX_CHUNK and min(sizes[:-1], default=MIN_CHUNK) >= MIN_CHUNK
+        assert sizes == sorted(sizes, reverse=True)
+    assert list(chunk_sizes(2_000, 2))[-2] == MIN_CHUNK
 
 
 # ---------------------------------------------------------------------------- resume, failures

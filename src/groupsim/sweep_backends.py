@@ -7,8 +7,8 @@ sweep records the chunk's runs as failed.
 
 - `SerialBackend`: in this process (``--workers 1``).
 - `LocalPoolBackend`: a `ProcessPoolExecutor` of forked processes (forked from this process
-  when it has no other thread, else off a forkserver that has imported the model once,
-  `WORKER_PRELOAD`), so a (re)started worker is ready in milliseconds and shares the
+  when it has no other Python thread, else off a forkserver that has imported the model
+  once, `WORKER_PRELOAD`), so a (re)started worker is ready in milliseconds and shares the
   imported modules' memory. A killed worker breaks a
   `concurrent.futures` pool and loses every pending future (`BrokenProcessPool`), so the
   backend starts a new pool and resubmits the unfinished chunks.
@@ -63,11 +63,12 @@ class SerialBackend:
 class LocalPoolBackend:
     """A pool of `workers` processes that survives the death of a worker."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, start_method: str | None = None):
         self.workers = workers
         self.description = f"local pool of {workers} processes"
         self.restarts = 0
         self.start_method = ""
+        self._method = start_method  # None: fork when safe, else forkserver (see _new_pool)
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalPoolBackend:
@@ -82,23 +83,39 @@ class LocalPoolBackend:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         import multiprocessing
+        import threading
+        import warnings
 
         methods = multiprocessing.get_all_start_methods()
-        if "fork" in methods and _threads() == 1:
-            # A single-threaded process forks safely, and its workers start at once with the
-            # model already imported, sharing those pages with this process.
-            context = multiprocessing.get_context("fork")
-        elif "forkserver" in methods:
-            # Threads here (a progress bar, Dask, an earlier pool's manager): forking this
-            # process could deadlock the child, so fork off a clean server that has imported
-            # the model once (spawned workers would each import it: ~1.5 s of CPU and
-            # 150 MB a process).
-            context = multiprocessing.get_context("forkserver")
+        method = self._method
+        if method is None:
+            if "fork" in methods and threading.active_count() == 1:
+                # No other Python thread: nothing can hold a Python-level lock (logging, I/O,
+                # a progress bar) across the fork. Workers start at once with the model
+                # already imported and share those pages with this process.
+                method = "fork"
+            elif "forkserver" in methods:
+                # Other Python threads (a progress bar, Dask, an earlier pool's manager):
+                # fork off a clean server that has imported the model once instead (spawned
+                # workers would each import it: ~1.5 s of CPU and 150 MB a process).
+                method = "forkserver"
+            else:  # Windows
+                method = "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
             context.set_forkserver_preload(WORKER_PRELOAD)
-        else:  # Windows
-            context = multiprocessing.get_context("spawn")
-        self.start_method = context.get_start_method()
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        self.start_method = method
+        pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        if method == "fork":
+            # A fork pool starts all its workers at the first submit: do it now, while this
+            # process has no other Python thread. Python 3.12 warns about native threads too
+            # (OpenBLAS's, Arrow's allocator's); those libraries re-initialise after a fork.
+            with warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", ".*multi-threaded, use of fork", DeprecationWarning
+                )
+                pool.submit(int).result()
+        return pool
 
     def map(self, func: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         assert self._pool is not None, "use the backend as a context manager"
@@ -153,16 +170,6 @@ class LocalPoolBackend:
                         )
                     else:
                         retry.append(task)
-
-
-def _threads() -> int:
-    """Threads of this process, native ones too (Arrow's pool, BLAS): fork is safe at 1."""
-    import os
-
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:  # no /proc (macOS): native threads cannot be counted, so do not fork
-        return 2
 
 
 class DaskBackend:

@@ -39,6 +39,7 @@ __all__ = [
     "ChunkTask",
     "ChunkResult",
     "SweepSummary",
+    "chunk_sizes",
     "chunk_tasks",
     "run_chunk",
     "run_sweep",
@@ -48,6 +49,12 @@ __all__ = [
 #: Test-only: comma-separated run ids that raise on purpose, to exercise failure handling
 #: (read by the process that starts the sweep; never set it for real sweeps).
 FAIL_RUNS_ENV = "GROUPSIM_SWEEP_FAIL_RUNS"
+
+#: Guided chunk sizes (`chunk_sizes`) stay within these bounds: large enough that a task's
+#: overhead (about a millisecond, and a file) is small against its runs, small enough that
+#: a worker finishing the last chunk keeps the others waiting briefly.
+MIN_CHUNK = 4
+MAX_CHUNK = 64
 
 #: Columns every runs file starts with; the varied parameters and the outcomes follow.
 ID_COLUMNS = ("run_id", "point", "replication", "seed", "status", "error")
@@ -92,14 +99,39 @@ class ChunkResult:
     weekly: Any = None
 
 
-def chunk_tasks(sweep: Sweep, pending: np.ndarray, chunk_size: int) -> Iterator[ChunkTask]:
-    """Group the pending run ids (ascending) into tasks of at most `chunk_size` runs."""
+def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[int]:
+    """Guided chunk sizes: a quarter of the remaining runs per worker, between `MIN_CHUNK`
+    and `largest` runs, so early chunks are large (few tasks and files) and the last ones
+    small (no worker idles long while another finishes a big chunk).
+
+    Example:
+        >>> list(chunk_sizes(40, 2))
+        [5, 5, 4, 4, 4, 4, 4, 4, 4, 2]
+    """
+    remaining = runs
+    while remaining > 0:
+        size = min(remaining, largest, max(MIN_CHUNK, math.ceil(remaining / (4 * workers))))
+        yield size
+        remaining -= size
+
+
+def chunk_tasks(
+    sweep: Sweep, pending: np.ndarray, chunk_size: int | None, workers: int = 1
+) -> Iterator[ChunkTask]:
+    """Group the pending run ids (ascending) into tasks of `chunk_size` runs (the last may
+    have fewer); None: guided sizes for `workers` workers (`chunk_sizes`)."""
     base = sweep.base.to_dict()
     fail_runs = frozenset(
         int(x) for x in os.environ.get(FAIL_RUNS_ENV, "").replace(" ", "").split(",") if x
     )
-    for start in range(0, len(pending), chunk_size):
-        ids = [int(r) for r in pending[start : start + chunk_size]]
+    if chunk_size is None:
+        sizes = chunk_sizes(len(pending), workers)
+    else:
+        sizes = iter([chunk_size] * math.ceil(len(pending) / chunk_size))
+    start = 0
+    for size in sizes:
+        ids = [int(r) for r in pending[start : start + size]]
+        start += size
         runs = tuple((r, *sweep.locate(r), sweep.run_seed(r)) for r in ids)
         points = sorted({point for _, point, _, _ in runs})
         yield ChunkTask(
@@ -244,8 +276,8 @@ def run_sweep(
         backend: from `make_backend` (default: a local pool on all cores).
         resume: continue the sweep in `out`: skip finished runs, retry failed ones (a
             folder without a sweep: start it).
-        chunk_size: runs per task (default: the sweep file's, else about 8 chunks per worker,
-            at most 64 runs).
+        chunk_size: runs per task (default: the sweep file's, else guided sizes from 64
+            runs down to 4, see `chunk_sizes`).
         label: the progress bar's label (None: no progress output).
 
     Raises:
@@ -294,10 +326,11 @@ def run_sweep(
                 raise SweepError(f"{out}: --out: another groupsim sweep is writing this folder")
             store.clean_partial()
             size = chunk_size or sweep.settings.chunk_size
-            size = size or max(1, min(64, math.ceil(len(pending) / (8 * backend.workers))))
             progress = Progress(len(pending), label)
             try:
-                for task, result in backend.map(run_chunk, chunk_tasks(sweep, pending, size)):
+                for task, result in backend.map(
+                    run_chunk, chunk_tasks(sweep, pending, size, backend.workers)
+                ):
                     rows = _rows_table(sweep, task, result)
                     weekly = result.weekly if isinstance(result, ChunkResult) else None
                     store.write_chunk(task.first, rows, weekly)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -118,23 +119,25 @@ def map_tasks(
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be at least 1 (got {workers})")
-    progress = Progress(len(tasks), label)
     results: list[Any] = [None] * len(tasks)
-    try:
-        if workers == 1 or len(tasks) <= 1:
+    if workers == 1 or len(tasks) <= 1:
+        progress = Progress(len(tasks), label)
+        try:
             for index, task in enumerate(tasks):
                 results[index] = func(task)
                 progress.advance()
-            return results
-        size = chunk_size or max(1, min(16, len(tasks) // (workers * 4)))
-        indexed = list(enumerate(tasks))
-        chunks = [indexed[i : i + size] for i in range(0, len(indexed), size)]
-        # forkserver, not fork: the caller may have threads (progress bars, Dask, plotting
-        # back ends), and forking a threaded process can deadlock the child.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["groupsim.model", "groupsim.runner"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {pool.submit(_run_chunk, func, chunk) for chunk in chunks}
+        finally:
+            progress.close()
+        return results
+    size = chunk_size or max(1, min(16, len(tasks) // (workers * 4)))
+    indexed = list(enumerate(tasks))
+    chunks = [indexed[i : i + size] for i in range(0, len(indexed), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        # Submitting forks the workers (a fork pool starts them all at once); the progress
+        # bar, which runs a thread on a terminal, starts only after that.
+        pending = {pool.submit(_run_chunk, func, chunk) for chunk in chunks}
+        progress = Progress(len(tasks), label)
+        try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -142,6 +145,20 @@ def map_tasks(
                     for index, value in chunk_results:
                         results[index] = value
                     progress.advance(len(chunk_results))
-        return results
-    finally:
-        progress.close()
+        finally:
+            progress.close()
+    return results
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork when this process has a single thread, else forkserver.
+
+    fork is cheap and works from a plain script without an `if __name__ == "__main__":`
+    guard; forking a process that runs other threads (a Dask client, a UI server) can
+    deadlock the child, and there forkserver is safe (it needs the guard in scripts).
+    """
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["groupsim.model", "groupsim.runner"])
+    return context

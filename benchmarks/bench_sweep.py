@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -207,9 +208,13 @@ def child_batch(workload: str, replications: int, processes: int) -> dict:
 
 def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
     """Run one configuration in a fresh process; sample its process tree's memory."""
+    import resource
+
     import psutil
 
     command = [sys.executable, __file__, "--child", kind, workload, str(replications), str(workers)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]  # other jobs on the machine skew wall times: show it
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     peak = {"total": 0, "largest": 0, "rss": 0}
     done = threading.Event()
@@ -241,6 +246,10 @@ def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{kind} {workload} {workers} failed")
+    # CPU time of the whole tree (workers are waited for), imports included: unlike wall
+    # time, it hardly moves when other jobs share the machine.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result = json.loads(out.strip().splitlines()[-1])
     result.update(
         peak_mb=peak["total"] / 2**20,
@@ -248,12 +257,13 @@ def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
         largest_rss_mb=peak["rss"] / 2**20,
     )
     result["rate"] = result["runs"] / result["seconds"]
+    result["cpu_s"] = cpu
     label = f"{kind:6s} {workload:8s} {'procs' if kind == 'batch' else 'workers'}={workers}"
     print(
         f"  {label}: {result['runs']} runs in {result['seconds']:.1f} s "
-        f"({result['rate']:.1f} runs/s), peak memory {result['peak_mb']:.0f} MB "
+        f"({result['rate']:.1f} runs/s; CPU {cpu:.1f} s), peak memory {result['peak_mb']:.0f} MB "
         f"(largest process {result['largest_mb']:.0f} MB, "
-        f"largest RSS {result['largest_rss_mb']:.0f} MB)",
+        f"largest RSS {result['largest_rss_mb']:.0f} MB) [load before {load:.1f}]",
         flush=True,
     )
     return result

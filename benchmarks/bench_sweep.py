@@ -30,7 +30,10 @@ two configurations as the throughput ratio, and also at equal process counts.
 With ``--memory`` it instead measures a summary-outcome sweep of 2,000 and 20,000 quick runs
 (2 workers): the peak memory must stay flat as the number of runs grows.
 
-Run:  .venv/bin/python benchmarks/bench_sweep.py [--quick] [--memory] [--repeat N]
+With ``--memory --with-batch`` batch_run (1 process) runs the same 2,000 and 20,000 runs:
+its memory grows with the runs (every weekly row of every run, until it returns).
+
+Run:  .venv/bin/python benchmarks/bench_sweep.py [--quick] [--repeat N] [--memory [--with-batch]]
 """
 
 from __future__ import annotations
@@ -340,7 +343,9 @@ def import_baselines() -> None:
         )
 
 
-def memory_scaling(counts: list[int]) -> None:
+def memory_scaling(counts: list[int], with_batch: bool = False) -> None:
+    """Peak memory of a summary-outcome sweep (quick scenario, 2 workers) as runs grow;
+    with `with_batch`, batch_run's (1 process) on the same runs beside it."""
     print("memory of a summary-outcome sweep (quick scenario, 2 workers)", flush=True)
     points = 4
     results = [measure("sweep-only", "quick", n // points, 2) for n in counts]
@@ -351,6 +356,15 @@ def memory_scaling(counts: list[int]) -> None:
         f"seconds per 1,000 runs: "
         + ", ".join(f"{1000 * r['seconds'] / r['runs']:.1f}" for r in results)
     )
+    if with_batch:
+        batch = [measure("batch", "quick", n // points, 1) for n in counts]
+        print(
+            "  => peak-memory ratio sweep (2 workers) / batch_run (1 process): "
+            + ", ".join(
+                f"{n} runs {s['peak_mb'] / b['peak_mb']:.2f}"
+                for n, s, b in zip(counts, results, batch, strict=True)
+            )
+        )
 
 
 def main() -> None:
@@ -361,6 +375,9 @@ def main() -> None:
         "--workload", choices=sorted(WORKLOADS), action="append", help="only this workload"
     )
     parser.add_argument("--repeat", type=int, default=1, help="repeat and report medians")
+    parser.add_argument(
+        "--with-batch", action="store_true", help="--memory: batch_run's memory beside it"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -372,7 +389,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     if args.memory:
-        memory_scaling([200, 2_000] if args.quick else [2_000, 20_000])
+        memory_scaling([200, 2_000] if args.quick else [2_000, 20_000], args.with_batch)
         return
     scale = 5 if args.quick else 1
     import_baselines()

@@ -105,7 +105,7 @@ class LocalPoolBackend:
         if method == "forkserver":
             context.set_forkserver_preload(WORKER_PRELOAD)
         self.start_method = method
-        pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_started)
         if method == "fork":
             # A fork pool starts all its workers at the first submit: do it now, while this
             # process has no other Python thread. Python 3.12 warns about native threads too
@@ -170,6 +170,15 @@ class LocalPoolBackend:
                         )
                     else:
                         retry.append(task)
+
+
+def _worker_started() -> None:
+    """In a new worker: move the objects it inherited into the garbage collector's permanent
+    generation. A collection writes into the header of every object it scans, which would
+    copy the pages a forked worker shares with its parent, one by one, over a long sweep."""
+    import gc
+
+    gc.freeze()
 
 
 class DaskBackend:

@@ -32,7 +32,8 @@ def sweep(
         bool, typer.Option(help="Continue the sweep in --out: skip finished runs, retry failed")
     ] = False,
     chunk_size: Annotated[
-        int | None, typer.Option(help="Runs per task (default: about 8 tasks per worker)")
+        int | None,
+        typer.Option(help="Runs per task (default: guided, 64 down to 4 as the sweep ends)"),
     ] = None,
     connect_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the --scheduler")

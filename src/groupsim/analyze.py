@@ -223,6 +223,24 @@ def _heatmap_table(
     return table.melt(id_vars=[first, second], var_name="outcome", value_name="mean")
 
 
+def _salib_table(
+    problem: dict[str, Any],
+    point_means: pd.DataFrame,
+    outcomes: list[str],
+    analyze_outcome: Any,
+    indices: tuple[str, ...],
+) -> pd.DataFrame:
+    """A row per outcome and parameter with the SALib indices named in `indices`."""
+    rows = []
+    for outcome in outcomes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = analyze_outcome(point_means[outcome].to_numpy())
+        for i, name in enumerate(problem["names"]):
+            rows.append((outcome, name, *(result[index][i] for index in indices)))
+    return pd.DataFrame(rows, columns=["outcome", "parameter", *indices])
+
+
 def sobol_table(
     problem: dict[str, Any],
     point_means: pd.DataFrame,
@@ -233,29 +251,12 @@ def sobol_table(
     """SALib Sobol indices (S1, ST with 95% CIs) per outcome and parameter."""
     from SALib.analyze import sobol
 
-    rows = []
-    for outcome in outcomes:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = sobol.analyze(
-                problem,
-                point_means[outcome].to_numpy(),
-                calc_second_order=design["second_order"],
-                seed=seed,
-            )
-        for i, name in enumerate(problem["names"]):
-            rows.append(
-                (
-                    outcome,
-                    name,
-                    result["S1"][i],
-                    result["S1_conf"][i],
-                    result["ST"][i],
-                    result["ST_conf"][i],
-                )
-            )
-    columns = ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
-    return pd.DataFrame(rows, columns=columns)
+    def analyze_outcome(values: np.ndarray) -> Any:
+        return sobol.analyze(problem, values, calc_second_order=design["second_order"], seed=seed)
+
+    return _salib_table(
+        problem, point_means, outcomes, analyze_outcome, ("S1", "S1_conf", "ST", "ST_conf")
+    )
 
 
 def morris_table(
@@ -269,30 +270,12 @@ def morris_table(
     """SALib Morris screening (mu, mu*, its 95% CI, sigma) per outcome and parameter."""
     from SALib.analyze import morris
 
-    rows = []
-    for outcome in outcomes:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = morris.analyze(
-                problem,
-                sample,
-                point_means[outcome].to_numpy(),
-                num_levels=design["levels"],
-                seed=seed,
-            )
-        for i, name in enumerate(problem["names"]):
-            rows.append(
-                (
-                    outcome,
-                    name,
-                    result["mu"][i],
-                    result["mu_star"][i],
-                    result["mu_star_conf"][i],
-                    result["sigma"][i],
-                )
-            )
-    columns = ["outcome", "parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
-    return pd.DataFrame(rows, columns=columns)
+    def analyze_outcome(values: np.ndarray) -> Any:
+        return morris.analyze(problem, sample, values, num_levels=design["levels"], seed=seed)
+
+    return _salib_table(
+        problem, point_means, outcomes, analyze_outcome, ("mu", "mu_star", "mu_star_conf", "sigma")
+    )
 
 
 # ---------------------------------------------------------------------------- figures

@@ -41,6 +41,8 @@ def check_output_folder(out: Path) -> None:
         raise UsageError(f"{out}: --out: is a file; give a folder to write into")
 
 
+WorkersOption = Annotated[int | None, typer.Option(help="Processes to run on (default: all cores)")]
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -180,9 +182,7 @@ def power(
     reps: Annotated[int, typer.Option(help="Simulated field studies per design")] = 100,
     alpha: Annotated[float, typer.Option(help="Significance level of the tests")] = 0.05,
     seed: Annotated[int, typer.Option(help="Analysis seed; same seed, same results")] = 0,
-    workers: Annotated[
-        int | None, typer.Option(help="Processes to run on (default: all cores)")
-    ] = None,
+    workers: WorkersOption = None,
     set_: SetOption = None,
 ) -> None:
     """Power of simulated field studies (k groups per arm; ANCOVA of post on pre) and the
@@ -239,9 +239,7 @@ def compare(
     reps: Annotated[int, typer.Option(help="Replications per scenario (common random numbers)")],
     out: Annotated[Path, typer.Option(help="Folder for tables, figures and the report")],
     seed: Annotated[int, typer.Option(help="Experiment seed; same seed, same results")] = 0,
-    workers: Annotated[
-        int | None, typer.Option(help="Processes to run on (default: all cores)")
-    ] = None,
+    workers: WorkersOption = None,
     set_: SetOption = None,
 ) -> None:
     """Compare scenarios over paired replications: effects with CIs, figures and a report."""

@@ -195,6 +195,28 @@ def test_sessions_are_recorded_with_stages():
     assert all(0 <= r["engagement"] <= 1 for r in rows)
 
 
+def test_record_weeks_records_only_those_weeks_and_leaves_the_run_alone(finished_model):
+    lean = HomeRoomModel(rng=3, record_weeks=[0, 4, 5], **_flat(SMALL))
+    silent = HomeRoomModel(rng=3, record_weeks=(), **_flat(SMALL))
+    for model in (lean, silent):
+        while model.running:
+            model.step()
+    assert list(lean.datacollector.model_vars["week"]) == [0, 4, 5]
+    assert [int(rows["week"][0]) for rows in lean.faculty_rows] == [0, 4, 5]
+    assert [int(frame["week"][0]) for frame in lean.student_frames] == [0, 4, 5]
+    full = finished_model.datacollector.get_model_vars_dataframe().set_index("week")
+    for name, values in lean.datacollector.model_vars.items():
+        if name != "week":
+            assert list(full.loc[[0, 4, 5], name]) == pytest.approx(values, nan_ok=True), name
+    assert not any(silent.datacollector.model_vars.values()) and not silent.faculty_rows
+    # Recording draws no random numbers: the runs end in the same state.
+    for model in (lean, silent):
+        assert np.array_equal(model.social_interaction, finished_model.social_interaction)
+        assert np.array_equal(model.ties.strength, finished_model.ties.strength)
+        for when, totals in finished_model.questionnaire.items():
+            assert np.array_equal(model.questionnaire[when], totals)
+
+
 def test_no_intervention_holds_no_sessions_and_has_no_climate():
     result = run(small_scenario("no_intervention"), seed=1)
     assert result.sessions.empty

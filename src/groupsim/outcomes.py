@@ -20,8 +20,16 @@ import numpy as np
 import pandas as pd
 
 from groupsim.runner import RunResult
+from groupsim.scenario import Scenario
 
-__all__ = ["OUTCOMES", "time_points", "run_outcomes", "model_outcomes", "client_outcomes"]
+__all__ = [
+    "OUTCOMES",
+    "outcome_weeks",
+    "time_points",
+    "run_outcomes",
+    "model_outcomes",
+    "client_outcomes",
+]
 
 #: Weekly columns followed at pre, post and follow-up, under short outcome names.
 TRACKED = {
@@ -59,13 +67,26 @@ OUTCOMES.update(
 )
 
 
-def time_points(result: RunResult) -> dict[str, int]:
-    """Weeks of the pre-test, post-test and follow-up."""
-    program = result.scenario.program
+def outcome_weeks(scenario: Scenario) -> dict[str, int]:
+    """Weeks of the pre-test, post-test and follow-up of a run of `scenario`: the weekly
+    rows the outcomes read (a summary-only run records just these, see `record_weeks` of
+    `HomeRoomModel`).
+
+    Example:
+        >>> from groupsim import load_scenario
+        >>> outcome_weeks(load_scenario("scenarios/home_room.toml"))
+        {'pre': 2, 'post': 6, 'followup': 14}
+    """
+    program = scenario.program
     # With screening on the pre-test itself, the pre-test is given at screening (week 0).
-    pre = 0 if result.scenario.group.screening == "pretest" else program.baseline_weeks
-    post = program.baseline_weeks + result.scenario.program_weeks
-    return {"pre": pre, "post": post, "followup": int(result.weekly["week"].max())}
+    pre = 0 if scenario.group.screening == "pretest" else program.baseline_weeks
+    post = program.baseline_weeks + scenario.program_weeks
+    return {"pre": pre, "post": post, "followup": scenario.total_weeks}
+
+
+def time_points(result: RunResult) -> dict[str, int]:
+    """Weeks of the pre-test, post-test and follow-up (`outcome_weeks` of its scenario)."""
+    return outcome_weeks(result.scenario)
 
 
 def run_outcomes(result: RunResult) -> dict[str, float]:
@@ -111,17 +132,9 @@ def model_outcomes(model: Any) -> dict[str, float]:
         >>> model_outcomes(model)["post_social_interaction"] > 0
         True
     """
-    config = model.config
     weekly = model.datacollector.model_vars
-    weeks = weekly["week"]
-    program = config.program
-    pre = 0 if config.group.screening == "pretest" else program.baseline_weeks
-    points = {
-        "pre": pre,
-        "post": program.baseline_weeks + config.program_weeks,
-        "followup": int(max(weeks)),
-    }
-    row_of = {int(week): index for index, week in enumerate(weeks)}
+    points = outcome_weeks(model.config)
+    row_of = {int(week): index for index, week in enumerate(weekly["week"])}
     out: dict[str, float] = {}
     for when, week in points.items():
         row = row_of[week]

@@ -170,7 +170,11 @@ def group_totals(task: tuple[Scenario, int]) -> dict[str, np.ndarray]:
     process pools can pickle it.
     """
     scenario, seed = task
-    model = HomeRoomModel(rng=seed, config=scenario, record_students=False, record_ties=False)
+    # Only questionnaire totals are kept: no weekly metrics (recording draws no random
+    # numbers, so the run is the same as `groupsim.run`'s).
+    model = HomeRoomModel(
+        rng=seed, config=scenario, record_students=False, record_ties=False, record_weeks=()
+    )
     clients = model.clients
     expected_screening = QUESTIONNAIRE.expected_total(model.social_interaction[clients])
     expected_pre = expected_screening

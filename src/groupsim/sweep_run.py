@@ -151,10 +151,11 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
     Outcomes come from `model_outcomes`, straight from the model's records: building the
     output tables (what `groupsim.run` does) would cost more than a small run's simulation,
-    and a sweep of summary outcomes keeps none of them.
+    and a sweep of summary outcomes keeps none of them. Without weekly rows a run records
+    only the three weeks its outcomes read (`outcome_weeks`).
     """
     from groupsim.model import HomeRoomModel
-    from groupsim.outcomes import model_outcomes
+    from groupsim.outcomes import model_outcomes, outcome_weeks
 
     scenarios: dict[int, Scenario] = {}
     columns: dict[str, list[Any]] = {name: [] for name in (*ID_COLUMNS, *task.outcomes)}
@@ -166,9 +167,15 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
                 scenarios[point] = scenario_from_dict(data, task.source)
             if run_id in task.fail_runs:
                 raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
-            # Summary outcomes need neither the per-student table nor the weekly edge lists.
+            # Summary outcomes need neither the per-student table nor the weekly edge lists,
+            # and read only the pre-test, post-test and follow-up weeks' metrics.
+            scenario = scenarios[point]
             model = HomeRoomModel(
-                rng=seed, config=scenarios[point], record_students=False, record_ties=False
+                rng=seed,
+                config=scenario,
+                record_students=False,
+                record_ties=False,
+                record_weeks=None if task.weekly else outcome_weeks(scenario).values(),
             )
             while model.running:
                 model.step()

@@ -18,7 +18,10 @@ its memory counted with batch_run's. batch_run holds every row of every run in o
 until it returns: that is what its users get, and the sweep's flat memory (results streamed
 to disk a chunk at a time) is the point of the comparison. The script checks that both sides
 give identical outcome values for every run. Both run the model with
-``record_students=False, record_ties=False``.
+``record_students=False, record_ties=False``. The sweep, knowing the outcomes it keeps, also
+asks its model to record only the three weeks they read (``record_weeks``; recording draws no
+random numbers, so the runs are the same); batch_run reads the DataCollector's row of every
+collected step, so its model records every week.
 
 Every configuration runs in a fresh process (imports before the clock starts, on both sides);
 this script samples the memory of that process and all its children (proportional set size,
@@ -31,8 +34,14 @@ counts.
 With ``--memory`` it instead measures a summary-outcome sweep of 2,000 and 20,000 quick runs
 (2 workers): the peak memory must stay flat as the number of runs grows.
 
-With ``--memory --with-batch`` batch_run (1 process) runs the same 2,000 and 20,000 runs:
-its memory grows with the runs (every weekly row of every run, until it returns).
+With ``--memory --with-batch`` batch_run (1 and 2 processes) runs the same 2,000 and 20,000
+runs: its memory grows with the runs (every weekly row of every run, until it returns).
+
+The memory floor: every process that runs the model imports Mesa, which imports pandas,
+pyarrow, scipy and networkx (about 150 MB, `import_baselines`). The sweep's forked workers
+share that image with their parent, so a sweep's whole tree needs little more than one
+image; the script prints that floor as a share of batch_run's peak, the lowest ratio any
+engine running this model could reach.
 
 Run:  .venv/bin/python benchmarks/bench_sweep.py [--quick] [--repeat N] [--memory [--with-batch]]
 """
@@ -279,8 +288,9 @@ def measure(kind: str, workload: str, replications: int, workers: int) -> dict:
     return result
 
 
-def compare(workload: str, replications: int, repeat: int = 1) -> dict:
-    """Measure the four configurations `repeat` times (interleaved); report medians."""
+def compare(workload: str, replications: int, repeat: int = 1, floor_mb: float = 0.0) -> dict:
+    """Measure the four configurations `repeat` times (interleaved); report medians.
+    `floor_mb`: the memory of one process that imported the model (`import_baselines`)."""
     print(f"workload {workload}: {replications} replications per point", flush=True)
     configs = [("sweep", 1), ("sweep", 2), ("batch", 1), ("batch", 2)]
     trials: dict[tuple[str, int], list[dict]] = {config: [] for config in configs}
@@ -320,15 +330,27 @@ def compare(workload: str, replications: int, repeat: int = 1) -> dict:
         f"2-worker speed-up: {table['speedup']:.2f} (target >= 1.8)",
         flush=True,
     )
+    if floor_mb:
+        table["floor"] = floor_mb / batch["peak_mb"]
+        print(
+            f"  => memory floor: one process that imported Mesa and the model ({floor_mb:.0f} "
+            f"MB) is {table['floor']:.2f} of batch_run's peak; sweep above that floor: "
+            f"{sweep['peak_mb'] - floor_mb:.0f} MB, batch_run: "
+            f"{batch['peak_mb'] - floor_mb:.0f} MB",
+            flush=True,
+        )
     return table
 
 
-def import_baselines() -> None:
-    """Memory of a process that has only imported what each side needs."""
+def import_baselines() -> float:
+    """Memory of a process that has only imported what each side needs; returns the PSS
+    (MB) of one that imported Mesa and the model: the floor of any process tree that runs
+    the model."""
     import psutil
 
     for label, code in (
         ("python", "pass"),
+        ("mesa (pandas, pyarrow, scipy, networkx)", "import mesa"),
         ("sweep (groupsim.sweep_run)", "import groupsim.sweep_run"),
         ("model (groupsim.model)", "import groupsim.model"),
         ("batch_run (mesa, groupsim.model)", "import mesa, groupsim.model"),
@@ -348,11 +370,12 @@ def import_baselines() -> None:
             f"  import baseline {label}: PSS {info.pss / 2**20:.0f} MB, "
             f"RSS {info.rss / 2**20:.0f} MB"
         )
+    return info.pss / 2**20
 
 
 def memory_scaling(counts: list[int], with_batch: bool = False) -> None:
     """Peak memory of a summary-outcome sweep (quick scenario, 2 workers) as runs grow;
-    with `with_batch`, batch_run's (1 process) on the same runs beside it."""
+    with `with_batch`, batch_run's (1 and 2 processes) on the same runs beside it."""
     print("memory of a summary-outcome sweep (quick scenario, 2 workers)", flush=True)
     points = 4
     results = [measure("sweep-only", "quick", n // points, 2) for n in counts]
@@ -364,14 +387,17 @@ def memory_scaling(counts: list[int], with_batch: bool = False) -> None:
         + ", ".join(f"{1000 * r['seconds'] / r['runs']:.1f}" for r in results)
     )
     if with_batch:
-        batch = [measure("batch", "quick", n // points, 1) for n in counts]
-        print(
-            "  => peak-memory ratio sweep (2 workers) / batch_run (1 process): "
-            + ", ".join(
-                f"{n} runs {s['peak_mb'] / b['peak_mb']:.2f}"
-                for n, s, b in zip(counts, results, batch, strict=True)
+        for processes in (1, 2):
+            batch = [measure("batch", "quick", n // points, processes) for n in counts]
+            print(
+                f"  => peak-memory ratio sweep (2 workers) / batch_run ({processes} "
+                f"process{'es' if processes > 1 else ''}): "
+                + ", ".join(
+                    f"{n} runs {s['peak_mb'] / b['peak_mb']:.2f}"
+                    for n, s, b in zip(counts, results, batch, strict=True)
+                ),
+                flush=True,
             )
-        )
 
 
 def main() -> None:
@@ -399,9 +425,9 @@ def main() -> None:
         memory_scaling([200, 2_000] if args.quick else [2_000, 20_000], args.with_batch)
         return
     scale = 5 if args.quick else 1
-    import_baselines()
+    floor_mb = import_baselines()
     for workload in args.workload or ["default", "quick"]:
-        compare(workload, WORKLOADS[workload][2] // scale, args.repeat)
+        compare(workload, WORKLOADS[workload][2] // scale, args.repeat, floor_mb)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ class HomeRoomModel(mesa.Model):
         record_weeks: the weeks to record (weekly metrics, faculty rows, and the snapshots
             above); None, the default: every week. A run that keeps only summary outcomes
             (a sweep, a power study) records the three weeks it reads and skips the rest,
-            a third of a default run's time. Recording draws no random numbers, so the
+            about a fifth of a default run's time. Recording draws no random numbers, so the
             run itself is the same whichever weeks it records.
         **params: flat parameters, the dotted path with `_` for its first dot
             (`counselor.warmth` -> `counselor_warmth`, `group.clients` -> `group_clients`).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -21,6 +22,7 @@ from groupsim.power import (
     field_studies,
     group_totals,
     null_studies,
+    paired_gain_test,
     power,
     power_table,
     seed_design_bias,
@@ -81,6 +83,16 @@ def test_ancova_recovers_known_coefficients_and_equals_the_nested_f_test():
 def test_ancova_refuses_too_few_clients():
     with pytest.raises(ValueError, match="at least 4"):
         ancova_treatment_test([1, 2, 3], [1, 2, 3], [1, 0, 0])
+
+
+def test_paired_gain_test_matches_scipy_and_handles_equal_gains():
+    pre = np.array([90.0, 95.0, 100.0, 88.0, 97.0])
+    post = np.array([99.0, 101.0, 104.0, 97.0, 99.0])
+    assert paired_gain_test(pre, post) == pytest.approx(stats.ttest_rel(post, pre).pvalue)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no precision warning on equal gains
+        assert paired_gain_test(pre, pre + 3.0) == 0.0
+        assert paired_gain_test(pre, pre) == 1.0
 
 
 def test_wilson_interval_published_values():

@@ -13,18 +13,20 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 import numpy as np
 
-__all__ = ["replication_seeds", "default_workers", "map_tasks", "Progress"]
+__all__ = ["replication_seeds", "default_workers", "map_tasks", "Progress", "forking_quietly"]
 
 
 def replication_seeds(seed: int, reps: int) -> list[int]:
@@ -135,7 +137,8 @@ def map_tasks(
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
         # Submitting forks the workers (a fork pool starts them all at once); the progress
         # bar, which runs a thread on a terminal, starts only after that.
-        pending = {pool.submit(_run_chunk, func, chunk) for chunk in chunks}
+        with forking_quietly():
+            pending = {pool.submit(_run_chunk, func, chunk) for chunk in chunks}
         progress = Progress(len(tasks), label)
         try:
             while pending:
@@ -162,3 +165,17 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["groupsim.model", "groupsim.runner"])
     return context
+
+
+@contextlib.contextmanager
+def forking_quietly() -> Iterator[None]:
+    """Fork pool workers without Python 3.12's warning about a multi-threaded process.
+
+    The pools fork only when this process runs no other Python thread (`_pool_context`), so
+    no Python-level lock can be held across the fork; the threads the warning counts are
+    native ones (OpenBLAS's, Arrow's allocator's), and those libraries re-initialise in a
+    forked child. `mesa.batch_run`'s pool forks the same way.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*multi-threaded, use of fork", DeprecationWarning)
+        yield

@@ -133,8 +133,17 @@ def welch_gain_test(pre: Any, post: Any, treated: Any) -> float:
 
 
 def paired_gain_test(pre: Any, post: Any) -> float:
-    """Two-sided p of the paired t-test post vs pre (the seed's one-group design)."""
-    result = stats.ttest_rel(np.asarray(post, dtype=float), np.asarray(pre, dtype=float))
+    """Two-sided p of the paired t-test post vs pre (the seed's one-group design).
+
+    Every client gaining the same (possible in a small group with integer totals): t is
+    infinite, p 0 (1 when that gain is zero); said here rather than left to scipy, which
+    warns of precision loss on such data.
+    """
+    post, pre = np.asarray(post, dtype=float), np.asarray(pre, dtype=float)
+    gain = post - pre
+    if len(gain) > 1 and np.all(gain == gain[0]):
+        return 0.0 if gain[0] != 0 else 1.0
+    result = stats.ttest_rel(post, pre)
     return float(result.pvalue) if np.isfinite(result.pvalue) else 1.0
 
 

@@ -32,6 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from groupsim.execute import forking_quietly
 from groupsim.sweep import SweepError
 
 __all__ = ["SerialBackend", "LocalPoolBackend", "DaskBackend", "MAX_ATTEMPTS", "WORKER_PRELOAD"]
@@ -84,7 +85,6 @@ class LocalPoolBackend:
     def _new_pool(self) -> ProcessPoolExecutor:
         import multiprocessing
         import threading
-        import warnings
 
         methods = multiprocessing.get_all_start_methods()
         method = self._method
@@ -108,12 +108,8 @@ class LocalPoolBackend:
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_started)
         if method == "fork":
             # A fork pool starts all its workers at the first submit: do it now, while this
-            # process has no other Python thread. Python 3.12 warns about native threads too
-            # (OpenBLAS's, Arrow's allocator's); those libraries re-initialise after a fork.
-            with warnings.catch_warnings():
-                warnings.filterwarnings(
-                    "ignore", ".*multi-threaded, use of fork", DeprecationWarning
-                )
+            # process has no other Python thread.
+            with forking_quietly():
                 pool.submit(int).result()
         return pool
 

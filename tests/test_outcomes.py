@@ -8,7 +8,14 @@ import pytest
 
 from conftest import HOME_ROOM, small_scenario
 from groupsim import load_scenario, run
-from groupsim.outcomes import OUTCOMES, TRACKED, client_outcomes, run_outcomes, time_points
+from groupsim.outcomes import (
+    OUTCOMES,
+    TRACKED,
+    client_outcomes,
+    outcome_weeks,
+    run_outcomes,
+    time_points,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +53,18 @@ def test_run_outcomes_returns_every_outcome_consistent_with_the_tables(small_res
     assert out["final_climate"] == small_result.sessions["climate"].iloc[-1]
     assert 0 <= out["mean_engagement"] <= 1
     assert out["all_disclosed_by_working"] in (0.0, 1.0)
+
+
+def test_recording_only_the_outcome_weeks_gives_the_same_outcomes(small_result):
+    scenario = small_result.scenario
+    weeks = outcome_weeks(scenario)
+    lean = run(scenario, seed=small_result.seed, record_weeks=weeks.values())
+    assert list(lean.weekly["week"]) == sorted(set(weeks.values()))
+    assert set(lean.students["week"]) == set(weeks.values())
+    full, got = run_outcomes(small_result), run_outcomes(lean)
+    assert list(got) == list(full)
+    for name, value in full.items():
+        assert got[name] == value or (math.isnan(got[name]) and math.isnan(value)), name
 
 
 def test_run_outcomes_without_a_group(control_result):

@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -63,6 +63,7 @@ def run(
     *,
     record_students: bool = True,
     record_ties: bool = True,
+    record_weeks: Iterable[int] | None = None,
 ) -> RunResult:
     """Run one scenario to its last week.
 
@@ -71,9 +72,16 @@ def run(
         seed: the run's seed; the same scenario and seed give identical results.
         record_students: keep the per-student weekly table (large cohorts: turn off).
         record_ties: keep the weekly edge lists.
+        record_weeks: record only these weeks (None: every week). For outcomes alone,
+            ``groupsim.outcomes.outcome_weeks(scenario).values()``: the weeks `run_outcomes`
+            reads; the run is the same, its tables have only those weeks.
     """
     model = HomeRoomModel(
-        rng=seed, config=scenario, record_students=record_students, record_ties=record_ties
+        rng=seed,
+        config=scenario,
+        record_students=record_students,
+        record_ties=record_ties,
+        record_weeks=record_weeks,
     )
     while model.running:
         model.step()

@@ -122,34 +122,27 @@ def fingerprint(values: list[list[float]]) -> str:
 
 
 def batch_outcomes(rows: list[dict]) -> dict[int, dict[str, float]]:
-    """Each batch_run run's outcomes from its weekly rows (`run_outcomes`' weekly part).
-
-    The pre-test week is the last baseline week (week 0 when screening is the pre-test),
-    the post-test week the program's last, the follow-up the run's last week.
-    """
+    """Each batch_run run's outcomes from its weekly rows (`run_outcomes`' weekly part), at
+    the pre-test, post-test and follow-up weeks of its scenario (`outcome_weeks`)."""
     from groupsim.model import WEEKLY_REPORTERS, scenario_from_flat
-    from groupsim.outcomes import TRACKED
+    from groupsim.outcomes import TRACKED, outcome_weeks
     from groupsim.scenario import flat_parameter_names
 
     parameters = set(flat_parameter_names()) - set(WEEKLY_REPORTERS)
     by_run: dict[int, dict[int, dict]] = {}
     for row in rows:
         by_run.setdefault(row["RunId"], {})[row["week"]] = row
-    weeks_of: dict[tuple, tuple[int, int]] = {}
+    weeks_of: dict[tuple, dict[str, int]] = {}
     outcomes = {}
     for run_id, weeks in by_run.items():
         any_row = next(iter(weeks.values()))
         flat = {key: value for key, value in any_row.items() if key in parameters}
         key = tuple(sorted(flat.items()))
         if key not in weeks_of:
-            scenario = scenario_from_flat(flat)
-            pre = 0 if scenario.group.screening == "pretest" else scenario.program.baseline_weeks
-            weeks_of[key] = (pre, scenario.program.baseline_weeks + scenario.program_weeks)
-        pre, post = weeks_of[key]
-        points = {"pre": pre, "post": post, "followup": max(weeks)}
+            weeks_of[key] = outcome_weeks(scenario_from_flat(flat))
         outcomes[run_id] = {
             f"{when}_{short}": float(weeks[week][column])
-            for when, week in points.items()
+            for when, week in weeks_of[key].items()
             for short, column in TRACKED.items()
         }
     return outcomes

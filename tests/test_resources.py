@@ -23,3 +23,17 @@ def test_model_refuses_up_front_and_says_how_much(monkeypatch):
     with pytest.raises(ScenarioError, match=r"would need about [0-9.]+ GB") as info:
         HomeRoomModel(rng=0, cohort_faculties=50, cohort_students_per_faculty=10_000)
     assert info.value.field == "cohort.students_per_faculty"
+
+
+def test_recording_fewer_weeks_needs_less_and_the_model_counts_them(monkeypatch):
+    scenario = Scenario()
+    every = estimate_memory(scenario, True, True)
+    three = estimate_memory(scenario, True, True, recorded_weeks=3)
+    lean = estimate_memory(scenario, False, False)
+    assert lean < three < every
+    assert three - lean == pytest.approx((every - lean) * 3 / (scenario.total_weeks + 1))
+    monkeypatch.setenv("GROUPSIM_MEMORY_LIMIT", str((three + every) / 2))
+    with pytest.raises(ScenarioError, match="would need"):
+        HomeRoomModel(rng=0, config=scenario)
+    model = HomeRoomModel(rng=0, config=scenario, record_weeks=[0, 1, 2])  # fits
+    assert list(model.datacollector.model_vars["week"]) == [0]

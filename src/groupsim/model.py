@@ -133,7 +133,13 @@ class HomeRoomModel(mesa.Model):
         self.record_weeks = None if record_weeks is None else frozenset(map(int, record_weeks))
         self.record: dict[str, Any] = {}  # the last recorded week's metrics
         c = self.config
-        check_memory(c, record_students, record_ties, source=f"scenario {c.name!r}")
+        check_memory(
+            c,
+            record_students,
+            record_ties,
+            source=f"scenario {c.name!r}",
+            recorded_weeks=None if self.record_weeks is None else len(self.record_weeks),
+        )
         # Separate random streams, spawned from the run's seed: the population (traits,
         # starting network, burn-in, screening) is identical across scenarios that share a
         # cohort, and group sessions draw from their own stream so campus life in two arms

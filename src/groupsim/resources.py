@@ -30,12 +30,15 @@ BYTES_PER_TIE_WEEK = 4 * 8 * 2
 BASE_BYTES = 250e6
 
 
-def estimate_memory(scenario: Scenario, record_students: bool, record_ties: bool) -> float:
-    """Peak bytes a run of `scenario` is expected to need (an upper estimate)."""
+def estimate_memory(
+    scenario: Scenario, record_students: bool, record_ties: bool, recorded_weeks: int | None = None
+) -> float:
+    """Peak bytes a run of `scenario` is expected to need (an upper estimate); the weekly
+    records count `recorded_weeks` weeks (None: every week, week 0 included)."""
     n = scenario.students
     # Ties settle near the starting degree; campus life can double it before decay bites.
     ties = n * max(scenario.cohort.initial_ties, 4.0)
-    weeks = scenario.total_weeks + 1
+    weeks = scenario.total_weeks + 1 if recorded_weeks is None else recorded_weeks
     need = BASE_BYTES + n * BYTES_PER_STUDENT + ties * BYTES_PER_TIE
     if record_students:
         need += n * weeks * BYTES_PER_STUDENT_WEEK
@@ -68,9 +71,15 @@ def available_memory() -> float:
     return available
 
 
-def check_memory(scenario: Scenario, record_students: bool, record_ties: bool, source: str) -> None:
+def check_memory(
+    scenario: Scenario,
+    record_students: bool,
+    record_ties: bool,
+    source: str,
+    recorded_weeks: int | None = None,
+) -> None:
     """Refuse a scenario that would not fit in memory, saying how much it would need."""
-    need = estimate_memory(scenario, record_students, record_ties)
+    need = estimate_memory(scenario, record_students, record_ties, recorded_weeks)
     have = available_memory()
     if need > have:
         lean = estimate_memory(scenario, record_students=False, record_ties=False)

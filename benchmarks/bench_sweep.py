@@ -1,6 +1,6 @@
 """Sweep engine against `mesa.batch_run`: throughput, peak memory, 2-worker speed-up.
 
-The same runs (same scenarios, same seeds) go through `groupsim.sweep_run.run_sweep` and
+The same runs (same scenarios, same seeds) go through `groupsim.sweep.run.run_sweep` and
 through `mesa.batch_run(groupsim.HomeRoomModel, ...)`:
 
 - workload `default`: 500 runs of scenarios/home_room.toml (5 warmth values x 100 replications);
@@ -8,7 +8,7 @@ through `mesa.batch_run(groupsim.HomeRoomModel, ...)`:
   engine's own per-run costs show.
 
 Fairness: both sides end with the same outcomes of every run, the weekly reporters at the
-pre-test, post-test and follow-up weeks (`groupsim.outcomes.TRACKED`, 39 numbers a run; the
+pre-test, post-test and follow-up weeks (`groupsim.runs.outcomes.TRACKED`, 39 numbers a run; the
 questionnaire and session outcomes are not model reporters, so batch_run cannot give them).
 The sweep keeps them through its sweep file's `outcomes` list and writes them to Parquet.
 batch_run keeps them as a Mesa user would: ``data_collection_period=1`` (every week's row;
@@ -111,7 +111,7 @@ def sweep_file(folder: Path, workload: str, replications: int) -> Path:
 
 def kept_outcomes() -> list[str]:
     """The outcomes both sides keep: the weekly reporters at pre, post and follow-up."""
-    from groupsim.outcomes import TRACKED
+    from groupsim.runs.outcomes import TRACKED
 
     return [f"{when}_{short}" for when in ("pre", "post", "followup") for short in TRACKED]
 
@@ -124,8 +124,8 @@ def fingerprint(values: list[list[float]]) -> str:
 def batch_outcomes(rows: list[dict]) -> dict[int, dict[str, float]]:
     """Each batch_run run's outcomes from its weekly rows (`run_outcomes`' weekly part), at
     the pre-test, post-test and follow-up weeks of its scenario (`outcome_weeks`)."""
-    from groupsim.model import WEEKLY_REPORTERS, scenario_from_flat
-    from groupsim.outcomes import TRACKED, outcome_weeks
+    from groupsim.model.model import WEEKLY_REPORTERS, scenario_from_flat
+    from groupsim.runs.outcomes import TRACKED, outcome_weeks
     from groupsim.scenario import flat_parameter_names
 
     parameters = set(flat_parameter_names()) - set(WEEKLY_REPORTERS)
@@ -152,8 +152,8 @@ def batch_outcomes(rows: list[dict]) -> dict[int, dict[str, float]]:
 
 
 def child_sweep(workload: str, replications: int, workers: int, check: bool = True) -> dict:
-    from groupsim.sweep import load_sweep
-    from groupsim.sweep_run import make_backend, run_sweep
+    from groupsim.sweep.run import make_backend, run_sweep
+    from groupsim.sweep.spec import load_sweep
 
     folder = Path(tempfile.mkdtemp())
     sweep = load_sweep(sweep_file(folder, workload, replications))
@@ -162,7 +162,7 @@ def child_sweep(workload: str, replications: int, workers: int, check: bool = Tr
     seconds = time.perf_counter() - start
     if not check:  # memory mode: measure the sweep alone, not reading its results back
         return {"runs": summary.done_now, "seconds": seconds}
-    from groupsim.sweep_store import SweepStore
+    from groupsim.sweep.store import SweepStore
 
     runs = SweepStore(folder / "out").runs().sort_values("run_id")
     values = runs[kept_outcomes()].to_numpy().tolist()
@@ -174,7 +174,7 @@ def child_batch(workload: str, replications: int, processes: int) -> dict:
 
     import groupsim
     from groupsim.scenario import apply_overrides, scenario_from_dict
-    from groupsim.sweep import run_seed
+    from groupsim.sweep.spec import run_seed
 
     fixed, varied, _ = WORKLOADS[workload]
     base = groupsim.load_scenario(BASE)
@@ -344,9 +344,9 @@ def import_baselines() -> float:
     for label, code in (
         ("python", "pass"),
         ("mesa (pandas, pyarrow, scipy, networkx)", "import mesa"),
-        ("sweep (groupsim.sweep_run)", "import groupsim.sweep_run"),
-        ("model (groupsim.model)", "import groupsim.model"),
-        ("batch_run (mesa, groupsim.model)", "import mesa, groupsim.model"),
+        ("sweep (groupsim.sweep.run)", "import groupsim.sweep.run"),
+        ("model (groupsim.model.model)", "import groupsim.model.model"),
+        ("batch_run (mesa, groupsim.model.model)", "import mesa, groupsim.model.model"),
     ):
         process = subprocess.Popen(
             [sys.executable, "-c", f"{code}; input()"], stdin=subprocess.PIPE

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from groupsim import compare
-from groupsim.measures import QUESTIONNAIRE
-from groupsim.report import frame_to_markdown
-from groupsim.store import atomic_file
+from groupsim.model.measures import QUESTIONNAIRE
+from groupsim.runs.store import atomic_file
+from groupsim.study.report import frame_to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 ARMS = ["home_room", "standard_group", "no_intervention"]

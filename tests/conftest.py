@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from groupsim import Scenario, load_scenario, run
-from groupsim.runner import RunResult
+from groupsim.runs.runner import RunResult
 from groupsim.scenario import apply_overrides, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from groupsim.analyze import analyze
-from groupsim.sweep import SweepError, load_sweep
-from groupsim.sweep_backends import SerialBackend
-from groupsim.sweep_run import FAIL_RUNS_ENV, run_sweep
-from groupsim.sweep_store import SweepStore
+from groupsim.sweep.analyze import analyze
+from groupsim.sweep.backends import SerialBackend
+from groupsim.sweep.run import FAIL_RUNS_ENV, run_sweep
+from groupsim.sweep.spec import SweepError, load_sweep
+from groupsim.sweep.store import SweepStore
 from test_sweep import write_sweep
 
 BOUNDS = '"counselor.warmth" = {min = 0.2, max = 1.0}\n"program.sessions" = {min = 2, max = 5}'

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from groupsim.animate import animate, check_animation_path
+from groupsim.teach.animate import animate, check_animation_path
 
 
 def test_gif_has_one_frame_per_recorded_week(small_result, tmp_path):

@@ -21,9 +21,9 @@ pytest.importorskip("solara", reason="the UI extra is not installed: pip install
 
 from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params  # noqa: E402
 
-from groupsim import app as page_module  # noqa: E402
-from groupsim.app import Classroom, model_params  # noqa: E402
 from groupsim.scenario import parameter_table  # noqa: E402
+from groupsim.teach import app as page_module  # noqa: E402
+from groupsim.teach.app import Classroom, model_params  # noqa: E402
 
 SCREENSHOT = ROOT / "docs" / "img" / "ui.png"
 #: The console script (commands registered by other modules are missing under `python -m`).

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from conftest import HOME_ROOM, PYTHON, SMALL, small_scenario
 from groupsim import load_scenario
 from groupsim.cli import app, main
+from groupsim.runs.store import RUN_FILES
 from groupsim.scenario import scenario_to_toml
-from groupsim.store import RUN_FILES
 
 runner = CliRunner()
 #: Wide enough that rich never wraps a cell (parameter paths stay on one line).
@@ -151,7 +151,7 @@ BAD_INPUT = {
     "unknown_option": ("{home}", ["--colour", "red"], "--colour"),
 }
 
-#: Cases also run as real processes (`python -m groupsim.cli`): exit status, no traceback.
+#: Cases also run as real processes (`python -m groupsim`): exit status, no traceback.
 #: The rest go through `main()` in this process, the same code path without an interpreter
 #: start (about 2 s each on this machine).
 AS_PROCESS = ("syntax", "unknown_key", "missing", "set_value")
@@ -217,7 +217,7 @@ def bad_processes(bad_paths, tmp_path_factory):
         out = folder / f"out_{case}"
         args, _ = _command(case, bad_paths, out)
         done = subprocess.run(
-            [PYTHON, "-m", "groupsim.cli", *args],
+            [PYTHON, "-m", "groupsim", *args],
             capture_output=True,
             text=True,
             env=env,
@@ -251,7 +251,7 @@ def test_check_bad_input_via_the_console_script(tmp_path):
 def test_out_must_not_be_a_file(small_file, tmp_path):
     target = tmp_path / "file.txt"
     target.write_text("x")
-    from groupsim.cli import UsageError
+    from groupsim.cli.app import UsageError
 
     with pytest.raises(UsageError, match="--out: is a file"):
         invoke("run", str(small_file), "--out", str(target))

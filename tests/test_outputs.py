@@ -7,8 +7,8 @@ import pytest
 
 from conftest import small_scenario
 from groupsim import run
-from groupsim.model import WEEKLY_REPORTERS
-from groupsim.outputs import SESSION_COLUMNS, TABLES, conform, markdown_table
+from groupsim.model.model import WEEKLY_REPORTERS
+from groupsim.runs.outputs import SESSION_COLUMNS, TABLES, conform, markdown_table
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import pytest
 
 from conftest import SCENARIOS, SHIPPED
 from groupsim import load_scenario, run
-from groupsim.measures import QUESTIONNAIRE
-from groupsim.outcomes import run_outcomes
+from groupsim.model.measures import QUESTIONNAIRE
+from groupsim.runs.outcomes import run_outcomes
 
 pytestmark = pytest.mark.patterns
 

@@ -6,8 +6,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from conftest import SCENARIOS, SMALL
-from groupsim import Comparison, compare, plots
-from groupsim.measures import QUESTIONNAIRE
+from groupsim import Comparison, compare
+from groupsim.model.measures import QUESTIONNAIRE
+from groupsim.study import figures as plots
 
 THREE = [SCENARIOS / f"{name}.toml" for name in ("no_intervention", "standard_group", "home_room")]
 

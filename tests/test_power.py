@@ -1,4 +1,4 @@
-"""Tests of groupsim.power: the tests against hand-computed values, the study layout, the
+"""Tests of groupsim.study.power: the tests against hand-computed values, the study layout, the
 seed design's decomposition, power growing with groups, the null rate, and the CLI."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from scipy import stats
 
 from conftest import PYTHON, SCENARIOS
 from groupsim import load_scenario, run
-from groupsim.execute import replication_seeds
-from groupsim.power import (
+from groupsim.runs.execute import replication_seeds
+from groupsim.scenario import scenario_to_toml
+from groupsim.study.power import (
     ancova_treatment_test,
     field_studies,
     group_totals,
@@ -29,8 +30,7 @@ from groupsim.power import (
     simulate_pool,
     wilson_interval,
 )
-from groupsim.power_report import REPORT_FILES
-from groupsim.scenario import scenario_to_toml
+from groupsim.study.power_report import REPORT_FILES
 
 #: A small cohort and a short calendar (a run takes a few hundredths of a second), with the
 #: seed's group of 9 (one per faculty).
@@ -310,7 +310,7 @@ BAD_INPUT = {
 
 
 def _command(treatment: str, control: str, out, *options: str) -> list[str]:
-    return [PYTHON, "-m", "groupsim.cli", "power", treatment, control, "--out", str(out), *options]
+    return [PYTHON, "-m", "groupsim", "power", treatment, control, "--out", str(out), *options]
 
 
 @pytest.fixture(scope="module")

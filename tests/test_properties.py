@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from groupsim import HomeRoomModel
-from groupsim.agents import STATES
-from groupsim.runner import collect
+from groupsim.model.agents import STATES
+from groupsim.runs.runner import collect
 from groupsim.scenario import scenario_from_dict
 
 SHARE = st.floats(0.0, 1.0, allow_nan=False)

@@ -10,7 +10,7 @@ import pytest
 from browser import chromium, requires_browser
 from conftest import small_scenario
 from groupsim import run
-from groupsim.replay import replay_html, write_replay
+from groupsim.teach.replay import replay_html, write_replay
 
 
 @pytest.fixture(scope="module")

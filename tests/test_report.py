@@ -9,8 +9,8 @@ import pytest
 
 from conftest import SCENARIOS, SMALL
 from groupsim import Comparison, compare
-from groupsim import report as report_module
-from groupsim.report import FIGURES, REPORT_FILES, summary_sentences
+from groupsim.study import report as report_module
+from groupsim.study.report import FIGURES, REPORT_FILES, summary_sentences
 
 PAIR = [SCENARIOS / "no_intervention.toml", SCENARIOS / "home_room.toml"]
 
@@ -98,7 +98,7 @@ def test_changing_a_parameter_changes_the_report(comparison, tmp_path):
 
 
 def test_nothing_is_written_when_a_figure_fails(comparison, tmp_path, monkeypatch):
-    from groupsim import plots
+    from groupsim.study import figures as plots
 
     def broken(_comparison):
         raise RuntimeError("figure failed")

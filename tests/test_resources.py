@@ -1,8 +1,9 @@
 import pytest
 
-from groupsim import HomeRoomModel, ScenarioError
-from groupsim.resources import available_memory, check_memory, estimate_memory
-from groupsim.scenario import Scenario
+from groupsim import ScenarioError
+from groupsim.runs.resources import available_memory, check_memory, estimate_memory
+from groupsim.runs.runner import build_model
+from groupsim.scenario import Scenario, scenario_from_dict
 
 
 def test_estimate_grows_with_students_and_records():
@@ -18,10 +19,12 @@ def test_the_default_fits_and_the_override_lowers_what_is_available(monkeypatch)
     assert available_memory() == 1000
 
 
-def test_model_refuses_up_front_and_says_how_much(monkeypatch):
+def test_a_run_is_refused_up_front_and_says_how_much(monkeypatch):
+    """Every run is built by `build_model`, which checks memory before the model exists."""
     monkeypatch.setenv("GROUPSIM_MEMORY_LIMIT", str(300e6))
+    big = scenario_from_dict({"cohort": {"faculties": 50, "students_per_faculty": 10_000}})
     with pytest.raises(ScenarioError, match=r"would need about [0-9.]+ GB") as info:
-        HomeRoomModel(rng=0, cohort_faculties=50, cohort_students_per_faculty=10_000)
+        build_model(big, 0)
     assert info.value.field == "cohort.students_per_faculty"
 
 
@@ -34,6 +37,6 @@ def test_recording_fewer_weeks_needs_less_and_the_model_counts_them(monkeypatch)
     assert three - lean == pytest.approx((every - lean) * 3 / (scenario.total_weeks + 1))
     monkeypatch.setenv("GROUPSIM_MEMORY_LIMIT", str((three + every) / 2))
     with pytest.raises(ScenarioError, match="would need"):
-        HomeRoomModel(rng=0, config=scenario)
-    model = HomeRoomModel(rng=0, config=scenario, record_weeks=[0, 1, 2])  # fits
+        build_model(scenario, 0)
+    model = build_model(scenario, 0, record_weeks=[0, 1, 2])  # fits
     assert list(model.datacollector.model_vars["week"]) == [0]

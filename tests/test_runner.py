@@ -13,7 +13,7 @@ import pytest
 
 from conftest import PYTHON, ROOT, SMALL, small_scenario
 from groupsim import HomeRoomModel, run
-from groupsim.runner import collect
+from groupsim.runs.runner import collect
 
 TABLES = ("weekly", "sessions", "students", "questionnaire", "ties")
 

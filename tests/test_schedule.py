@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from groupsim.schedule import STAGES, Calendar, session_stages
+from groupsim.model.schedule import STAGES, Calendar, session_stages
 
 
 @pytest.mark.parametrize("sessions", [1, 2, 3, 8, 16])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from groupsim.stats import (
+from groupsim.study.stats import (
     bootstrap_mean_difference,
     hedges_g,
     mean_ci,

@@ -8,7 +8,7 @@ import stat
 import networkx as nx
 import pytest
 
-from groupsim.store import RUN_FILES, atomic_file, atomic_folder, write_run
+from groupsim.runs.store import RUN_FILES, atomic_file, atomic_folder, write_run
 
 
 class Boom(RuntimeError):

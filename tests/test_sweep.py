@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from groupsim.outcomes import run_outcomes
-from groupsim.runner import run
+from groupsim.runs.outcomes import run_outcomes
+from groupsim.runs.runner import run
 from groupsim.scenario import ScenarioError
-from groupsim.sweep import load_sweep, run_seed
-from groupsim.sweep_backends import DaskBackend, LocalPoolBackend, SerialBackend
-from groupsim.sweep_run import FAIL_RUNS_ENV, run_sweep
-from groupsim.sweep_store import SweepStore
+from groupsim.sweep.backends import DaskBackend, LocalPoolBackend, SerialBackend
+from groupsim.sweep.run import FAIL_RUNS_ENV, run_sweep
+from groupsim.sweep.spec import load_sweep, run_seed
+from groupsim.sweep.store import SweepStore
 
 GROUPSIM = str(Path(sys.executable).with_name("groupsim"))
 HOME_ROOM = Path(__file__).resolve().parents[1] / "scenarios" / "home_room.toml"
@@ -147,8 +147,8 @@ def test_rows_hold_the_outcomes_of_groupsim_run(tmp_path):
 )
 def test_model_outcomes_equal_run_outcomes_exactly(scenario, overrides):
     from groupsim import HomeRoomModel, load_scenario
-    from groupsim.outcomes import model_outcomes, outcome_weeks
-    from groupsim.runner import collect
+    from groupsim.runs.outcomes import model_outcomes, outcome_weeks
+    from groupsim.runs.runner import collect
 
     quick = {
         "cohort.faculties": 3,
@@ -213,7 +213,7 @@ def test_identical_results_with_1_and_2_workers_and_dask_local(tmp_path):
 
 
 def test_guided_chunk_sizes_cover_every_run_and_shrink_towards_the_end():
-    from groupsim.sweep_run import MAX_CHUNK, MIN_CHUNK, chunk_sizes
+    from groupsim.sweep.run import MAX_CHUNK, MIN_CHUNK, chunk_sizes
 
     for runs, workers in [(1, 1), (7, 2), (500, 2), (2_000, 2), (20_000, 8)]:
         sizes = list(chunk_sizes(runs, workers))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from groupsim import HomeRoomModel
-from groupsim.teaching import (
+from groupsim.teach.drawing import (
     COLOUR_STATES,
     WeekPicture,
     chart_svg,

@@ -3,7 +3,7 @@
 - docs/parameters.md: one table per scenario section, from `groupsim.scenario.parameter_table()`
   (path, flat keyword, default, range, unit, meaning).
 - docs/outputs.md: the files `groupsim run --out` writes, every table's columns from
-  `groupsim.outputs.markdown_table`, and the per-run outcomes of `groupsim.outcomes`.
+  `groupsim.runs.outputs.markdown_table`, and the per-run outcomes of `groupsim.runs.outcomes`.
 
 Usage:
     python tools/gen_docs.py            # write both files and print the output tables
@@ -19,10 +19,10 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from groupsim.outcomes import OUTCOMES
-from groupsim.outputs import TABLES, markdown_table
+from groupsim.runs.outcomes import OUTCOMES
+from groupsim.runs.outputs import TABLES, markdown_table
+from groupsim.runs.store import RUN_FILES
 from groupsim.scenario import SECTIONS, parameter_table
-from groupsim.store import RUN_FILES
 
 __all__ = ["render_parameters", "render_outputs", "render_readme", "GENERATED", "main"]
 
@@ -117,7 +117,8 @@ def render_outputs() -> str:
     """docs/outputs.md: output files, table columns and per-run outcomes."""
     lines = [
         NOTICE.format(
-            source="groupsim.outputs, groupsim.store.RUN_FILES and groupsim.outcomes.OUTCOMES"
+            source="groupsim.runs.outputs, groupsim.runs.store.RUN_FILES and "
+            "groupsim.runs.outcomes.OUTCOMES"
         ),
         "# Outputs",
         "",
@@ -142,7 +143,7 @@ def render_outputs() -> str:
         "",
         "## Per-run outcomes",
         "",
-        "`groupsim.outcomes.run_outcomes(result)` returns these numbers for one run. Time "
+        "`groupsim.runs.outcomes.run_outcomes(result)` returns these numbers for one run. Time "
         "points: `pre` = the last baseline week, `post` = the last program week, `followup` "
         "= the last week.",
         "",

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 # Names are imported on first use (PEP 562), so `groupsim --help` and a scenario error do not
 # wait for Mesa, SciPy and matplotlib to load.
 _WHERE = {
-    "Comparison": "groupsim.experiment",
-    "compare": "groupsim.experiment",
-    "Counselor": "groupsim.agents",
-    "Student": "groupsim.agents",
-    "HomeRoomModel": "groupsim.model",
-    "PowerAnalysis": "groupsim.power",
-    "power": "groupsim.power",
-    "RunResult": "groupsim.runner",
-    "run": "groupsim.runner",
+    "Comparison": "groupsim.study.compare",
+    "compare": "groupsim.study.compare",
+    "Counselor": "groupsim.model.agents",
+    "Student": "groupsim.model.agents",
+    "HomeRoomModel": "groupsim.model.model",
+    "PowerAnalysis": "groupsim.study.power",
+    "power": "groupsim.study.power",
+    "RunResult": "groupsim.runs.runner",
+    "run": "groupsim.runs.runner",
     "Scenario": "groupsim.scenario",
     "ScenarioError": "groupsim.scenario",
     "flat_parameter_names": "groupsim.scenario",
@@ -44,12 +44,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from groupsim.agents import Counselor, Student
-    from groupsim.experiment import Comparison, compare
-    from groupsim.model import HomeRoomModel
-    from groupsim.power import PowerAnalysis, power
-    from groupsim.runner import RunResult, run
+    from groupsim.model.agents import Counselor, Student
+    from groupsim.model.model import HomeRoomModel
+    from groupsim.runs.runner import RunResult, run
     from groupsim.scenario import Scenario, ScenarioError, flat_parameter_names, load_scenario
+    from groupsim.study.compare import Comparison, compare
+    from groupsim.study.power import PowerAnalysis, power
 
 __version__ = "0.1.0"
 
@@ -62,10 +62,10 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Student",
+    "__version__",
     "compare",
     "flat_parameter_names",
     "load_scenario",
     "power",
     "run",
-    "__version__",
 ]

@@ -1,0 +1,47 @@
+"""The `groupsim` command line: parse, call the library, print. Nothing else lives here.
+
+Bad input (a :class:`~groupsim.scenario.ScenarioError` or a :class:`UsageError`) becomes one
+line on stderr and exit status 2, with no traceback and nothing written. The commands live in
+`run` (run, check), `sweep` (sweep, analyze), `teach` (ui, animate, replay) and `study` (power,
+compare), each registering itself on the one `app` of `groupsim.cli.app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from groupsim.cli import run, study, sweep, teach  # noqa: F401  (each registers its commands)
+from groupsim.cli.app import UsageError, app
+from groupsim.scenario import ScenarioError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point: run the app, turning bad input into one line and exit status 2."""
+    try:
+        # Without standalone mode, click returns the code of a `typer.Exit` instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
+    except (ScenarioError, UsageError) as exc:
+        typer.echo(f"groupsim: error: {exc}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("groupsim: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("groupsim: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        # Usage errors of the parser (typer vendors click, so match by its interface).
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            message = exc.format_message()
+            if message:  # no arguments at all: the help was shown, nothing more to say
+                typer.echo(f"groupsim: error: {message}", err=True)
+            sys.exit(2)
+        raise

@@ -1,0 +1,61 @@
+"""The command line's shared parts: the typer app, the console, options and the usage error.
+
+Every command module (`run`, `study`, `sweep`, `teach`) registers its commands on :data:`app`;
+`groupsim.cli` imports them all and holds :func:`~groupsim.cli.main`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from groupsim.scenario import parse_assignment
+
+app = typer.Typer(
+    name="groupsim",
+    help="Agent-based simulation of group counseling with the home room technique.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+class UsageError(ValueError):
+    """Bad command-line input other than a scenario value (one line, exit status 2)."""
+
+
+def parse_overrides(assignments: list[str] | None) -> dict[str, Any]:
+    """`--set key=value` options to a dict of dotted paths."""
+    return dict(parse_assignment(text) for text in assignments or [])
+
+
+def check_output_folder(out: Path) -> None:
+    """An output folder must be a folder (or not exist yet); refuse a file in its place."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: --out: is a file; give a folder to write into")
+
+
+WorkersOption = Annotated[int | None, typer.Option(help="Processes to run on (default: all cores)")]
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a parameter: section.parameter=value (repeatable), "
+        "e.g. --set counselor.warmth=0.5",
+    ),
+]
+
+
+def parse_groups(text: str) -> tuple[int, ...]:
+    """`--groups 1,2,4,8` to a tuple of designs (groups per arm), or a UsageError."""
+    tokens = [token.strip() for token in text.split(",")]
+    if not tokens or any(not token.isdigit() or int(token) < 1 for token in tokens):
+        raise UsageError(
+            f"--groups: comma-separated whole numbers >= 1, e.g. 1,2,4,8 (got {text!r})"
+        )
+    return tuple(sorted({int(token) for token in tokens}))

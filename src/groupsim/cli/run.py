@@ -1,0 +1,122 @@
+"""`groupsim run` and `groupsim check`: one scenario, run or validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from groupsim.cli.app import (
+    SetOption,
+    UsageError,
+    app,
+    check_output_folder,
+    console,
+    parse_overrides,
+)
+from groupsim.scenario import load_scenario
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same run")] = 0,
+    set_: SetOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the run's tables, network and scenario")
+    ] = None,
+) -> None:
+    """Run one scenario and print a summary; with --out, write its outputs."""
+    from groupsim.runs.runner import run as run_scenario
+    from groupsim.runs.store import write_run
+
+    if seed < 0:
+        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+    from groupsim.runs.resources import check_memory
+
+    loaded = load_scenario(scenario, parse_overrides(set_))
+    check_memory(loaded, record_students=True, record_ties=True, source=str(scenario))
+    if out is not None:
+        check_output_folder(out)
+    result = run_scenario(loaded, seed=seed)
+    print_summary(result)
+    if out is not None:
+        write_run(result, out)
+        console.print(
+            f"Wrote {out}/ (weekly, sessions, students, ties, faculties, questionnaire, network)"
+        )
+
+
+def print_summary(result: Any) -> None:
+    """The few numbers a user looks at first."""
+    from groupsim.model.measures import QUESTIONNAIRE
+
+    q = result.questionnaire
+    w = result.weekly
+    sc = result.scenario
+    title = f"{sc.name}: {sc.counselor.technique}, {len(q)} clients, seed {result.seed}"
+    table = Table(title=title, title_justify="left")
+    table.add_column("measure")
+    table.add_column("pre", justify="right")
+    table.add_column("post", justify="right")
+    table.add_column("follow-up", justify="right")
+    maximum = QUESTIONNAIRE.maximum
+
+    def pct(value: float) -> str:
+        return "-" if value != value else f"{value:.1f} ({100 * value / maximum:.0f}%)"
+
+    table.add_row(
+        f"questionnaire mean ({QUESTIONNAIRE.minimum}-{maximum})",
+        pct(q["pre"].mean()),
+        pct(q["post"].mean()),
+        pct(q["followup"].mean()),
+    )
+    cal_pre = sc.program.baseline_weeks
+    cal_post = cal_pre + sc.program_weeks
+    last = int(w["week"].max())
+    at = w.set_index("week")
+
+    def row(name: str, column: str, fmt: str = "{:.2f}") -> None:
+        values = [at.loc[k, column] for k in (cal_pre, cal_post, last)]
+        table.add_row(name, *("-" if v != v else fmt.format(v) for v in values))
+
+    row("clients' social interaction (0-1)", "clients_social_interaction")
+    row("group climate (0-1)", "climate")
+    row("group density (share of pairs tied)", "group_density")
+    row("clients who opened up (share)", "clients_disclosed_share")
+    row("campus density", "campus_density", "{:.3g}")
+    console.print(table)
+
+
+@app.command()
+def check(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    set_: SetOption = None,
+) -> None:
+    """Validate a scenario file and print the resolved parameters."""
+    from groupsim.scenario import parameter_table
+
+    overrides = parse_overrides(set_)
+    loaded = load_scenario(scenario, overrides)
+    values = loaded.to_dict()
+    table = Table(title=f"{scenario}: valid ({loaded.name})", title_justify="left")
+    for name in ("parameter", "value", "default", "range", "unit"):
+        table.add_column(name)
+    for row in parameter_table():
+        section, key = row["path"].split(".")
+        value = values[section].get(key, "(not set)")
+        default = "(not set)" if row["default"] is None else row["default"]
+        span = f"{row['min']:g}..{row['max']:g}" if row["min"] is not None else ""
+        mark = "" if value == default else " *"
+        if row["path"] in overrides:
+            mark += " (--set)"
+        table.add_row(row["path"], f"{value}{mark}", str(default), span, row["unit"])
+    console.print(table)
+    console.print(
+        f"{loaded.students} students, {loaded.group.clients} clients, "
+        f"{loaded.program.sessions} sessions over {loaded.program_weeks} weeks, "
+        f"{loaded.total_weeks} recorded weeks after screening "
+        "(* = not the default; (--set) = set on the command line)"
+    )

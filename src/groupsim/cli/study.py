@@ -1,0 +1,133 @@
+"""`groupsim power` and `groupsim compare`: studies over many replications."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from groupsim.cli.app import (
+    SetOption,
+    UsageError,
+    WorkersOption,
+    app,
+    check_output_folder,
+    console,
+    parse_groups,
+    parse_overrides,
+)
+from groupsim.scenario import load_scenario
+
+
+@app.command()
+def power(
+    treatment: Annotated[Path, typer.Argument(help="Treatment scenario file (.toml)")],
+    control: Annotated[Path, typer.Argument(help="Control scenario file (.toml)")],
+    out: Annotated[Path, typer.Option(help="Folder for power.csv, figures and the report")],
+    groups: Annotated[
+        str, typer.Option(help="Designs to compare: groups per arm, comma-separated")
+    ] = "1,2,4,8",
+    reps: Annotated[int, typer.Option(help="Simulated field studies per design")] = 100,
+    alpha: Annotated[float, typer.Option(help="Significance level of the tests")] = 0.05,
+    seed: Annotated[int, typer.Option(help="Analysis seed; same seed, same results")] = 0,
+    workers: WorkersOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Power of simulated field studies (k groups per arm; ANCOVA of post on pre) and the
+    bias of the one-group pre/post design.
+    """
+    from groupsim.study.power import power as power_analysis
+
+    design = parse_groups(groups)
+    if reps < 1:
+        raise UsageError(f"--reps: must be a whole number >= 1 (got {reps})")
+    if not 0.0 < alpha < 1.0:
+        raise UsageError(f"--alpha: must lie strictly between 0 and 1 (got {alpha})")
+    if seed < 0:
+        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers: must be a whole number >= 1 (got {workers})")
+    check_output_folder(out)
+    overrides = parse_overrides(set_)  # applied to both arms
+    arms = load_scenario(treatment, overrides), load_scenario(control, overrides)
+    analysis = power_analysis(*arms, design, reps, alpha, seed, workers, label="power runs")
+    analysis.report(out)
+    table = Table(
+        title=f"Power at alpha {alpha:g}, {reps} simulated studies per design (95% Wilson CI)",
+        title_justify="left",
+    )
+    columns = ("groups/arm", "clients/arm", "ANCOVA", "Welch on gains", "null C vs C", "T vs T")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for row in analysis.table.to_dict("records"):
+        table.add_row(
+            str(row["groups_per_arm"]),
+            str(row["clients_per_arm"]),
+            f"{row['power_ancova']:.2f} [{row['power_ancova_low']:.2f}, "
+            f"{row['power_ancova_high']:.2f}]",
+            f"{row['power_welch_gain']:.2f}",
+            f"{row['null_ancova']:.2f}",
+            f"{row['null_treatment_ancova']:.2f}",
+        )
+    console.print(table)
+    for row in analysis.seed_design.to_dict("records"):
+        console.print(
+            f"One group, pre/post, screening {row['screening']}: gain {row['one_group_gain']:.1f} "
+            f"= true effect {row['true_effect']:.1f} + campus life {row['campus_life']:.1f} "
+            f"+ regression to the mean {row['regression_to_mean']:.1f} points; "
+            f"paired t-test power {row['power_paired']:.2f}"
+        )
+    console.print(f"Wrote {out}/ (power.csv, figures). Report: {out / 'report.html'}")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Two or more scenario files; the first is the reference")
+    ],
+    reps: Annotated[int, typer.Option(help="Replications per scenario (common random numbers)")],
+    out: Annotated[Path, typer.Option(help="Folder for tables, figures and the report")],
+    seed: Annotated[int, typer.Option(help="Experiment seed; same seed, same results")] = 0,
+    workers: WorkersOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Compare scenarios over paired replications: effects with CIs, figures and a report."""
+    from groupsim.study.compare import compare as compare_scenarios
+
+    if len(scenarios) < 2:
+        count = len(scenarios)
+        raise UsageError(f"SCENARIOS: need at least 2 scenario files to compare (got {count})")
+    if reps < 1:
+        raise UsageError(f"--reps: must be a whole number >= 1 (got {reps})")
+    if seed < 0:
+        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers: must be a whole number >= 1 (got {workers})")
+    check_output_folder(out)
+    overrides = parse_overrides(set_)
+    for path in scenarios:  # every file checked before the first run
+        load_scenario(path, overrides)
+    comparison = compare_scenarios(scenarios, reps, seed=seed, workers=workers, overrides=overrides)
+    report = comparison.report(out)
+    effects = comparison.effects
+    table = Table(
+        title=f"Differences to {comparison.reference} ({reps} paired replications)",
+        title_justify="left",
+    )
+    for name in ("post-program", "scenario", "mean", "difference", "95% CI", "g", "p"):
+        table.add_column(name)
+    for _, row in effects[effects["scenario"] != comparison.reference].iterrows():
+        if row["outcome"].startswith("post_"):
+            table.add_row(
+                row["outcome"].removeprefix("post_"),
+                row["scenario"],
+                f"{row['mean']:.3f}",
+                f"{row['difference']:+.3f}",
+                f"{row['difference_low']:+.3f}..{row['difference_high']:+.3f}",
+                f"{row['hedges_g']:.1f}",
+                f"{row['p_value']:.1g}",
+            )
+    console.print(table)
+    console.print(f"Wrote {out}/ (tables, figures). Report: {report}")

@@ -1,0 +1,106 @@
+"""The `groupsim sweep` and `groupsim analyze` commands (registered on `groupsim.cli.app.app`).
+
+They parse, call `groupsim.sweep.run.run_sweep` / `groupsim.sweep.analyze.analyze`, and print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from groupsim.cli.app import UsageError, app, console
+
+__all__ = ["analyze", "sweep"]
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (.toml), see docs/sweeps.md")],
+    out: Annotated[Path, typer.Option(help="Folder for the sweep's results")],
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: all cores)")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Run on a Dask cluster: its scheduler, tcp://HOST:PORT")
+    ] = None,
+    dask_local: Annotated[
+        int | None, typer.Option(help="Run on a Dask LocalCluster of N workers on 127.0.0.1")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the sweep in --out: skip finished runs, retry failed")
+    ] = False,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option(help="Runs per task (default: guided, 64 down to 4 as the sweep ends)"),
+    ] = None,
+    connect_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the --scheduler")
+    ] = 10.0,
+) -> None:
+    """Run a scenario sweep (grid, latin_hypercube, sobol or morris) into a Parquet dataset.
+
+    Exit status: 0 when every run finished, 1 when some failed (recorded; --resume retries
+    them), 2 on bad input.
+    """
+    from groupsim.sweep.run import make_backend, run_sweep
+    from groupsim.sweep.spec import SweepError, load_sweep
+
+    if chunk_size is not None and chunk_size < 1:
+        raise UsageError(f"--chunk-size: must be at least 1 (got {chunk_size})")
+    loaded = load_sweep(sweep_file)
+    try:
+        backend = make_backend(workers, scheduler, dask_local, connect_timeout)
+        summary = run_sweep(loaded, out, backend, resume=resume, chunk_size=chunk_size)
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+    if summary.done_now == 0 and summary.failed == 0:
+        console.print(f"{loaded.name}: all {summary.total} runs already finished in {out}/")
+        return
+    rate = summary.done_now / summary.seconds if summary.seconds else 0.0
+    console.print(
+        f"{loaded.name}: {summary.done_before + summary.done_now}/{summary.total} runs finished "
+        f"({summary.done_now} now, {rate:.1f} runs/s on {summary.backend}), "
+        f"{summary.failed} failed -> {out}/"
+    )
+    if summary.failed:
+        for run_id, point, replication, seed, error in summary.failures[:10]:
+            console.print(
+                f"  failed: run {run_id} (point {point}, replication {replication}, "
+                f"seed {seed}): {error}",
+                markup=False,
+            )
+        if summary.failed > 10:
+            console.print(f"  ... and {summary.failed - 10} more (groupsim analyze {out})")
+        console.print(
+            f"Retry the failed runs with: groupsim sweep {sweep_file} --out {out} --resume"
+        )
+        # SystemExit, not typer.Exit: main() runs the app with standalone_mode=False, where
+        # click returns an Exit's code instead of exiting with it.
+        raise SystemExit(1)
+
+
+@app.command()
+def analyze(
+    folder: Annotated[Path, typer.Argument(help="A sweep folder (written by groupsim sweep)")],
+    outcome: Annotated[
+        list[str] | None, typer.Option(help="Outcome to analyse (repeatable; default: all kept)")
+    ] = None,
+) -> None:
+    """Tables and figures of a sweep into DIR/analysis/: effects, heatmaps, Sobol/Morris."""
+    from groupsim.sweep.analyze import analyze as analyze_sweep
+    from groupsim.sweep.spec import SweepError
+
+    try:
+        report = analyze_sweep(folder, outcome)
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+    console.print(
+        f"{report.finished}/{report.runs} runs finished, {report.failed} failed, "
+        f"{report.missing} not run yet; wrote {len(report.files)} files to {report.folder}/"
+    )
+    if report.failed:
+        console.print(f"  failures: {report.folder}/failures.csv")
+    for note in report.notes:
+        console.print(f"  note: {note}", markup=False)

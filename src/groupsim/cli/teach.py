@@ -1,0 +1,132 @@
+"""The teaching commands `groupsim ui`, `groupsim animate` and `groupsim replay`.
+
+Registered on `groupsim.cli.app.app`. Like every command they parse, call the library and print;
+a malformed scenario gives the same one-line error and exit status 2 as `groupsim run`, and
+every input is checked before a server starts or a file is written.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from groupsim.cli.app import SetOption, UsageError, app, console, parse_overrides
+from groupsim.scenario import load_scenario
+
+__all__ = ["animate", "replay", "ui"]
+
+ColourOption = Annotated[
+    str,
+    typer.Option(
+        "--colour",
+        help="State that colours the nodes: social_interaction, anxiety, skill, attitude, "
+        "resolve, openness, rapport, disclosure, sociability",
+    ),
+]
+
+
+def _check_seed(seed: int) -> None:
+    if seed < 0:
+        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+
+
+def _check_colour(colour: str) -> None:
+    from groupsim.teach.drawing import COLOUR_STATES
+
+    if colour not in COLOUR_STATES:
+        raise UsageError(f"--colour: must be one of {', '.join(COLOUR_STATES)} (got {colour})")
+
+
+@app.command()
+def ui(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario file (.toml); default: the built-in defaults")
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8765,
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on; only this computer unless you give another"),
+    ] = "127.0.0.1",
+) -> None:
+    """Start the teaching page (Solara) and print its address; Ctrl-C stops it."""
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port: must be between 1 and 65535 (got {port})")
+    if scenario is not None:
+        load_scenario(scenario)  # a bad file fails here, before any server starts
+    for module in ("solara", "solara_assets", "altair"):
+        if importlib.util.find_spec(module) is None:
+            raise UsageError(
+                f"ui: needs the optional UI packages ({module} is missing); "
+                "install them with: pip install 'groupsim[ui]'"
+            )
+    from groupsim.teach.app import serve
+
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"groupsim ui: open http://{shown}:{port}/ in a browser (Ctrl-C stops it)")
+    sys.stdout.flush()
+    status = serve(scenario, host=host, port=port)
+    if status != 0:
+        raise typer.Exit(code=status)
+
+
+@app.command()
+def animate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    out: Annotated[Path, typer.Option(help="Animation to write: .gif, or .mp4 (needs ffmpeg)")],
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same run")] = 0,
+    set_: SetOption = None,
+    colour: ColourOption = "social_interaction",
+    fps: Annotated[int, typer.Option(help="Weeks per second")] = 2,
+) -> None:
+    """Render the group's network week by week as an animation for slides."""
+    from groupsim.runs.runner import run as run_scenario
+    from groupsim.teach.animate import animate as render
+    from groupsim.teach.animate import check_animation_path
+
+    _check_seed(seed)
+    _check_colour(colour)
+    if not 1 <= fps <= 30:
+        raise UsageError(f"--fps: must be between 1 and 30 (got {fps})")
+    loaded = load_scenario(scenario, parse_overrides(set_))
+    try:
+        check_animation_path(out)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    result = run_scenario(loaded, seed=seed)
+    render(result, out, colour_by=colour, fps=fps)
+    console.print(f"Wrote {out} ({result.weekly.shape[0]} weeks, {loaded.name}, seed {seed})")
+
+
+@app.command()
+def replay(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write (e.g. lesson.html)")],
+    other: Annotated[
+        Path | None, typer.Argument(help="A second scenario, shown side by side (same seed)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed, shared by both scenarios")] = 0,
+    set_: SetOption = None,
+    colour: ColourOption = "social_interaction",
+) -> None:
+    """Write one self-contained HTML page that replays the run(s) week by week."""
+    from groupsim.runs.runner import run as run_scenario
+    from groupsim.teach.replay import write_replay
+
+    _check_seed(seed)
+    _check_colour(colour)
+    overrides = parse_overrides(set_)
+    scenarios = [load_scenario(scenario, overrides)]
+    if other is not None:
+        scenarios.append(load_scenario(other, overrides))
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"{out}: --out: must end in .html")
+    if out.is_dir():
+        raise UsageError(f"{out}: --out: is a folder; give a file name ending in .html")
+    results = [run_scenario(s, seed=seed) for s in scenarios]
+    write_replay(results, out, colour_by=colour)
+    names = " vs ".join(s.name for s in scenarios)
+    console.print(f"Wrote {out} ({names}, seed {seed}): open it in any browser, no server needed")

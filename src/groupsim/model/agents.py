@@ -1,0 +1,152 @@
+"""Agents: students and the counselor (ODD 2, Entities and state variables).
+
+Student states live in numpy arrays (one per state, indexed by student id) so that mechanisms
+run on whole groups at once; each `Student` agent is a view of its row, so Mesa's API, the
+UI and `mesa.batch_run` see ordinary agents with attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+__all__ = ["STATES", "TRAIT_BASELINES", "Counselor", "Student", "StudentStates", "draw_students"]
+
+#: Student states in [0, 1] (ODD 2). `resolve` is derived; `rapport` and `disclosure` are 0
+#: for students outside the group.
+STATES = (
+    "sociability",
+    "openness",
+    "anxiety",
+    "skill",
+    "attitude",
+    "resolve",
+    "rapport",
+    "disclosure",
+)
+
+#: States that drift back toward a baseline drawn at the start (the student's trait level).
+TRAIT_BASELINES = ("openness", "anxiety", "skill", "attitude")
+
+
+@dataclass
+class StudentStates:
+    """All students' states as arrays of length n."""
+
+    faculty: np.ndarray
+    client: np.ndarray
+    sociability: np.ndarray
+    openness: np.ndarray
+    anxiety: np.ndarray
+    skill: np.ndarray
+    attitude: np.ndarray
+    resolve: np.ndarray
+    rapport: np.ndarray
+    disclosure: np.ndarray
+    baseline: dict[str, np.ndarray] = field(default_factory=dict)
+    contacts_this_week: np.ndarray | None = None
+    contact_rate: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.faculty)
+
+
+def _beta(mean: float, concentration: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=size)
+
+
+def draw_students(
+    faculties: int,
+    per_faculty: int,
+    means: dict[str, float],
+    concentration: float,
+    rng: np.random.Generator,
+) -> StudentStates:
+    """Draw a cohort: Beta-distributed traits around the cohort means (ODD 5, Initialisation).
+
+    Shy students tend to be anxious: anxiety is drawn, then pulled toward 1 - sociability by a
+    third, a modest correlation as found between extraversion and social anxiety.
+    """
+    n = faculties * per_faculty
+    faculty = np.repeat(np.arange(faculties), per_faculty)
+    sociability = _beta(means["sociability"], concentration, n, rng)
+    anxiety = _beta(means["anxiety"], concentration, n, rng)
+    anxiety = anxiety + (1.0 / 3.0) * ((1.0 - sociability) - (1.0 - means["sociability"]))
+    anxiety = np.clip(anxiety, 0.0, 1.0)
+    openness = _beta(means["openness"], concentration, n, rng)
+    skill = _beta(means["skill"], concentration, n, rng)
+    attitude = _beta(means["attitude"], concentration, n, rng)
+    states = StudentStates(
+        faculty=faculty,
+        client=np.zeros(n, dtype=bool),
+        sociability=sociability,
+        openness=openness,
+        anxiety=anxiety,
+        skill=skill,
+        attitude=attitude,
+        resolve=np.zeros(n),
+        rapport=np.zeros(n),
+        disclosure=np.zeros(n),
+        contacts_this_week=np.zeros(n),
+        contact_rate=np.zeros(n),
+    )
+    states.baseline = {name: getattr(states, name).copy() for name in TRAIT_BASELINES}
+    return states
+
+
+def _state_property(name: str) -> property:
+    def get(self: Student) -> float:
+        return float(getattr(self.model.states, name)[self.student_id])
+
+    def set_(self: Student, value: float) -> None:
+        getattr(self.model.states, name)[self.student_id] = value
+
+    return property(get, set_, doc=f"This student's {name} (a view of the model's array).")
+
+
+class Student(mesa.Agent):
+    """A student: a view of one row of the model's state arrays."""
+
+    def __init__(self, model: mesa.Model, student_id: int, faculty_name: str):
+        super().__init__(model)
+        self.student_id = student_id
+        self.faculty_name = faculty_name
+
+    sociability = _state_property("sociability")
+    openness = _state_property("openness")
+    anxiety = _state_property("anxiety")
+    skill = _state_property("skill")
+    attitude = _state_property("attitude")
+    resolve = _state_property("resolve")
+    rapport = _state_property("rapport")
+    disclosure = _state_property("disclosure")
+
+    @property
+    def faculty(self) -> int:
+        return int(self.model.states.faculty[self.student_id])
+
+    @property
+    def client(self) -> bool:
+        return bool(self.model.states.client[self.student_id])
+
+    @property
+    def label(self) -> str:
+        """A short label such as "S3 - Faculty of Law"."""
+        return f"S{self.student_id} - {self.faculty_name}"
+
+    def state(self) -> dict[str, float]:
+        """All states of this student."""
+        return {name: getattr(self, name) for name in STATES}
+
+
+class Counselor(mesa.Agent):
+    """The group's counselor: technique, warmth and facilitation (ODD 2)."""
+
+    def __init__(self, model: mesa.Model, technique: str, warmth: float, facilitation: float):
+        super().__init__(model)
+        self.technique = technique
+        self.warmth = warmth
+        self.facilitation = facilitation

@@ -1,0 +1,282 @@
+"""The model's mechanisms as small pure functions (ODD section 7, Submodels).
+
+Each function takes numbers or numpy arrays (plain arithmetic, so both work) and returns new
+values; none reads or changes the model.
+`HomeRoomModel` calls them in the order the ODD gives. Section numbers refer to docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "bounded_confidence",
+    "bounded_confidence_heard",
+    "climate_setting",
+    "climate_target",
+    "confidence_bound",
+    "decay_tie",
+    "disclosure_depth",
+    "drift_toward",
+    "engagement_probability",
+    "exchange_success_probability",
+    "facilitate",
+    "grow_rapport",
+    "logistic",
+    "open_up",
+    "partner_weights",
+    "practice_skill",
+    "psychoeducation",
+    "relieve_anxiety",
+    "resolve_from",
+    "sting_anxiety",
+    "strengthen_tie",
+    "update_climate",
+]
+
+
+def logistic(x: ArrayLike) -> np.ndarray:
+    """The standard logistic function, numerically safe for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+# 7.1 Climate -------------------------------------------------------------------------------
+
+
+def climate_setting(
+    technique: str, warmth: float, home_room_setting: float, standard_setting: float
+) -> float:
+    """The climate a counselor's setting alone creates (ODD 7.1).
+
+    The home room technique arranges a home-like, family-like room and tone, so its setting is
+    high from the first session; a formal group offers only a fraction of the warmth.
+    """
+    if technique == "home_room":
+        return home_room_setting * warmth
+    if technique == "standard":
+        return standard_setting * warmth
+    return 0.0
+
+
+def climate_target(setting: float, cohesion: float, setting_weight: float) -> float:
+    """Where the climate heads: the counselor's setting plus what cohesion the group built."""
+    return setting_weight * setting + (1.0 - setting_weight) * cohesion
+
+
+def update_climate(climate: float, target: float, rate: float) -> float:
+    """One session's move of the climate toward its target: `climate += rate*(target-climate)`."""
+    return climate + rate * (target - climate)
+
+
+# 7.2 Rapport -------------------------------------------------------------------------------
+
+
+def grow_rapport(rapport: ArrayLike, warmth: float, climate: float, rate: float) -> np.ndarray:
+    """Clients' trust in the counselor after a session: faster with warmth in a safe climate."""
+    return rapport + rate * warmth * climate * (1.0 - rapport)
+
+
+# 7.3 Engagement ----------------------------------------------------------------------------
+
+
+def engagement_probability(
+    sociability: ArrayLike,
+    resolve: ArrayLike,
+    anxiety: ArrayLike,
+    climate: float,
+    intercept: float,
+    sociability_weight: float,
+    resolve_weight: float,
+    inhibition: float,
+) -> np.ndarray:
+    """Chance a student takes part in a round (or seizes a campus contact opportunity).
+
+    Rises with sociability and resolve; anxiety inhibits, but only as far as the climate is
+    unsafe (`anxiety * (1 - climate)`): in a safe room anxious students still speak.
+    """
+    logit = (
+        intercept
+        + sociability_weight * sociability
+        + resolve_weight * resolve
+        - inhibition * anxiety * (1.0 - climate)
+    )
+    return logistic(logit)
+
+
+def facilitate(probability: ArrayLike, facilitation: float) -> np.ndarray:
+    """Turn-taking: the counselor lifts each member toward the most engaged one.
+
+    The least engaged gain most and the most engaged are unchanged, so quiet members are
+    not left out: `p + facilitation * (max(p) - p)`.
+    """
+    p = np.asarray(probability, dtype=float)
+    if p.size == 0:
+        return p
+    return p + facilitation * (p.max() - p)
+
+
+# 7.4 Exchange ------------------------------------------------------------------------------
+
+
+def partner_weights(tie_strength: ArrayLike, base_weight: float) -> np.ndarray:
+    """Normalised chances of choosing each partner: friends first, strangers still met."""
+    w = np.asarray(tie_strength, dtype=float) + base_weight
+    return w / w.sum()
+
+
+def exchange_success_probability(
+    skill_a: ArrayLike,
+    skill_b: ArrayLike,
+    climate: float,
+    tie_strength: ArrayLike,
+    intercept: float,
+    skill_weight: float,
+    climate_weight: float,
+    tie_weight: float,
+) -> np.ndarray:
+    """Chance that an exchange between two students goes well (logistic; ODD 7.4)."""
+    mean_skill = 0.5 * (skill_a + skill_b)
+    return logistic(
+        intercept + skill_weight * mean_skill + climate_weight * climate + tie_weight * tie_strength
+    )
+
+
+def strengthen_tie(tie_strength: ArrayLike, gain: float, times: ArrayLike = 1) -> np.ndarray:
+    """A good exchange moves a tie toward 1: `w += gain * (1 - w)` (a stranger starts at 0).
+
+    `times` good exchanges in a row: `1 - (1 - w) * (1 - gain) ** times`.
+    """
+    gain = min(max(gain, 0.0), 1.0)
+    return 1.0 - (1.0 - tie_strength) * (1.0 - gain) ** times
+
+
+def relieve_anxiety(
+    anxiety: ArrayLike, relief: float, climate: float, times: ArrayLike = 1
+) -> np.ndarray:
+    """A successful exchange lowers anxiety by a share of what is left, as far as it felt safe.
+
+    Exposure reduces social anxiety when the experience is safe and successful; the same
+    success in a tense room teaches less (`anxiety * (1 - relief * climate)`, per success).
+    """
+    return anxiety * (1.0 - relief * climate) ** times
+
+
+def sting_anxiety(
+    anxiety: ArrayLike, sting: float, climate: float, times: ArrayLike = 1
+) -> np.ndarray:
+    """A failed exchange raises anxiety a little; a safe climate cushions the failure.
+
+    Per failure `anxiety += sting * (1 - climate) * (1 - anxiety)`.
+    """
+    return 1.0 - (1.0 - anxiety) * (1.0 - sting * (1.0 - climate)) ** times
+
+
+def practice_skill(skill: ArrayLike, gain: float, times: ArrayLike = 1) -> np.ndarray:
+    """Practice in a good exchange raises communication skill toward 1 (per exchange
+    `skill += gain * (1 - skill)`).
+    """
+    return 1.0 - (1.0 - skill) * (1.0 - gain) ** times
+
+
+# 7.5 Self-disclosure -----------------------------------------------------------------------
+
+
+def disclosure_depth(
+    openness: ArrayLike,
+    rapport: ArrayLike,
+    climate: float,
+    stage_depth: float,
+    openness_weight: float,
+    rapport_weight: float,
+    climate_weight: float,
+) -> np.ndarray:
+    """How deep a student discloses in a good exchange (social penetration theory).
+
+    Limited by the stage (small talk while forming, deep talk in the working stage) and by a
+    weighted mean of the student's openness, trust in the counselor and the room's safety.
+    """
+    readiness = openness_weight * openness + rapport_weight * rapport + climate_weight * climate
+    return stage_depth * readiness
+
+
+def open_up(openness: ArrayLike, depth: ArrayLike, gain: float) -> np.ndarray:
+    """Disclosure met well makes a student more open (reciprocity of disclosure)."""
+    return openness + gain * depth * (1.0 - openness)
+
+
+# 7.6 Attitude ------------------------------------------------------------------------------
+
+
+def psychoeducation(
+    attitude: ArrayLike, rapport: ArrayLike, rate: float, counselor_view: float
+) -> np.ndarray:
+    """The counselor's teaching pulls clients' views toward a fixed anchor, through rapport."""
+    return attitude + rate * rapport * (counselor_view - attitude)
+
+
+def confidence_bound(climate: float, base: float, widening: float) -> float:
+    """Deffuant's epsilon: how different a peer's view may be and still be heard.
+
+    A safe climate widens it (members listen to views further from their own).
+    """
+    return min(1.0, base + widening * climate)
+
+
+def bounded_confidence(
+    attitude_a: float, attitude_b: float, epsilon: float, convergence: float
+) -> tuple[float, float]:
+    """Deffuant-Weisbuch peer influence: close enough views move toward each other by mu."""
+    gap = attitude_b - attitude_a
+    if abs(gap) >= epsilon:
+        return attitude_a, attitude_b
+    return attitude_a + convergence * gap, attitude_b - convergence * gap
+
+
+def bounded_confidence_heard(
+    attitude: np.ndarray,
+    speaker: np.ndarray,
+    listener: np.ndarray,
+    epsilon: float,
+    convergence: float,
+) -> np.ndarray:
+    """Deffuant peer influence for a week of campus exchanges at once.
+
+    Each listener moves by `convergence` toward the mean of the views it heard within
+    epsilon (pairs are given in both directions). Taking the mean of the week's pulls, not
+    their sequence, keeps the move a convex step however many peers were heard.
+    """
+    gap = attitude[speaker] - attitude[listener]
+    heard = np.abs(gap) < epsilon
+    n = len(attitude)
+    pull = np.bincount(listener[heard], gap[heard], n)
+    count = np.bincount(listener[heard], minlength=n)
+    return attitude + convergence * pull / np.maximum(count, 1)
+
+
+# 7.7 Resolve -------------------------------------------------------------------------------
+
+
+def resolve_from(
+    attitude: ArrayLike,
+    skill: ArrayLike,
+    anxiety: ArrayLike,
+    attitude_weight: float,
+    control_weight: float,
+    calm_weight: float,
+) -> np.ndarray:
+    """Intention to interact (theory of planned behaviour): attitude, perceived control, calm."""
+    return attitude_weight * attitude + control_weight * skill + calm_weight * (1.0 - anxiety)
+
+
+# 7.9 Decay ---------------------------------------------------------------------------------
+
+
+def decay_tie(tie_strength: ArrayLike, rate: float) -> np.ndarray:
+    """An unused tie loses a share of its strength (the cost of keeping a tie)."""
+    return tie_strength * (1.0 - rate)
+
+
+def drift_toward(state: ArrayLike, baseline: ArrayLike, rate: float) -> np.ndarray:
+    """States drift back toward the student's trait baseline each week."""
+    return state + rate * (baseline - state)

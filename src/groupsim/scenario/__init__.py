@@ -1,0 +1,38 @@
+"""Scenarios: the validated parameters of one simulated study (ODD section 6, Input data).
+
+:mod:`~groupsim.scenario.schema` declares every parameter once (default, range, unit, meaning);
+:mod:`~groupsim.scenario.files` reads, validates, overrides and writes scenario files. This is
+the bottom layer of groupsim: it imports nothing else of the package.
+
+Example:
+    >>> from groupsim import load_scenario
+    >>> s = load_scenario("scenarios/home_room.toml", {"counselor.warmth": 0.2})
+    >>> s.counselor.warmth, s.group.clients
+    (0.2, 9)
+"""
+
+from groupsim.scenario.files import (
+    apply_overrides,
+    dotted_path,
+    flat_parameter_names,
+    load_scenario,
+    parameter_table,
+    parse_assignment,
+    scenario_from_dict,
+    scenario_to_toml,
+)
+from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError
+
+__all__ = [
+    "SECTIONS",
+    "Scenario",
+    "ScenarioError",
+    "apply_overrides",
+    "dotted_path",
+    "flat_parameter_names",
+    "load_scenario",
+    "parameter_table",
+    "parse_assignment",
+    "scenario_from_dict",
+    "scenario_to_toml",
+]

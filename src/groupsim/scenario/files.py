@@ -1,0 +1,295 @@
+"""Scenario files: read and validate TOML, apply overrides, write a scenario back as TOML.
+
+Bad input raises :class:`~groupsim.scenario.schema.ScenarioError` (file, field, what is
+allowed); the CLI turns it into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError, _ComboError
+
+__all__ = [
+    "apply_overrides",
+    "dotted_path",
+    "flat_parameter_names",
+    "load_scenario",
+    "parameter_table",
+    "parse_assignment",
+    "scenario_from_dict",
+    "scenario_to_toml",
+]
+
+
+def _describe_allowed(error: dict[str, Any]) -> str:
+    """Turn one pydantic error into 'what is allowed (got ...)'."""
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    got = error.get("input")
+    got_text = f" (got {got!r})" if not isinstance(got, dict) else ""
+    loc = tuple(error["loc"])
+    section = SECTIONS.get(str(loc[0])) if loc else None
+    field_info = None
+    if section is not None and len(loc) > 1:
+        field_info = section.model_fields.get(str(loc[1]))
+    if kind == "extra_forbidden":
+        if len(loc) == 1:
+            return "unknown key; allowed keys: " + ", ".join(Scenario.model_fields)
+        if section is not None:
+            return f"unknown key; allowed in [{loc[0]}]: " + ", ".join(section.model_fields)
+        return "unknown key"
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        lo = hi = None
+        if field_info is not None:
+            for m in field_info.metadata:
+                lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
+                hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
+        if lo is not None and hi is not None:
+            return f"must be between {lo:g} and {hi:g}{got_text}"
+        return f"{error['msg'].lower()}{got_text}"
+    if kind in {"finite_number"}:
+        return f"must be a finite number, not NaN or infinity{got_text}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}{got_text}"
+    if kind in {"int_type", "int_from_float", "int_parsing"}:
+        return f"must be a whole number{got_text}"
+    if kind in {"float_type", "float_parsing"}:
+        if isinstance(got, float) and math.isnan(got):
+            return "must be a finite number, not NaN"
+        return f"must be a number{got_text}"
+    if kind in {"string_type"}:
+        return f"must be a text string{got_text}"
+    if kind in {"list_type"}:
+        return f"must be a list{got_text}"
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return f"must be a table of parameters{got_text}"
+    return f"{error['msg']}{got_text}"
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a nested dict (as read from TOML) into a :class:`Scenario`."""
+    _reject_nan(data, source, ())
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if isinstance(error.get("ctx", {}).get("error"), _ComboError):
+            combo = error["ctx"]["error"]
+            raise ScenarioError(source, combo.field, combo.allowed) from None
+        loc = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "value_error":
+            message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
+            raise ScenarioError(source, loc, message) from None
+        raise ScenarioError(source, loc, _describe_allowed(error)) from None
+
+
+def _reject_nan(data: Any, source: str, path: tuple[str, ...]) -> None:
+    """TOML allows `nan` and `inf`; no parameter does."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _reject_nan(value, source, (*path, str(key)))
+    elif isinstance(data, float) and not math.isfinite(data):
+        raise ScenarioError(
+            source, ".".join(path), f"must be a finite number, not NaN or infinity (got {data})"
+        )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    source = str(path)
+    if not path.exists():
+        raise ScenarioError(source, "(file)", "no such file; give the path of a scenario .toml")
+    if path.is_dir():
+        raise ScenarioError(source, "(file)", "is a folder; give the path of a scenario .toml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(source, "(file)", f"cannot be read as UTF-8 text ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "(syntax)", f"not valid TOML: {exc}") from None
+
+
+def dotted_path(flat_name: str) -> str:
+    """Map a flat keyword name (`counselor_warmth`) to its dotted path (`counselor.warmth`).
+
+    The flat name is the dotted path with the first dot replaced by an underscore; the
+    top-level `name` and `description` keep their names.
+    """
+    if flat_name in Scenario.model_fields and flat_name not in SECTIONS:
+        return flat_name
+    for section, model in SECTIONS.items():
+        prefix = section + "_"
+        if flat_name.startswith(prefix) and flat_name[len(prefix) :] in model.model_fields:
+            return f"{section}.{flat_name[len(prefix) :]}"
+    raise KeyError(flat_name)
+
+
+def flat_parameter_names() -> dict[str, str]:
+    """All flat keyword names accepted by `HomeRoomModel(**params)`, mapped to dotted paths."""
+    names = {"name": "name", "description": "description"}
+    for section, model in SECTIONS.items():
+        for field in model.model_fields:
+            names[f"{section}_{field}"] = f"{section}.{field}"
+    return names
+
+
+def apply_overrides(
+    data: dict[str, Any], overrides: dict[str, Any] | None, source: str
+) -> dict[str, Any]:
+    """Return a copy of a nested scenario dict with dotted-path overrides applied."""
+    result = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for path, value in (overrides or {}).items():
+        parts = path.split(".")
+        if len(parts) == 1 and parts[0] in ("name", "description"):
+            result[parts[0]] = value
+            continue
+        if len(parts) != 2 or parts[0] not in SECTIONS:
+            raise ScenarioError(
+                source,
+                path,
+                "unknown parameter path; use section.parameter, sections: " + ", ".join(SECTIONS),
+            )
+        section, key = parts
+        if key not in SECTIONS[section].model_fields:
+            raise ScenarioError(
+                source,
+                path,
+                f"unknown parameter; allowed in [{section}]: "
+                + ", ".join(SECTIONS[section].model_fields),
+            )
+        table = result.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ScenarioError(source, section, "must be a table of parameters")
+        table[key] = value
+    return result
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, override and validate a scenario file.
+
+    Args:
+        path: a TOML scenario file (see `scenarios/`).
+        overrides: dotted parameter paths mapped to values, for example
+            ``{"counselor.warmth": 0.2, "program.sessions": 12}``; validated like the file.
+
+    Returns:
+        The validated :class:`Scenario`.
+
+    Raises:
+        ScenarioError: the file is missing or malformed, or a value is not allowed.
+    """
+    path = Path(path)
+    data = _read_toml(path)
+    data = apply_overrides(data, overrides, str(path))
+    return scenario_from_dict(data, str(path))
+
+
+def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
+    """Parse `key=value` from the command line; the value is read as a TOML value."""
+    if "=" not in text:
+        raise ScenarioError(source, text, "expected key=value, for example counselor.warmth=0.5")
+    key, raw = (part.strip() for part in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word such as standard for counselor.technique
+    return key, value
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """One row per parameter: path, default, range, unit, meaning (for docs and `check`)."""
+    rows = []
+    for section, model in SECTIONS.items():
+        for field, info in model.model_fields.items():
+            lo = hi = None
+            for m in info.metadata:
+                lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+                hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+            default = info.get_default(call_default_factory=True)
+            extra = info.json_schema_extra or {}
+            rows.append(
+                {
+                    "path": f"{section}.{field}",
+                    "default": default,
+                    "min": lo,
+                    "max": hi,
+                    "unit": extra.get("unit", "") if isinstance(extra, dict) else "",
+                    "meaning": info.description or "",
+                }
+            )
+    return rows
+
+
+#: TOML basic strings may not hold control characters raw; these have short escapes.
+_TOML_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string; other control characters (and DEL) become \\uXXXX escapes."""
+    out = []
+    for char in text:
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def scenario_to_toml(scenario: Scenario, commented: bool = True) -> str:
+    """Write a scenario as TOML; with comments, each parameter gets meaning, range and unit."""
+    data = scenario.to_dict()
+    lines = [f"name = {_toml_value(data['name'])}"]
+    lines.append(f"description = {_toml_value(data['description'])}")
+    for section, model in SECTIONS.items():
+        lines.append("")
+        if commented and model.__doc__:
+            lines.append(f"# {model.__doc__.strip().splitlines()[0]}")
+        lines.append(f"[{section}]")
+        for field, info in model.model_fields.items():
+            if commented:
+                lines.append(f"# {_comment(info)}")
+            if field not in data[section]:
+                lines.append(f"# {field} = (not set)")  # optional, e.g. program.weeks
+                continue
+            lines.append(f"{field} = {_toml_value(data[section][field])}")
+    return "\n".join(lines) + "\n"
+
+
+def _comment(info: Any) -> str:
+    lo = hi = None
+    for m in info.metadata:
+        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+    extra = info.json_schema_extra or {}
+    unit = extra.get("unit", "") if isinstance(extra, dict) else ""
+    span = f"; range {lo:g} to {hi:g}" if lo is not None and hi is not None else ""
+    return f"{info.description}{span}; unit: {unit}"

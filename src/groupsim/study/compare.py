@@ -1,0 +1,426 @@
+"""Compare designs: replications with common random numbers, effects with CIs (`compare`).
+
+Replication r of every scenario runs with the same seed (`groupsim.runs.execute.replication_seeds`),
+so it starts from the same cohort, the same campus network and the same screened clients; the
+scenarios differ only in what their files change. Differences are paired by replication: each
+is taken against the *first* scenario, the reference.
+
+Example:
+    >>> from groupsim import compare
+    >>> c = compare(["scenarios/no_intervention.toml", "scenarios/home_room.toml"], reps=3,
+    ...             workers=1, overrides={"cohort.students_per_faculty": 6}, label=None)
+    >>> row = c.effects.query("outcome == 'post_social_interaction' and scenario == 'home_room'")
+    >>> bool(row["difference"].iloc[0] > 0)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from groupsim.runs.execute import map_tasks, replication_seeds
+from groupsim.runs.outcomes import client_outcomes, run_outcomes
+from groupsim.runs.runner import RunResult, run
+from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
+from groupsim.study.stats import (
+    bootstrap_mean_difference,
+    mean_ci,
+    paired_hedges_g,
+    paired_t_test,
+)
+
+__all__ = [
+    "EFFECT_OUTCOMES",
+    "MODERATORS",
+    "Comparison",
+    "compare",
+    "parameter_differences",
+    "snapshot_weeks",
+]
+
+#: Outcomes compared between scenarios: name -> (what it is, unit).
+EFFECT_OUTCOMES: dict[str, tuple[str, str]] = {}
+for _short, _what, _unit in (
+    ("social_interaction", "clients' social interaction", "latent score 0-1"),
+    ("attitude", "clients' attitude to social interaction", "0-1"),
+    ("resolve", "clients' resolve to interact", "0-1"),
+    ("anxiety", "clients' social anxiety", "0-1"),
+    ("group_density", "group density", "share of client pairs tied"),
+    ("disclosed_share", "clients who have opened up", "share of clients"),
+    ("friends_social_interaction", "clients' friends' social interaction (spill-over)", "0-1"),
+):
+    EFFECT_OUTCOMES[f"post_{_short}"] = (f"{_what}, post-program", _unit)
+    EFFECT_OUTCOMES[f"followup_{_short}"] = (f"{_what}, follow-up", _unit)
+EFFECT_OUTCOMES["questionnaire_post"] = ("questionnaire total, post-test", "35-140")
+EFFECT_OUTCOMES["questionnaire_followup"] = ("questionnaire total, follow-up", "35-140")
+
+#: Baseline traits by whose terciles "who benefits" splits the clients.
+MODERATORS = {
+    "baseline_anxiety": "baseline social anxiety",
+    "baseline_sociability": "baseline sociability",
+}
+TERCILES = ("low", "middle", "high")
+
+#: Bootstrap resamples for each difference's CI.
+BOOTSTRAP_RESAMPLES = 10_000
+
+
+def _run_replication(task: tuple[Scenario, int]) -> dict[str, Any]:
+    """One run, reduced to what a comparison keeps (module level: it goes to worker processes)."""
+    scenario, seed = task
+    result = run(scenario, seed=seed, record_students=True, record_ties=False)
+    return {
+        "weekly": result.weekly,
+        "outcomes": run_outcomes(result),
+        "clients": client_outcomes(result),
+    }
+
+
+def _resolve(item: Scenario | str | Path, overrides: dict[str, Any] | None) -> tuple[Scenario, str]:
+    if isinstance(item, Scenario):
+        if not overrides:
+            return item, "(Scenario object)"
+        source = f"<{item.name}>"
+        return scenario_from_dict(
+            apply_overrides(item.to_dict(), overrides, source), source
+        ), source
+    return load_scenario(item, overrides), str(item)
+
+
+def _unique_labels(names: list[str]) -> list[str]:
+    """Scenario names as labels; a repeated name gets its position appended (`home_room_2`)."""
+    labels = []
+    for position, name in enumerate(names, start=1):
+        labels.append(name if names.count(name) == 1 else f"{name}_{position}")
+    return labels
+
+
+def _flatten(data: dict[str, Any]) -> dict[str, Any]:
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for inner, leaf in value.items():
+                flat[f"{key}.{inner}"] = leaf
+        else:
+            flat[key] = value
+    return flat
+
+
+def snapshot_weeks(scenario: Scenario, last_week: int) -> dict[str, int]:
+    """Weeks at which figures show a run: baseline (the last week before the program),
+    mid-program, end (the post-test week) and follow-up (the last week).
+
+    The program calendar decides, not the questionnaire: with `group.screening = "pretest"`
+    the pre-test is at week 0 (`outcomes.time_points`), but the group is still pictured
+    just before its first session.
+    """
+    pre = scenario.program.baseline_weeks
+    post = pre + scenario.program_weeks
+    return {
+        "baseline": pre,
+        "mid-program": pre + math.ceil((post - pre) / 2),
+        "end": post,
+        "follow-up": last_week,
+    }
+
+
+def parameter_differences(scenarios: Sequence[Scenario], labels: Sequence[str]) -> pd.DataFrame:
+    """The parameters whose values differ between scenarios: a row per parameter path.
+
+    Example:
+        >>> from groupsim import load_scenario
+        >>> a = load_scenario("scenarios/home_room.toml")
+        >>> b = load_scenario("scenarios/home_room.toml", {"counselor.warmth": 0.3})
+        >>> parameter_differences([a, b], ["a", "b"]).to_dict("records")
+        [{'parameter': 'counselor.warmth', 'a': 0.85, 'b': 0.3}]
+    """
+    flats = [_flatten(s.to_dict()) for s in scenarios]
+    paths = [p for p in dict.fromkeys(k for f in flats for k in f) if p not in ("description",)]
+    rows = []
+    for path in paths:
+        values = [f.get(path, "(not set)") for f in flats]
+        if any(v != values[0] for v in values[1:]):
+            rows.append({"parameter": path, **dict(zip(labels, values, strict=True))})
+    return pd.DataFrame(rows, columns=["parameter", *labels])
+
+
+@dataclass(eq=False)  # holds DataFrames: compare their contents, not the objects
+class Comparison:
+    """The replications of several scenarios and their paired comparison.
+
+    Attributes:
+        scenarios: the resolved scenarios, the first being the reference.
+        labels: their labels in tables and figures (the scenario names, made unique).
+        sources: where each came from (file path or "(Scenario object)").
+        reps: replications per scenario.
+        seed: the experiment's seed; replication r of every scenario runs with `seeds[r]`.
+        seeds: the replication seeds.
+        results: the weekly rows of every run (`groupsim.runs.outputs.WEEKLY`) with `scenario`,
+            `replication` and `seed` columns.
+        outcomes: a row per run: `scenario`, `replication`, `seed` and every
+            `groupsim.runs.outcomes.OUTCOMES` column.
+        clients: a row per client per run (`groupsim.runs.outcomes.client_outcomes`) with
+            `scenario` and `replication`.
+        overrides: the dotted-path overrides applied to every scenario.
+    """
+
+    scenarios: list[Scenario]
+    labels: list[str]
+    sources: list[str]
+    reps: int
+    seed: int
+    seeds: list[int]
+    results: pd.DataFrame
+    outcomes: pd.DataFrame
+    clients: pd.DataFrame
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _effects: pd.DataFrame | None = field(default=None, repr=False)
+    _benefits: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def reference(self) -> str:
+        """Label of the reference scenario (the first)."""
+        return self.labels[0]
+
+    @property
+    def effects(self) -> pd.DataFrame:
+        """A tidy table: a row per outcome and scenario (see `docs/experiments.md`).
+
+        Columns: `outcome`, `description`, `unit`, `scenario`, `reference`, `n`, `mean`,
+        `mean_low`, `mean_high`, `sd`, `difference`, `difference_low`, `difference_high`
+        (bootstrap), `hedges_g`, `g_low`, `g_high`, `p_value` (paired t-test). Effect columns
+        are NaN on the reference's own rows.
+        """
+        if self._effects is None:
+            self._effects = self._compute_effects()
+        return self._effects
+
+    @property
+    def benefits(self) -> pd.DataFrame:
+        """Who benefits: each treatment's effect on clients' post-program social interaction
+        by tercile of a baseline trait (see `MODERATORS`), paired by replication and client.
+
+        Columns: `scenario`, `moderator`, `tercile`, `trait_low`, `trait_high` (the tercile's
+        range of the trait), `clients` (client-runs), `effect`, `effect_low`, `effect_high`
+        (95% t-interval over replications of the replication's mean effect in the tercile).
+        """
+        if self._benefits is None:
+            self._benefits = self._compute_benefits()
+        return self._benefits
+
+    def scenario(self, label: str) -> Scenario:
+        """The scenario with this label."""
+        return self.scenarios[self.labels.index(label)]
+
+    def rerun(self, label: str, replication: int) -> RunResult:
+        """Run replication `replication` of scenario `label` again, with every table recorded.
+
+        The same seed gives the identical run, so this recovers a run's networks and student
+        rows without the comparison keeping them all.
+        """
+        return run(self.scenario(label), seed=self.seeds[replication])
+
+    def representative_replication(self, label: str) -> int:
+        """The replication whose post-program social interaction is closest to the scenario's
+        median (the earliest on ties).
+        """
+        runs = self.outcomes[self.outcomes["scenario"] == label]
+        values = runs["post_social_interaction"].to_numpy()
+        distance = np.abs(values - np.median(values))
+        return int(runs["replication"].to_numpy()[int(np.argmin(distance))])
+
+    def _paired(self, outcome: str, label: str) -> tuple[np.ndarray, np.ndarray]:
+        table = self.outcomes.pivot(index="replication", columns="scenario", values=outcome)
+        return table[label].to_numpy(), table[self.reference].to_numpy()
+
+    def _bootstrap_rng(self, outcome: str, label: str) -> np.random.Generator:
+        # One stream per (outcome, scenario) from the experiment's seed: reproducible, and the
+        # same whichever other outcomes or scenarios are compared.
+        key = [self.seed, 0xB0075, self.labels.index(label), list(EFFECT_OUTCOMES).index(outcome)]
+        return np.random.default_rng(np.random.SeedSequence(key))
+
+    def _compute_effects(self) -> pd.DataFrame:
+        rows = []
+        for outcome, (description, unit) in EFFECT_OUTCOMES.items():
+            for label in self.labels:
+                treated, reference = self._paired(outcome, label)
+                mean = mean_ci(treated)
+                present = treated[~np.isnan(treated)]  # NaN: e.g. follow-up without follow-up
+                row = {
+                    "outcome": outcome,
+                    "description": description,
+                    "unit": unit,
+                    "scenario": label,
+                    "reference": self.reference,
+                    "n": len(present),
+                    "mean": mean.value,
+                    "mean_low": mean.low,
+                    "mean_high": mean.high,
+                    "sd": float(np.std(present, ddof=1)) if len(present) > 1 else math.nan,
+                }
+                effect = {key: math.nan for key in _EFFECT_COLUMNS}
+                if label != self.reference:
+                    diff = bootstrap_mean_difference(
+                        treated,
+                        reference,
+                        self._bootstrap_rng(outcome, label),
+                        resamples=BOOTSTRAP_RESAMPLES,
+                    )
+                    g = paired_hedges_g(treated, reference)
+                    effect = {
+                        "difference": diff.value,
+                        "difference_low": diff.low,
+                        "difference_high": diff.high,
+                        "hedges_g": g.g,
+                        "g_low": g.low,
+                        "g_high": g.high,
+                        "p_value": paired_t_test(treated, reference),
+                    }
+                rows.append(row | effect)
+        return pd.DataFrame(rows)
+
+    def _compute_benefits(self) -> pd.DataFrame:
+        keys = ["replication", "student_id"]
+        reference = self.clients[self.clients["scenario"] == self.reference]
+        rows = []
+        for moderator, _ in MODERATORS.items():
+            # Cut points from the reference arm's clients; under common random numbers every
+            # arm screened the same clients, with the same baseline traits.
+            tercile, edges = pd.qcut(
+                reference[moderator], 3, labels=list(TERCILES), retbins=True, duplicates="drop"
+            )
+            if len(edges) != 4:  # too little spread to split in three
+                continue
+            base = reference[keys + ["post_social_interaction"]].assign(tercile=tercile.to_numpy())
+            for label in self.labels[1:]:
+                treated = self.clients[self.clients["scenario"] == label]
+                pairs = base.merge(
+                    treated[keys + ["post_social_interaction"]], on=keys, suffixes=("_ref", "")
+                )
+                pairs["effect"] = (
+                    pairs["post_social_interaction"] - pairs["post_social_interaction_ref"]
+                )
+                for index, name in enumerate(TERCILES):
+                    part = pairs[pairs["tercile"] == name]
+                    per_replication = part.groupby("replication")["effect"].mean()
+                    estimate = mean_ci(per_replication.to_numpy())
+                    rows.append(
+                        {
+                            "scenario": label,
+                            "moderator": moderator,
+                            "tercile": name,
+                            "trait_low": float(edges[index]),
+                            "trait_high": float(edges[index + 1]),
+                            "clients": len(part),
+                            "effect": estimate.value,
+                            "effect_low": estimate.low,
+                            "effect_high": estimate.high,
+                        }
+                    )
+        columns = ["scenario", "moderator", "tercile", "trait_low", "trait_high", "clients"]
+        return pd.DataFrame(rows, columns=[*columns, "effect", "effect_low", "effect_high"])
+
+    def weeks(self) -> dict[str, int]:
+        """The reference scenario's baseline (pre-test), mid-program, end (post-test) and
+        follow-up weeks.
+        """
+        last = int(self.results.loc[self.results["scenario"] == self.reference, "week"].max())
+        return snapshot_weeks(self.scenarios[0], last)
+
+    def report(self, out_dir: str | Path) -> Path:
+        """Write tables, figures, `report.md` and a self-contained `report.html` into `out_dir`
+        (atomically). Returns the path of `report.html`.
+        """
+        from groupsim.study.report import write_report
+
+        return write_report(self, out_dir)
+
+
+_EFFECT_COLUMNS = (
+    "difference",
+    "difference_low",
+    "difference_high",
+    "hedges_g",
+    "g_low",
+    "g_high",
+    "p_value",
+)
+
+
+def compare(
+    scenarios: Sequence[Scenario | str | Path],
+    reps: int,
+    seed: int = 0,
+    workers: int | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    label: str | None = "compare",
+) -> Comparison:
+    """Run `reps` replications of each scenario with common random numbers and compare them.
+
+    Args:
+        scenarios: two or more scenarios (objects or scenario file paths); the first is the
+            reference every other is compared with.
+        reps: replications per scenario (at least 1; a CI needs at least 2).
+        seed: the experiment's seed; replication r of every scenario gets the same seed.
+        workers: processes (default: all cores); results do not depend on it.
+        overrides: dotted-path parameter overrides applied to every scenario.
+        label: the progress bar's label (None: no progress output).
+
+    Returns:
+        A :class:`Comparison`.
+
+    Raises:
+        ScenarioError: a file is missing or a value is not allowed.
+        ValueError: fewer than two scenarios, `reps` < 1, `seed` < 0 or `workers` < 1.
+    """
+    if len(scenarios) < 2:
+        raise ValueError(f"scenarios: need at least 2 to compare (got {len(scenarios)})")
+    if reps < 1:
+        raise ValueError(f"reps: must be at least 1 (got {reps})")
+    if seed < 0:
+        raise ValueError(f"seed: must be at least 0 (got {seed})")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers: must be at least 1 (got {workers})")
+    resolved = [_resolve(item, overrides) for item in scenarios]
+    loaded = [scenario for scenario, _ in resolved]
+    labels = _unique_labels([s.name for s in loaded])
+    seeds = replication_seeds(seed, reps)
+    # Replication-major order: a partly finished pool has covered all scenarios evenly.
+    tasks = [(scenario, run_seed) for run_seed in seeds for scenario in loaded]
+    runs = map_tasks(_run_replication, tasks, workers=workers, label=label)
+
+    weekly, outcomes, clients = [], [], []
+    for index, result in enumerate(runs):
+        replication, position = divmod(index, len(loaded))
+        ids = {"scenario": labels[position], "replication": replication, "seed": seeds[replication]}
+        weekly.append(result["weekly"].assign(**ids))
+        outcomes.append(ids | result["outcomes"])
+        clients.append(result["clients"].assign(scenario=labels[position], replication=replication))
+    front = ["scenario", "replication", "seed"]
+    results = pd.concat(weekly, ignore_index=True)
+    results = results[front + [c for c in results.columns if c not in front]]
+    client_table = pd.concat(clients, ignore_index=True)
+    client_table = client_table[
+        ["scenario", "replication"]
+        + [c for c in client_table.columns if c not in ("scenario", "replication")]
+    ]
+    return Comparison(
+        scenarios=loaded,
+        labels=labels,
+        sources=[source for _, source in resolved],
+        reps=reps,
+        seed=seed,
+        seeds=seeds,
+        results=results,
+        outcomes=pd.DataFrame(outcomes),
+        clients=client_table,
+        overrides=dict(overrides or {}),
+    )

@@ -1,0 +1,277 @@
+"""Statistics for comparing designs over replications: CIs, effect sizes and a paired test.
+
+Replications of an experiment with common random numbers are *paired*: replication r of every
+scenario starts from the same population and seed. The functions here take that into account:
+
+- :func:`mean_ci`: a mean with its t-based confidence interval;
+- :func:`bootstrap_mean_difference`: the mean paired difference with a percentile bootstrap CI
+  (resampling replications, Efron & Tibshirani 1993, ch. 13);
+- :func:`hedges_g` (independent groups) and :func:`paired_hedges_g` (paired replications):
+  Hedges' g with its CI, following Hedges & Olkin (1985) as written out in Borenstein, Hedges,
+  Higgins & Rothstein (2009), *Introduction to Meta-Analysis*, ch. 4;
+- :func:`paired_t_test`: the paired t-test's two-sided p-value (`scipy.stats.ttest_rel`).
+
+Example:
+    >>> import numpy as np
+    >>> est = mean_ci([1.0, 2.0, 3.0])
+    >>> round(est.value, 3), round(est.low, 3), round(est.high, 3)
+    (2.0, -0.484, 4.484)
+    >>> g = hedges_g(103.0, 100.0, 5.5, 4.5, 50, 50)
+    >>> round(g.d, 4), round(g.g, 4)
+    (0.597, 0.5924)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "PAIRED_G",
+    "PAIRED_TEST",
+    "EffectSize",
+    "Estimate",
+    "bootstrap_mean_difference",
+    "hedges_g",
+    "mean_ci",
+    "paired_hedges_g",
+    "paired_hedges_g_from_summary",
+    "paired_t_test",
+    "small_sample_correction",
+]
+
+#: The paired test used for p-values, by name (the report states it).
+PAIRED_TEST = "paired t-test (scipy.stats.ttest_rel), two-sided"
+
+#: Which Hedges' g the paired comparison reports (the report states it).
+PAIRED_G = (
+    "Hedges' g for matched groups (Borenstein et al. 2009, eqs. 4.25-4.29): the mean paired "
+    "difference over the within-scenario SD (the SD a between-groups field study would "
+    "standardise by, not the SD of the differences), times Hedges' J; its variance accounts "
+    "for the correlation r between paired replications"
+)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with the bounds of its confidence interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class EffectSize:
+    """A standardized mean difference.
+
+    Attributes:
+        g: Hedges' g (bias-corrected d).
+        low: lower bound of g's confidence interval (normal approximation).
+        high: upper bound.
+        d: Cohen's d before the small-sample correction.
+        variance: the variance of g.
+    """
+
+    g: float
+    low: float
+    high: float
+    d: float
+    variance: float
+
+
+def _scipy_stats():
+    # Imported on first use: scipy.stats takes about a second to import, and `import groupsim`
+    # (hence `groupsim --help`) should not pay for it.
+    from scipy import stats
+
+    return stats
+
+
+def _as_array(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=float)
+
+
+def _z(level: float) -> float:
+    return float(_scipy_stats().norm.ppf(0.5 + level / 2))
+
+
+def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> Estimate:
+    """The mean of `values` with its t-based confidence interval.
+
+    NaN values are left out. With fewer than two values the bounds are NaN; with no spread
+    they equal the mean.
+    """
+    x = _as_array(values)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    mean = float(x.mean())
+    if x.size < 2:
+        return Estimate(mean, math.nan, math.nan)
+    half = float(
+        _scipy_stats().t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    )
+    return Estimate(mean, mean - half, mean + half)
+
+
+def bootstrap_mean_difference(
+    treatment: Sequence[float] | np.ndarray,
+    reference: Sequence[float] | np.ndarray,
+    rng: np.random.Generator,
+    resamples: int = 10_000,
+    level: float = 0.95,
+) -> Estimate:
+    """Mean of the paired differences `treatment - reference`, with a percentile bootstrap CI.
+
+    Pairs (replications) are resampled with replacement, so the dependence that common random
+    numbers create between the two arms is kept.
+
+    Args:
+        treatment: one value per replication.
+        reference: the same replications under the reference scenario.
+        rng: the bootstrap's random generator (seed it for a reproducible interval).
+        resamples: bootstrap resamples.
+        level: coverage of the interval.
+
+    Example:
+        >>> est = bootstrap_mean_difference([2.0, 3.0, 4.0], [1.0, 1.5, 2.0],
+        ...                                 np.random.default_rng(0), resamples=2000)
+        >>> est.value
+        1.5
+    """
+    differences = _as_array(treatment) - _as_array(reference)
+    if differences.ndim != 1:
+        raise ValueError("treatment and reference must be one value per replication")
+    differences = differences[~np.isnan(differences)]
+    if differences.size == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    value = float(differences.mean())
+    if differences.size < 2:
+        return Estimate(value, math.nan, math.nan)
+    picks = rng.integers(0, differences.size, size=(resamples, differences.size))
+    means = differences[picks].mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return Estimate(value, float(low), float(high))
+
+
+def small_sample_correction(df: float) -> float:
+    """Hedges' J = 1 - 3 / (4 df - 1) (Borenstein et al. 2009, eq. 4.22)."""
+    return 1.0 - 3.0 / (4.0 * df - 1.0)
+
+
+def _effect(d: float, variance_d: float, df: float, level: float) -> EffectSize:
+    j = small_sample_correction(df)
+    g = j * d
+    variance = j * j * variance_d
+    half = _z(level) * math.sqrt(variance)
+    return EffectSize(g=g, low=g - half, high=g + half, d=d, variance=variance)
+
+
+def hedges_g(
+    mean_1: float,
+    mean_2: float,
+    sd_1: float,
+    sd_2: float,
+    n_1: int,
+    n_2: int,
+    level: float = 0.95,
+) -> EffectSize:
+    """Hedges' g of two independent groups, with its CI (Borenstein et al. 2009, 4.18-4.24).
+
+    d = (mean_1 - mean_2) / S_within with the pooled SD; V_d = (n_1 + n_2) / (n_1 n_2) +
+    d^2 / (2 (n_1 + n_2)); g = J d and V_g = J^2 V_d with df = n_1 + n_2 - 2.
+
+    Example (Borenstein et al. 2009, section 4.4):
+        >>> e = hedges_g(103.0, 100.0, 5.5, 4.5, 50, 50)
+        >>> round(e.variance, 4), round(math.sqrt(e.variance), 4)
+        (0.0411, 0.2028)
+    """
+    df = n_1 + n_2 - 2
+    s_within = math.sqrt(((n_1 - 1) * sd_1**2 + (n_2 - 1) * sd_2**2) / df)
+    if s_within == 0:
+        return EffectSize(math.nan, math.nan, math.nan, math.nan, math.nan)
+    d = (mean_1 - mean_2) / s_within
+    variance_d = (n_1 + n_2) / (n_1 * n_2) + d * d / (2 * (n_1 + n_2))
+    return _effect(d, variance_d, df, level)
+
+
+def paired_hedges_g_from_summary(
+    mean_difference: float,
+    sd_difference: float,
+    n: int,
+    correlation: float,
+    level: float = 0.95,
+) -> EffectSize:
+    """Hedges' g for matched groups from summary data (Borenstein et al. 2009, 4.25-4.29).
+
+    S_within = S_diff / sqrt(2 (1 - r)); d = mean difference / S_within;
+    V_d = (1/n + d^2 / (2n)) 2 (1 - r); g = J d, V_g = J^2 V_d with df = n - 1.
+
+    Example (Borenstein et al. 2009, section 4.5):
+        >>> e = paired_hedges_g_from_summary(5.0, 10.0, 50, 0.5)
+        >>> round(e.d, 4), round(e.variance / small_sample_correction(49) ** 2, 4)
+        (0.5, 0.0225)
+    """
+    s_within = sd_difference / math.sqrt(2 * (1 - correlation))
+    if s_within == 0:
+        return EffectSize(math.nan, math.nan, math.nan, math.nan, math.nan)
+    d = mean_difference / s_within
+    variance_d = (1 / n + d * d / (2 * n)) * 2 * (1 - correlation)
+    return _effect(d, variance_d, n - 1, level)
+
+
+def paired_hedges_g(
+    treatment: Sequence[float] | np.ndarray,
+    reference: Sequence[float] | np.ndarray,
+    level: float = 0.95,
+) -> EffectSize:
+    """Hedges' g of paired replications, standardised by the within-scenario SD (see `PAIRED_G`).
+
+    S_within = sqrt((S_t^2 + S_r^2) / 2) from the two arms' SDs (equal n), r their correlation
+    (0 when an arm does not vary: their covariance is then exactly 0), and the variance as in
+    :func:`paired_hedges_g_from_summary`. NaN when neither arm varies.
+    """
+    t = _as_array(treatment)
+    r = _as_array(reference)
+    keep = ~(np.isnan(t) | np.isnan(r))
+    t, r = t[keep], r[keep]
+    n = t.size
+    if n < 2:
+        return EffectSize(math.nan, math.nan, math.nan, math.nan, math.nan)
+    sd_t, sd_r = float(t.std(ddof=1)), float(r.std(ddof=1))
+    s_within = math.sqrt((sd_t**2 + sd_r**2) / 2)
+    if s_within == 0:
+        return EffectSize(math.nan, math.nan, math.nan, math.nan, math.nan)
+    correlation = 0.0 if sd_t == 0 or sd_r == 0 else float(np.corrcoef(t, r)[0, 1])
+    d = float((t - r).mean()) / s_within
+    variance_d = (1 / n + d * d / (2 * n)) * 2 * (1 - correlation)
+    return _effect(d, variance_d, n - 1, level)
+
+
+def paired_t_test(
+    treatment: Sequence[float] | np.ndarray, reference: Sequence[float] | np.ndarray
+) -> float:
+    """Two-sided p-value of the paired t-test (`scipy.stats.ttest_rel`); NaN if undefined.
+
+    Undefined when there are fewer than two pairs or every difference is the same.
+
+    Example:
+        >>> round(paired_t_test([2.0, 3.5, 4.0, 5.5], [1.0, 1.5, 3.0, 2.0]), 4)
+        0.0503
+    """
+    t = _as_array(treatment)
+    r = _as_array(reference)
+    keep = ~(np.isnan(t) | np.isnan(r))
+    t, r = t[keep], r[keep]
+    differences = t - r
+    if t.size < 2 or np.all(differences == differences[0]):
+        return math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # near-constant differences
+        return float(_scipy_stats().ttest_rel(t, r).pvalue)

@@ -1,0 +1,442 @@
+"""Running a sweep: chunks of runs on a backend, streamed into a sweep folder, resumable.
+
+`run_sweep` plans the pending runs (all of them, or on `resume` those without a finished
+row), sends them in chunks to a backend (see `groupsim.sweep.backends`) and writes each
+finished chunk as one Parquet file (see `groupsim.sweep.store`). The parent process alone
+writes, so a chunk a backend happened to compute twice is still written once. A run that
+raises is recorded as `failed` with its error and seed; the sweep goes on and `resume`
+retries it.
+
+Example:
+    >>> import tempfile
+    >>> from groupsim.sweep.spec import load_sweep
+    >>> out = tempfile.mkdtemp() + "/quick"
+    >>> summary = run_sweep(load_sweep("scenarios/sweeps/quick.toml"), out, label=None)
+    >>> summary.done_now, summary.failed
+    (16, 0)
+    >>> run_sweep(load_sweep("scenarios/sweeps/quick.toml"), out, resume=True).done_now
+    0
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from groupsim.scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
+from groupsim.sweep.spec import Sweep, SweepError
+
+__all__ = [
+    "FAIL_RUNS_ENV",
+    "ChunkResult",
+    "ChunkTask",
+    "SweepSummary",
+    "chunk_sizes",
+    "chunk_tasks",
+    "make_backend",
+    "run_chunk",
+    "run_sweep",
+]
+
+#: Test-only: comma-separated run ids that raise on purpose, to exercise failure handling
+#: (read by the process that starts the sweep; never set it for real sweeps).
+FAIL_RUNS_ENV = "GROUPSIM_SWEEP_FAIL_RUNS"
+
+#: Guided chunk sizes (`chunk_sizes`) stay within these bounds: large enough that a task's
+#: overhead (about a millisecond, and a file) is small against its runs, small enough that
+#: a worker finishing the last chunk keeps the others waiting briefly.
+MIN_CHUNK = 4
+MAX_CHUNK = 64
+
+#: Columns every runs file starts with; the varied parameters and the outcomes follow.
+ID_COLUMNS = ("run_id", "point", "replication", "seed", "status", "error")
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """A chunk of runs sent to a worker: plain data, so it pickles to any backend.
+
+    Attributes:
+        first: the chunk's first run id (names its file).
+        runs: (run_id, point, replication, seed) per run.
+        overrides: the design point's overrides by point index.
+        base: the base scenario as a dict.
+        source: the sweep file (for error messages).
+        outcomes: the outcomes to keep.
+        weekly: keep weekly rows.
+        fail_runs: test-only run ids that raise (see `FAIL_RUNS_ENV`).
+    """
+
+    first: int
+    runs: tuple[tuple[int, int, int, int], ...]
+    overrides: dict[int, dict[str, Any]]
+    base: dict[str, Any]
+    source: str
+    outcomes: tuple[str, ...]
+    weekly: bool
+    fail_runs: frozenset[int] = frozenset()
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back: compact columns, not a row dict per run.
+
+    Attributes:
+        columns: run_id, point, replication, seed, status, error and every kept outcome,
+            a list each (a run a position), in the order of the chunk's runs.
+        weekly: the finished runs' weekly rows (a DataFrame), or None.
+    """
+
+    columns: dict[str, list[Any]]
+    weekly: Any = None
+
+
+def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[int]:
+    """Guided chunk sizes: a quarter of the remaining runs per worker, between `MIN_CHUNK`
+    and `largest` runs, so early chunks are large (few tasks and files) and the last ones
+    small (no worker idles long while another finishes a big chunk).
+
+    Example:
+        >>> list(chunk_sizes(40, 2))
+        [5, 5, 4, 4, 4, 4, 4, 4, 4, 2]
+    """
+    remaining = runs
+    while remaining > 0:
+        size = min(remaining, largest, max(MIN_CHUNK, math.ceil(remaining / (4 * workers))))
+        yield size
+        remaining -= size
+
+
+def chunk_tasks(
+    sweep: Sweep, pending: np.ndarray, chunk_size: int | None, workers: int = 1
+) -> Iterator[ChunkTask]:
+    """Group the pending run ids (ascending) into tasks of `chunk_size` runs (the last may
+    have fewer); None: guided sizes for `workers` workers (`chunk_sizes`).
+    """
+    base = sweep.base.to_dict()
+    fail_runs = frozenset(
+        int(x) for x in os.environ.get(FAIL_RUNS_ENV, "").replace(" ", "").split(",") if x
+    )
+    if chunk_size is None:
+        sizes = chunk_sizes(len(pending), workers)
+    else:
+        sizes = iter([chunk_size] * math.ceil(len(pending) / chunk_size))
+    start = 0
+    for size in sizes:
+        ids = [int(r) for r in pending[start : start + size]]
+        start += size
+        runs = tuple((r, *sweep.locate(r), sweep.run_seed(r)) for r in ids)
+        points = sorted({point for _, point, _, _ in runs})
+        yield ChunkTask(
+            first=ids[0],
+            runs=runs,
+            overrides={p: sweep.overrides(p) for p in points},
+            base=base,
+            source=str(sweep.path),
+            outcomes=sweep.outcomes,
+            weekly=sweep.settings.weekly,
+            fail_runs=fail_runs & set(ids),
+        )
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Run every run of a chunk; a run that raises becomes a `failed` row, the rest go on.
+
+    Outcomes come from `model_outcomes`, straight from the model's records: building the
+    output tables (what `groupsim.run` does) would cost more than a small run's simulation,
+    and a sweep of summary outcomes keeps none of them. Without weekly rows a run records
+    only the three weeks its outcomes read (`outcome_weeks`).
+    """
+    from groupsim.runs.outcomes import model_outcomes, outcome_weeks
+    from groupsim.runs.runner import build_model
+
+    scenarios: dict[int, Scenario] = {}
+    columns: dict[str, list[Any]] = {name: [] for name in (*ID_COLUMNS, *task.outcomes)}
+    weekly_frames = []
+    for run_id, point, replication, seed in task.runs:
+        try:
+            if point not in scenarios:
+                data = apply_overrides(task.base, task.overrides[point], task.source)
+                scenarios[point] = scenario_from_dict(data, task.source)
+            if run_id in task.fail_runs:
+                raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
+            # Summary outcomes need neither the per-student table nor the weekly edge lists,
+            # and read only the pre-test, post-test and follow-up weeks' metrics.
+            scenario = scenarios[point]
+            model = build_model(
+                scenario,
+                seed,
+                record_students=False,
+                record_ties=False,
+                record_weeks=None if task.weekly else outcome_weeks(scenario).values(),
+            )
+            model.run_model()
+            outcomes = model_outcomes(model)
+            values = [outcomes[name] for name in task.outcomes]
+            status, error = "ok", ""
+            if task.weekly:
+                weekly_frames.append(_weekly_rows(model, run_id))
+        except Exception as exc:  # a failed run is data: recorded, and the sweep goes on
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            values = [math.nan] * len(task.outcomes)
+        for name, value in zip(
+            ID_COLUMNS, (run_id, point, replication, seed, status, error), strict=True
+        ):
+            columns[name].append(value)
+        for name, value in zip(task.outcomes, values, strict=True):
+            columns[name].append(value)
+    weekly = None
+    if weekly_frames:
+        import pandas as pd
+
+        weekly = pd.concat(weekly_frames, ignore_index=True)
+    return ChunkResult(columns, weekly)
+
+
+def _weekly_rows(model: Any, run_id: int) -> Any:
+    """A finished run's weekly table (the output contract's columns), led by its run id."""
+    from groupsim.runs.outputs import conform
+
+    weekly = conform("weekly", model.datacollector.get_model_vars_dataframe())
+    weekly.insert(0, "run_id", run_id)
+    return weekly
+
+
+@dataclass
+class SweepSummary:
+    """What one call of `run_sweep` did.
+
+    Attributes:
+        total: runs in the sweep.
+        done_before: runs already finished when it started (resume).
+        done_now: runs finished by this call.
+        failed: runs of this call that failed (recorded; `resume` retries them).
+        failures: (run_id, point, replication, seed, error) of those runs.
+        seconds: wall time of this call.
+        backend: where the runs went.
+    """
+
+    total: int
+    done_before: int
+    done_now: int = 0
+    failed: int = 0
+    failures: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    backend: str = ""
+
+
+def make_backend(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    connect_timeout: float = 10.0,
+) -> Any:
+    """The backend for the command-line options (default: a local pool on all cores)."""
+    from groupsim.runs.execute import default_workers
+    from groupsim.sweep.backends import DaskBackend, LocalPoolBackend, SerialBackend
+
+    given = [
+        name
+        for name, v in (
+            ("--workers", workers),
+            ("--scheduler", scheduler),
+            ("--dask-local", dask_local),
+        )
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise SweepError(f"{' and '.join(given)}: choose one way to run the sweep")
+    if scheduler is not None:
+        return DaskBackend(address=scheduler, connect_timeout=connect_timeout)
+    if dask_local is not None:
+        if dask_local < 1:
+            raise SweepError(f"--dask-local: must be at least 1 (got {dask_local})")
+        return DaskBackend(local_workers=dask_local)
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise SweepError(f"--workers: must be at least 1 (got {workers})")
+    return SerialBackend() if workers == 1 else LocalPoolBackend(workers)
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | Path,
+    backend: Any = None,
+    *,
+    resume: bool = False,
+    chunk_size: int | None = None,
+    label: str | None = "sweep",
+) -> SweepSummary:
+    """Run (or resume) a sweep into the folder `out`.
+
+    Args:
+        sweep: a loaded sweep (`groupsim.sweep.spec.load_sweep`).
+        out: the sweep folder; new (or empty) unless `resume`.
+        backend: from `make_backend` (default: a local pool on all cores).
+        resume: continue the sweep in `out`: skip finished runs, retry failed ones (a
+            folder without a sweep: start it).
+        chunk_size: runs per task (default: the sweep file's, else guided sizes from 64
+            runs down to 4, see `chunk_sizes`).
+        label: the progress bar's label (None: no progress output).
+
+    Raises:
+        SweepError: `out` holds another sweep, or a backend cannot start.
+        ScenarioError: resuming with a sweep file that changed since the sweep started.
+    """
+    from groupsim.runs.execute import Progress
+    from groupsim.sweep.store import SweepStore
+
+    out = Path(out)
+    backend = make_backend() if backend is None else backend
+    store = SweepStore(out)
+    started = time.monotonic()
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out}: --out: is a file; give a folder for the sweep")
+    if store.exists():
+        if not resume:
+            raise SweepError(
+                f"{out}: --out: already holds a sweep; add --resume to continue it "
+                "or choose another folder"
+            )
+        if store.read_manifest().get("sweep_hash") != sweep.digest:
+            raise ScenarioError(
+                str(sweep.path),
+                "(file)",
+                f"differs from the sweep started in {out} (the sweep file or its base scenario "
+                "changed); restore it, or run into a new --out",
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise SweepError(f"{out}: --out: folder is not empty and holds no sweep")
+    # `resume` on a folder without a sweep starts it: the same command line is safe to repeat
+    # (a sweep killed before its folder was created has nothing to resume).
+
+    finished = store.finished_runs() if store.exists() else np.empty(0, dtype=np.int64)
+    pending = np.setdiff1d(np.arange(sweep.runs, dtype=np.int64), finished)
+    summary = SweepSummary(total=sweep.runs, done_before=len(finished))
+    if len(pending) == 0:
+        return summary  # a finished sweep: nothing to do, nothing written
+
+    with backend:  # a backend that cannot start raises here, before anything is written
+        summary.backend = backend.description
+        if not store.exists():
+            store.create(_manifest(sweep), _copies(sweep), _points_table(sweep))
+        with store.locked() as locked:
+            if not locked:
+                raise SweepError(f"{out}: --out: another groupsim sweep is writing this folder")
+            store.clean_partial()
+            size = chunk_size or sweep.settings.chunk_size
+            progress = Progress(len(pending), label)
+            try:
+                for task, result in backend.map(
+                    run_chunk, chunk_tasks(sweep, pending, size, backend.workers)
+                ):
+                    rows = _rows_table(sweep, task, result)
+                    weekly = result.weekly if isinstance(result, ChunkResult) else None
+                    store.write_chunk(task.first, rows, weekly)
+                    table = rows.select([*ID_COLUMNS[:4], "status", "error"]).to_pydict()
+                    failed = [
+                        (table["run_id"][i], table["point"][i], table["replication"][i])
+                        + (table["seed"][i], table["error"][i])
+                        for i, status in enumerate(table["status"])
+                        if status == "failed"
+                    ]
+                    summary.done_now += rows.num_rows - len(failed)
+                    summary.failed += len(failed)
+                    summary.failures.extend(failed)
+                    progress.advance(rows.num_rows)
+            finally:
+                progress.close()
+            summary.seconds = time.monotonic() - started
+            store.write_status(
+                {
+                    "runs": sweep.runs,
+                    "finished": summary.done_before + summary.done_now,
+                    "failed": len(store.failures()) if summary.failed else 0,
+                    "updated": _now(),
+                }
+            )
+    return summary
+
+
+def _rows_table(sweep: Sweep, task: ChunkTask, result: Any) -> Any:
+    """A chunk's rows as an Arrow table in the fixed column order (ids, status, error, the
+    varied parameters, the outcomes); a chunk that raised fails all its runs.
+    """
+    import pyarrow as pa
+
+    if isinstance(result, ChunkResult):
+        columns = result.columns
+    else:
+        error = f"{type(result).__name__}: {result}"[:500]
+        columns = {name: [run[i] for run in task.runs] for i, name in enumerate(ID_COLUMNS[:4])}
+        columns.update(status=["failed"] * len(task.runs), error=[error] * len(task.runs))
+        columns.update({name: [math.nan] * len(task.runs) for name in sweep.outcomes})
+    arrays = [pa.array(columns[name], type=pa.int64()) for name in ID_COLUMNS[:4]]
+    arrays += [pa.array(columns[name], type=pa.string()) for name in ID_COLUMNS[4:]]
+    names = list(ID_COLUMNS)
+    for index, name in enumerate(sweep.parameters):
+        arrays.append(pa.array([sweep.design[p][index] for p in columns["point"]]))
+        names.append(name)
+    for name in sweep.outcomes:
+        arrays.append(pa.array(columns[name], type=pa.float64()))
+        names.append(name)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _points_table(sweep: Sweep) -> Any:
+    import pandas as pd
+
+    table = pd.DataFrame(sweep.design, columns=list(sweep.parameters))
+    table.insert(0, "point", np.arange(sweep.points, dtype=np.int64))
+    if sweep.sample is not None:
+        for index, name in enumerate(sweep.parameters):
+            table[f"sampled[{name}]"] = sweep.sample[:, index]
+    return table
+
+
+def _copies(sweep: Sweep) -> dict[str, bytes]:
+    from groupsim.scenario import scenario_to_toml
+
+    return {
+        "sweep.toml": sweep.path.read_bytes(),
+        "scenario.toml": scenario_to_toml(sweep.base).encode(),
+    }
+
+
+def _manifest(sweep: Sweep) -> dict[str, Any]:
+    from groupsim import __version__
+
+    s = sweep.settings
+    return {
+        "format": "groupsim-sweep/1",
+        "name": sweep.name,
+        "sweep_file": str(sweep.path),
+        "sweep_hash": sweep.digest,
+        "groupsim_version": __version__,
+        "created": _now(),
+        "base_scenario": sweep.base.name,
+        "design": sweep.describe(),
+        "seed": s.seed,
+        "seeds": (
+            "run seed = SeedSequence(seed, spawn_key=(replication,)) (common random numbers)"
+            if s.common_random_numbers
+            else "run seed = SeedSequence(seed, spawn_key=(run_id,))"
+        )
+        + ", first 64-bit word >> 1; every run's seed is in its row",
+        "common_random_numbers": s.common_random_numbers,
+        "run_id": "point * replications + replication",
+        "outcomes": list(sweep.outcomes),
+        "weekly": s.weekly,
+    }
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

@@ -1,0 +1,408 @@
+"""Scenario sweeps: a sweep file, its design, and the runs it stands for.
+
+A sweep file (TOML) names a base scenario, the parameters to vary by dotted path (lists of
+values for a `grid`, bounds for the sampled designs `latin_hypercube`, `sobol` and `morris`,
+drawn with SALib), replications per point, the outcomes to keep and a seed. See
+docs/sweeps.md.
+
+Every run has a stable id, ``run_id = point * replications + replication``, and its own seed
+spawned with `numpy.random.SeedSequence` from the sweep seed and the run id (or the
+replication alone, with ``common_random_numbers = true``), so a run's result never depends on
+order, chunking or backend.
+
+Example:
+    >>> sweep = load_sweep("scenarios/sweeps/quick.toml")
+    >>> sweep.points, sweep.runs, sweep.run_id(1, 0)
+    (4, 16, 4)
+    >>> sweep.run_seed(5) == sweep.run_seed(5)
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from groupsim.runs.outcomes import OUTCOMES
+from groupsim.scenario import (
+    SECTIONS,
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    scenario_from_dict,
+)
+
+__all__ = [
+    "DESIGNS",
+    "Bounds",
+    "Sweep",
+    "SweepError",
+    "SweepSettings",
+    "load_sweep",
+    "run_seed",
+]
+
+DESIGNS = ("grid", "latin_hypercube", "sobol", "morris")
+
+
+class SweepError(ValueError):
+    """A sweep cannot start as asked (folder, resume, backend): one line naming the option."""
+
+
+class Bounds(BaseModel):
+    """The range a sampled design draws a parameter from."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+    min: float
+    max: float
+
+
+class SweepSettings(BaseModel):
+    """The `[sweep]` table of a sweep file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+    scenario: str = Field(description="base scenario file, relative to the sweep file")
+    name: str = Field("", description="a label for outputs (default: the file's stem)")
+    design: Literal["grid", "latin_hypercube", "sobol", "morris"] = "grid"
+    replications: int = Field(1, ge=1, le=1_000_000, description="runs per design point")
+    seed: int = Field(0, ge=0, description="the sweep seed: design samples and run seeds")
+    samples: int | None = Field(
+        None, ge=1, le=1_000_000, description="sampled designs: SALib's N (sobol: a power of 2)"
+    )
+    levels: int = Field(4, ge=2, le=100, description="morris: grid levels")
+    second_order: bool = Field(False, description="sobol: also sample second-order indices")
+    outcomes: list[str] | None = Field(None, description="outcomes to keep (default: all)")
+    weekly: bool = Field(False, description="also keep every run's weekly rows")
+    common_random_numbers: bool = Field(
+        False, description="seed by replication only: replication r shares its seed across points"
+    )
+    chunk_size: int | None = Field(None, ge=1, le=100_000, description="runs per task")
+
+
+class _SweepFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    sweep: SweepSettings
+    set: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: its settings, base scenario and design points.
+
+    Attributes:
+        path: the sweep file.
+        settings: the `[sweep]` table.
+        base: the base scenario with the `[set]` overrides applied (validated).
+        parameters: varied dotted paths, in file order.
+        values: grid values (grid) or bounds (sampled designs) per parameter.
+        design: the applied value of each parameter at each point (a row per point).
+        sample: sampled designs: SALib's unrounded sample matrix (points x parameters).
+        digest: sha256 of the sweep file and the resolved base scenario.
+    """
+
+    path: Path
+    settings: SweepSettings
+    base: Scenario
+    parameters: tuple[str, ...]
+    values: dict[str, Any]
+    design: list[tuple[Any, ...]]
+    sample: np.ndarray | None
+    digest: str
+    outcomes: tuple[str, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.settings.name or self.path.stem
+
+    @property
+    def points(self) -> int:
+        return len(self.design)
+
+    @property
+    def replications(self) -> int:
+        return self.settings.replications
+
+    @property
+    def runs(self) -> int:
+        return self.points * self.replications
+
+    def run_id(self, point: int, replication: int) -> int:
+        """The stable id of replication `replication` at design point `point`."""
+        return point * self.replications + replication
+
+    def locate(self, run_id: int) -> tuple[int, int]:
+        """(point, replication) of a run id."""
+        return divmod(run_id, self.replications)
+
+    def run_seed(self, run_id: int) -> int:
+        """The run's seed (see `run_seed`)."""
+        key = self.locate(run_id)[1] if self.settings.common_random_numbers else run_id
+        return run_seed(self.settings.seed, key)
+
+    def overrides(self, point: int) -> dict[str, Any]:
+        """Dotted paths and values that turn the base scenario into design point `point`."""
+        return dict(zip(self.parameters, self.design[point], strict=True))
+
+    def problem(self) -> dict[str, Any]:
+        """SALib's problem dict (sampled designs)."""
+        bounds = [[self.values[p].min, self.values[p].max] for p in self.parameters]
+        return {"num_vars": len(self.parameters), "names": list(self.parameters), "bounds": bounds}
+
+    def describe(self) -> dict[str, Any]:
+        """The design as plain data (for the manifest)."""
+        values = {
+            p: (v.model_dump() if isinstance(v, Bounds) else list(v))
+            for p, v in self.values.items()
+        }
+        s = self.settings
+        return {
+            "design": s.design,
+            "parameters": values,
+            "replications": s.replications,
+            "samples": s.samples,
+            "levels": s.levels,
+            "second_order": s.second_order,
+            "points": self.points,
+            "runs": self.runs,
+        }
+
+
+def run_seed(sweep_seed: int, key: int) -> int:
+    """A 63-bit seed: child `key` of ``SeedSequence(sweep_seed)``.
+
+    The same rule as `groupsim.runs.execute.replication_seeds` (child r there is key r here).
+
+    Example:
+        >>> from groupsim.runs.execute import replication_seeds
+        >>> run_seed(7, 2) == replication_seeds(7, 3)[2]
+        True
+    """
+    child = np.random.SeedSequence(sweep_seed, spawn_key=(key,))
+    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file, its base scenario and every design point.
+
+    Raises:
+        ScenarioError: "FILE: FIELD: what is allowed" for any bad input.
+    """
+    path = Path(path)
+    source = str(path)
+    raw_bytes = _read_bytes(path)
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(source, "(syntax)", f"not valid TOML: {exc}") from None
+    if isinstance(data.get("parameters"), dict):
+        data["parameters"] = _flatten_parameters(data["parameters"], source)
+    try:
+        parsed = _SweepFile.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        raise ScenarioError(source, loc, _allowed(error)) from None
+    settings = parsed.sweep
+    base = _base_scenario(path, settings, parsed.set)
+    parameters, values = _check_parameters(source, settings, parsed.parameters, base)
+    outcomes = _check_outcomes(source, settings)
+    design, sample = _make_design(source, settings, parameters, values, base)
+    _check_points(source, base, parameters, design)
+    digest = hashlib.sha256(
+        raw_bytes + json.dumps(base.to_dict(), sort_keys=True).encode()
+    ).hexdigest()
+    return Sweep(path, settings, base, parameters, values, design, sample, digest, outcomes)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "no such file"
+        raise ScenarioError(str(path), "(file)", f"{what}; give the path of a sweep .toml")
+    return path.read_bytes()
+
+
+def _allowed(error: dict[str, Any]) -> str:
+    """One pydantic error as 'what is allowed (got ...)'."""
+    got = error.get("input")
+    if error["type"] == "extra_forbidden":
+        return "unknown key; see docs/sweeps.md for the keys of a sweep file"
+    if error["type"] == "missing":
+        return "required; see docs/sweeps.md"
+    message = error["msg"]
+    message = message[0].lower() + message[1:]
+    return f"{message} (got {got!r})" if not isinstance(got, dict) else message
+
+
+def _flatten_parameters(table: dict[str, Any], source: str, prefix: str = "") -> dict[str, Any]:
+    """`counselor.warmth = [...]` parses as nested tables; bounds tables are leaves."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not ({"min", "max"} & set(value)):
+            flat.update(_flatten_parameters(value, source, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _base_scenario(path: Path, settings: SweepSettings, fixed: dict[str, Any]) -> Scenario:
+    source = str(path)
+    scenario_path = (path.parent / settings.scenario).resolve()
+    if not scenario_path.is_file():
+        raise ScenarioError(
+            source, "sweep.scenario", f"no scenario file at {scenario_path} (relative to the sweep)"
+        )
+    from groupsim.scenario import load_scenario
+
+    base = load_scenario(scenario_path)
+    try:
+        data = apply_overrides(base.to_dict(), fixed, source)
+    except ScenarioError as exc:
+        raise ScenarioError(source, f"set.{exc.field}", exc.allowed) from None
+    try:
+        return scenario_from_dict(data, source)
+    except ScenarioError as exc:
+        raise ScenarioError(source, f"set.{exc.field}", exc.allowed) from None
+
+
+def _field_type(path: str) -> Any:
+    section, key = path.split(".")
+    return SECTIONS[section].model_fields[key].annotation
+
+
+def _check_parameters(
+    source: str, settings: SweepSettings, table: dict[str, Any], base: Scenario
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    if not table:
+        raise ScenarioError(source, "parameters", "empty; name at least one parameter to vary")
+    sampled = settings.design != "grid"
+    values: dict[str, Any] = {}
+    for path, given in table.items():
+        where = f"parameters.{path}"
+        try:
+            apply_overrides(base.to_dict(), {path: None}, source)
+        except ScenarioError as exc:
+            raise ScenarioError(source, where, exc.allowed) from None
+        if path.count(".") != 1:
+            raise ScenarioError(source, where, "vary a section.parameter, not name/description")
+        kind = _field_type(path)
+        if sampled:
+            if not isinstance(given, dict):
+                raise ScenarioError(
+                    source,
+                    where,
+                    f"design '{settings.design}' samples values: give bounds "
+                    "{min = ..., max = ...}, not a list",
+                )
+            if kind not in (int, float):
+                raise ScenarioError(source, where, "only numeric parameters can be sampled")
+            try:
+                bounds = Bounds.model_validate(given)
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                loc = ".".join(str(p) for p in error["loc"])
+                raise ScenarioError(source, f"{where}.{loc}", _allowed(error)) from None
+            if not bounds.min < bounds.max:
+                raise ScenarioError(source, where, f"min must be below max (got {given})")
+            values[path] = bounds
+        else:
+            if not isinstance(given, list):
+                raise ScenarioError(
+                    source, where, "the grid design needs a list of values, e.g. [0.2, 0.5, 0.8]"
+                )
+            if not given:
+                raise ScenarioError(source, where, "empty list; give at least one value")
+            if len(set(map(repr, given))) != len(given):
+                raise ScenarioError(source, where, f"values repeat (got {given})")
+            values[path] = [float(v) if kind is float and type(v) is int else v for v in given]
+    return tuple(table), values
+
+
+def _check_outcomes(source: str, settings: SweepSettings) -> tuple[str, ...]:
+    if settings.outcomes is None:
+        return tuple(OUTCOMES)
+    if not settings.outcomes:
+        raise ScenarioError(source, "sweep.outcomes", "empty list; omit it to keep all outcomes")
+    for name in settings.outcomes:
+        if name not in OUTCOMES:
+            raise ScenarioError(
+                source,
+                "sweep.outcomes",
+                f"unknown outcome {name!r}; allowed: {', '.join(OUTCOMES)}",
+            )
+    return tuple(settings.outcomes)
+
+
+def _make_design(
+    source: str,
+    settings: SweepSettings,
+    parameters: tuple[str, ...],
+    values: dict[str, Any],
+    base: Scenario,
+) -> tuple[list[tuple[Any, ...]], np.ndarray | None]:
+    if settings.design == "grid":
+        return list(itertools.product(*(values[p] for p in parameters))), None
+    if settings.samples is None:
+        raise ScenarioError(source, "sweep.samples", f"design '{settings.design}' needs samples")
+    import warnings
+
+    from SALib.sample import latin, morris, sobol
+
+    problem = {
+        "num_vars": len(parameters),
+        "names": list(parameters),
+        "bounds": [[values[p].min, values[p].max] for p in parameters],
+    }
+    n = settings.samples
+    if settings.design == "sobol":
+        if n & (n - 1):
+            raise ScenarioError(source, "sweep.samples", f"sobol needs a power of 2 (got {n})")
+        sample = sobol.sample(
+            problem, n, calc_second_order=settings.second_order, seed=settings.seed
+        )
+    elif settings.design == "latin_hypercube":
+        sample = latin.sample(problem, n, seed=settings.seed)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sample = morris.sample(problem, n, num_levels=settings.levels, seed=settings.seed)
+    kinds = [_field_type(p) for p in parameters]
+    design = [
+        tuple(
+            int(round(x)) if kind is int else float(x) for x, kind in zip(row, kinds, strict=True)
+        )
+        for row in sample
+    ]
+    return design, np.asarray(sample, dtype=float)
+
+
+def _check_points(
+    source: str, base: Scenario, parameters: tuple[str, ...], design: list[tuple[Any, ...]]
+) -> None:
+    """Every design point must be a valid scenario; nothing runs otherwise."""
+    data = base.to_dict()
+    seen: set[tuple[Any, ...]] = set()
+    for index, point in enumerate(design):
+        if point in seen:  # sampled designs repeat points; validating once is enough
+            continue
+        seen.add(point)
+        try:
+            scenario_from_dict(
+                apply_overrides(data, dict(zip(parameters, point, strict=True)), source), source
+            )
+        except ScenarioError as exc:
+            where = f"parameters.{exc.field}" if exc.field in parameters else exc.field
+            raise ScenarioError(source, where, f"{exc.allowed} (at design point {index})") from None

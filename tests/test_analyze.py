@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from groupsim.sweep.analyze import analyze
-from groupsim.sweep.backends import SerialBackend
+from groupsim.runs.backends import SerialBackend
 from groupsim.sweep.run import FAIL_RUNS_ENV, run_sweep
 from groupsim.sweep.spec import SweepError, load_sweep
 from groupsim.sweep.store import SweepStore

@@ -17,7 +17,7 @@ import pytest
 from groupsim.runs.outcomes import run_outcomes
 from groupsim.runs.runner import run
 from groupsim.scenario import ScenarioError
-from groupsim.sweep.backends import DaskBackend, LocalPoolBackend, SerialBackend
+from groupsim.runs.backends import DaskBackend, LocalPoolBackend, SerialBackend
 from groupsim.sweep.run import FAIL_RUNS_ENV, run_sweep
 from groupsim.sweep.spec import load_sweep, run_seed
 from groupsim.sweep.store import SweepStore

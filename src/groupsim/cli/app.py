@@ -59,3 +59,58 @@ def parse_groups(text: str) -> tuple[int, ...]:
             f"--groups: comma-separated whole numbers >= 1, e.g. 1,2,4,8 (got {text!r})"
         )
     return tuple(sorted({int(token) for token in tokens}))
+
+
+# ---------------------------------------------------------------------------- backends
+# Where the runs go, the same options for `compare`, `power` and `sweep`.
+
+SchedulerOption = Annotated[
+    str | None, typer.Option(help="Run on a Dask cluster: its scheduler, tcp://HOST:PORT")
+]
+DaskLocalOption = Annotated[
+    int | None, typer.Option(help="Run on a Dask LocalCluster of N workers on 127.0.0.1")
+]
+ConnectTimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for the --scheduler")]
+
+
+def backend_from_options(
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    connect_timeout: float = 10.0,
+) -> Any:
+    """The backend for `--workers`, `--scheduler`, `--dask-local` and `--connect-timeout`.
+
+    At most one of the first three; none: a local pool on all cores. Bad combinations and
+    counts below 1 raise a UsageError (one line, exit status 2). Returns a backend of
+    `groupsim.runs.backends`, not yet started: a scheduler that cannot be reached raises
+    its `BackendError` when the runs start (see `BackendErrorsAsUsage`).
+    """
+    from groupsim.runs.backends import BackendError, make_backend
+
+    try:
+        return make_backend(workers, scheduler, dask_local, connect_timeout)
+    except BackendError as exc:
+        raise UsageError(str(exc)) from None
+
+
+class BackendErrorsAsUsage:
+    """A block in which a backend that cannot start (`BackendError`) is a UsageError.
+
+    Example:
+        >>> from groupsim.runs.backends import BackendError
+        >>> with BackendErrorsAsUsage():
+        ...     raise BackendError("--scheduler: tcp://x:1: cannot reach the Dask scheduler")
+        Traceback (most recent call last):
+        ...
+        groupsim.cli.app.UsageError: --scheduler: tcp://x:1: cannot reach the Dask scheduler
+    """
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+        from groupsim.runs.backends import BackendError
+
+        if isinstance(exc, BackendError):
+            raise UsageError(str(exc)) from None

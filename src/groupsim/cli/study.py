@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from groupsim.cli.app import (
+    BackendErrorsAsUsage,
+    ConnectTimeoutOption,
+    DaskLocalOption,
+    SchedulerOption,
     SetOption,
     UsageError,
     WorkersOption,
     app,
+    backend_from_options,
     check_output_folder,
     console,
     parse_groups,
     parse_overrides,
 )
 from groupsim.scenario import load_scenario
+
+if TYPE_CHECKING:
+    from groupsim.study.compare import Comparison
+    from groupsim.study.power import PowerAnalysis
 
 
 @app.command()
@@ -34,9 +43,13 @@ def power(
     seed: Annotated[int, typer.Option(help="Analysis seed; same seed, same results")] = 0,
     workers: WorkersOption = None,
     set_: SetOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
+    connect_timeout: ConnectTimeoutOption = 10.0,
 ) -> None:
-    """Power of simulated field studies (k groups per arm; ANCOVA of post on pre) and the
-    bias of the one-group pre/post design.
+    """Power of simulated field studies and the bias of the one-group pre/post design.
+
+    k groups per arm, ANCOVA of post-test on pre-test; see docs/power.md.
     """
     from groupsim.study.power import power as power_analysis
 
@@ -49,11 +62,21 @@ def power(
         raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
     if workers is not None and workers < 1:
         raise UsageError(f"--workers: must be a whole number >= 1 (got {workers})")
+    backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     check_output_folder(out)
     overrides = parse_overrides(set_)  # applied to both arms
     arms = load_scenario(treatment, overrides), load_scenario(control, overrides)
-    analysis = power_analysis(*arms, design, reps, alpha, seed, workers, label="power runs")
+    with BackendErrorsAsUsage():
+        analysis = power_analysis(
+            *arms, design, reps, alpha, seed, label="power runs", backend=backend
+        )
     analysis.report(out)
+    _print_power(analysis, reps, alpha)
+    console.print(f"Wrote {out}/ (power.csv, figures). Report: {out / 'report.html'}")
+
+
+def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
+    """The power table and the seed design's gains, on the console."""
     table = Table(
         title=f"Power at alpha {alpha:g}, {reps} simulated studies per design (95% Wilson CI)",
         title_justify="left",
@@ -79,7 +102,6 @@ def power(
             f"+ regression to the mean {row['regression_to_mean']:.1f} points; "
             f"paired t-test power {row['power_paired']:.2f}"
         )
-    console.print(f"Wrote {out}/ (power.csv, figures). Report: {out / 'report.html'}")
 
 
 @app.command()
@@ -92,6 +114,9 @@ def compare(
     seed: Annotated[int, typer.Option(help="Experiment seed; same seed, same results")] = 0,
     workers: WorkersOption = None,
     set_: SetOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
+    connect_timeout: ConnectTimeoutOption = 10.0,
 ) -> None:
     """Compare scenarios over paired replications: effects with CIs, figures and a report."""
     from groupsim.study.compare import compare as compare_scenarios
@@ -105,12 +130,22 @@ def compare(
         raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
     if workers is not None and workers < 1:
         raise UsageError(f"--workers: must be a whole number >= 1 (got {workers})")
+    backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     check_output_folder(out)
     overrides = parse_overrides(set_)
     for path in scenarios:  # every file checked before the first run
         load_scenario(path, overrides)
-    comparison = compare_scenarios(scenarios, reps, seed=seed, workers=workers, overrides=overrides)
+    with BackendErrorsAsUsage():
+        comparison = compare_scenarios(
+            scenarios, reps, seed=seed, overrides=overrides, backend=backend
+        )
     report = comparison.report(out)
+    _print_differences(comparison, reps)
+    console.print(f"Wrote {out}/ (tables, figures). Report: {report}")
+
+
+def _print_differences(comparison: Comparison, reps: int) -> None:
+    """The post-program differences to the reference, on the console."""
     effects = comparison.effects
     table = Table(
         title=f"Differences to {comparison.reference} ({reps} paired replications)",
@@ -130,4 +165,3 @@ def compare(
                 f"{row['p_value']:.1g}",
             )
     console.print(table)
-    console.print(f"Wrote {out}/ (tables, figures). Report: {report}")

@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from groupsim.cli.app import UsageError, app, console
+from groupsim.cli.app import (
+    BackendErrorsAsUsage,
+    ConnectTimeoutOption,
+    DaskLocalOption,
+    SchedulerOption,
+    UsageError,
+    WorkersOption,
+    app,
+    backend_from_options,
+    console,
+)
 
 __all__ = ["analyze", "sweep"]
 
@@ -19,15 +29,9 @@ __all__ = ["analyze", "sweep"]
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (.toml), see docs/sweeps.md")],
     out: Annotated[Path, typer.Option(help="Folder for the sweep's results")],
-    workers: Annotated[
-        int | None, typer.Option(help="Local worker processes (default: all cores)")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Run on a Dask cluster: its scheduler, tcp://HOST:PORT")
-    ] = None,
-    dask_local: Annotated[
-        int | None, typer.Option(help="Run on a Dask LocalCluster of N workers on 127.0.0.1")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
     resume: Annotated[
         bool, typer.Option(help="Continue the sweep in --out: skip finished runs, retry failed")
     ] = False,
@@ -35,24 +39,23 @@ def sweep(
         int | None,
         typer.Option(help="Runs per task (default: guided, 64 down to 4 as the sweep ends)"),
     ] = None,
-    connect_timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for the --scheduler")
-    ] = 10.0,
+    connect_timeout: ConnectTimeoutOption = 10.0,
 ) -> None:
     """Run a scenario sweep (grid, latin_hypercube, sobol or morris) into a Parquet dataset.
 
     Exit status: 0 when every run finished, 1 when some failed (recorded; --resume retries
     them), 2 on bad input.
     """
-    from groupsim.sweep.run import make_backend, run_sweep
+    from groupsim.sweep.run import run_sweep
     from groupsim.sweep.spec import SweepError, load_sweep
 
     if chunk_size is not None and chunk_size < 1:
         raise UsageError(f"--chunk-size: must be at least 1 (got {chunk_size})")
     loaded = load_sweep(sweep_file)
+    backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     try:
-        backend = make_backend(workers, scheduler, dask_local, connect_timeout)
-        summary = run_sweep(loaded, out, backend, resume=resume, chunk_size=chunk_size)
+        with BackendErrorsAsUsage():
+            summary = run_sweep(loaded, out, backend, resume=resume, chunk_size=chunk_size)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
     if summary.done_now == 0 and summary.failed == 0:

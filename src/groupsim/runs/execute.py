@@ -1,46 +1,61 @@
-"""Running many runs: seeds for replications, and a process pool with a progress bar.
+"""Running many runs: seeds for replications, and fanning tasks out to a backend in order.
 
 Replication r of every scenario gets the same seed (common random numbers): the seed is
 spawned from the experiment's seed and r alone, never from the scenario or the order of
-execution, so `--workers 1` and `--workers 8` give identical results.
+execution. `map_tasks` returns results in task order whatever the backend
+(`groupsim.runs.backends`: this process, a local pool, a Dask cluster) and however many
+workers it has, so `--workers 1`, `--workers 8` and `--dask-local 2` give identical results.
 
 Example:
     >>> replication_seeds(0, 3) == replication_seeds(0, 3)
     True
-    >>> sorted(map_tasks(abs, [-2, 1, -3], workers=1, label=None))
-    [1, 2, 3]
+    >>> map_tasks(abs, [-2, 1, -3], workers=1, label=None)
+    [2, 1, 3]
+    >>> map_tasks(abs, [-2, 1, -3], label=None, backend=SerialBackend())
+    [2, 1, 3]
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import os
+import functools
 import sys
-import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Progress", "default_workers", "forking_quietly", "map_tasks", "replication_seeds"]
+from groupsim.runs.backends import (
+    Backend,
+    BackendError,
+    DaskBackend,
+    LocalPoolBackend,
+    SerialBackend,
+    default_workers,
+    forking_quietly,
+    make_backend,
+    opened,
+)
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "DaskBackend",
+    "LocalPoolBackend",
+    "Progress",
+    "SerialBackend",
+    "default_workers",
+    "forking_quietly",
+    "make_backend",
+    "map_tasks",
+    "replication_seeds",
+]
 
 
 def replication_seeds(seed: int, reps: int) -> list[int]:
     """One 63-bit seed per replication, spawned from `seed` (numpy SeedSequence)."""
     children = np.random.SeedSequence(seed).spawn(reps)
     return [int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
-
-
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class Progress:
@@ -80,6 +95,7 @@ class Progress:
             self._task = self._bar.add_task(label, total=total, rate="")
 
     def advance(self, count: int = 1) -> None:
+        """Count `count` more finished runs."""
         self.done += count
         elapsed = time.monotonic() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
@@ -97,11 +113,13 @@ class Progress:
             )
 
     def close(self) -> None:
+        """Stop the bar (a terminal's bar keeps its last state on screen)."""
         if self._bar is not None:
             self._bar.stop()
 
 
 def _run_chunk(func: Callable[[Any], Any], chunk: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """Apply `func` to a chunk of (index, task) pairs (in a worker)."""
     return [(index, func(task)) for index, task in chunk]
 
 
@@ -111,71 +129,62 @@ def map_tasks(
     workers: int | None = None,
     label: str | None = "runs",
     chunk_size: int | None = None,
+    *,
+    backend: Backend | None = None,
 ) -> list[Any]:
-    """Apply `func` to every task, in order, on `workers` processes (default: all cores).
+    """Apply `func` to every task on a backend; the results in task order.
 
-    Tasks go to the pool in chunks, so per-task overhead stays small. `func` and the tasks
-    must be picklable (a module-level function). The result list is in task order whatever
-    the order of completion.
+    Tasks go to the backend in chunks, so per-task overhead stays small. `func` and the
+    tasks must be picklable (a module-level function). A task that raises raises here.
+
+    Args:
+        func: a module-level function of one task.
+        tasks: the tasks.
+        workers: local processes (default: all cores; 1: in this process); not with `backend`.
+        label: the progress bar's label (None: no progress output).
+        chunk_size: tasks per chunk (default: up to 16, four chunks per worker at least).
+        backend: where to run (`groupsim.runs.backends`); entered here unless already open.
+
+    Raises:
+        ValueError: `workers` < 1, or both `workers` and `backend`.
+        BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
     """
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
+    if backend is not None and workers is not None:
+        raise ValueError("workers and backend: give one of them")
+    if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1 (got {workers})")
+    if backend is None:
+        backend = _local_backend(len(tasks), workers)
     results: list[Any] = [None] * len(tasks)
-    if workers == 1 or len(tasks) <= 1:
+    with opened(backend):
+        # The progress bar (a thread on a terminal) starts only after the backend: a fork
+        # pool forks its workers on entering, while this process has no other thread.
         progress = Progress(len(tasks), label)
         try:
-            for index, task in enumerate(tasks):
-                results[index] = func(task)
-                progress.advance()
-        finally:
-            progress.close()
-        return results
-    size = chunk_size or max(1, min(16, len(tasks) // (workers * 4)))
-    indexed = list(enumerate(tasks))
-    chunks = [indexed[i : i + size] for i in range(0, len(indexed), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        # Submitting forks the workers (a fork pool starts them all at once); the progress
-        # bar, which runs a thread on a terminal, starts only after that.
-        with forking_quietly():
-            pending = {pool.submit(_run_chunk, func, chunk) for chunk in chunks}
-        progress = Progress(len(tasks), label)
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    chunk_results = future.result()
-                    for index, value in chunk_results:
-                        results[index] = value
-                    progress.advance(len(chunk_results))
+            for chunk, done in backend.map(
+                functools.partial(_run_chunk, func), _chunks(tasks, backend.workers, chunk_size)
+            ):
+                if isinstance(done, BaseException):
+                    raise done
+                for index, value in done:
+                    results[index] = value
+                progress.advance(len(chunk))
         finally:
             progress.close()
     return results
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """Fork when this process has a single thread, else forkserver.
-
-    fork is cheap and works from a plain script without an `if __name__ == "__main__":`
-    guard; forking a process that runs other threads (a Dask client, a UI server) can
-    deadlock the child, and there forkserver is safe (it needs the guard in scripts).
-    """
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["groupsim.model.model", "groupsim.runs.runner"])
-    return context
+def _local_backend(tasks: int, workers: int | None) -> Backend:
+    """This process for one worker or one task, else a local pool (default: all cores)."""
+    workers = default_workers() if workers is None else workers
+    return SerialBackend() if workers == 1 or tasks <= 1 else LocalPoolBackend(workers)
 
 
-@contextlib.contextmanager
-def forking_quietly() -> Iterator[None]:
-    """Fork pool workers without Python 3.12's warning about a multi-threaded process.
-
-    The pools fork only when this process runs no other Python thread (`_pool_context`), so
-    no Python-level lock can be held across the fork; the threads the warning counts are
-    native ones (OpenBLAS's, Arrow's allocator's), and those libraries re-initialise in a
-    forked child. `mesa.batch_run`'s pool forks the same way.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*multi-threaded, use of fork", DeprecationWarning)
-        yield
+def _chunks(
+    tasks: Sequence[Any], workers: int, chunk_size: int | None
+) -> list[list[tuple[int, Any]]]:
+    """(index, task) pairs in chunks: one task each for a single worker, else up to 16."""
+    if chunk_size is None:
+        chunk_size = 1 if workers == 1 else max(1, min(16, len(tasks) // (workers * 4)))
+    indexed = list(enumerate(tasks))
+    return [indexed[i : i + chunk_size] for i in range(0, len(indexed), chunk_size)]

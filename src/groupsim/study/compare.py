@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from groupsim.study.stats import (
     paired_hedges_g,
     paired_t_test,
 )
+
+if TYPE_CHECKING:
+    from groupsim.runs.backends import Backend
 
 __all__ = [
     "EFFECT_OUTCOMES",
@@ -114,8 +117,10 @@ def _flatten(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def snapshot_weeks(scenario: Scenario, last_week: int) -> dict[str, int]:
-    """Weeks at which figures show a run: baseline (the last week before the program),
-    mid-program, end (the post-test week) and follow-up (the last week).
+    """Weeks at which figures show a run: baseline, mid-program, end and follow-up.
+
+    Baseline is the last week before the program, end the post-test week, follow-up the
+    last week.
 
     The program calendar decides, not the questionnaire: with `group.screening = "pretest"`
     the pre-test is at week 0 (`outcomes.time_points`), but the group is still pictured
@@ -204,8 +209,10 @@ class Comparison:
 
     @property
     def benefits(self) -> pd.DataFrame:
-        """Who benefits: each treatment's effect on clients' post-program social interaction
-        by tercile of a baseline trait (see `MODERATORS`), paired by replication and client.
+        """Who benefits: each treatment's effect by tercile of a baseline trait.
+
+        The effect on clients' post-program social interaction, by tercile of a baseline
+        trait (see `MODERATORS`), paired by replication and client.
 
         Columns: `scenario`, `moderator`, `tercile`, `trait_low`, `trait_high` (the tercile's
         range of the trait), `clients` (client-runs), `effect`, `effect_low`, `effect_high`
@@ -228,8 +235,9 @@ class Comparison:
         return run(self.scenario(label), seed=self.seeds[replication])
 
     def representative_replication(self, label: str) -> int:
-        """The replication whose post-program social interaction is closest to the scenario's
-        median (the earliest on ties).
+        """The replication closest to the scenario's median post-program social interaction.
+
+        The earliest on ties.
         """
         runs = self.outcomes[self.outcomes["scenario"] == label]
         values = runs["post_social_interaction"].to_numpy()
@@ -298,11 +306,11 @@ class Comparison:
             )
             if len(edges) != 4:  # too little spread to split in three
                 continue
-            base = reference[keys + ["post_social_interaction"]].assign(tercile=tercile.to_numpy())
+            base = reference[[*keys, "post_social_interaction"]].assign(tercile=tercile.to_numpy())
             for label in self.labels[1:]:
                 treated = self.clients[self.clients["scenario"] == label]
                 pairs = base.merge(
-                    treated[keys + ["post_social_interaction"]], on=keys, suffixes=("_ref", "")
+                    treated[[*keys, "post_social_interaction"]], on=keys, suffixes=("_ref", "")
                 )
                 pairs["effect"] = (
                     pairs["post_social_interaction"] - pairs["post_social_interaction_ref"]
@@ -328,15 +336,17 @@ class Comparison:
         return pd.DataFrame(rows, columns=[*columns, "effect", "effect_low", "effect_high"])
 
     def weeks(self) -> dict[str, int]:
-        """The reference scenario's baseline (pre-test), mid-program, end (post-test) and
-        follow-up weeks.
+        """The reference scenario's baseline, mid-program, end and follow-up weeks.
+
+        Baseline is the pre-test week, end the post-test week (see `snapshot_weeks`).
         """
         last = int(self.results.loc[self.results["scenario"] == self.reference, "week"].max())
         return snapshot_weeks(self.scenarios[0], last)
 
     def report(self, out_dir: str | Path) -> Path:
-        """Write tables, figures, `report.md` and a self-contained `report.html` into `out_dir`
-        (atomically). Returns the path of `report.html`.
+        """Write tables, figures, `report.md` and a self-contained `report.html`.
+
+        Into `out_dir`, atomically. Returns the path of `report.html`.
         """
         from groupsim.study.report import write_report
 
@@ -362,6 +372,7 @@ def compare(
     *,
     overrides: dict[str, Any] | None = None,
     label: str | None = "compare",
+    backend: Backend | None = None,
 ) -> Comparison:
     """Run `reps` replications of each scenario with common random numbers and compare them.
 
@@ -373,13 +384,18 @@ def compare(
         workers: processes (default: all cores); results do not depend on it.
         overrides: dotted-path parameter overrides applied to every scenario.
         label: the progress bar's label (None: no progress output).
+        backend: where the runs go instead of `workers` processes: a backend of
+            `groupsim.runs.backends` (e.g. `DaskBackend(local_workers=2)`, or one from
+            `make_backend`); results do not depend on it.
 
     Returns:
         A :class:`Comparison`.
 
     Raises:
         ScenarioError: a file is missing or a value is not allowed.
-        ValueError: fewer than two scenarios, `reps` < 1, `seed` < 0 or `workers` < 1.
+        ValueError: fewer than two scenarios, `reps` < 1, `seed` < 0, `workers` < 1, or
+            both `workers` and `backend`.
+        BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
     """
     if len(scenarios) < 2:
         raise ValueError(f"scenarios: need at least 2 to compare (got {len(scenarios)})")
@@ -389,13 +405,15 @@ def compare(
         raise ValueError(f"seed: must be at least 0 (got {seed})")
     if workers is not None and workers < 1:
         raise ValueError(f"workers: must be at least 1 (got {workers})")
+    if workers is not None and backend is not None:
+        raise ValueError("workers and backend: give one of them")
     resolved = [_resolve(item, overrides) for item in scenarios]
     loaded = [scenario for scenario, _ in resolved]
     labels = _unique_labels([s.name for s in loaded])
     seeds = replication_seeds(seed, reps)
     # Replication-major order: a partly finished pool has covered all scenarios evenly.
     tasks = [(scenario, run_seed) for run_seed in seeds for scenario in loaded]
-    runs = map_tasks(_run_replication, tasks, workers=workers, label=label)
+    runs = map_tasks(_run_replication, tasks, workers=workers, label=label, backend=backend)
 
     weekly, outcomes, clients = [], [], []
     for index, result in enumerate(runs):

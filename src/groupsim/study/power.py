@@ -24,10 +24,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
+
+if TYPE_CHECKING:
+    from groupsim.runs.backends import Backend
 
 __all__ = [
     "GAIN_TEST",
@@ -207,10 +210,16 @@ def with_screening(scenario: Scenario, screening: str) -> Scenario:
 
 
 def simulate_pool(
-    scenario: Scenario, seeds: Sequence[int], workers: int | None = None, label: str | None = None
+    scenario: Scenario,
+    seeds: Sequence[int],
+    workers: int | None = None,
+    label: str | None = None,
+    *,
+    backend: Backend | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """One run per seed: a pool of independent groups of one arm."""
-    return map_tasks(group_totals, [(scenario, int(s)) for s in seeds], workers, label)
+    tasks = [(scenario, int(s)) for s in seeds]
+    return map_tasks(group_totals, tasks, workers, label, backend=backend)
 
 
 # ---------------------------------------------------------------------------- the studies
@@ -326,8 +335,8 @@ def power_table(studies: pd.DataFrame, alpha: float, nulls: pd.DataFrame | None 
 
 
 def seed_design_bias(
-    treatment_runs: dict[str, Sequence[dict]],
-    control_runs: dict[str, Sequence[dict]],
+    treatment_runs: Mapping[str, Sequence[dict]],
+    control_runs: Mapping[str, Sequence[dict]],
     alpha: float,
 ) -> pd.DataFrame:
     """The one-group pre/post design's power and bias, a row per screening option.
@@ -470,13 +479,15 @@ def power(
     seed: int = 0,
     workers: int | None = None,
     label: str | None = None,
+    *,
+    backend: Backend | None = None,
 ) -> PowerAnalysis:
     """Power of field studies with k groups per arm, and the seed design's bias.
 
     Simulates `max(groups) * reps` runs per arm once (treatment runs take the even
     replication seeds of `seed`, control runs the odd ones, so results do not depend on
-    `workers`), plus the seed design's runs under both screening options on the first
-    `reps` even seeds (treatment and control alike: common random numbers).
+    `workers` or the backend), plus the seed design's runs under both screening options on
+    the first `reps` even seeds (treatment and control alike: common random numbers).
 
     Args:
         treatment: scenario (or path) of the treatment arm.
@@ -487,6 +498,12 @@ def power(
         seed: the analysis' seed.
         workers: processes (default: all cores).
         label: progress label on stderr (None: quiet).
+        backend: where the runs go instead of `workers` processes: a backend of
+            `groupsim.runs.backends` (e.g. `DaskBackend(local_workers=2)`).
+
+    Raises:
+        ValueError: a bad design, `reps` or `alpha`, or both `workers` and `backend`.
+        BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
 
     Example:
         >>> tiny = {"cohort.students_per_faculty": 3, "cohort.burn_in_weeks": 2,
@@ -498,46 +515,32 @@ def power(
         [1, 2]
     """
     design = check_design(groups, reps, alpha)
-    treatment, control = _scenario(treatment), _scenario(control)
-    pool_size = max(design) * reps
-    seeds = replication_seeds(seed, 2 * pool_size)
-    treatment_seeds, control_seeds = seeds[0::2], seeds[1::2]
-    arms = {"treatment": treatment, "control": control}
-    # Every run is (arm, screening, seed); the seed design reuses pool runs where they coincide.
-    jobs: dict[tuple[str, str, int], Scenario] = {}
-    for s in treatment_seeds:
-        jobs[("treatment", treatment.group.screening, s)] = treatment
-    for s in control_seeds:
-        jobs[("control", control.group.screening, s)] = control
-    screened = {
-        (arm, sc): with_screening(arms[arm], sc) for arm in arms for sc in SCREENING_OPTIONS
-    }
-    for s in treatment_seeds[:reps]:
-        for (arm, sc), scenario in screened.items():
-            jobs.setdefault((arm, sc, s), scenario)
+    arms = {"treatment": _scenario(treatment), "control": _scenario(control)}
+    seeds = replication_seeds(seed, 2 * max(design) * reps)
+    arm_seeds = {"treatment": seeds[0::2], "control": seeds[1::2]}
+    jobs = _plan_runs(arms, arm_seeds, reps)
     keys = list(jobs)
-    outputs = map_tasks(group_totals, [(jobs[k], k[2]) for k in keys], workers, label)
+    outputs = map_tasks(
+        group_totals, [(jobs[k], k[2]) for k in keys], workers, label, backend=backend
+    )
     done = dict(zip(keys, outputs, strict=True))
 
-    treatment_pool = [done[("treatment", treatment.group.screening, s)] for s in treatment_seeds]
-    control_pool = [done[("control", control.group.screening, s)] for s in control_seeds]
-    studies = field_studies(treatment_pool, control_pool, design, reps)
-    # Both arms alone: no difference to find, so every rejection is a false positive. The
-    # treatment arm's groups share a climate, which shows the client-level tests' clustering.
-    nulls = pd.concat(
-        [
-            null_studies(control_pool, design, reps).assign(arm="control"),
-            null_studies(treatment_pool, design, reps).assign(arm="treatment"),
-        ],
-        ignore_index=True,
-    )
+    pools = {
+        arm: [done[(arm, scenario.group.screening, s)] for s in arm_seeds[arm]]
+        for arm, scenario in arms.items()
+    }
+    studies = field_studies(pools["treatment"], pools["control"], design, reps)
+    nulls = _null_studies_of_both_arms(pools, design, reps)
     seed_runs = {
-        arm: {sc: [done[(arm, sc, s)] for s in treatment_seeds[:reps]] for sc in SCREENING_OPTIONS}
+        arm: {
+            sc: [done[(arm, sc, s)] for s in arm_seeds["treatment"][:reps]]
+            for sc in SCREENING_OPTIONS
+        }
         for arm in arms
     }
     return PowerAnalysis(
-        treatment=treatment,
-        control=control,
+        treatment=arms["treatment"],
+        control=arms["control"],
         groups=design,
         reps=reps,
         alpha=alpha,
@@ -547,4 +550,43 @@ def power(
         nulls=nulls,
         seed_design=seed_design_bias(seed_runs["treatment"], seed_runs["control"], alpha),
         runs=len(keys),
+    )
+
+
+def _plan_runs(
+    arms: dict[str, Scenario], arm_seeds: dict[str, list[int]], reps: int
+) -> dict[tuple[str, str, int], Scenario]:
+    """Every run as (arm, screening, seed) -> scenario, each once, in a fixed order.
+
+    The pools first: each arm's scenario on its own seeds. Then the seed design: both arms
+    under both screening options on the first `reps` treatment seeds (common random
+    numbers), reusing a pool run where the two coincide.
+    """
+    jobs: dict[tuple[str, str, int], Scenario] = {}
+    for arm, scenario in arms.items():
+        for s in arm_seeds[arm]:
+            jobs[(arm, scenario.group.screening, s)] = scenario
+    screened = {
+        (arm, sc): with_screening(arms[arm], sc) for arm in arms for sc in SCREENING_OPTIONS
+    }
+    for s in arm_seeds["treatment"][:reps]:
+        for (arm, sc), scenario in screened.items():
+            jobs.setdefault((arm, sc, s), scenario)
+    return jobs
+
+
+def _null_studies_of_both_arms(
+    pools: dict[str, list[dict]], design: tuple[int, ...], reps: int
+) -> pd.DataFrame:
+    """Control-vs-control and treatment-vs-treatment studies (column `arm`).
+
+    Both arms alone: no difference to find, so every rejection is a false positive. The
+    treatment arm's groups share a climate, which shows the client-level tests' clustering.
+    """
+    return pd.concat(
+        [
+            null_studies(pools["control"], design, reps).assign(arm="control"),
+            null_studies(pools["treatment"], design, reps).assign(arm="treatment"),
+        ],
+        ignore_index=True,
     )

@@ -1,7 +1,7 @@
 """Running a sweep: chunks of runs on a backend, streamed into a sweep folder, resumable.
 
 `run_sweep` plans the pending runs (all of them, or on `resume` those without a finished
-row), sends them in chunks to a backend (see `groupsim.sweep.backends`) and writes each
+row), sends them in chunks to a backend (see `groupsim.runs.backends`) and writes each
 finished chunk as one Parquet file (see `groupsim.sweep.store`). The parent process alone
 writes, so a chunk a backend happened to compute twice is still written once. A run that
 raises is recorded as `failed` with its error and seed; the sweep goes on and `resume`
@@ -27,12 +27,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from groupsim.runs.backends import Backend, make_backend, opened
 from groupsim.scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
 from groupsim.sweep.spec import Sweep, SweepError
+
+if TYPE_CHECKING:
+    from groupsim.sweep.store import SweepStore
 
 __all__ = [
     "FAIL_RUNS_ENV",
@@ -100,9 +104,10 @@ class ChunkResult:
 
 
 def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[int]:
-    """Guided chunk sizes: a quarter of the remaining runs per worker, between `MIN_CHUNK`
-    and `largest` runs, so early chunks are large (few tasks and files) and the last ones
-    small (no worker idles long while another finishes a big chunk).
+    """Guided chunk sizes: a quarter of the remaining runs per worker.
+
+    Between `MIN_CHUNK` and `largest` runs, so early chunks are large (few tasks and files)
+    and the last ones small (no worker idles long while another finishes a big chunk).
 
     Example:
         >>> list(chunk_sizes(40, 2))
@@ -118,8 +123,10 @@ def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[i
 def chunk_tasks(
     sweep: Sweep, pending: np.ndarray, chunk_size: int | None, workers: int = 1
 ) -> Iterator[ChunkTask]:
-    """Group the pending run ids (ascending) into tasks of `chunk_size` runs (the last may
-    have fewer); None: guided sizes for `workers` workers (`chunk_sizes`).
+    """Group the pending run ids (ascending) into tasks of `chunk_size` runs.
+
+    The last may have fewer; `chunk_size` None: guided sizes for `workers` workers
+    (`chunk_sizes`).
     """
     base = sweep.base.to_dict()
     fail_runs = frozenset(
@@ -233,43 +240,10 @@ class SweepSummary:
     backend: str = ""
 
 
-def make_backend(
-    workers: int | None = None,
-    scheduler: str | None = None,
-    dask_local: int | None = None,
-    connect_timeout: float = 10.0,
-) -> Any:
-    """The backend for the command-line options (default: a local pool on all cores)."""
-    from groupsim.runs.execute import default_workers
-    from groupsim.sweep.backends import DaskBackend, LocalPoolBackend, SerialBackend
-
-    given = [
-        name
-        for name, v in (
-            ("--workers", workers),
-            ("--scheduler", scheduler),
-            ("--dask-local", dask_local),
-        )
-        if v is not None
-    ]
-    if len(given) > 1:
-        raise SweepError(f"{' and '.join(given)}: choose one way to run the sweep")
-    if scheduler is not None:
-        return DaskBackend(address=scheduler, connect_timeout=connect_timeout)
-    if dask_local is not None:
-        if dask_local < 1:
-            raise SweepError(f"--dask-local: must be at least 1 (got {dask_local})")
-        return DaskBackend(local_workers=dask_local)
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
-        raise SweepError(f"--workers: must be at least 1 (got {workers})")
-    return SerialBackend() if workers == 1 else LocalPoolBackend(workers)
-
-
 def run_sweep(
     sweep: Sweep,
     out: str | Path,
-    backend: Any = None,
+    backend: Backend | None = None,
     *,
     resume: bool = False,
     chunk_size: int | None = None,
@@ -288,16 +262,53 @@ def run_sweep(
         label: the progress bar's label (None: no progress output).
 
     Raises:
-        SweepError: `out` holds another sweep, or a backend cannot start.
+        SweepError: `out` holds another sweep or is not a folder for one.
+        BackendError: the backend cannot start (`groupsim.runs.backends`).
         ScenarioError: resuming with a sweep file that changed since the sweep started.
     """
-    from groupsim.runs.execute import Progress
     from groupsim.sweep.store import SweepStore
 
     out = Path(out)
     backend = make_backend() if backend is None else backend
     store = SweepStore(out)
     started = time.monotonic()
+    _check_out(sweep, out, store, resume)
+    finished = store.finished_runs() if store.exists() else np.empty(0, dtype=np.int64)
+    pending = np.setdiff1d(np.arange(sweep.runs, dtype=np.int64), finished)
+    summary = SweepSummary(total=sweep.runs, done_before=len(finished))
+    if len(pending) == 0:
+        return summary  # a finished sweep: nothing to do, nothing written
+
+    with opened(backend):  # a backend that cannot start raises here, before anything is written
+        summary.backend = backend.description
+        if not store.exists():
+            store.create(_manifest(sweep), _copies(sweep), _points_table(sweep))
+        with store.locked() as locked:
+            if not locked:
+                raise SweepError(f"{out}: --out: another groupsim sweep is writing this folder")
+            store.clean_partial()
+            tasks = chunk_tasks(
+                sweep, pending, chunk_size or sweep.settings.chunk_size, backend.workers
+            )
+            _write_chunks(sweep, store, backend.map(run_chunk, tasks), summary, label)
+            summary.seconds = time.monotonic() - started
+            store.write_status(
+                {
+                    "runs": sweep.runs,
+                    "finished": summary.done_before + summary.done_now,
+                    "failed": len(store.failures()) if summary.failed else 0,
+                    "updated": _now(),
+                }
+            )
+    return summary
+
+
+def _check_out(sweep: Sweep, out: Path, store: SweepStore, resume: bool) -> None:
+    """Refuse an `out` that is a file, holds another sweep, or holds other things.
+
+    `resume` on a folder without a sweep starts it: the same command line is safe to repeat
+    (a sweep killed before its folder was created has nothing to resume).
+    """
     if out.exists() and not out.is_dir():
         raise SweepError(f"{out}: --out: is a file; give a folder for the sweep")
     if store.exists():
@@ -315,60 +326,54 @@ def run_sweep(
             )
     elif out.exists() and any(out.iterdir()):
         raise SweepError(f"{out}: --out: folder is not empty and holds no sweep")
-    # `resume` on a folder without a sweep starts it: the same command line is safe to repeat
-    # (a sweep killed before its folder was created has nothing to resume).
 
-    finished = store.finished_runs() if store.exists() else np.empty(0, dtype=np.int64)
-    pending = np.setdiff1d(np.arange(sweep.runs, dtype=np.int64), finished)
-    summary = SweepSummary(total=sweep.runs, done_before=len(finished))
-    if len(pending) == 0:
-        return summary  # a finished sweep: nothing to do, nothing written
 
-    with backend:  # a backend that cannot start raises here, before anything is written
-        summary.backend = backend.description
-        if not store.exists():
-            store.create(_manifest(sweep), _copies(sweep), _points_table(sweep))
-        with store.locked() as locked:
-            if not locked:
-                raise SweepError(f"{out}: --out: another groupsim sweep is writing this folder")
-            store.clean_partial()
-            size = chunk_size or sweep.settings.chunk_size
-            progress = Progress(len(pending), label)
-            try:
-                for task, result in backend.map(
-                    run_chunk, chunk_tasks(sweep, pending, size, backend.workers)
-                ):
-                    rows = _rows_table(sweep, task, result)
-                    weekly = result.weekly if isinstance(result, ChunkResult) else None
-                    store.write_chunk(task.first, rows, weekly)
-                    table = rows.select([*ID_COLUMNS[:4], "status", "error"]).to_pydict()
-                    failed = [
-                        (table["run_id"][i], table["point"][i], table["replication"][i])
-                        + (table["seed"][i], table["error"][i])
-                        for i, status in enumerate(table["status"])
-                        if status == "failed"
-                    ]
-                    summary.done_now += rows.num_rows - len(failed)
-                    summary.failed += len(failed)
-                    summary.failures.extend(failed)
-                    progress.advance(rows.num_rows)
-            finally:
-                progress.close()
-            summary.seconds = time.monotonic() - started
-            store.write_status(
-                {
-                    "runs": sweep.runs,
-                    "finished": summary.done_before + summary.done_now,
-                    "failed": len(store.failures()) if summary.failed else 0,
-                    "updated": _now(),
-                }
-            )
-    return summary
+def _write_chunks(
+    sweep: Sweep,
+    store: SweepStore,
+    finished: Iterator[tuple[ChunkTask, Any]],
+    summary: SweepSummary,
+    label: str | None,
+) -> None:
+    """Write each chunk as it finishes (this process alone writes) and count its runs."""
+    from groupsim.runs.execute import Progress
+
+    progress = Progress(summary.total - summary.done_before, label)
+    try:
+        for task, result in finished:
+            rows = _rows_table(sweep, task, result)
+            weekly = result.weekly if isinstance(result, ChunkResult) else None
+            store.write_chunk(task.first, rows, weekly)
+            failed = _failed_runs(rows)
+            summary.done_now += rows.num_rows - len(failed)
+            summary.failed += len(failed)
+            summary.failures.extend(failed)
+            progress.advance(rows.num_rows)
+    finally:
+        progress.close()
+
+
+def _failed_runs(rows: Any) -> list[tuple[int, int, int, int, str]]:
+    """(run_id, point, replication, seed, error) of a chunk's failed runs."""
+    table = rows.select([*ID_COLUMNS[:4], "status", "error"]).to_pydict()
+    return [
+        (
+            table["run_id"][i],
+            table["point"][i],
+            table["replication"][i],
+            table["seed"][i],
+            table["error"][i],
+        )
+        for i, status in enumerate(table["status"])
+        if status == "failed"
+    ]
 
 
 def _rows_table(sweep: Sweep, task: ChunkTask, result: Any) -> Any:
-    """A chunk's rows as an Arrow table in the fixed column order (ids, status, error, the
-    varied parameters, the outcomes); a chunk that raised fails all its runs.
+    """A chunk's rows as an Arrow table in the fixed column order.
+
+    Ids, status, error, the varied parameters, the outcomes; a chunk that raised fails all
+    its runs.
     """
     import pyarrow as pa
 

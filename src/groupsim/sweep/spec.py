@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -122,18 +123,22 @@ class Sweep:
 
     @property
     def name(self) -> str:
+        """The sweep's name: the file's `name`, else the file name without `.toml`."""
         return self.settings.name or self.path.stem
 
     @property
     def points(self) -> int:
+        """Design points."""
         return len(self.design)
 
     @property
     def replications(self) -> int:
+        """Replications per design point."""
         return self.settings.replications
 
     @property
     def runs(self) -> int:
+        """Runs in the sweep: points times replications."""
         return self.points * self.replications
 
     def run_id(self, point: int, replication: int) -> int:
@@ -234,7 +239,7 @@ def _read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _allowed(error: dict[str, Any]) -> str:
+def _allowed(error: Mapping[str, Any]) -> str:
     """One pydantic error as 'what is allowed (got ...)'."""
     got = error.get("input")
     if error["type"] == "extra_forbidden":
@@ -300,35 +305,44 @@ def _check_parameters(
             raise ScenarioError(source, where, "vary a section.parameter, not name/description")
         kind = _field_type(path)
         if sampled:
-            if not isinstance(given, dict):
-                raise ScenarioError(
-                    source,
-                    where,
-                    f"design '{settings.design}' samples values: give bounds "
-                    "{min = ..., max = ...}, not a list",
-                )
-            if kind not in (int, float):
-                raise ScenarioError(source, where, "only numeric parameters can be sampled")
-            try:
-                bounds = Bounds.model_validate(given)
-            except ValidationError as exc:
-                error = exc.errors()[0]
-                loc = ".".join(str(p) for p in error["loc"])
-                raise ScenarioError(source, f"{where}.{loc}", _allowed(error)) from None
-            if not bounds.min < bounds.max:
-                raise ScenarioError(source, where, f"min must be below max (got {given})")
-            values[path] = bounds
+            values[path] = _check_bounds(source, where, settings.design, given, kind)
         else:
-            if not isinstance(given, list):
-                raise ScenarioError(
-                    source, where, "the grid design needs a list of values, e.g. [0.2, 0.5, 0.8]"
-                )
-            if not given:
-                raise ScenarioError(source, where, "empty list; give at least one value")
-            if len(set(map(repr, given))) != len(given):
-                raise ScenarioError(source, where, f"values repeat (got {given})")
-            values[path] = [float(v) if kind is float and type(v) is int else v for v in given]
+            values[path] = _check_grid_values(source, where, given, kind)
     return tuple(table), values
+
+
+def _check_bounds(source: str, where: str, design: str, given: Any, kind: Any) -> Bounds:
+    """A sampled parameter's {min, max}: numeric, valid, min below max."""
+    if not isinstance(given, dict):
+        raise ScenarioError(
+            source,
+            where,
+            f"design '{design}' samples values: give bounds {{min = ..., max = ...}}, not a list",
+        )
+    if kind not in (int, float):
+        raise ScenarioError(source, where, "only numeric parameters can be sampled")
+    try:
+        bounds = Bounds.model_validate(given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(p) for p in error["loc"])
+        raise ScenarioError(source, f"{where}.{loc}", _allowed(error)) from None
+    if not bounds.min < bounds.max:
+        raise ScenarioError(source, where, f"min must be below max (got {given})")
+    return bounds
+
+
+def _check_grid_values(source: str, where: str, given: Any, kind: Any) -> list[Any]:
+    """A grid parameter's values: a non-empty list without repeats (ints of floats as floats)."""
+    if not isinstance(given, list):
+        raise ScenarioError(
+            source, where, "the grid design needs a list of values, e.g. [0.2, 0.5, 0.8]"
+        )
+    if not given:
+        raise ScenarioError(source, where, "empty list; give at least one value")
+    if len(set(map(repr, given))) != len(given):
+        raise ScenarioError(source, where, f"values repeat (got {given})")
+    return [float(v) if kind is float and type(v) is int else v for v in given]
 
 
 def _check_outcomes(source: str, settings: SweepSettings) -> tuple[str, ...]:
@@ -382,7 +396,7 @@ def _make_design(
     kinds = [_field_type(p) for p in parameters]
     design = [
         tuple(
-            int(round(x)) if kind is int else float(x) for x, kind in zip(row, kinds, strict=True)
+            round(float(x)) if kind is int else float(x) for x, kind in zip(row, kinds, strict=True)
         )
         for row in sample
     ]

@@ -85,6 +85,7 @@ class SweepStore:
             raise
 
     def read_manifest(self) -> dict[str, Any]:
+        """The sweep's manifest (see `groupsim.sweep.run`)."""
         return json.loads((self.root / MANIFEST).read_text())
 
     def lock(self) -> bool:
@@ -99,13 +100,15 @@ class SweepStore:
         return True
 
     def unlock(self) -> None:
+        """Release the writer lock taken by `lock`."""
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
 
     def clean_partial(self) -> int:
-        """Remove what an interrupted sweep left half-done: temporary files and weekly parts
-        whose chunk never committed. Returns how many files were removed.
+        """Remove what an interrupted sweep left half-done; returns how many files.
+
+        Temporary files, and weekly parts whose chunk never committed.
         """
         removed = 0
         committed = {p.name for p in self._parts(RUNS)}
@@ -156,14 +159,16 @@ class SweepStore:
         return np.unique(np.concatenate(done))
 
     def iter_run_parts(self, columns: list[str] | None = None) -> Iterator[Any]:
+        """Each `runs/` part as a DataFrame (of `columns`, default all), in file order."""
         import pandas as pd
 
         for part in self._parts(RUNS):
             yield pd.read_parquet(part, columns=columns)
 
     def runs(self) -> Any:
-        """Every run's current row, sorted by run id: `ok` if any attempt finished, else its
-        latest failure.
+        """Every run's current row, sorted by run id.
+
+        The `ok` row if any attempt finished, else its latest failure.
         """
         import pandas as pd
 
@@ -198,11 +203,13 @@ class SweepStore:
         return table.sort_values(["run_id", "week"], kind="stable").reset_index(drop=True)
 
     def write_status(self, status: dict[str, Any]) -> None:
+        """Write `status.json` (runs, finished, failed, updated) atomically."""
         with atomic_file(self.root / "status.json", "w") as handle:
             handle.write(json.dumps(status, indent=2) + "\n")
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[bool]:
+        """Hold the writer lock for the block; yields whether it was free."""
         got = self.lock()
         try:
             yield got

@@ -179,6 +179,20 @@ def test_cli_compare_writes_results_figures_and_report(tmp_path):
     assert str(out / "report.html") in done.stdout.replace("\n", "")
 
 
+def test_cli_compare_on_a_dask_local_cluster_writes_the_same_summary(tmp_path):
+    common = ["compare", *PAIR, "--reps", "2", "--seed", "5", *SMALL_SETS]
+    serial = groupsim(*common, "--workers", "1", "--out", tmp_path / "w1")
+    assert serial.returncode == 0, serial.stderr
+    dask = groupsim(*common, "--dask-local", "2", "--out", tmp_path / "dask")
+    assert dask.returncode == 0, dask.stderr
+    summary = (tmp_path / "w1" / "summary.csv").read_bytes()
+    assert summary == (tmp_path / "dask" / "summary.csv").read_bytes()
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "w1" / "outcomes.parquet"),
+        pd.read_parquet(tmp_path / "dask" / "outcomes.parquet"),
+    )
+
+
 def _bad_inputs(tmp_path):
     unknown = tmp_path / "unknown.toml"
     unknown.write_text((SCENARIOS / "home_room.toml").read_text() + "\n[counselor2]\nx = 1\n")
@@ -191,6 +205,22 @@ def _bad_inputs(tmp_path):
         "unknown --set": ([*PAIR, "--reps", "2", "--set", "counselor.nope=1"], "counselor.nope"),
         "one scenario": ([PAIR[0], "--reps", "2"], "at least 2"),
         "out is a file": ([*PAIR, "--reps", "2", "--out", a_file], "is a file"),
+        "workers and dask-local": (
+            [*PAIR, "--reps", "2", "--workers", "2", "--dask-local", "2"],
+            "--workers and --dask-local: choose one of these options",
+        ),
+        "scheduler and dask-local": (
+            [*PAIR, "--reps", "2", "--scheduler", "tcp://127.0.0.1:9", "--dask-local", "2"],
+            "--scheduler and --dask-local: choose one of these options",
+        ),
+        "dask-local below 1": (
+            [*PAIR, "--reps", "2", "--dask-local", "0"],
+            "--dask-local: must be at least 1 (got 0)",
+        ),
+        "unreachable scheduler": (
+            [*PAIR, "--reps", "2", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"],
+            "--scheduler: tcp://127.0.0.1:9: cannot reach the Dask scheduler",
+        ),
     }
 
 
@@ -203,6 +233,10 @@ def _bad_inputs(tmp_path):
         "unknown --set",
         "one scenario",
         "out is a file",
+        "workers and dask-local",
+        "scheduler and dask-local",
+        "dask-local below 1",
+        "unreachable scheduler",
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):

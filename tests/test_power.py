@@ -306,6 +306,27 @@ BAD_INPUT = {
     "alpha": ("{home_room}", ["--alpha", "1"], "--alpha: must lie strictly between 0 and 1"),
     "alpha_zero": ("{home_room}", ["--alpha", "0"], "--alpha: must lie strictly between 0 and 1"),
     "set_unknown": ("{home_room}", ["--set", "counselor.heat=1"], "counselor.heat: unknown"),
+    "workers_and_dask": (
+        "{home_room}",
+        ["--workers", "2", "--dask-local", "2"],
+        "--workers and --dask-local: choose one of these options",
+    ),
+    "workers_and_scheduler": (
+        "{home_room}",
+        ["--workers", "1", "--scheduler", "tcp://127.0.0.1:9"],
+        "--workers and --scheduler: choose one of these options",
+    ),
+    "dask_zero": ("{home_room}", ["--dask-local", "0"], "--dask-local: must be at least 1"),
+    "scheduler_no_scheme": (
+        "{home_room}",
+        ["--scheduler", "127.0.0.1:9"],
+        "--scheduler: 127.0.0.1:9: give the scheduler's address as tcp://HOST:PORT",
+    ),
+    "scheduler_unreachable": (
+        "{home_room}",
+        ["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"],
+        "--scheduler: tcp://127.0.0.1:9: cannot reach the Dask scheduler",
+    ),
 }
 
 
@@ -358,3 +379,20 @@ def test_command_writes_the_report(tiny_files):
     assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
     assert pd.read_csv(out / "power.csv")["groups_per_arm"].tolist() == [1, 2]
     assert "regression to the mean" in done.stdout
+
+
+def test_command_on_a_dask_local_cluster_writes_the_same_power_table(tiny_files):
+    folder, paths = tiny_files
+    options = ("--groups", "1,2", "--reps", "2", "--seed", "3")
+    tables = []
+    for name, where in (("w1", ("--workers", "1")), ("dask", ("--dask-local", "2"))):
+        out = folder / f"backend_{name}"
+        done = subprocess.run(
+            _command(paths["home_room"], paths["no_intervention"], out, *options, *where),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        tables.append((out / "power.csv").read_bytes())
+    assert tables[0] == tables[1]

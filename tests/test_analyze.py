@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from groupsim.sweep.analyze import analyze
 from groupsim.runs.backends import SerialBackend
+from groupsim.sweep.analyze import analyze
 from groupsim.sweep.run import FAIL_RUNS_ENV, run_sweep
 from groupsim.sweep.spec import SweepError, load_sweep
 from groupsim.sweep.store import SweepStore

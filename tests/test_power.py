@@ -311,17 +311,7 @@ BAD_INPUT = {
         ["--workers", "2", "--dask-local", "2"],
         "--workers and --dask-local: choose one of these options",
     ),
-    "workers_and_scheduler": (
-        "{home_room}",
-        ["--workers", "1", "--scheduler", "tcp://127.0.0.1:9"],
-        "--workers and --scheduler: choose one of these options",
-    ),
     "dask_zero": ("{home_room}", ["--dask-local", "0"], "--dask-local: must be at least 1"),
-    "scheduler_no_scheme": (
-        "{home_room}",
-        ["--scheduler", "127.0.0.1:9"],
-        "--scheduler: 127.0.0.1:9: give the scheduler's address as tcp://HOST:PORT",
-    ),
     "scheduler_unreachable": (
         "{home_room}",
         ["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"],

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from groupsim.runs.backends import DaskBackend, LocalPoolBackend, SerialBackend
 from groupsim.runs.outcomes import run_outcomes
 from groupsim.runs.runner import run
 from groupsim.scenario import ScenarioError
-from groupsim.runs.backends import DaskBackend, LocalPoolBackend, SerialBackend
 from groupsim.sweep.run import FAIL_RUNS_ENV, run_sweep
 from groupsim.sweep.spec import load_sweep, run_seed
 from groupsim.sweep.store import SweepStore

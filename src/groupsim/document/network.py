@@ -46,6 +46,7 @@ __all__ = [
     "pictures_from_result",
     "stable_layout",
     "student_labels",
+    "tie_width",
 ]
 
 #: States a node can be coloured by (student-table column -> words shown to the reader).
@@ -368,6 +369,11 @@ class NetworkScene:
         return COLOUR_STATES.get(self.colour_by, self.colour_by)
 
 
+def tie_width(strength: float, in_group: bool = True) -> float:
+    """Drawn width of a tie in layout units: the group's ties wide, campus ties thin."""
+    return ((0.6 + 5.5 * strength) if in_group else (0.3 + 1.5 * strength)) * PIXEL
+
+
 def _edge(
     a: int,
     b: int,
@@ -387,7 +393,7 @@ def _edge(
         strength=strength,
         in_group=in_group,
         # The group's ties carry the story: wide and dark; campus ties stay in the background.
-        width=((0.6 + 5.5 * strength) if in_group else (0.3 + 1.5 * strength)) * PIXEL,
+        width=tie_width(strength, in_group),
         colour=GROUP_TIE if in_group else CAMPUS_TIE,
         opacity=0.85 if in_group else 0.45,
         title=f"{labels.get(a, str(a))} \N{EN DASH} {labels.get(b, str(b))}: "

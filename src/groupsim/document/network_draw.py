@@ -169,7 +169,7 @@ def _points_per_unit(ax: Axes, extent: tuple[float, float]) -> float:
 
 def draw_scene(
     ax: Axes, scene: NetworkScene, extent: tuple[float, float] = (1.3, 1.3), font_size: float = 8
-) -> None:
+) -> float:
     """Draw the scene into `ax`: ties (a line collection), clients, then campus friends.
 
     Args:
@@ -177,6 +177,9 @@ def draw_scene(
         scene: what to draw.
         extent: half the visible width and height in layout units.
         font_size: of the labels, in points.
+
+    Returns:
+        Points per layout unit used for line widths (to draw a matching legend).
     """
     from matplotlib.collections import EllipseCollection, LineCollection
     from matplotlib.colors import to_rgba
@@ -224,3 +227,4 @@ def draw_scene(
             fontsize=font_size,
             zorder=4,
         )
+    return points

@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from conftest import SCENARIOS, SMALL
 from groupsim import Comparison, compare
+from groupsim.document.figures import save_figure
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.study import figures as plots
 
@@ -114,10 +115,10 @@ def test_effects_figure_has_every_outcome(comparison):
 
 
 def test_save_figure_writes_png_and_svg(comparison, tmp_path):
-    paths = plots.save_figure(plots.questionnaire_figure(comparison), tmp_path, "q")
+    paths = save_figure(plots.questionnaire_figure(comparison), tmp_path, "q")
     assert [p.name for p in paths] == ["q.png", "q.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in paths[1].read_text()
     # The same figure gives the same SVG (stable ids, no date).
-    again = plots.save_figure(plots.questionnaire_figure(comparison), tmp_path / "..", "q2")
+    again = save_figure(plots.questionnaire_figure(comparison), tmp_path / "..", "q2")
     assert again[1].read_text() == paths[1].read_text()

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import SCENARIOS, SMALL
 from groupsim import Comparison, compare
+from groupsim.document.render import to_markdown
 from groupsim.study import report as report_module
 from groupsim.study.report import FIGURES, REPORT_FILES, summary_sentences
 
@@ -85,8 +86,8 @@ def test_changing_a_parameter_changes_the_report(comparison, tmp_path):
     colder = compare(
         PAIR, 3, seed=2, workers=1, overrides={**SMALL, "counselor.warmth": 0.2}, label=None
     )
-    before = report_module.render_markdown(report_module.report_blocks(comparison))
-    after = report_module.render_markdown(report_module.report_blocks(colder))
+    before = to_markdown(report_module.report_blocks(comparison))
+    after = to_markdown(report_module.report_blocks(colder))
     assert before != after
     assert summary_sentences(comparison)[0] != summary_sentences(colder)[0]
     assert "counselor.warmth = 0.2" in after

@@ -84,7 +84,8 @@ def _markdown_block(block: Block) -> str:
         case Table():
             return _markdown_table(block)
         case FigureBlock(name, caption):
-            return f"![{name}]({name}.png)\n\n*{caption}* (SVG: [{name}.svg]({name}.svg))"
+            alt = caption.replace("[", "\\[").replace("]", "\\]")  # the caption, as alt text
+            return f"![{alt}]({name}.png)\n\n*{caption}* (SVG: [{name}.svg]({name}.svg))"
     raise TypeError(f"not a block: {block!r}")
 
 

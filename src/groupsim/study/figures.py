@@ -281,7 +281,7 @@ def network_figure(runs: Sequence[tuple[str, int, RunResult]]) -> Figure:
         _network_legends(fig, axes, points)
         fig.suptitle(
             "The counseling group's network in a representative run per scenario "
-            "(nodes: clients, number = faculty)",
+            "(nodes: clients, label = faculty number, size = self-disclosure)",
             fontsize=12,
         )
     return fig

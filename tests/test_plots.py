@@ -68,7 +68,8 @@ def test_network_figure_has_four_time_points_per_scenario_and_a_colour_bar(compa
     titles = [ax.get_title() for ax in axes[:4]]
     assert titles == [f"{when} (week {week})" for when, week in weeks.items()]
     colorbars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    assert len(colorbars) == 1 and "social interaction" in colorbars[0].get_ylabel()
+    assert len(colorbars) == 1
+    assert "social interaction" in colorbars[0].get_ylabel()
     # Each panel shows the clients as nodes.
     clients = SMALL["group.clients"]
     assert all(len(ax.collections[1].get_offsets()) == clients for ax in axes)
@@ -101,7 +102,8 @@ def test_benefit_figure_shows_each_treatment_by_tercile(comparison):
     assert len(axes) == 2
     for ax in axes:
         assert len(ax.patches) == 3 * 2  # three terciles, two treatments
-        assert "tercile" in ax.get_xlabel() and ax.get_title()
+        assert "tercile" in ax.get_xlabel()
+        assert ax.get_title()
     assert "no_intervention" in axes[0].get_ylabel()
     assert set(_legend_texts(fig)) == {"standard_group", "home_room"}
 

@@ -327,8 +327,8 @@ def Page():
     base = solara.use_memo(_base_scenario, [])
     # One Classroom per browser session: built here, inside the component, never at import.
     first = solara.use_memo(lambda: Classroom(base=base), [])
-    classroom = solara.use_reactive(first)
-    parameters = solara.use_reactive({})
+    classroom: solara.Reactive[Classroom] = solara.use_reactive(first)
+    parameters: solara.Reactive[dict[str, Any]] = solara.use_reactive({})
     play_interval = solara.use_reactive(400)
     render_interval = solara.use_reactive(1)
     use_threads = solara.use_reactive(False)

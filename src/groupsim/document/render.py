@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     import jinja2
     from markdown_it import MarkdownIt
 
-__all__ = ["to_html", "to_markdown", "write_document"]
+__all__ = ["markdown_table", "to_html", "to_markdown", "write_document"]
 
 
 # ---------------------------------------------------------------------------- Markdown
@@ -61,7 +61,8 @@ def _cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown_table(table: Table) -> str:
+def markdown_table(table: Table) -> str:
+    """A table as Markdown (cells as text, pipes escaped), e.g. for a file of its own."""
     lines = ["| " + " | ".join(_cell(c) for c in table.header) + " |"]
     lines.append("| " + " | ".join("---" for _ in table.header) + " |")
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table.rows]
@@ -82,7 +83,7 @@ def _markdown_block(block: Block) -> str:
         case Code(text, language):
             return f"```{language}\n{text}\n```"
         case Table():
-            return _markdown_table(block)
+            return markdown_table(block)
         case FigureBlock(name, caption):
             alt = caption.replace("[", "\\[").replace("]", "\\]")  # the caption, as alt text
             return f"![{alt}]({name}.png)\n\n*{caption}* (SVG: [{name}.svg]({name}.svg))"

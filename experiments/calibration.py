@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from groupsim import compare
+from groupsim.document import Table
+from groupsim.document.render import markdown_table
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.runs.store import atomic_file
-from groupsim.study.report import frame_to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 ARMS = ["home_room", "standard_group", "no_intervention"]
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     table = calibration_table(comparison.outcomes)
     text = (
         f"# Calibration: questionnaire totals (35-140), mean over {args.reps} paired "
-        "replications, ± half-width of the 95% CI\n\n" + frame_to_markdown(table) + "\n"
+        "replications, ± half-width of the 95% CI\n\n"
+        + markdown_table(Table.from_frame(table))
+        + "\n"
     )
     with atomic_file(args.out / "calibration.md") as handle:
         handle.write(text)

@@ -38,7 +38,8 @@ def test_effects_are_means_with_95_percent_cis_over_runs(grid_sweep):
     expected = runs.groupby("counselor.warmth")["final_climate"].mean().to_numpy()
     np.testing.assert_allclose(warmth["mean"], expected)
     assert (warmth["n"] == 8).all()
-    assert (warmth["ci_low"] < warmth["mean"]).all() and (warmth["mean"] < warmth["ci_high"]).all()
+    assert (warmth["ci_low"] < warmth["mean"]).all()
+    assert (warmth["mean"] < warmth["ci_high"]).all()
     # Warmer counselors make a warmer room (the climate mechanism), visible in the sweep.
     assert warmth["mean"].is_monotonic_increasing
     for name in ("effect_final_climate.png", "heatmap_final_climate.png", "points.csv"):
@@ -91,7 +92,8 @@ def test_failures_are_reported(tmp_path, monkeypatch, capsys):
     report = analyze(tmp_path / "out")
     assert (report.finished, report.failed) == (5, 1)
     failures = pd.read_csv(tmp_path / "out" / "analysis" / "failures.csv")
-    assert list(failures["run_id"]) == [4] and failures["seed"][0] == sweep.run_seed(4)
+    assert list(failures["run_id"]) == [4]
+    assert failures["seed"][0] == sweep.run_seed(4)
     assert "1 failed" in (tmp_path / "out" / "analysis" / "README.md").read_text()
     monkeypatch.setattr(sys, "argv", ["groupsim", "analyze", str(tmp_path / "out")])
     cli.main()

@@ -19,11 +19,11 @@ from conftest import HOME_ROOM, PYTHON, ROOT, small_scenario
 
 pytest.importorskip("solara", reason="the UI extra is not installed: pip install 'groupsim[ui]'")
 
-from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params  # noqa: E402
+from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
 
-from groupsim.scenario import parameter_table  # noqa: E402
-from groupsim.teach import app as page_module  # noqa: E402
-from groupsim.teach.app import Classroom, model_params  # noqa: E402
+from groupsim.scenario import parameter_table
+from groupsim.teach import app as page_module
+from groupsim.teach.app import Classroom, model_params
 
 SCREENSHOT = ROOT / "docs" / "img" / "ui.png"
 #: The console script (commands registered by other modules are missing under `python -m`).
@@ -47,7 +47,8 @@ def test_arms_share_the_population_and_step_together(base):
     while classroom.running:
         classroom.step()
     assert classroom.week == home.calendar.last_week
-    assert not home.running and not none.running
+    assert not home.running
+    assert not none.running
 
 
 def test_controls_reach_both_arms(base):
@@ -59,7 +60,8 @@ def test_controls_reach_both_arms(base):
         assert arm.config.program.sessions == 4
         assert len(arm.clients) == 5
     assert [a.counselor.technique for a in classroom.arms] == ["standard", "none"]
-    assert "warmth 0.30" in classroom.settings and "seed 2" in classroom.settings
+    assert "warmth 0.30" in classroom.settings
+    assert "seed 2" in classroom.settings
 
 
 def test_no_intervention_is_compared_with_home_room_and_one_arm_alone(base):

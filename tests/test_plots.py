@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from conftest import SCENARIOS, SMALL
 from groupsim import Comparison, compare
+from groupsim.document.figures import save_figure
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.study import figures as plots
 
@@ -67,7 +68,8 @@ def test_network_figure_has_four_time_points_per_scenario_and_a_colour_bar(compa
     titles = [ax.get_title() for ax in axes[:4]]
     assert titles == [f"{when} (week {week})" for when, week in weeks.items()]
     colorbars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    assert len(colorbars) == 1 and "social interaction" in colorbars[0].get_ylabel()
+    assert len(colorbars) == 1
+    assert "social interaction" in colorbars[0].get_ylabel()
     # Each panel shows the clients as nodes.
     clients = SMALL["group.clients"]
     assert all(len(ax.collections[1].get_offsets()) == clients for ax in axes)
@@ -100,7 +102,8 @@ def test_benefit_figure_shows_each_treatment_by_tercile(comparison):
     assert len(axes) == 2
     for ax in axes:
         assert len(ax.patches) == 3 * 2  # three terciles, two treatments
-        assert "tercile" in ax.get_xlabel() and ax.get_title()
+        assert "tercile" in ax.get_xlabel()
+        assert ax.get_title()
     assert "no_intervention" in axes[0].get_ylabel()
     assert set(_legend_texts(fig)) == {"standard_group", "home_room"}
 
@@ -114,10 +117,10 @@ def test_effects_figure_has_every_outcome(comparison):
 
 
 def test_save_figure_writes_png_and_svg(comparison, tmp_path):
-    paths = plots.save_figure(plots.questionnaire_figure(comparison), tmp_path, "q")
+    paths = save_figure(plots.questionnaire_figure(comparison), tmp_path, "q")
     assert [p.name for p in paths] == ["q.png", "q.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in paths[1].read_text()
     # The same figure gives the same SVG (stable ids, no date).
-    again = plots.save_figure(plots.questionnaire_figure(comparison), tmp_path / "..", "q2")
+    again = save_figure(plots.questionnaire_figure(comparison), tmp_path / "..", "q2")
     assert again[1].read_text() == paths[1].read_text()

@@ -57,7 +57,8 @@ def test_same_students_share_one_layout(pair):
         }
 
     home, none = (client_places(panel["networks"][-1]) for panel in data["panels"])
-    assert home and home == none
+    assert home
+    assert home == none
     # ... and a client stays put from the first week to the last.
     assert client_places(data["panels"][0]["networks"][0]) == home
 

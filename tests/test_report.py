@@ -9,6 +9,7 @@ import pytest
 
 from conftest import SCENARIOS, SMALL
 from groupsim import Comparison, compare
+from groupsim.document.render import to_markdown
 from groupsim.study import report as report_module
 from groupsim.study.report import FIGURES, REPORT_FILES, summary_sentences
 
@@ -31,7 +32,8 @@ def test_report_writes_every_file(written):
     for name in REPORT_FILES:
         assert (written / name).stat().st_size > 0
     for name in FIGURES:
-        assert (written / f"{name}.png").exists() and (written / f"{name}.svg").exists()
+        assert (written / f"{name}.png").exists()
+        assert (written / f"{name}.svg").exists()
     assert (written / "scenario_home_room.toml").exists()
     assert (written / "scenario_no_intervention.toml").exists()
 
@@ -41,7 +43,8 @@ def test_html_is_self_contained(written):
     sources = re.findall(r'src="([^"]*)"', page)
     assert len(sources) == len(FIGURES)
     assert all(source.startswith("data:image/png;base64,") for source in sources)
-    assert "<link" not in page and "http" not in page.split("<body>")[1].split("Reproduce")[0]
+    assert "<link" not in page
+    assert "http" not in page.split("<body>")[1].split("Reproduce")[0]
     assert "<table>" in page
 
 
@@ -53,7 +56,8 @@ def test_markdown_links_the_figures_beside_it(written):
 
 def test_report_states_the_design(written, comparison):
     text = (written / "report.md").read_text()
-    assert "3 replications each" in text and "experiment seed 2" in text
+    assert "3 replications each" in text
+    assert "experiment seed 2" in text
     assert "groupsim 0.1.0" in text
     assert "| counselor.technique | none | home_room |" in text
     assert "paired t-test (scipy.stats.ttest_rel)" in text
@@ -85,8 +89,8 @@ def test_changing_a_parameter_changes_the_report(comparison, tmp_path):
     colder = compare(
         PAIR, 3, seed=2, workers=1, overrides={**SMALL, "counselor.warmth": 0.2}, label=None
     )
-    before = report_module.render_markdown(report_module.report_blocks(comparison))
-    after = report_module.render_markdown(report_module.report_blocks(colder))
+    before = to_markdown(report_module.report_blocks(comparison))
+    after = to_markdown(report_module.report_blocks(colder))
     assert before != after
     assert summary_sentences(comparison)[0] != summary_sentences(colder)[0]
     assert "counselor.warmth = 0.2" in after

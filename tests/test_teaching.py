@@ -1,4 +1,8 @@
-"""The teaching pictures: week snapshots, the stable layout, the SVG network and charts."""
+"""The teaching pictures: week snapshots, the stable layout, the SVG network and charts.
+
+The network's geometry and renderers live in `groupsim.document` (one picture for the page,
+the replay, the animation and the report); the charts and captions in `groupsim.teach.drawing`.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,18 @@ import numpy as np
 import pytest
 
 from groupsim import HomeRoomModel
-from groupsim.teach.drawing import (
+from groupsim.document.network import (
     COLOUR_STATES,
     WeekPicture,
-    chart_svg,
     colour_of,
     faculty_layout,
-    network_svg,
     picture_from_model,
     pictures_from_result,
-    result_series,
     stable_layout,
     student_labels,
-    week_caption,
 )
+from groupsim.document.network_draw import network_svg
+from groupsim.teach.drawing import chart_svg, result_series, week_caption
 
 
 def _faculty(result):
@@ -37,9 +39,11 @@ def test_pictures_from_result_cover_every_week_and_only_ties_touching_the_group(
         assert set(picture.clients) == clients
         assert not set(picture.context) & clients
         for a, b, strength in picture.edges:
-            assert a < b and 0 < strength <= 1
+            assert a < b
+            assert 0 < strength <= 1
             assert a in clients or b in clients
-            assert a in picture.colour and b in picture.colour
+            assert a in picture.colour
+            assert b in picture.colour
 
 
 def test_picture_matches_the_tables_of_the_same_week(small_result):
@@ -114,29 +118,40 @@ def test_network_svg_draws_each_client_with_label_colour_size_and_ties():
     positions = faculty_layout([0, 1, 2, 0, 1, 2, 0, 1], [0, 1, 2])
     labels = {0: "S0 - Faculty of Law", 1: "S1 - Faculty of Education", 2: "S2 - B&B <x>"}
     svg = network_svg(picture, positions, labels, colour_by="social_interaction")
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert 'data-week="4"' in svg and 'data-ties="2"' in svg
-    assert "S0 - Faculty of Law" in svg and "S2 - B&amp;B &lt;x&gt;" in svg
+    assert svg.startswith("<svg")
+    assert svg.endswith("</svg>")
+    assert 'data-week="4"' in svg
+    assert 'data-ties="2"' in svg
+    assert "S0 - Faculty of Law" in svg
+    assert "S2 - B&amp;B &lt;x&gt;" in svg
     radii = {
         int(m.group(2)): float(m.group(1))
         for m in re.finditer(
-            r'r="([\d.]+)" fill="#\w+" stroke="#263238" class="client" '
+            r'r="([\d.]+)" fill="#\w+" stroke="#263238" stroke-width="[\d.]+" class="client" '
             r'data-student="(\d+)"',
             svg,
         )
     }
     assert radii[1] > radii[2] > radii[0]  # size follows disclosure
-    assert colour_of(0.0) in svg and colour_of(1.0) in svg
+    assert colour_of(0.0) in svg
+    assert colour_of(1.0) in svg
     widths = [float(w) for w in re.findall(r'stroke="#37474f" stroke-width="([\d.]+)"', svg)]
-    assert sorted(widths) == pytest.approx([0.6 + 5.5 * 0.1, 0.6 + 5.5 * 0.9])
+    # Widths scale with the drawing: 1 reference pixel at size 380, 460/380 at the default.
+    scale = 460 / 380
+    assert sorted(widths) == pytest.approx(
+        [scale * (0.6 + 5.5 * 0.1), scale * (0.6 + 5.5 * 0.9)], abs=0.01
+    )
     highlighted = network_svg(picture, positions, labels, highlight=1)
-    assert 'stroke="#d32f2f" stroke-width="3" class="client" data-student="1"' in highlighted
+    assert re.search(
+        r'stroke="#d32f2f" stroke-width="[\d.]+" class="client" data-student="1"', highlighted
+    )
 
 
 def test_colour_scale_is_viridis_and_clamped():
     assert colour_of(0.0) == "#440154"
     assert colour_of(1.0) == "#fde725"
-    assert colour_of(-3) == colour_of(0.0) and colour_of(7) == colour_of(1.0)
+    assert colour_of(-3) == colour_of(0.0)
+    assert colour_of(7) == colour_of(1.0)
     assert colour_of(0.3) != colour_of(0.31) or colour_of(0.3) != colour_of(0.5)
 
 

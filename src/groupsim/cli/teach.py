@@ -35,7 +35,7 @@ def _check_seed(seed: int) -> None:
 
 
 def _check_colour(colour: str) -> None:
-    from groupsim.teach.drawing import COLOUR_STATES
+    from groupsim.document.network import COLOUR_STATES
 
     if colour not in COLOUR_STATES:
         raise UsageError(f"--colour: must be one of {', '.join(COLOUR_STATES)} (got {colour})")

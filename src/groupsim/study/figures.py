@@ -2,7 +2,10 @@
 
 Every function takes a :class:`~groupsim.study.compare.Comparison` (or the runs it picked) and
 returns a matplotlib `Figure` built without pyplot, so nothing depends on a display or on global
-figure state; :func:`save_figure` writes it as PNG and SVG.
+figure state, in the house style of :mod:`groupsim.document.figures` (whose
+:func:`~groupsim.document.figures.save_figure` writes it as PNG and deterministic SVG). The
+group networks are the same picture as the teaching page's
+(:func:`groupsim.document.network.network_scene`), drawn with matplotlib.
 
 Example:
     >>> from groupsim import compare
@@ -15,52 +18,45 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
+from matplotlib.artist import Artist
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy import stats as sps
 
+from groupsim.document.figures import Figure, styled
+from groupsim.document.network import (
+    NetworkScene,
+    faculty_layout,
+    network_scene,
+    pictures_from_result,
+    tie_width,
+)
+from groupsim.document.network_draw import colour_map, draw_scene
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.study.stats import mean_ci
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from groupsim.runs.runner import RunResult
     from groupsim.study.compare import Comparison
 
 __all__ = [
-    "STYLE",
     "benefit_figure",
     "effects_figure",
     "network_figure",
     "questionnaire_figure",
-    "save_figure",
     "scenario_colors",
     "spillover_figure",
     "timeseries_figure",
 ]
-
-#: Matplotlib settings for every figure: legible at the report's width.
-STYLE = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 10,
-    "legend.fontsize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "svg.hashsalt": "groupsim",  # stable ids: the same figure gives the same SVG
-}
 
 #: Weekly columns of the time-series figure: column -> (title, axis label).
 TIMESERIES = {
@@ -90,9 +86,11 @@ SPILLOVER = {
 }
 
 
-def scenario_colors(labels: Sequence[str]) -> dict[str, tuple]:
+def scenario_colors(labels: Sequence[str]) -> dict[str, Any]:
     """A fixed colour per scenario, in order (the reference is grey-blue `tab:blue`)."""
-    palette = mpl.colormaps["tab10"].colors
+    tab10 = mpl.colormaps["tab10"]
+    assert isinstance(tab10, ListedColormap), "tab10 is a list of colours"
+    palette = cast("Sequence[Any]", tab10.colors)
     return {label: palette[index % len(palette)] for index, label in enumerate(labels)}
 
 
@@ -131,7 +129,7 @@ def timeseries_figure(
     panels = TIMESERIES if panels is None else panels
     colors = scenario_colors(comparison.labels)
     span = _program_span(comparison)
-    with mpl.rc_context(STYLE):
+    with styled():
         fig = Figure(figsize=(13, 4.2), layout="constrained")
         axes = fig.subplots(1, len(panels))
         for ax, (column, (panel_title, ylabel)) in zip(axes, panels.items(), strict=True):
@@ -153,7 +151,9 @@ def timeseries_figure(
                 ax.set_ylim(0, 1)
             else:
                 ax.set_ylim(bottom=0)
-        handles = [Line2D([], [], color=colors[label], lw=2) for label in comparison.labels]
+        handles: list[Artist] = [
+            Line2D([], [], color=colors[label], lw=2) for label in comparison.labels
+        ]
         names = list(comparison.labels)
         if span is not None:
             handles.append(Patch(color="0.85", alpha=0.6))
@@ -167,143 +167,130 @@ def timeseries_figure(
 
 
 def spillover_figure(comparison: Comparison) -> Figure:
-    """Beyond the clients: their friends' social interaction and campus contact, and all
-    non-clients' social interaction, week by week (`SPILLOVER`).
+    """Beyond the clients: their friends and all non-clients, week by week (`SPILLOVER`).
+
+    Panels: the friends' social interaction and campus contact, and all non-clients' social
+    interaction.
     """
     return timeseries_figure(comparison, SPILLOVER, "Spill-over beyond the clients")
 
 
-def _circle_layout(students: pd.DataFrame) -> dict[int, tuple[float, float]]:
-    """Clients on a circle, ordered by faculty: the same positions in every panel of a run."""
-    order = students.sort_values(["faculty", "student_id"])["student_id"].to_numpy()
-    angles = np.pi / 2 - 2 * np.pi * np.arange(len(order)) / max(len(order), 1)
-    return {
-        int(i): (float(np.cos(a)), float(np.sin(a))) for i, a in zip(order, angles, strict=True)
-    }
+#: Half the visible width and height of a network panel in layout units: the clients' ring
+#: (radius 0.55) with room for the labels outside it.
+NETWORK_EXTENT = (0.85, 0.85)
+
+
+def _snapshot_scenes(result: RunResult, weeks: dict[str, int]) -> list[tuple[str, int, Any]]:
+    """The group at each snapshot week of one run, on one layout, labelled by faculty number.
+
+    Only the clients are drawn (no campus friends): the report compares the group itself.
+    """
+    first = result.students[result.students["week"] == result.students["week"].min()]
+    faculty = first.sort_values("student_id")["faculty"].to_numpy()
+    clients = [int(i) for i in result.questionnaire["student_id"]]
+    positions = faculty_layout(faculty, clients)
+    labels = {i: str(int(faculty[i]) + 1) for i in clients}
+    pictures = {p.week: p for p in pictures_from_result(result, context=False)}
+    return [
+        (when, week, network_scene(pictures[week], positions, labels))
+        for when, week in weeks.items()
+    ]
+
+
+def _network_panel(ax: Axes, scene: NetworkScene, title: str) -> float:
+    """One week of one run: the drawing, its title and its tie count; returns points per unit."""
+    points = draw_scene(ax, scene, extent=NETWORK_EXTENT, font_size=8)
+    ax.set_title(title, fontsize=10)
+    ax.text(
+        0.5,
+        -0.02,
+        f"{scene.group_ties} ties, density {scene.density:.2f}",
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=9,
+    )
+    return points
+
+
+def _row_label(ax: Axes, label: str, replication: int) -> None:
+    ax.text(
+        -0.08,
+        0.5,
+        f"{label}\n(replication {replication})",
+        transform=ax.transAxes,
+        rotation=90,
+        ha="right",
+        va="center",
+        fontsize=10,
+        fontweight="bold",
+    )
+
+
+def _network_legends(fig: Figure, axes: Any, points: float) -> None:
+    """The colour bar (social interaction) and the tie widths, at the panels' scale."""
+    bar = fig.colorbar(
+        mpl.cm.ScalarMappable(norm=Normalize(0.0, 1.0), cmap=colour_map()),
+        ax=axes,
+        shrink=0.6,
+        pad=0.02,
+    )
+    bar.set_label("client's social interaction (latent score 0-1)")
+    widths = [
+        Line2D([], [], color="#37474f", lw=tie_width(s) * points, alpha=0.85)
+        for s in (0.2, 0.5, 1.0)
+    ]
+    fig.legend(
+        widths,
+        ["tie strength 0.2", "0.5", "1.0"],
+        loc="outside lower center",
+        ncols=3,
+        frameon=False,
+    )
 
 
 def network_figure(runs: Sequence[tuple[str, int, RunResult]]) -> Figure:
-    """The counseling group's network in one run per scenario at baseline (the pre-test week),
-    mid-program, end (the post-test week) and follow-up (`groupsim.study.compare.snapshot_weeks`).
+    """The counseling group's network in one run per scenario at four snapshot weeks.
+
+    The weeks are baseline (the pre-test week), mid-program, end (the post-test week) and
+    follow-up (`groupsim.study.compare.snapshot_weeks`).
 
     Args:
         runs: (scenario label, replication, run with `students` and `ties` recorded).
 
-    Nodes are clients (number = faculty), coloured by their social interaction score; edges are
-    ties between clients, wider for stronger ties.
+    The picture is the teaching page's (:func:`groupsim.document.network.network_scene`):
+    nodes are clients (label = faculty number), coloured by their social interaction score and
+    sized by self-disclosure; edges are ties between clients, wider for stronger ties.
     """
     from groupsim.study.compare import snapshot_weeks
 
-    cmap = mpl.colormaps["viridis"]
-    norm = mpl.colors.Normalize(0.0, 1.0)
     run_weeks = [snapshot_weeks(r.scenario, int(r.weekly["week"].max())) for _, _, r in runs]
     same_calendar = all(weeks == run_weeks[0] for weeks in run_weeks)
     columns = len(run_weeks[0])
-    with mpl.rc_context(STYLE | {"axes.grid": False}):
+    with styled(**{"axes.grid": False}):
         fig = Figure(figsize=(3.1 * columns + 1.2, 3.2 * len(runs) + 0.9), layout="constrained")
-        axes = np.atleast_2d(fig.subplots(len(runs), columns, squeeze=False))
-        for row, (label, replication, result) in enumerate(runs):
-            students = result.students
-            clients = students[students["client"]]
-            layout = _circle_layout(clients[clients["week"] == clients["week"].min()])
-            ids = set(layout)
-            for col, (when, week) in enumerate(run_weeks[row].items()):
-                ax = axes[row, col]
-                at = clients[clients["week"] == week].set_index("student_id")
-                ties = result.ties[result.ties["week"] == week]
-                ties = ties[ties["source"].isin(ids) & ties["target"].isin(ids)]
-                segments = [
-                    [layout[int(a)], layout[int(b)]]
-                    for a, b in zip(ties["source"], ties["target"], strict=True)
-                ]
-                ax.add_collection(
-                    LineCollection(
-                        segments,
-                        linewidths=0.5 + 6 * ties["strength"].to_numpy(),
-                        colors="0.35",
-                        alpha=0.75,
-                        zorder=1,
-                    )
-                )
-                xy = np.array([layout[int(i)] for i in at.index], dtype=float).reshape(-1, 2)
-                ax.scatter(
-                    xy[:, 0],
-                    xy[:, 1],
-                    s=430,
-                    c=at["social_interaction"].to_numpy(),
-                    cmap=cmap,
-                    norm=norm,
-                    edgecolors="black",
-                    linewidths=0.8,
-                    zorder=2,
-                )
-                scores = at["social_interaction"]
-                for (x, y), faculty, score in zip(xy, at["faculty"], scores, strict=True):
-                    ax.text(
-                        x,
-                        y,
-                        str(int(faculty) + 1),
-                        ha="center",
-                        va="center",
-                        fontsize=8,
-                        color="white" if norm(score) < 0.55 else "black",  # legible on viridis
-                        zorder=3,
-                    )
-                pairs = len(at) * (len(at) - 1) / 2
-                density = len(ties) / pairs if pairs else math.nan
+        axes = fig.subplots(len(runs), columns, squeeze=False)
+        points = 1.0
+        for row, ((label, replication, result), weeks) in enumerate(
+            zip(runs, run_weeks, strict=True)
+        ):
+            for col, (when, week, scene) in enumerate(_snapshot_scenes(result, weeks)):
                 title = f"{when} (week {week})" if row == 0 or not same_calendar else ""
-                ax.set_title(title, fontsize=10)
-                ax.text(
-                    0.5,
-                    -0.02,
-                    f"{len(ties)} ties, density {density:.2f}",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="top",
-                    fontsize=9,
-                )
-                ax.set_xlim(-1.3, 1.3)
-                ax.set_ylim(-1.3, 1.3)
-                ax.set_aspect("equal")
-                ax.set_xticks([])
-                ax.set_yticks([])
-                for spine in ax.spines.values():
-                    spine.set_visible(False)
-                if col == 0:
-                    ax.text(
-                        -0.08,
-                        0.5,
-                        f"{label}\n(replication {replication})",
-                        transform=ax.transAxes,
-                        rotation=90,
-                        ha="right",
-                        va="center",
-                        fontsize=10,
-                        fontweight="bold",
-                    )
-        bar = fig.colorbar(
-            mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.6, pad=0.02
-        )
-        bar.set_label("client's social interaction (latent score 0-1)")
-        widths = [Line2D([], [], color="0.35", lw=0.5 + 6 * s) for s in (0.2, 0.5, 1.0)]
-        fig.legend(
-            widths,
-            ["tie strength 0.2", "0.5", "1.0"],
-            loc="outside lower center",
-            ncols=3,
-            frameon=False,
-        )
+                points = _network_panel(axes[row, col], scene, title)
+            _row_label(axes[row, 0], label, replication)
+        _network_legends(fig, axes, points)
         fig.suptitle(
             "The counseling group's network in a representative run per scenario "
-            "(nodes: clients, number = faculty)",
+            "(nodes: clients, label = faculty number, size = self-disclosure)",
             fontsize=12,
         )
     return fig
 
 
 def questionnaire_figure(comparison: Comparison) -> Figure:
-    """Clients' mean questionnaire totals at pre-test, post-test and follow-up per scenario,
-    with 95% CIs over replications (as a field study's pre/post plot).
+    """Clients' mean questionnaire totals at pre-test, post-test and follow-up per scenario.
+
+    With 95% CIs over replications, as a field study's pre/post plot.
     """
     colors = scenario_colors(comparison.labels)
     points = {
@@ -311,7 +298,7 @@ def questionnaire_figure(comparison: Comparison) -> Figure:
         "post-test": "questionnaire_post",
         "follow-up": "questionnaire_followup",
     }
-    with mpl.rc_context(STYLE):
+    with styled():
         fig = Figure(figsize=(7, 4.8), layout="constrained")
         ax = fig.subplots()
         count = len(comparison.labels)
@@ -351,15 +338,16 @@ def questionnaire_figure(comparison: Comparison) -> Figure:
 
 
 def benefit_figure(comparison: Comparison) -> Figure:
-    """Each treatment's effect on clients' post-program social interaction by tercile of
-    baseline anxiety and of baseline sociability (95% CIs over replications).
+    """Each treatment's effect on clients' post-program social interaction, by tercile.
+
+    Terciles of baseline anxiety and of baseline sociability; 95% CIs over replications.
     """
     from groupsim.study.compare import MODERATORS, TERCILES
 
     colors = scenario_colors(comparison.labels)
     benefits = comparison.benefits
     treatments = comparison.labels[1:]
-    with mpl.rc_context(STYLE):
+    with styled():
         fig = Figure(figsize=(11, 4.6), layout="constrained")
         axes = fig.subplots(1, len(MODERATORS), sharey=True)
         width = 0.8 / max(len(treatments), 1)
@@ -411,8 +399,10 @@ def benefit_figure(comparison: Comparison) -> Figure:
 
 
 def effects_figure(comparison: Comparison) -> Figure:
-    """A forest plot: every treatment's difference to the reference in every outcome, with its
-    bootstrap 95% CI; outcomes on a 0-1 scale in one panel, questionnaire totals in another.
+    """A forest plot: every treatment's difference to the reference in every outcome.
+
+    Each with its bootstrap 95% CI; outcomes on a 0-1 scale in one panel, questionnaire totals
+    in another.
     """
     colors = scenario_colors(comparison.labels)
     effects = comparison.effects
@@ -424,7 +414,7 @@ def effects_figure(comparison: Comparison) -> Figure:
     }
     sizes = [max(1, panel["outcome"].nunique()) for panel in panels.values()]
     step = 0.7 / max(len(treatments), 1)
-    with mpl.rc_context(STYLE):
+    with styled():
         fig = Figure(figsize=(10, 0.45 * sum(sizes) + 2.2), layout="constrained")
         axes = fig.subplots(2, 1, height_ratios=sizes)
         for ax, (title, panel) in zip(axes, panels.items(), strict=True):
@@ -460,14 +450,3 @@ def effects_figure(comparison: Comparison) -> Figure:
             fontsize=12,
         )
     return fig
-
-
-def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
-    """Write `fig` as `name.png` (150 dpi) and `name.svg` into `folder`; return both paths."""
-    folder = Path(folder)
-    png = folder / f"{name}.png"
-    svg = folder / f"{name}.svg"
-    with mpl.rc_context(STYLE):  # svg.hashsalt applies when saving
-        fig.savefig(png, dpi=150, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None})
-    return [png, svg]

@@ -1,28 +1,31 @@
 """The power analysis' report: tables, the power curve, the seed design's bias, md and html.
 
 Every number comes from a :class:`~groupsim.study.power.PowerAnalysis`; nothing is typed in.
+The report is one :class:`groupsim.document.Document`, written as Markdown and as one
+self-contained HTML page by :func:`groupsim.document.render.write_document`; the figures
+follow the house convention of :mod:`groupsim.document.figures`.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display needed (CI, servers)
-import matplotlib.pyplot as plt
 import numpy as np
 
+from groupsim.document.blocks import Block, Document, FigureBlock, Heading, Paragraph, Table
+from groupsim.document.figures import Figure, styled
+from groupsim.document.render import write_document
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.runs.store import atomic_folder
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from groupsim.scenario import Scenario
     from groupsim.study.power import PowerAnalysis
 
-__all__ = ["REPORT_FILES", "bias_figure", "power_curve_figure", "write_report"]
+__all__ = ["REPORT_FILES", "bias_figure", "power_curve_figure", "report_document", "write_report"]
 
 #: What `PowerAnalysis.report` (and `groupsim power --out`) writes.
 REPORT_FILES = (
@@ -41,22 +44,40 @@ REPORT_FILES = (
 POINTS = f"questionnaire points ({QUESTIONNAIRE.minimum}-{QUESTIONNAIRE.maximum})"
 
 
-def power_curve_figure(analysis: PowerAnalysis) -> plt.Figure:
-    """Power vs groups per arm with Wilson 95% CIs, the null rejection rate and alpha."""
-    t = analysis.table
-    k = t["groups_per_arm"].to_numpy()
-    fig, ax = plt.subplots(figsize=(7.0, 5.2), layout="constrained")
+def _curve(ax: Axes, table: Any, column: str, label: str, nudge: float, **style: Any) -> None:
+    """One test's power (or rejection rate) with its Wilson CI against groups per arm."""
+    k = table["groups_per_arm"].to_numpy()
+    y = table[column].to_numpy(dtype=float)
+    errors = np.vstack([y - table[f"{column}_low"], table[f"{column}_high"] - y])
+    # Nudge each test sideways a little so equal powers (often 1.0) stay visible.
+    ax.errorbar(k * nudge, y, yerr=errors, capsize=4, label=label, **style)
 
-    def curve(column: str, label: str, nudge: float, **style) -> None:
-        y = t[column].to_numpy(dtype=float)
-        errors = np.vstack([y - t[f"{column}_low"], t[f"{column}_high"] - y])
-        # Nudge each test sideways a little so equal powers (often 1.0) stay visible.
-        ax.errorbar(k * nudge, y, yerr=errors, capsize=4, label=label, **style)
 
-    curve("power_ancova", "ANCOVA on clients (post ~ pre + treatment)", 1.0, marker="o", lw=2)
-    curve("power_welch_gain", "Welch t-test on clients' gains", 1.04, marker="s", ls="--")
-    curve("power_ancova_group_means", "ANCOVA on group means (k >= 2)", 0.96, marker="D", ls="-.")
-    curve(
+def _power_curves(ax: Axes, table: Any) -> None:
+    _curve(
+        ax,
+        table,
+        "power_ancova",
+        "ANCOVA on clients (post ~ pre + treatment)",
+        1.0,
+        marker="o",
+        lw=2,
+    )
+    _curve(
+        ax, table, "power_welch_gain", "Welch t-test on clients' gains", 1.04, marker="s", ls="--"
+    )
+    _curve(
+        ax,
+        table,
+        "power_ancova_group_means",
+        "ANCOVA on group means (k >= 2)",
+        0.96,
+        marker="D",
+        ls="-.",
+    )
+    _curve(
+        ax,
+        table,
         "null_ancova",
         "ANCOVA on clients, control vs control (type I error)",
         1.0,
@@ -64,8 +85,10 @@ def power_curve_figure(analysis: PowerAnalysis) -> plt.Figure:
         color="gray",
         ls=":",
     )
-    if "null_treatment_ancova" in t:
-        curve(
+    if "null_treatment_ancova" in table:
+        _curve(
+            ax,
+            table,
             "null_treatment_ancova",
             "ANCOVA on clients, treatment vs treatment (type I error)",
             1.04,
@@ -73,34 +96,52 @@ def power_curve_figure(analysis: PowerAnalysis) -> plt.Figure:
             color="black",
             ls=":",
         )
-    ax.axhline(analysis.alpha, color="tab:red", lw=1, ls="--", label=f"alpha = {analysis.alpha:g}")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(k, [f"{g}\n({c} clients)" for g, c in zip(k, t["clients_per_arm"], strict=True)])
-    ax.minorticks_off()
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("groups per arm (clients per arm)")
-    ax.set_ylabel(f"power: share of studies with p < {analysis.alpha:g}")
-    ax.set_title(
-        f"{analysis.treatment.name} vs {analysis.control.name}: "
-        f"{analysis.reps} simulated studies per design, 95% Wilson CIs",
-        fontsize=10,
-    )
-    ax.grid(alpha=0.3)
-    # Below the axes: inside, it would hide curves that span the whole height.
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+
+
+def power_curve_figure(analysis: PowerAnalysis) -> Figure:
+    """Power vs groups per arm with Wilson 95% CIs, the null rejection rate and alpha."""
+    t = analysis.table
+    k = t["groups_per_arm"].to_numpy()
+    with styled():
+        fig = Figure(figsize=(7.0, 5.2), layout="constrained")
+        ax = fig.subplots()
+        _power_curves(ax, t)
+        ax.axhline(
+            analysis.alpha, color="tab:red", lw=1, ls="--", label=f"alpha = {analysis.alpha:g}"
+        )
+        ax.set_xscale("log", base=2)
+        ticks = [f"{g}\n({c} clients)" for g, c in zip(k, t["clients_per_arm"], strict=True)]
+        ax.set_xticks(k, ticks)
+        ax.minorticks_off()
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("groups per arm (clients per arm)")
+        ax.set_ylabel(f"power: share of studies with p < {analysis.alpha:g}")
+        ax.set_title(
+            f"{analysis.treatment.name} vs {analysis.control.name}: "
+            f"{analysis.reps} simulated studies per design, 95% Wilson CIs",
+            fontsize=10,
+        )
+        # Below the axes: inside, it would hide curves that span the whole height.
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     return fig
 
 
-def bias_figure(analysis: PowerAnalysis) -> plt.Figure:
+def bias_figure(analysis: PowerAnalysis) -> Figure:
     """The one-group pre/post gain and its parts, per screening option."""
-    seed = analysis.seed_design
     parts = (
         ("one_group_gain", "one-group pre/post gain (what the seed design reports)", "tab:purple"),
         ("true_effect", "true effect (treatment gain - control gain)", "tab:green"),
         ("campus_life", "campus life (control gain, separate screening)", "tab:blue"),
         ("regression_to_mean", "regression to the mean (extra control gain)", "tab:red"),
     )
-    fig, ax = plt.subplots(figsize=(7.0, 4.2), layout="constrained")
+    with styled():
+        fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+        _bias_bars(fig.subplots(), analysis, parts)
+    return fig
+
+
+def _bias_bars(ax: Axes, analysis: PowerAnalysis, parts: tuple[tuple[str, str, str], ...]) -> None:
+    seed = analysis.seed_design
     x = np.arange(len(seed))
     width = 0.2
     for i, (column, label, colour) in enumerate(parts):
@@ -123,13 +164,6 @@ def bias_figure(analysis: PowerAnalysis) -> plt.Figure:
     ax.set_ylim(top=top * 1.35 if top > 0 else 1.0)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(axis="y", alpha=0.3)
-    return fig
-
-
-def _save(fig: plt.Figure, folder: Path, stem: str) -> None:
-    fig.savefig(folder / f"{stem}.png", dpi=150)
-    fig.savefig(folder / f"{stem}.svg")
-    plt.close(fig)
 
 
 def _ci(value: float, low: float, high: float) -> str:
@@ -206,21 +240,7 @@ def _seed_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _describe(scenario) -> str:
+def _describe(scenario: Scenario) -> str:
     """The parameters a reader needs to tell the arms apart."""
     c = scenario
     return (
@@ -231,30 +251,28 @@ def _describe(scenario) -> str:
     )
 
 
-def _sections(analysis: PowerAnalysis) -> list[tuple[str, object]]:
-    """The report as (kind, content) blocks: 'h1'/'h2'/'p' text, 'table' or 'figure'."""
-    from groupsim.study.power import GAIN_TEST, GROUP_MEANS_TEST, PRIMARY_TEST, SEED_TEST
-
+def _introduction(analysis: PowerAnalysis) -> list[Block]:
     t, s = analysis.treatment, analysis.control
-    seed = analysis.seed_design.set_index("screening")
-    sep, pre = seed.loc["separate"], seed.loc["pretest"]
-    largest = analysis.table.iloc[-1]
     return [
-        ("h1", f"Power analysis: {t.name} vs {s.name}"),
-        (
-            "p",
+        Paragraph(
             f"{analysis.reps} simulated field studies per design (seed {analysis.seed}, "
             f"{analysis.runs} simulated groups in all). A study has k groups of "
             f"{t.group.clients} clients in each arm, every group a separate run with its own "
             f"cohort; the clients' questionnaire totals ({QUESTIONNAIRE.minimum}-"
             f"{QUESTIONNAIRE.maximum} points, with the questionnaire's item-level measurement "
-            f"noise) are pooled per arm. Study i of the design with k "
-            f"groups per arm uses runs [i*k, (i+1)*k) of each arm's pool of independent runs.",
+            f"noise) are pooled per arm. Study i of the design with k groups per arm uses runs "
+            f"`[i*k, (i+1)*k)` of each arm's pool of independent runs."
         ),
-        ("p", f"Treatment arm: {_describe(t)}. Control arm: {_describe(s)}."),
-        ("h2", "Tests"),
-        (
-            "p",
+        Paragraph(f"Treatment arm: {_describe(t)}. Control arm: {_describe(s)}."),
+    ]
+
+
+def _tests(analysis: PowerAnalysis) -> list[Block]:
+    from groupsim.study.power import GAIN_TEST, GROUP_MEANS_TEST, PRIMARY_TEST
+
+    return [
+        Heading("Tests"),
+        Paragraph(
             f"Primary test: {PRIMARY_TEST}, on the clients' totals, two-sided, alpha = "
             f"{analysis.alpha:g}. Also shown: {GAIN_TEST}; and {GROUP_MEANS_TEST}. Power is the "
             f"share of studies with p < alpha, with a Wilson 95% confidence interval. The type I "
@@ -262,33 +280,54 @@ def _sections(analysis: PowerAnalysis) -> list[tuple[str, object]]:
             f"from one arm's pool (no difference to find; disjoint pairs of blocks, so fewer "
             f"studies for large k): a calibrated test rejects in about alpha of them. Clients "
             f"of one group share its climate and cohort, which the client-level tests ignore "
-            f"(they then reject too often); the group-means test does not.",
+            f"(they then reject too often); the group-means test does not."
         ),
-        ("h2", "Power by design"),
-        ("table", _power_rows(analysis)),
-        ("figure", ("power_curve", "Power curve: power vs groups per arm (95% Wilson CIs)")),
-        (
-            "p",
+    ]
+
+
+def _power_by_design(analysis: PowerAnalysis) -> list[Block]:
+    largest = analysis.table.iloc[-1]
+    return [
+        Heading("Power by design"),
+        Table.from_rows(*_power_rows(analysis)),
+        FigureBlock(
+            "power_curve",
+            "Power curve: power vs groups per arm (95% Wilson CIs)",
+            lambda: power_curve_figure(analysis),
+        ),
+        Paragraph(
             f"With {int(largest.groups_per_arm)} groups per arm "
             f"({int(largest.clients_per_arm)} clients per arm) the ANCOVA detects the effect in "
             f"{100 * largest.power_ancova:.0f}% of studies; read the curve for the fewest groups "
-            f"whose lower CI bound clears the power you need (often 0.8).",
+            f"whose lower CI bound clears the power you need (often 0.8)."
         ),
-        ("h2", "The seed's own design: one group, pre/post, no control"),
-        (
-            "p",
+    ]
+
+
+def _seed_design(analysis: PowerAnalysis) -> list[Block]:
+    from groupsim.study.power import SEED_TEST
+
+    t = analysis.treatment
+    seed = analysis.seed_design.set_index("screening")
+    sep, pre = seed.loc["separate"], seed.loc["pretest"]
+    return [
+        Heading("The seed's own design: one group, pre/post, no control"),
+        Paragraph(
             f"Test: {SEED_TEST}, on one group's {t.group.clients} clients, "
             f"{int(sep.runs)} runs per screening option; treatment and control runs of the same "
             f"seed share cohort and clients (common random numbers), so treatment gain - "
             f"control gain is the program's true effect. Campus life is what the control "
             f"clients gain with no program under separate screening; regression to the mean is "
             f"the extra control gain when the lowest scorers on the pre-test itself are chosen "
-            f'(group.screening = "pretest"). Gains in {POINTS}.',
+            f'(group.screening = "pretest"). Gains in {POINTS}.'
         ),
-        ("table", _seed_rows(analysis)),
-        ("figure", ("seed_design_bias", "The one-group gain and its parts, per screening option")),
-        (
-            "p",
+        Table.from_rows(*_seed_rows(analysis)),
+        FigureBlock(
+            "seed_design_bias",
+            "The one-group gain and its parts, per screening option",
+            lambda: bias_figure(analysis),
+        ),
+        Paragraph(
             f"With screening on a separate earlier measure the one-group gain "
             f"({sep.one_group_gain:.1f}) overstates the true effect ({sep.true_effect:.1f}) by "
             f"{sep.overstatement:.1f} points ({100 * sep.overstatement_share:+.0f}%), all of it "
@@ -298,63 +337,30 @@ def _sections(analysis: PowerAnalysis) -> list[tuple[str, object]]:
             f"of which {pre.rtm_selection_on_noise:.1f} is selection on measurement noise (the "
             f"chosen clients' screening totals lie that far below their noise-free expected "
             f"totals) and {pre.rtm_baseline_change:.1f} the real change over the "
-            f"{analysis.treatment.program.baseline_weeks} baseline weeks that a pre-test given "
+            f"{t.program.baseline_weeks} baseline weeks that a pre-test given "
             f"at screening no longer waits for (the rest is item noise). "
             f"With no program at all the paired t-test is significant in "
             f"{100 * sep.no_program_rejection:.0f}% (separate) and "
-            f"{100 * pre.no_program_rejection:.0f}% (pretest) of one-group studies.",
-        ),
-        (
-            "p",
-            "Files: power.csv (this table), studies.csv (every study's effect and p-values), "
-            "null_studies.csv, seed_design.csv, power_curve.png/.svg, seed_design_bias.png/.svg.",
+            f"{100 * pre.no_program_rejection:.0f}% (pretest) of one-group studies."
         ),
     ]
 
 
-def _markdown(analysis: PowerAnalysis) -> str:
-    out = []
-    for kind, content in _sections(analysis):
-        if kind == "h1":
-            out.append(f"# {content}")
-        elif kind == "h2":
-            out.append(f"## {content}")
-        elif kind == "p":
-            out.append(str(content))
-        elif kind == "table":
-            out.append(_markdown_table(*content))
-        else:
-            stem, caption = content
-            out.append(f"![{caption}]({stem}.png)\n\n*{caption}* ([SVG]({stem}.svg))")
-    return "\n\n".join(out) + "\n"
-
-
-def _html(analysis: PowerAnalysis, folder: Path) -> str:
-    body = []
-    for kind, content in _sections(analysis):
-        if kind in ("h1", "h2"):
-            body.append(f"<{kind}>{html.escape(str(content))}</{kind}>")
-        elif kind == "p":
-            body.append(f"<p>{html.escape(str(content))}</p>")
-        elif kind == "table":
-            body.append(_html_table(*content))
-        else:
-            stem, caption = content
-            data = base64.b64encode((folder / f"{stem}.png").read_bytes()).decode("ascii")
-            body.append(
-                f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-            )
-    style = (
-        "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-        "line-height:1.45}table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}"
-        "td,th{border:1px solid #bbb;padding:.25rem .5rem;text-align:right}"
-        "th{background:#eee}img{max-width:100%}figcaption{font-style:italic}"
-    )
-    title = html.escape(f"groupsim power: {analysis.treatment.name} vs {analysis.control.name}")
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+def report_document(analysis: PowerAnalysis) -> Document:
+    """The power report, in order: design, tests, power by design, the seed's design, files."""
+    return Document(
+        f"Power analysis: {analysis.treatment.name} vs {analysis.control.name}",
+        [
+            *_introduction(analysis),
+            *_tests(analysis),
+            *_power_by_design(analysis),
+            *_seed_design(analysis),
+            Paragraph(
+                "Files: `power.csv` (this table), `studies.csv` (every study's effect and "
+                "p-values), `null_studies.csv`, `seed_design.csv`, `power_curve.png`/`.svg`, "
+                "`seed_design_bias.png`/`.svg`."
+            ),
+        ],
     )
 
 
@@ -366,8 +372,5 @@ def write_report(analysis: PowerAnalysis, out_dir: str | Path) -> Path:
         analysis.studies.to_csv(tmp / "studies.csv", index=False)
         analysis.nulls.to_csv(tmp / "null_studies.csv", index=False)
         analysis.seed_design.to_csv(tmp / "seed_design.csv", index=False)
-        _save(power_curve_figure(analysis), tmp, "power_curve")
-        _save(bias_figure(analysis), tmp, "seed_design_bias")
-        (tmp / "report.md").write_text(_markdown(analysis), encoding="utf-8")
-        (tmp / "report.html").write_text(_html(analysis, tmp), encoding="utf-8")
+        write_document(report_document(analysis), tmp)
     return out_dir

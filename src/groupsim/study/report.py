@@ -1,8 +1,9 @@
 """The report of a comparison: tables, figures, `report.md` and a self-contained `report.html`.
 
-The report is built once as a list of blocks (headings, paragraphs, tables, figures) and
-rendered twice, as Markdown (figures linked) and as HTML (figures embedded as base64 PNG, so
-the one file can be mailed or archived). Every number in it is computed from the runs.
+The report is built once as a :class:`groupsim.document.Document` (headings, paragraphs,
+tables, figures) and rendered twice by :mod:`groupsim.document.render`, as Markdown (figures
+linked) and as HTML (figures embedded as base64 PNG, so the one file can be mailed or
+archived). Every number in it is computed from the runs.
 
 Example:
     >>> from groupsim import compare
@@ -14,30 +15,38 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import html
 import math
-import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from groupsim.document.blocks import (
+    Block,
+    BulletList,
+    Code,
+    Document,
+    FigureBlock,
+    Heading,
+    Paragraph,
+    Table,
+)
+from groupsim.document.render import write_document
 from groupsim.runs.store import atomic_folder
 from groupsim.scenario import scenario_to_toml
 from groupsim.study.stats import PAIRED_G, PAIRED_TEST, Estimate, bootstrap_mean_difference
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from groupsim.runs.runner import RunResult
     from groupsim.study.compare import Comparison
 
 __all__ = [
     "FIGURES",
     "REPORT_FILES",
-    "frame_to_markdown",
-    "render_html",
-    "render_markdown",
     "report_blocks",
     "summary_sentences",
     "treatment_difference",
@@ -74,8 +83,9 @@ FIGURES = {
     "95% CIs over the simulated groups (replications), narrower than one field group's.",
     "networks": "The counseling group's network in one representative run per scenario (the "
     "replication whose post-program social interaction is closest to the scenario's median) at "
-    "baseline (pre-test week), mid-program, end (post-test week) and follow-up. Nodes are "
-    "clients (number = faculty), coloured by social interaction; edge width = tie strength.",
+    "baseline (pre-test week), mid-program, end (post-test week) and follow-up, drawn as on "
+    "the teaching page. Nodes are clients (label = faculty number), coloured by social "
+    "interaction and sized by self-disclosure; edge width = tie strength.",
     "benefits": "Who benefits: each treatment's effect on clients' post-program social "
     "interaction (treatment minus reference, per client, paired by replication and client) by "
     "tercile of baseline anxiety and of baseline sociability; 95% CIs over replications.",
@@ -84,6 +94,9 @@ FIGURES = {
 
 # ---------------------------------------------------------------- numbers in words
 
+#: What a number that does not exist (NaN) is shown as.
+DASH = "\N{EN DASH}"
+
 
 def _decimals(unit: str) -> int:
     return 1 if unit == "35-140" else 3
@@ -91,25 +104,25 @@ def _decimals(unit: str) -> int:
 
 def _num(value: float, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+        return DASH
     return f"{value:.{digits}f}"
 
 
 def _interval(low: float, high: float, digits: int) -> str:
     if math.isnan(low) or math.isnan(high):
-        return "–"
+        return DASH
     return f"{_num(low, digits)} to {_num(high, digits)}"
 
 
 def _p(value: float) -> str:
     if math.isnan(value):
-        return "–"
+        return DASH
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
 def _p_cell(value: float) -> str:
     if math.isnan(value):
-        return "–"
+        return DASH
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
@@ -124,8 +137,9 @@ def _direction(low: float, high: float, up: str, down: str, none: str) -> str:
 def treatment_difference(
     comparison: Comparison, outcome: str, treatment: str, other: str
 ) -> Estimate:
-    """Mean paired difference `treatment - other` in an outcome with a bootstrap 95% CI
-    (for comparing two treatments with each other; seeded from the experiment's seed).
+    """Mean paired difference `treatment - other` in an outcome with a bootstrap 95% CI.
+
+    For comparing two treatments with each other; seeded from the experiment's seed.
     """
     table = comparison.outcomes.pivot(index="replication", columns="scenario", values=outcome)
     key = [
@@ -237,15 +251,6 @@ def _benefit_sentences(comparison: Comparison, label: str) -> list[str]:
 # ---------------------------------------------------------------- blocks
 
 
-@dataclass(frozen=True)
-class Block:
-    """One piece of the report: kind is h1, h2, h3, p, list, table or figure."""
-
-    kind: str
-    content: Any
-    caption: str = ""
-
-
 def _outcome_table(comparison: Comparison, outcome: str) -> pd.DataFrame:
     effects = comparison.effects
     rows = effects[effects["outcome"] == outcome]
@@ -318,195 +323,153 @@ def _command(comparison: Comparison) -> str:
     )
 
 
-def report_blocks(comparison: Comparison) -> list[Block]:
-    """The report's content, in order."""
-    from groupsim import __version__
-    from groupsim.study.compare import BOOTSTRAP_RESAMPLES, EFFECT_OUTCOMES, parameter_differences
-
-    ref = comparison.reference
-    weeks = comparison.weeks()
-    blocks = [
-        Block("h1", "groupsim comparison: " + " vs ".join(comparison.labels)),
-        Block("h2", "Summary"),
-        Block("list", summary_sentences(comparison)),
-        Block(
-            "p",
-            f"Differences are to the first scenario, {ref} (the reference), paired by "
-            f"replication over {comparison.reps} replications per scenario. Each CI is a 95% "
-            "interval; no correction for the number of outcomes compared.",
+def _summary_blocks(comparison: Comparison) -> list[Block]:
+    return [
+        Heading("Summary"),
+        BulletList(summary_sentences(comparison)),
+        Paragraph(
+            f"Differences are to the first scenario, {comparison.reference} (the reference), "
+            f"paired by replication over {comparison.reps} replications per scenario. Each CI is "
+            "a 95% interval; no correction for the number of outcomes compared."
         ),
-        Block("h2", "Design"),
-        Block(
-            "p",
+    ]
+
+
+def _design_blocks(comparison: Comparison) -> list[Block]:
+    from groupsim import __version__
+    from groupsim.study.compare import parameter_differences
+
+    blocks: list[Block] = [
+        Heading("Design"),
+        Paragraph(
             f"{len(comparison.labels)} scenarios, {comparison.reps} replications each "
             f"({len(comparison.labels) * comparison.reps} runs), experiment seed "
             f"{comparison.seed}, groupsim {__version__}. Common random numbers: replication r "
             "of every scenario runs with the same seed (spawned from the experiment seed and r "
             "by numpy's SeedSequence), so it starts from the same cohort, campus network and "
-            "screened clients; the scenarios differ only in the parameters below.",
+            "screened clients; the scenarios differ only in the parameters below."
         ),
-        Block("table", _design_table(comparison)),
-        Block("h3", "Parameters that differ between the scenarios"),
+        Table.from_frame(_design_table(comparison)),
+        Heading("Parameters that differ between the scenarios", 3),
     ]
     diff = parameter_differences(comparison.scenarios, comparison.labels)
     blocks.append(
-        Block("table", diff.astype(str))
+        Table.from_frame(diff.astype(str))
         if len(diff)
-        else Block("p", "None: the scenarios are identical.")
+        else Paragraph("None: the scenarios are identical.")
     )
     if comparison.overrides:
         applied = ", ".join(f"`{k} = {v}`" for k, v in comparison.overrides.items())
-        blocks.append(Block("p", f"Overrides applied to every scenario: {applied}."))
+        blocks.append(Paragraph(f"Overrides applied to every scenario: {applied}."))
     command = _command(comparison)
     if command:
-        blocks.append(Block("p", f"Reproduce with: `{command}`"))
-    blocks.extend(
-        [
-            Block("h3", "Methods"),
-            Block(
-                "list",
-                [
-                    f"Time points: pre-test = week {weeks['baseline']} (end of baseline), "
-                    f"post-test = week {weeks['end']} (last program week), follow-up = week "
-                    f"{weeks['follow-up']} (last week) of {ref}'s calendar.",
-                    "Mean per scenario: mean over replications with a t-based 95% CI.",
-                    "Difference to the reference: mean paired difference with a percentile "
-                    f"bootstrap 95% CI ({BOOTSTRAP_RESAMPLES:,} resamples of replications, "
-                    "seeded from the experiment seed).",
-                    f"Effect size: {PAIRED_G}; 95% CI = g ± 1.96 SE (Hedges & Olkin 1985). The "
-                    "standardizer is the spread of run-level means (a whole group's mean) "
-                    "across replications, not the spread of individual clients, so g says how "
-                    "reliably a design beats the reference from one simulated group to the "
-                    "next and is far larger than a field study's client-level effect size.",
-                    f"Test: {PAIRED_TEST} on the replications' paired values; a p-value is '–' "
-                    "when every paired difference is the same (e.g. both arms constant).",
-                ],
-            ),
-            Block("h2", "Results per outcome"),
-        ]
-    )
+        blocks += [Paragraph("Reproduce with:"), Code(command, "sh")]
+    return blocks
+
+
+def _methods_blocks(comparison: Comparison) -> list[Block]:
+    from groupsim.study.compare import BOOTSTRAP_RESAMPLES
+
+    weeks = comparison.weeks()
+    return [
+        Heading("Methods", 3),
+        BulletList(
+            [
+                f"Time points: pre-test = week {weeks['baseline']} (end of baseline), "
+                f"post-test = week {weeks['end']} (last program week), follow-up = week "
+                f"{weeks['follow-up']} (last week) of {comparison.reference}'s calendar.",
+                "Mean per scenario: mean over replications with a t-based 95% CI.",
+                "Difference to the reference: mean paired difference with a percentile "
+                f"bootstrap 95% CI ({BOOTSTRAP_RESAMPLES:,} resamples of replications, "
+                "seeded from the experiment seed).",
+                f"Effect size: {PAIRED_G}; 95% CI = g ± 1.96 SE (Hedges & Olkin 1985). The "
+                "standardizer is the spread of run-level means (a whole group's mean) "
+                "across replications, not the spread of individual clients, so g says how "
+                "reliably a design beats the reference from one simulated group to the "
+                "next and is far larger than a field study's client-level effect size.",
+                f"Test: {PAIRED_TEST} on the replications' paired values; a p-value is "
+                f"'{DASH}' when every paired difference is the same (e.g. both arms constant).",
+            ]
+        ),
+    ]
+
+
+def _results_blocks(comparison: Comparison) -> list[Block]:
+    from groupsim.study.compare import EFFECT_OUTCOMES
+
+    blocks: list[Block] = [Heading("Results per outcome")]
     for outcome, (description, unit) in EFFECT_OUTCOMES.items():
-        blocks.append(Block("h3", f"{description} ({unit})"))
-        blocks.append(Block("table", _outcome_table(comparison, outcome)))
-    blocks.append(Block("h2", "Figures"))
+        blocks.append(Heading(f"{description} ({unit})", 3))
+        blocks.append(Table.from_frame(_outcome_table(comparison, outcome)))
+    return blocks
+
+
+def _representative_runs(comparison: Comparison) -> list[tuple[str, int, RunResult]]:
+    """Each scenario's representative replication, run again with its students and ties."""
+    runs = []
+    for label in comparison.labels:
+        replication = comparison.representative_replication(label)
+        runs.append((label, replication, comparison.rerun(label, replication)))
+    return runs
+
+
+def _figure_drawer(comparison: Comparison, name: str) -> Callable[[], Figure]:
+    """The function that draws figure `name` (looked up when called, so tests can swap it)."""
+    from groupsim.study import figures as plots
+
+    if name == "networks":
+        return lambda: plots.network_figure(_representative_runs(comparison))
+    function = {"benefits": "benefit_figure"}.get(name, f"{name}_figure")
+    return lambda: getattr(plots, function)(comparison)
+
+
+def _figure_blocks(comparison: Comparison) -> list[Block]:
+    blocks: list[Block] = [Heading("Figures")]
     for name, caption in FIGURES.items():
-        blocks.append(Block("figure", name, caption))
+        blocks.append(FigureBlock(name, caption, _figure_drawer(comparison, name)))
         if name == "networks":
             chosen = ", ".join(
                 f"{label}: replication {comparison.representative_replication(label)}"
                 for label in comparison.labels
             )
-            blocks.append(Block("p", f"Representative runs: {chosen}."))
-    blocks.append(Block("h3", "Who benefits (table)"))
-    blocks.append(Block("table", _benefit_table(comparison)))
-    blocks.append(Block("h2", "Files"))
-    blocks.append(
-        Block(
-            "list",
-            [
-                "`results.parquet`: weekly rows of every run with `scenario`, `replication`, "
-                "`seed`.",
-                "`outcomes.parquet`: a row per run with every outcome of "
-                "`groupsim.runs.outcomes.OUTCOMES`.",
-                "`clients.parquet`: a row per client per run (baseline traits, social "
-                "interaction at pre, post and follow-up).",
-                "`summary.csv`: the effects table (a row per outcome and scenario).",
-                "`benefits.csv`: the who-benefits table.",
-                "`NAME.png` and `NAME.svg`: every figure; `scenario_LABEL.toml`: the resolved "
-                "scenarios.",
-            ],
-        )
-    )
+            blocks.append(Paragraph(f"Representative runs: {chosen}."))
+    blocks.append(Heading("Who benefits (table)", 3))
+    blocks.append(Table.from_frame(_benefit_table(comparison)))
     return blocks
 
 
-# ---------------------------------------------------------------- rendering
-
-
-def frame_to_markdown(frame: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (cells as text, pipes escaped)."""
-
-    def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |"]
-    lines.append("| " + " | ".join("---" for _ in frame.columns) + " |")
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
-def render_markdown(blocks: list[Block]) -> str:
-    """Markdown with figures linked as `NAME.png` (beside the report)."""
-    out = []
-    for block in blocks:
-        if block.kind in ("h1", "h2", "h3"):
-            out.append("#" * int(block.kind[1]) + " " + block.content)
-        elif block.kind == "p":
-            out.append(block.content)
-        elif block.kind == "list":
-            out.append("\n".join(f"- {item}" for item in block.content))
-        elif block.kind == "table":
-            out.append(frame_to_markdown(block.content))
-        elif block.kind == "figure":
-            out.append(
-                f"![{block.content}]({block.content}.png)\n\n"
-                f"*{block.caption}* (SVG: `{block.content}.svg`)"
-            )
-    return "\n\n".join(out) + "\n"
-
-
-def _inline(text: str) -> str:
-    """Escape HTML and turn `code` spans into <code>."""
-    escaped = html.escape(text, quote=False)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
-
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
-       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
-table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
-th { background: #f2f2f2; }
-figure { margin: 1.5em 0; } figure img { max-width: 100%; }
-figcaption { font-size: 0.9em; color: #444; }
-code { background: #f4f4f4; padding: 0 0.2em; }
-"""
-
-
-def render_html(blocks: list[Block], figures: dict[str, bytes]) -> str:
-    """A self-contained HTML page: `figures` maps figure names to PNG bytes (embedded)."""
-    title = next((b.content for b in blocks if b.kind == "h1"), "groupsim report")
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+_FILES = BulletList(
+    [
+        "`results.parquet`: weekly rows of every run with `scenario`, `replication`, `seed`.",
+        "`outcomes.parquet`: a row per run with every outcome of "
+        "`groupsim.runs.outcomes.OUTCOMES`.",
+        "`clients.parquet`: a row per client per run (baseline traits, social "
+        "interaction at pre, post and follow-up).",
+        "`summary.csv`: the effects table (a row per outcome and scenario).",
+        "`benefits.csv`: the who-benefits table.",
+        "`NAME.png` and `NAME.svg`: every figure; `scenario_LABEL.toml`: the resolved scenarios.",
     ]
-    for block in blocks:
-        if block.kind in ("h1", "h2", "h3"):
-            out.append(f"<{block.kind}>{_inline(block.content)}</{block.kind}>")
-        elif block.kind == "p":
-            out.append(f"<p>{_inline(block.content)}</p>")
-        elif block.kind == "list":
-            items = "".join(f"<li>{_inline(item)}</li>" for item in block.content)
-            out.append(f"<ul>{items}</ul>")
-        elif block.kind == "table":
-            frame = block.content
-            head = "".join(f"<th>{_inline(str(c))}</th>" for c in frame.columns)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{_inline(str(v))}</td>" for v in row) + "</tr>"
-                for row in frame.itertuples(index=False)
-            )
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        elif block.kind == "figure":
-            data = base64.b64encode(figures[block.content]).decode("ascii")
-            out.append(
-                f'<figure><img alt="{html.escape(block.caption)}" '
-                f'src="data:image/png;base64,{data}"><figcaption>{_inline(block.caption)}'
-                "</figcaption></figure>"
-            )
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+)
+
+
+def report_blocks(comparison: Comparison) -> Document:
+    """The report's content, in order: summary, design, methods, results, figures, files.
+
+    Figures are drawn only when the document is written (their blocks carry the drawing
+    function), so building the blocks is cheap.
+    """
+    return Document(
+        "groupsim comparison: " + " vs ".join(comparison.labels),
+        [
+            *_summary_blocks(comparison),
+            *_design_blocks(comparison),
+            *_methods_blocks(comparison),
+            *_results_blocks(comparison),
+            *_figure_blocks(comparison),
+            Heading("Files"),
+            _FILES,
+        ],
+    )
 
 
 def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
@@ -515,34 +478,15 @@ def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
     Writes `REPORT_FILES`, `NAME.png` and `NAME.svg` for every name in `FIGURES`, and
     `scenario_LABEL.toml` (the resolved scenarios).
     """
-    from groupsim.study import figures as plots
-
     out_dir = Path(out_dir)
-    runs = []
-    for label in comparison.labels:
-        replication = comparison.representative_replication(label)
-        runs.append((label, replication, comparison.rerun(label, replication)))
-    builders = {
-        "effects": lambda: plots.effects_figure(comparison),
-        "timeseries": lambda: plots.timeseries_figure(comparison),
-        "spillover": lambda: plots.spillover_figure(comparison),
-        "questionnaire": lambda: plots.questionnaire_figure(comparison),
-        "networks": lambda: plots.network_figure(runs),
-        "benefits": lambda: plots.benefit_figure(comparison),
-    }
-    blocks = report_blocks(comparison)
+    document = report_blocks(comparison)
     with atomic_folder(out_dir) as tmp:
         comparison.results.to_parquet(tmp / "results.parquet", index=False)
         comparison.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
         comparison.clients.to_parquet(tmp / "clients.parquet", index=False)
         comparison.effects.to_csv(tmp / "summary.csv", index=False)
         comparison.benefits.to_csv(tmp / "benefits.csv", index=False)
-        pngs = {}
-        for name in FIGURES:
-            png, _ = plots.save_figure(builders[name](), tmp, name)
-            pngs[name] = png.read_bytes()
         for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True):
             (tmp / f"scenario_{label}.toml").write_text(scenario_to_toml(scenario))
-        (tmp / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
-        (tmp / "report.html").write_text(render_html(blocks, pngs), encoding="utf-8")
+        write_document(document, tmp)
     return out_dir / "report.html"

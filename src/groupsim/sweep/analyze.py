@@ -12,7 +12,10 @@
   total (ST) indices with 95% CIs; ``morris.csv`` and ``morris_<outcome>.png`` (design
   `morris`): mu* with its CI, and sigma;
 - ``failures.csv``: runs that failed and never finished (run id, point, replication, seed,
-  error); ``README.md``: what is where, and what is missing.
+  error);
+- ``README.md`` and ``report.html``: what is where and what is missing, with the figures (one
+  :class:`groupsim.document.Document`; the page embeds them). Every figure is also written
+  as SVG (``NAME.svg``, the house convention of :mod:`groupsim.document.figures`).
 
 Sensitivity indices use each point's mean over its replications (replications average out
 the model's own noise, which is not a parameter).
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupsim.document.blocks import (
+    Block,
+    BulletList,
+    Document,
+    FigureBlock,
+    Heading,
+    Paragraph,
+)
+from groupsim.document.figures import Figure, styled
+from groupsim.document.render import write_document
 from groupsim.runs.store import atomic_folder
 from groupsim.sweep.spec import SweepError
 from groupsim.sweep.store import SweepStore
@@ -98,82 +112,143 @@ def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisRe
     with atomic_folder(folder / "analysis") as tmp:
         failures.to_csv(tmp / "failures.csv", index=False)
         report.files.append("failures.csv")
+        figures: list[FigureBlock] = []
         if ok.empty:
             report.notes.append("no finished runs: nothing to analyse")
         else:
-            _write_tables_and_figures(tmp, report, ok, points, parameters, outcomes, manifest)
-        (tmp / "README.md").write_text(_readme(manifest, report))
-        report.files.append("README.md")
+            sweep = _Sweep(ok, points, parameters, outcomes, manifest)
+            figures += _write_points_and_effects(tmp, report, sweep)
+            figures += _write_heatmaps(tmp, report, sweep)
+            figures += _write_indices(tmp, report, sweep)
+        for block in figures:
+            report.files += [f"{block.name}.png", f"{block.name}.svg"]
+        report.files += ["README.md", "report.html"]
+        write_document(
+            _analysis_document(manifest, report, figures), tmp, "README.md", "report.html"
+        )
     return report
 
 
-def _write_tables_and_figures(
-    tmp: Path,
-    report: AnalysisReport,
-    ok: pd.DataFrame,
-    points: pd.DataFrame,
-    parameters: list[str],
-    outcomes: list[str],
-    manifest: dict[str, Any],
-) -> None:
-    import matplotlib
+@dataclass(frozen=True)
+class _Sweep:
+    """What the analysis reads: the finished runs, the design points and the manifest."""
 
-    matplotlib.use("Agg")
-    design = manifest["design"]
-    sampled = design["design"] != "grid"
-    means = ok.groupby("point")[outcomes].mean()
-    counts = ok.groupby("point").size().rename("finished_runs")
-    point_table = points[["point", *parameters]].set_index("point").join(counts).join(means)
+    ok: pd.DataFrame
+    points: pd.DataFrame
+    parameters: list[str]
+    outcomes: list[str]
+    manifest: dict[str, Any]
+
+    @property
+    def design(self) -> dict[str, Any]:
+        return self.manifest["design"]
+
+    @property
+    def sampled(self) -> bool:
+        """Parameter values were sampled (not a grid): group them in bins."""
+        return self.design["design"] != "grid"
+
+    @property
+    def point_means(self) -> pd.DataFrame:
+        """Each outcome's mean over a point's finished replications."""
+        return self.ok.groupby("point")[self.outcomes].mean()
+
+
+def _write_points_and_effects(
+    tmp: Path, report: AnalysisReport, sweep: _Sweep
+) -> list[FigureBlock]:
+    """`points.csv`, `effects.csv` and an effect figure per outcome."""
+    counts = sweep.ok.groupby("point").size().rename("finished_runs")
+    point_table = (
+        sweep.points[["point", *sweep.parameters]]
+        .set_index("point")
+        .join(counts)
+        .join(sweep.point_means)
+    )
     point_table["finished_runs"] = point_table["finished_runs"].fillna(0).astype(int)
     point_table.to_csv(tmp / "points.csv")
-    report.files.append("points.csv")
-
-    effects = effect_table(ok, parameters, outcomes, sampled)
+    effects = effect_table(sweep.ok, sweep.parameters, sweep.outcomes, sweep.sampled)
     effects.to_csv(tmp / "effects.csv", index=False)
-    report.files.append("effects.csv")
-    for outcome in outcomes:
-        name = f"effect_{outcome}.png"
-        _plot_effects(effects[effects["outcome"] == outcome], parameters, outcome, tmp / name)
-        report.files.append(name)
+    report.files += ["points.csv", "effects.csv"]
+    return [
+        FigureBlock(
+            f"effect_{outcome}",
+            f"`{outcome}` against each varied parameter: mean and 95% CI over runs"
+            + (" (sampled values in bins)" if sweep.sampled else ""),
+            _drawer(
+                _plot_effects, effects[effects["outcome"] == outcome], sweep.parameters, outcome
+            ),
+        )
+        for outcome in sweep.outcomes
+    ]
 
-    if len(parameters) >= 2:
-        first, second = parameters[:2]
-        heat = _heatmap_table(ok, first, second, outcomes, sampled)
-        heat.to_csv(tmp / "heatmap.csv", index=False)
-        report.files.append("heatmap.csv")
-        for outcome in outcomes:
-            name = f"heatmap_{outcome}.png"
-            _plot_heatmap(heat[heat["outcome"] == outcome], first, second, outcome, tmp / name)
-            report.files.append(name)
 
-    if design["design"] in ("sobol", "morris"):
-        problem = {
-            "num_vars": len(parameters),
-            "names": parameters,
-            "bounds": [
-                [design["parameters"][p]["min"], design["parameters"][p]["max"]] for p in parameters
-            ],
-        }
-        full = means.reindex(points["point"])
-        complete = [o for o in outcomes if full[o].notna().all() and full[o].std() > 0]
-        for o in outcomes:
-            if o not in complete:
-                report.notes.append(
-                    f"{design['design']} indices of {o} skipped: some points have no finished "
-                    "run or a missing value, or the outcome does not vary"
-                )
-        if design["design"] == "sobol":
-            table = sobol_table(problem, full, complete, design, manifest["seed"])
-        else:
-            raw = points[[f"sampled[{p}]" for p in parameters]].to_numpy()
-            table = morris_table(problem, raw, full, complete, design, manifest["seed"])
-        kind = design["design"]
-        table.to_csv(tmp / f"{kind}.csv", index=False)
-        report.files.append(f"{kind}.csv")
-        for outcome in complete:
-            name = f"{kind}_{outcome}.png"
-            _plot_indices(table[table["outcome"] == outcome], kind, outcome, tmp / name)
-            report.files.append(name)
+def _write_heatmaps(tmp: Path, report: AnalysisReport, sweep: _Sweep) -> list[FigureBlock]:
+    """`heatmap.csv` and a heatmap per outcome over the first two parameters (if two vary)."""
+    if len(sweep.parameters) < 2:
+        return []
+    first, second = sweep.parameters[:2]
+    heat = _heatmap_table(sweep.ok, first, second, sweep.outcomes, sweep.sampled)
+    heat.to_csv(tmp / "heatmap.csv", index=False)
+    report.files.append("heatmap.csv")
+    return [
+        FigureBlock(
+            f"heatmap_{outcome}",
+            f"Mean `{outcome}` over `{first}` and `{second}`",
+            _drawer(_plot_heatmap, heat[heat["outcome"] == outcome], first, second, outcome),
+        )
+        for outcome in sweep.outcomes
+    ]
+
+
+def _write_indices(tmp: Path, report: AnalysisReport, sweep: _Sweep) -> list[FigureBlock]:
+    """`sobol.csv` or `morris.csv` and a figure per outcome (sobol and morris designs)."""
+    design = sweep.design
+    kind = design["design"]
+    if kind not in ("sobol", "morris"):
+        return []
+    parameters = sweep.parameters
+    problem = {
+        "num_vars": len(parameters),
+        "names": parameters,
+        "bounds": [
+            [design["parameters"][p]["min"], design["parameters"][p]["max"]] for p in parameters
+        ],
+    }
+    full = sweep.point_means.reindex(sweep.points["point"])
+    complete = [o for o in sweep.outcomes if full[o].notna().all() and full[o].std() > 0]
+    for o in sweep.outcomes:
+        if o not in complete:
+            report.notes.append(
+                f"{kind} indices of {o} skipped: some points have no finished "
+                "run or a missing value, or the outcome does not vary"
+            )
+    seed = sweep.manifest["seed"]
+    if kind == "sobol":
+        table = sobol_table(problem, full, complete, design, seed)
+    else:
+        raw = sweep.points[[f"sampled[{p}]" for p in parameters]].to_numpy()
+        table = morris_table(problem, raw, full, complete, design, seed)
+    table.to_csv(tmp / f"{kind}.csv", index=False)
+    report.files.append(f"{kind}.csv")
+    what = (
+        "first-order (S1) and total (ST) Sobol indices"
+        if kind == "sobol"
+        else ("Morris mu* (with its 95% CI) and sigma")
+    )
+    return [
+        FigureBlock(
+            f"{kind}_{outcome}",
+            f"Sensitivity of `{outcome}`: {what}",
+            _drawer(_plot_indices, table[table["outcome"] == outcome], kind, outcome),
+        )
+        for outcome in complete
+    ]
+
+
+def _drawer(plot: Callable[..., Figure], *args: Any) -> Callable[[], Figure]:
+    """`plot(*args)`, called when the document is written."""
+    return lambda: plot(*args)
 
 
 def _groups(values: pd.Series, sampled: bool) -> pd.Series:
@@ -281,90 +356,90 @@ def morris_table(
 # ---------------------------------------------------------------------------- figures
 
 
-def _plot_effects(table: pd.DataFrame, parameters: list[str], outcome: str, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(
-        1, len(parameters), figsize=(3.6 * len(parameters), 3.2), squeeze=False, sharey=True
-    )
-    for ax, parameter in zip(axes[0], parameters, strict=True):
-        rows = table[table["parameter"] == parameter]
-        categorical = rows["value"].map(lambda v: isinstance(v, str)).any()
-        x = np.arange(len(rows)) if categorical else rows["value"].astype(float).to_numpy()
-        low = (rows["mean"] - rows["ci_low"]).to_numpy()
-        high = (rows["ci_high"] - rows["mean"]).to_numpy()
-        ax.errorbar(x, rows["mean"], yerr=[low, high], marker="o", capsize=3)
-        if categorical:
-            ax.set_xticks(x, rows["value"].astype(str))
-        ax.set_xlabel(parameter)
-    axes[0][0].set_ylabel(outcome)
-    fig.suptitle(f"{outcome}: mean and 95% CI over runs")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def _plot_effects(table: pd.DataFrame, parameters: list[str], outcome: str) -> Figure:
+    with styled():
+        fig = Figure(figsize=(3.6 * len(parameters), 3.4), layout="constrained")
+        axes = fig.subplots(1, len(parameters), squeeze=False, sharey=True)
+        for ax, parameter in zip(axes[0], parameters, strict=True):
+            rows = table[table["parameter"] == parameter]
+            categorical = rows["value"].map(lambda v: isinstance(v, str)).any()
+            x = np.arange(len(rows)) if categorical else rows["value"].astype(float).to_numpy()
+            low = (rows["mean"] - rows["ci_low"]).to_numpy()
+            high = (rows["ci_high"] - rows["mean"]).to_numpy()
+            ax.errorbar(x, rows["mean"], yerr=[low, high], marker="o", capsize=3)
+            if categorical:
+                ax.set_xticks(x, rows["value"].astype(str))
+            ax.set_xlabel(parameter)
+        axes[0][0].set_ylabel(outcome)
+        fig.suptitle(f"{outcome}: mean and 95% CI over runs")
+    return fig
 
 
-def _plot_heatmap(table: pd.DataFrame, first: str, second: str, outcome: str, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
+def _plot_heatmap(table: pd.DataFrame, first: str, second: str, outcome: str) -> Figure:
     grid = table.pivot(index=second, columns=first, values="mean").sort_index(ascending=False)
     size = (max(5.0, 2.0 + 0.8 * grid.shape[1]), max(3.5, 1.5 + 0.6 * grid.shape[0]))
-    fig, ax = plt.subplots(figsize=size)
-    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis")
-    ax.set_xticks(range(grid.shape[1]), [_label(v) for v in grid.columns], rotation=45)
-    ax.set_yticks(range(grid.shape[0]), [_label(v) for v in grid.index])
-    ax.set_xlabel(first)
-    ax.set_ylabel(second)
-    if grid.size <= 100:
-        for (i, j), value in np.ndenumerate(grid.to_numpy(dtype=float)):
-            if value == value:
-                ax.text(j, i, f"{value:.2g}", ha="center", va="center", color="w", fontsize=7)
-    fig.colorbar(image, ax=ax, label=outcome)
-    ax.set_title(f"mean {outcome}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    values = grid.to_numpy(dtype=float)
+    with styled(**{"axes.grid": False}):
+        fig = Figure(figsize=size, layout="constrained")
+        ax = fig.subplots()
+        image = ax.imshow(values, aspect="auto", cmap="viridis")
+        ax.set_xticks(range(grid.shape[1]), [_label(v) for v in grid.columns], rotation=45)
+        ax.set_yticks(range(grid.shape[0]), [_label(v) for v in grid.index])
+        ax.set_xlabel(first)
+        ax.set_ylabel(second)
+        if grid.size <= 100:
+            for (i, j), value in np.ndenumerate(values):
+                if value == value:
+                    ax.text(j, i, f"{value:.2g}", ha="center", va="center", color="w", fontsize=7)
+        fig.colorbar(image, ax=ax, label=outcome)
+        ax.set_title(f"mean {outcome}")
+    return fig
 
 
 def _label(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _plot_indices(table: pd.DataFrame, kind: str, outcome: str, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
+def _plot_indices(table: pd.DataFrame, kind: str, outcome: str) -> Figure:
     names = table["parameter"].tolist()
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(1.5 + 1.0 * len(names), 3.6))
-    if kind == "sobol":
-        ax.bar(x - 0.2, table["S1"], 0.4, yerr=table["S1_conf"], capsize=3, label="S1")
-        ax.bar(x + 0.2, table["ST"], 0.4, yerr=table["ST_conf"], capsize=3, label="ST")
-        ax.set_ylabel("Sobol index (95% CI)")
-    else:
-        ax.bar(x - 0.2, table["mu_star"], 0.4, yerr=table["mu_star_conf"], capsize=3, label="mu*")
-        ax.bar(x + 0.2, table["sigma"], 0.4, label="sigma")
-        ax.set_ylabel("Morris elementary effects")
-    ax.set_xticks(x, names, rotation=30, ha="right")
-    ax.legend()
-    ax.set_title(outcome)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with styled():
+        fig = Figure(figsize=(1.5 + 1.0 * len(names), 3.6), layout="constrained")
+        ax = fig.subplots()
+        if kind == "sobol":
+            ax.bar(x - 0.2, table["S1"], 0.4, yerr=table["S1_conf"], capsize=3, label="S1")
+            ax.bar(x + 0.2, table["ST"], 0.4, yerr=table["ST_conf"], capsize=3, label="ST")
+            ax.set_ylabel("Sobol index (95% CI)")
+        else:
+            ax.bar(
+                x - 0.2, table["mu_star"], 0.4, yerr=table["mu_star_conf"], capsize=3, label="mu*"
+            )
+            ax.bar(x + 0.2, table["sigma"], 0.4, label="sigma")
+            ax.set_ylabel("Morris elementary effects")
+        ax.set_xticks(x, names, rotation=30, ha="right")
+        ax.legend()
+        ax.set_title(outcome)
+    return fig
 
 
-def _readme(manifest: dict[str, Any], report: AnalysisReport) -> str:
+# ---------------------------------------------------------------------------- document
+
+
+def _analysis_document(
+    manifest: dict[str, Any], report: AnalysisReport, figures: list[FigureBlock]
+) -> Document:
+    """README.md and report.html: the design, what finished, the figures, the files, notes."""
     design = manifest["design"]
-    lines = [
-        f"# Analysis of sweep `{manifest['name']}`",
-        "",
-        f"Design `{design['design']}`: {design['points']} points x {design['replications']} "
-        f"replications = {report.runs} runs; {report.finished} finished, {report.failed} "
-        f"failed (see failures.csv), {report.missing} not run yet.",
-        "",
-        "Files:",
-        "",
-        *[f"- `{name}`" for name in report.files],
+    blocks: list[Block] = [
+        Paragraph(
+            f"Design `{design['design']}`: {design['points']} points x {design['replications']} "
+            f"replications = {report.runs} runs; {report.finished} finished, {report.failed} "
+            f"failed (see `failures.csv`), {report.missing} not run yet."
+        )
     ]
     if report.notes:
-        lines += ["", "Notes:", "", *[f"- {note}" for note in report.notes]]
-    return "\n".join(lines) + "\n"
+        blocks += [Heading("Notes"), BulletList(report.notes)]
+    if figures:
+        blocks += [Heading("Figures"), *figures]
+    blocks += [Heading("Files"), BulletList(f"`{name}`" for name in report.files)]
+    return Document(f"Analysis of sweep `{manifest['name']}`", blocks)

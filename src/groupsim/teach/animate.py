@@ -1,9 +1,12 @@
 """The group's network week by week as an animation for slides (GIF, or MP4 with ffmpeg).
 
 `groupsim animate SCENARIO.toml --out group.gif` runs the scenario and draws every recorded
-week with matplotlib: the clients' ties thicken as they get to know each other, node colour
-is a chosen state (social interaction by default), node size is disclosure. The layout is
-computed once over all weeks (:func:`groupsim.teach.drawing.stable_layout`), so nothing jumps.
+week: the clients' ties thicken as they get to know each other, node colour is a chosen state
+(social interaction by default), node size is disclosure. Each frame is the same picture as
+the teaching page and the replay (:func:`groupsim.document.network.network_scene`, drawn by
+:func:`groupsim.document.network_draw.draw_scene` into a matplotlib figure in the house style);
+the layout is computed once over all weeks (:func:`groupsim.document.network.stable_layout`),
+so nothing jumps.
 
 Example:
     >>> from groupsim import load_scenario, run
@@ -21,22 +24,33 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from groupsim.teach.drawing import (
+from groupsim.document.figures import Figure, styled
+from groupsim.document.network import (
     COLOUR_STATES,
-    colour_of,
+    NetworkScene,
+    network_scene,
     pictures_from_result,
     stable_layout,
     student_labels,
-    week_caption,
 )
+from groupsim.document.network_draw import draw_scene
+from groupsim.teach.drawing import week_caption
 
 __all__ = ["FORMATS", "animate", "check_animation_path"]
 
 #: What `--out` may end with, and the matplotlib writer for each.
 FORMATS = {".gif": "pillow", ".mp4": "ffmpeg"}
+
+#: Frame size in inches and resolution: 800 x 640 pixels, legible on a slide.
+FRAME_SIZE = (8.0, 6.4)
+FRAME_DPI = 100
+
+#: Half the visible width and height in layout units (labels sit left and right of the ring).
+EXTENT = (1.6, 1.2)
 
 
 def check_animation_path(out: Path) -> str:
@@ -57,6 +71,60 @@ def check_animation_path(out: Path) -> str:
     return FORMATS[suffix]
 
 
+def _frames(
+    result: Any, colour_by: str, context: bool, layout_seed: int
+) -> list[tuple[NetworkScene, str]]:
+    """Every recorded week's scene and title, on one layout for the whole run."""
+    pictures = pictures_from_result(result, colour_by, context=context)
+    first = result.students[result.students["week"] == pictures[0].week]
+    faculty = first.sort_values("student_id")["faculty"].to_numpy()
+    positions = stable_layout(pictures, faculty, pictures[0].clients, seed=layout_seed)
+    labels = student_labels(result)
+    weekly = result.weekly.set_index("week")
+    last_week = int(result.weekly["week"].max())
+    technique = result.scenario.counselor.technique.replace("_", " ")
+    frames = []
+    for picture in pictures:
+        row = {"week": picture.week, **weekly.loc[picture.week].to_dict()}
+        title = (
+            f"{technique}: {week_caption(row, last_week)}\n"
+            f"colour: {COLOUR_STATES[colour_by]} (dark 0 - yellow 1), size: disclosure"
+        )
+        frames.append((network_scene(picture, positions, labels, colour_by), title))
+    return frames
+
+
+def _draw_frame(fig: Figure, scene: NetworkScene, title: str) -> None:
+    fig.clear()
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.87))
+    draw_scene(ax, scene, extent=EXTENT, font_size=7)
+    fig.suptitle(title, fontsize=9, y=0.97)
+
+
+def _write_movie(
+    frames: Sequence[tuple[NetworkScene, str]], out: Path, writer_name: str, fps: int
+) -> None:
+    """Draw the frames into `out` through a temporary file (it appears complete or not at all)."""
+    from matplotlib import animation
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        with styled(**{"axes.grid": False}):
+            fig = Figure(figsize=FRAME_SIZE, dpi=FRAME_DPI)
+            writer = animation.writers[writer_name](fps=fps)
+            with writer.saving(fig, tmp, dpi=FRAME_DPI):
+                for scene, title in frames:
+                    _draw_frame(fig, scene, title)
+                    writer.grab_frame()
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def animate(
     result: Any,
     out: str | Path,
@@ -70,7 +138,8 @@ def animate(
     Args:
         result: a :class:`~groupsim.RunResult` with its student and tie tables.
         out: the file to write (atomically: it appears complete or not at all).
-        colour_by: the state that colours the nodes (see `teaching.COLOUR_STATES`).
+        colour_by: the state that colours the nodes (see
+            `groupsim.document.network.COLOUR_STATES`).
         fps: weeks per second.
         context: draw the clients' campus friends faintly around the group.
         layout_seed: seed of the spring layout.
@@ -78,90 +147,9 @@ def animate(
     Returns:
         The path written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed: frames go straight to the file
-    import matplotlib.pyplot as plt
-    from matplotlib import animation
-
     out = Path(out)
     writer_name = check_animation_path(out)
     if colour_by not in COLOUR_STATES:
         raise ValueError(f"colour_by: must be one of {', '.join(COLOUR_STATES)}")
-    pictures = pictures_from_result(result, colour_by, context=context)
-    clients = pictures[0].clients
-    faculty = (
-        result.students[result.students["week"] == pictures[0].week]
-        .sort_values("student_id")["faculty"]
-        .to_numpy()
-    )
-    positions = stable_layout(pictures, faculty, clients, seed=layout_seed)
-    labels = student_labels(result)
-    weekly = result.weekly.set_index("week")
-    last_week = int(result.weekly["week"].max())
-    technique = result.scenario.counselor.technique
-
-    fig, ax = plt.subplots(figsize=(8, 6.4), dpi=100)
-
-    def draw(k: int) -> None:
-        picture = pictures[k]
-        members = set(picture.clients)
-        ax.clear()
-        ax.set_xlim(-1.6, 1.6)
-        ax.set_ylim(-1.2, 1.2)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        for a, b, strength in picture.edges:
-            in_group = a in members and b in members
-            (x1, y1), (x2, y2) = positions[a], positions[b]
-            ax.plot(
-                [x1, x2],
-                [-y1, -y2],  # SVG's y grows downwards; keep the same picture
-                color="#37474f" if in_group else "#b0bec5",
-                linewidth=(0.4 + 4.5 * strength) if in_group else 0.4 + strength,
-                alpha=0.85 if in_group else 0.4,
-                zorder=1 if in_group else 0,
-            )
-        for i in picture.context:
-            x, y = positions[i]
-            ax.scatter(x, -y, s=8, color=colour_of(picture.colour[i]), alpha=0.45, zorder=2)
-        for i in picture.clients:
-            x, y = positions[i]
-            ax.scatter(
-                x,
-                -y,
-                s=60 + 340 * picture.disclosure[i],
-                color=colour_of(picture.colour[i]),
-                edgecolors="#263238",
-                zorder=3,
-            )
-            ax.annotate(
-                labels.get(i, str(i)),
-                (x, -y),
-                xytext=(x * 1.28, -y * 1.28),
-                fontsize=7,
-                ha="left" if x > 0.05 else "right" if x < -0.05 else "center",
-                va="center",
-                zorder=4,
-            )
-        row = {"week": picture.week, **weekly.loc[picture.week].to_dict()}
-        ax.set_title(
-            f"{technique.replace('_', ' ')}: {week_caption(row, last_week)}\n"
-            f"colour: {COLOUR_STATES[colour_by]} (dark 0 - yellow 1), size: disclosure",
-            fontsize=9,
-        )
-
-    movie = animation.FuncAnimation(fig, draw, frames=len(pictures), interval=1000 / fps)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    try:
-        movie.save(tmp, writer=writer_name, fps=fps)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    finally:
-        plt.close(fig)
+    _write_movie(_frames(result, colour_by, context, layout_seed), out, writer_name, fps)
     return out

@@ -27,6 +27,8 @@ import solara
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import update_counter
 
+from groupsim.document.network import COLOUR_STATES, faculty_layout, picture_from_model
+from groupsim.document.network_draw import network_svg
 from groupsim.model.model import HomeRoomModel
 from groupsim.scenario import (
     Scenario,
@@ -36,15 +38,7 @@ from groupsim.scenario import (
     parameter_table,
     scenario_from_dict,
 )
-from groupsim.teach.drawing import (
-    CLIENT_SERIES,
-    COLOUR_STATES,
-    chart_svg,
-    faculty_layout,
-    network_svg,
-    picture_from_model,
-    week_caption,
-)
+from groupsim.teach.drawing import CLIENT_SERIES, chart_svg, week_caption
 
 __all__ = ["SCENARIO_VARIABLE", "TECHNIQUES", "Classroom", "Page", "model_params", "serve"]
 
@@ -333,8 +327,8 @@ def Page():
     base = solara.use_memo(_base_scenario, [])
     # One Classroom per browser session: built here, inside the component, never at import.
     first = solara.use_memo(lambda: Classroom(base=base), [])
-    classroom = solara.use_reactive(first)
-    parameters = solara.use_reactive({})
+    classroom: solara.Reactive[Classroom] = solara.use_reactive(first)
+    parameters: solara.Reactive[dict[str, Any]] = solara.use_reactive({})
     play_interval = solara.use_reactive(400)
     render_interval = solara.use_reactive(1)
     use_threads = solara.use_reactive(False)

@@ -4,7 +4,8 @@
 email to students: a week slider and a Play button, the group's network drawn in SVG with a
 layout fixed over all weeks, and the clients' states over time; two scenarios (same seed,
 same students) side by side. Everything is inline: the drawings are made here in Python (the
-same code as the live page), the page's script only swaps them as the slider moves.
+same geometry and SVG renderer as the live page,
+`groupsim.document.network_draw`), the page's script only swaps them as the slider moves.
 
 Example:
     >>> from groupsim import load_scenario, run
@@ -22,17 +23,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from groupsim.runs.store import atomic_file
-from groupsim.teach.drawing import (
+from groupsim.document.network import (
     COLOUR_STATES,
-    chart_svg,
-    network_svg,
     pictures_from_result,
-    result_series,
     stable_layout,
     student_labels,
-    week_caption,
 )
+from groupsim.document.network_draw import network_svg
+from groupsim.runs.store import atomic_file
+from groupsim.teach.drawing import chart_svg, result_series, week_caption
 
 __all__ = ["replay_html", "write_replay"]
 
@@ -172,7 +171,9 @@ def replay_html(
     title = " vs ".join(panel["title"] for panel in panels)
     sections = []
     for p, panel in enumerate(panels):
-        pre, post, follow = ("–" if v is None else f"{v:.1f}" for v in panel["questionnaire"])
+        pre, post, follow = (
+            "\N{EN DASH}" if v is None else f"{v:.1f}" for v in panel["questionnaire"]
+        )
         sections.append(
             f'<div class="panel"><h2>{escape(panel["title"])}</h2>'
             f'<div class="caption" id="caption-{p}"></div>'

@@ -41,8 +41,10 @@ def social_interaction_score(
     contact_scale: float,
     tie_scale: float,
 ) -> np.ndarray:
-    """Latent social interaction in [0, 1]: how often, with how many and how strong ties,
-    how competently, how willingly and how calmly a student interacts.
+    """Latent social interaction in [0, 1].
+
+    How often, with how many and how strong ties, how competently, how willingly and how
+    calmly a student interacts.
 
     Contact frequency and ties saturate (`1 - exp(-x / scale)`): the fifth friend adds less
     than the first.
@@ -77,10 +79,12 @@ class QuestionnaireModel:
 
     @property
     def minimum(self) -> int:
+        """The lowest possible total."""
         return self.items * self.lowest
 
     @property
     def maximum(self) -> int:
+        """The highest possible total."""
         return self.items * self.highest
 
     def category_probabilities(self, score: ArrayLike) -> np.ndarray:

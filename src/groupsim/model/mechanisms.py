@@ -173,8 +173,9 @@ def sting_anxiety(
 
 
 def practice_skill(skill: ArrayLike, gain: float, times: ArrayLike = 1) -> np.ndarray:
-    """Practice in a good exchange raises communication skill toward 1 (per exchange
-    `skill += gain * (1 - skill)`).
+    """Practice in a good exchange raises communication skill toward 1.
+
+    Per exchange `skill += gain * (1 - skill)`.
     """
     return 1.0 - (1.0 - skill) * (1.0 - gain) ** times
 

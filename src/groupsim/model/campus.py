@@ -59,15 +59,17 @@ def campus_meetings(
     shares = np.array([c.campus.along_ties, c.campus.triadic_closure, c.campus.same_faculty, 0.0])
     shares[3] = max(0.0, 1.0 - shares[:3].sum())
     opportunities = rng.poisson(c.campus.contacts_per_week, size=model.n)
-    probability = mech.engagement_probability(
-        s.sociability,
-        s.resolve,
-        s.anxiety,
-        c.climate.campus,
-        c.engagement.intercept,
-        c.engagement.sociability,
-        c.engagement.resolve,
-        c.engagement.inhibition,
+    probability = np.asarray(
+        mech.engagement_probability(
+            s.sociability,
+            s.resolve,
+            s.anxiety,
+            c.climate.campus,
+            c.engagement.intercept,
+            c.engagement.sociability,
+            c.engagement.resolve,
+            c.engagement.inhibition,
+        )
     )
     seekers = np.repeat(np.arange(model.n), opportunities)
     seekers = seekers[rng.random(len(seekers)) < probability[seekers]]
@@ -83,7 +85,7 @@ def strengthen_campus_ties(model: HomeRoomModel, a: np.ndarray, b: np.ndarray) -
     keys = model.ties.pair_keys(a, b)
     unique_keys, times = np.unique(keys, return_counts=True)
     lo, hi = unique_keys // model.n, unique_keys % model.n
-    strength = mech.strengthen_tie(model.ties.lookup(lo, hi), gain, times)
+    strength = np.asarray(mech.strengthen_tie(model.ties.lookup(lo, hi), gain, times))
     grown = strength > 0  # with tie_gain = 0 strangers stay strangers: no empty ties
     model.ties.set(lo[grown], hi[grown], strength[grown], used=True)
     model.ties_changed()

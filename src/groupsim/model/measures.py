@@ -92,7 +92,7 @@ class QuestionnaireModel:
         score = np.asarray(score, dtype=float)[:, None, None]
         locations = np.linspace(-self.spread, self.spread, self.items)[None, :, None]
         thresholds = np.asarray(self.thresholds)[None, None, :]
-        return logistic(self.discrimination * (score - thresholds - locations))
+        return np.asarray(logistic(self.discrimination * (score - thresholds - locations)))
 
     def expected_total(self, score: ArrayLike) -> np.ndarray:
         """Mean scale total at a latent score (no item noise)."""

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pandas as pd
-
 import pytest
 
 from conftest import HOME_ROOM, small_scenario

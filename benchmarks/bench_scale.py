@@ -15,6 +15,7 @@ student-week at the largest size to that at the one before (target: at most 1.2)
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import subprocess
@@ -72,7 +73,7 @@ def main() -> None:
             f"peak memory {row['peak'] / 1e9:.2f} GB",
             flush=True,
         )
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         exponent = math.log(after["wall"] / before["wall"]) / math.log(
             after["students"] / before["students"]
         )

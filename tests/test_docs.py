@@ -16,21 +16,27 @@ from groupsim.scenario import parameter_table
 ROOT = Path(__file__).resolve().parent.parent
 ODD = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
 
-#: Modules whose functions the ODD names as `module.name` (optionally `groupsim.module.name`).
+#: Modules the ODD names by their short name, `module.name` (`mechanisms.logistic`). Other
+#: modules it names by their full path (`groupsim.model.campus.run_campus_week`); `campus.x`
+#: and `group.x` are parameters, and `model.x` is the running model's attribute.
 MODULES = {
     "mechanisms": mechanisms,
     "measures": measures,
     "schedule": importlib.import_module("groupsim.model.schedule"),
     "agents": importlib.import_module("groupsim.model.agents"),
     "ties": importlib.import_module("groupsim.model.ties"),
+    "screening": importlib.import_module("groupsim.model.screening"),
+    "sessions": importlib.import_module("groupsim.model.sessions"),
+    "recording": importlib.import_module("groupsim.model.recording"),
     "scenario": importlib.import_module("groupsim.scenario"),
     "resources": importlib.import_module("groupsim.runs.resources"),
     "outcomes": importlib.import_module("groupsim.runs.outcomes"),
+    "records": importlib.import_module("groupsim.runs.records"),
 }
 NAME = r"\.([A-Za-z_]\w*(?:\.\w+)*)"
-REFERENCE = re.compile(r"`(?:groupsim\.)?(" + "|".join(MODULES) + r")" + NAME)
-#: `model.x` is the running model's attribute in the ODD; the module is `groupsim.model.model.x`.
-MODEL_REFERENCE = re.compile(r"`groupsim\.(model)" + NAME)
+REFERENCE = re.compile(r"`(" + "|".join(MODULES) + r")" + NAME)
+#: A full path: `groupsim.model.mechanisms.logistic`, `groupsim.runs.outcomes.run_outcomes`.
+FULL_REFERENCE = re.compile(r"`(groupsim(?:\.\w+)+)")
 METHOD = re.compile(r"`HomeRoomModel\.(\w+)")
 DEFAULT = re.compile(r'`([a-z]+)\.([a-z_]+)` =\s+("[^"]*"|-?\d+(?:\.\d+)?)')
 
@@ -67,22 +73,56 @@ def test_parameters_md_lists_every_parameter():
         assert f"| `{row['path']}` |" in text
 
 
+def resolve(dotted: str) -> bool:
+    """Whether a full dotted path names something: the longest importable module, then
+    attributes.
+    """
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in parts[cut:]:
+            if not hasattr(target, part):
+                return False
+            target = getattr(target, part)
+        return True
+    return False
+
+
+def test_resolve_full_paths():
+    assert resolve("groupsim.model.mechanisms.exchange_success_probability")
+    assert resolve("groupsim.model.ties.TieStore.dense")
+    assert not resolve("groupsim.mechanisms.exchange_success_probability")  # the old path
+    assert not resolve("groupsim.model.initial_ties")  # the package re-exports nothing
+
+
 def test_odd_names_only_existing_functions():
-    """Every `mechanisms.NAME` (network., measures., ...) in ODD.md exists in the code."""
-    found = REFERENCE.findall(ODD) + MODEL_REFERENCE.findall(ODD)
+    """Every `mechanisms.NAME` (measures., ties., ...) or `groupsim.x.y` in ODD.md exists."""
+    found = REFERENCE.findall(ODD)
     assert len(found) > 30  # the ODD names its functions; a broken pattern finds none
-    modules = {**MODULES, "model": importlib.import_module("groupsim.model.model")}
     missing = []
     for module_name, dotted in found:
-        target = modules[module_name]
+        target = MODULES[module_name]
         for part in dotted.split("."):
             if not hasattr(target, part):
                 missing.append(f"{module_name}.{dotted}")
                 break
             target = getattr(target, part)
+    full = FULL_REFERENCE.findall(ODD)
+    assert len(full) > 10
+    missing += [dotted for dotted in full if not resolve(dotted)]
     assert not missing, f"ODD.md names what the code lacks: {sorted(set(missing))}"
     methods = [m for m in METHOD.findall(ODD) if not hasattr(HomeRoomModel, m)]
     assert not methods, f"ODD.md names HomeRoomModel methods that do not exist: {methods}"
+
+
+def test_odd_names_the_model_modules():
+    """The ODD points to the modules that implement each part of the process."""
+    full = set(FULL_REFERENCE.findall(ODD))
+    for module in ("screening", "sessions", "campus", "recording"):
+        assert any(name.startswith(f"groupsim.model.{module}.") for name in full), module
 
 
 @pytest.mark.parametrize("module", [mechanisms, measures], ids=lambda m: m.__name__)

@@ -24,11 +24,13 @@ def test_questionnaire_totals_stay_in_35_to_140_and_are_whole():
     scores = np.concatenate([np.linspace(-0.5, 1.5, 41), rng.random(200)])
     totals = QUESTIONNAIRE.totals(scores, rng)
     assert totals.shape == scores.shape
-    assert totals.min() >= 35 and totals.max() <= 140
+    assert totals.min() >= 35
+    assert totals.max() <= 140
     assert np.all(totals == np.round(totals))
     responses = QUESTIONNAIRE.responses(scores, rng)
     assert responses.shape == (len(scores), 35)
-    assert responses.min() >= 1 and responses.max() <= 4
+    assert responses.min() >= 1
+    assert responses.max() <= 4
     # The extremes reach the ends of the scale.
     assert QUESTIONNAIRE.totals(np.array([-5.0]), rng)[0] == 35
     assert QUESTIONNAIRE.totals(np.array([5.0]), rng)[0] == 140
@@ -38,7 +40,8 @@ def test_expected_total_is_monotone_and_bounded():
     scores = np.linspace(0.0, 1.0, 101)
     expected = QUESTIONNAIRE.expected_total(scores)
     assert np.all(np.diff(expected) > 0)
-    assert expected.min() >= 35 and expected.max() <= 140
+    assert expected.min() >= 35
+    assert expected.max() <= 140
 
 
 def test_step_probabilities_fall_with_the_step():

@@ -159,7 +159,8 @@ def test_relieve_anxiety_lowers_anxiety_and_scales_with_climate():
     anxiety = GRID
     safe = mech.relieve_anxiety(anxiety, 0.2, 0.9)
     tense = mech.relieve_anxiety(anxiety, 0.2, 0.1)
-    assert np.all(safe <= anxiety) and np.all(safe >= 0.0)
+    assert np.all(safe <= anxiety)
+    assert np.all(safe >= 0.0)
     assert np.all(anxiety - safe >= anxiety - tense)
     assert np.all((anxiety - safe)[1:] > (anxiety - tense)[1:])
     assert np.allclose(mech.relieve_anxiety(anxiety, 0.2, 0.0), anxiety)  # no safety, no relief
@@ -171,7 +172,8 @@ def test_sting_anxiety_raises_anxiety_cushioned_by_climate():
     anxiety = GRID
     tense = mech.sting_anxiety(anxiety, 0.1, 0.1)
     safe = mech.sting_anxiety(anxiety, 0.1, 0.9)
-    assert np.all(tense >= anxiety) and np.all(tense <= 1.0)
+    assert np.all(tense >= anxiety)
+    assert np.all(tense <= 1.0)
     assert np.all((tense - anxiety)[:-1] > (safe - anxiety)[:-1])
     assert np.allclose(mech.sting_anxiety(anxiety, 0.1, 1.0), anxiety)  # a safe room: no sting
     assert mech.sting_anxiety(1.0, 1.0, 0.0) == pytest.approx(1.0)
@@ -180,7 +182,8 @@ def test_sting_anxiety_raises_anxiety_cushioned_by_climate():
 def test_practice_skill_rises_toward_one():
     skill = GRID
     new = mech.practice_skill(skill, 0.1)
-    assert np.all(new >= skill) and np.all(new <= 1.0)
+    assert np.all(new >= skill)
+    assert np.all(new <= 1.0)
     assert new[-1] == pytest.approx(1.0)
     assert mech.practice_skill(0.5, 0.1) == pytest.approx(0.55)
     assert np.allclose(mech.practice_skill(skill, 0.0), skill)
@@ -208,7 +211,8 @@ def test_open_up_raises_openness_with_depth_and_stays_below_one():
     openness = GRID
     deep = mech.open_up(openness, 0.9, 0.2)
     shallow = mech.open_up(openness, 0.1, 0.2)
-    assert np.all(deep >= shallow) and np.all(shallow >= openness)
+    assert np.all(deep >= shallow)
+    assert np.all(shallow >= openness)
     assert np.all(deep <= 1.0)
     assert np.allclose(mech.open_up(openness, 0.0, 0.2), openness)
 
@@ -220,7 +224,8 @@ def test_psychoeducation_pulls_toward_the_counselor_view_through_rapport():
     attitude = np.array([0.2, 0.5, 0.95])
     pulled = mech.psychoeducation(attitude, 0.8, 0.1, 0.9)
     assert np.all(np.abs(pulled - 0.9) <= np.abs(attitude - 0.9))
-    assert pulled[0] > attitude[0] and pulled[2] < attitude[2]  # from both sides
+    assert pulled[0] > attitude[0]
+    assert pulled[2] < attitude[2]
     assert np.allclose(mech.psychoeducation(attitude, 0.0, 0.1, 0.9), attitude)  # no trust
     more_trust = mech.psychoeducation(attitude, 1.0, 0.1, 0.9)
     assert np.all(np.abs(more_trust - 0.9) <= np.abs(pulled - 0.9))
@@ -236,7 +241,8 @@ def test_confidence_bound_widens_with_climate_up_to_one():
 
 def test_bounded_confidence_converges_within_epsilon_and_does_nothing_beyond():
     a, b = mech.bounded_confidence(0.4, 0.5, 0.2, 0.3)
-    assert a == pytest.approx(0.43) and b == pytest.approx(0.47)
+    assert a == pytest.approx(0.43)
+    assert b == pytest.approx(0.47)
     assert a + b == pytest.approx(0.9)  # the mean is kept
     assert abs(b - a) < 0.1
     # Beyond (and at) epsilon nothing moves.
@@ -266,7 +272,8 @@ def test_decay_tie_weakens_proportionally():
     ties = GRID
     decayed = mech.decay_tie(ties, 0.2)
     assert np.allclose(decayed, 0.8 * ties)
-    assert np.all(decayed <= ties) and np.all(decayed >= 0.0)
+    assert np.all(decayed <= ties)
+    assert np.all(decayed >= 0.0)
     assert np.allclose(mech.decay_tie(ties, 0.0), ties)
     assert np.allclose(mech.decay_tie(ties, 1.0), 0.0)
 

@@ -164,7 +164,8 @@ def test_lowest_selection_takes_the_lowest_screening_scores():
     model = HomeRoomModel(rng=6, **_flat({**SMALL, "group.selection": "lowest"}))
     screening = model.questionnaire["screening"]
     assert len(screening) == len(model.clients)
-    assert screening.max() <= 140 and screening.min() >= 35
+    assert screening.max() <= 140
+    assert screening.min() >= 35
     # Before the first week the latent score is still the one screened: the clients are the
     # least socially active students (the questionnaire is noisy, so compare means).
     latent = model.social_interaction
@@ -191,7 +192,8 @@ def test_sessions_are_recorded_with_stages():
         model.step()
     rows = model.session_rows
     assert [r["session"] for r in rows] == list(range(1, SMALL["program.sessions"] + 1))
-    assert rows[0]["stage"] == "forming" and rows[-1]["stage"] == "termination"
+    assert rows[0]["stage"] == "forming"
+    assert rows[-1]["stage"] == "termination"
     assert all(0 <= r["engagement"] <= 1 for r in rows)
 
 
@@ -208,7 +210,8 @@ def test_record_weeks_records_only_those_weeks_and_leaves_the_run_alone(finished
     for name, values in lean.datacollector.model_vars.items():
         if name != "week":
             assert list(full.loc[[0, 4, 5], name]) == pytest.approx(values, nan_ok=True), name
-    assert not any(silent.datacollector.model_vars.values()) and not silent.faculty_rows
+    assert not any(silent.datacollector.model_vars.values())
+    assert not silent.faculty_rows
     # Recording draws no random numbers: the runs end in the same state.
     for model in (lean, silent):
         assert np.array_equal(model.social_interaction, finished_model.social_interaction)
@@ -248,7 +251,8 @@ def test_no_zero_strength_ties_when_ties_do_not_grow():
 
 def test_tie_strengths_in_unit_interval_with_defaults(small_result):
     strength = small_result.ties["strength"]
-    assert (strength > 0).all() and (strength <= 1).all()
+    assert (strength > 0).all()
+    assert (strength <= 1).all()
     assert not math.isnan(strength.sum())
     assert np.isfinite(small_result.weekly["clients_social_interaction"]).all()
 

@@ -99,7 +99,8 @@ def test_pick_campus_partner_channels():
     closure = {net.pick_campus_partner(graph, 0, "closure", mates, 6, rng) for _ in range(50)}
     assert closure == {2, None}
     faculty = {net.pick_campus_partner(graph, 0, "faculty", mates, 6, rng) for _ in range(50)}
-    assert faculty <= {3, 4, None} and {3, 4} <= faculty
+    assert faculty <= {3, 4, None}
+    assert {3, 4} <= faculty
     # Without friends, a tie falls back to a faculty mate.
     lonely = {net.pick_campus_partner(graph, 3, "tie", mates, 6, rng) for _ in range(50)}
     assert lonely <= {0, 4, None}
@@ -116,7 +117,8 @@ def test_edge_table_one_row_per_tie_smaller_id_first():
     assert (table["source"] < table["target"]).all()
     assert str(table["source"].dtype) == "int64"
     empty = net.edge_table(_graph([]), 0)
-    assert list(empty.columns) == ["week", "source", "target", "strength"] and empty.empty
+    assert list(empty.columns) == ["week", "source", "target", "strength"]
+    assert empty.empty
 
 
 def test_model_group_metrics_agree_with_the_networkx_reference(small_result):

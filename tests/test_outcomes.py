@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import HOME_ROOM, small_scenario
@@ -13,6 +16,7 @@ from groupsim.runs.outcomes import (
     TRACKED,
     client_outcomes,
     outcome_weeks,
+    record_outcomes,
     run_outcomes,
     time_points,
 )
@@ -129,9 +133,68 @@ def test_session_outcomes_read_every_group():
     expected = float((first["clients_disclosed_share"] >= 1.0).all())
     assert out["all_disclosed_by_working"] == expected
     # A group that has not opened up makes the run count as "not all disclosed".
-    crafted = result.sessions.copy()
-    rows = crafted.index[(crafted["stage"] == "working") & (crafted["group"] == 1)]
-    crafted.loc[rows, "clients_disclosed_share"] = 0.5
-    crafted.loc[crafted["group"] == 0, "clients_disclosed_share"] = 1.0
-    result.sessions = crafted
-    assert run_outcomes(result)["all_disclosed_by_working"] == 0.0
+    crafted = [
+        {**row, "clients_disclosed_share": 1.0 if row["group"] == 0 else 0.5}
+        for row in result.records.sessions
+    ]
+    records = dataclasses.replace(result.records, sessions=crafted)
+    assert record_outcomes(records)["all_disclosed_by_working"] == 0.0
+    opened = [{**row, "clients_disclosed_share": 1.0} for row in result.records.sessions]
+    records = dataclasses.replace(result.records, sessions=opened)
+    assert record_outcomes(records)["all_disclosed_by_working"] == 1.0
+
+
+def outcomes_from_tables(result) -> dict[str, float]:
+    """The outcomes computed the long way, with pandas from the run's tables (a reference)."""
+    weekly = result.weekly.set_index("week")
+    out: dict[str, float] = {}
+    for when, week in time_points(result).items():
+        for short, column in TRACKED.items():
+            out[f"{when}_{short}"] = float(weekly.loc[week, column])
+    q = result.questionnaire
+    for when in ("pre", "post", "followup"):
+        out[f"questionnaire_{when}"] = float(q[when].mean())
+    out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
+    s = result.sessions
+    last = s[s["session"] == s["session"].max()]
+    out["final_climate"] = float(last["climate"].mean()) if len(s) else float("nan")
+    out["mean_engagement"] = float(s["engagement"].mean()) if len(s) else float("nan")
+    working = s[s["stage"] == "working"]
+    first = working[working["session"] == working["session"].min()]
+    out["all_disclosed_by_working"] = (
+        float((first["clients_disclosed_share"] >= 1.0).all()) if len(working) else float("nan")
+    )
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [
+        ("home_room", {}),
+        ("no_intervention", {}),
+        ("standard_group", {"program__groups": 2, "cohort__students_per_faculty": 8}),
+        ("home_room", {"group__screening": "pretest", "program__baseline_weeks": 0}),
+    ],
+)
+def test_outcomes_from_records_equal_the_tables_exactly(name, overrides):
+    """One path computes outcomes, from the records; the tables say the same, bit for bit."""
+    result = run(small_scenario(name, **overrides), seed=5, record_students=False)
+    got = run_outcomes(result)
+    expected = outcomes_from_tables(result)
+    assert list(got) == list(expected)
+    assert set(got) == set(OUTCOMES)
+    for key, value in expected.items():
+        assert got[key] == value or (np.isnan(got[key]) and np.isnan(value)), key
+
+
+def test_tables_are_built_on_first_use_from_the_records(small_home_room):
+    result = run(small_home_room, seed=2, record_ties=False)
+    assert "weekly" not in vars(result)  # nothing built yet
+    run_outcomes(result)
+    assert not {"weekly", "sessions", "questionnaire"} & set(vars(result))
+    weekly = result.weekly
+    assert result.weekly is weekly  # built once
+    assert len(weekly) == len(result.records.weekly["week"]) == small_home_room.total_weeks + 1
+    pd.testing.assert_series_equal(
+        result.questionnaire["pre"], pd.Series(result.records.answers("pre"), name="pre")
+    )

@@ -53,7 +53,8 @@ def test_conform_orders_types_and_rejects_missing_columns():
     with pytest.raises(KeyError, match="lacks columns"):
         conform("ties", frame.drop(columns="strength"))
     empty = conform("weekly", pd.DataFrame())
-    assert list(empty.columns) == list(TABLES["weekly"]) and empty.empty
+    assert list(empty.columns) == list(TABLES["weekly"])
+    assert empty.empty
 
 
 @pytest.mark.parametrize("table", list(TABLES))

@@ -102,10 +102,12 @@ def _check_states(model: HomeRoomModel) -> None:
     for name in STATES:
         values = getattr(model.states, name)
         assert not np.isnan(values).any(), name
-        assert values.min() >= 0.0 and values.max() <= 1.0, (name, values.min(), values.max())
+        assert values.min() >= 0.0, (name, values.min())
+        assert values.max() <= 1.0, (name, values.max())
     strengths = np.array([s for _, _, s in model.network.edges(data="strength")])
     if strengths.size:
-        assert strengths.min() > 0.0 and strengths.max() <= 1.0
+        assert strengths.min() > 0.0
+        assert strengths.max() <= 1.0
     if model.counselor.technique != "none":
         assert 0.0 <= model.climate <= 1.0
 

@@ -40,3 +40,22 @@ def test_recording_fewer_weeks_needs_less_and_the_model_counts_them(monkeypatch)
         build_model(scenario, 0)
     model = build_model(scenario, 0, record_weeks=[0, 1, 2])  # fits
     assert list(model.datacollector.model_vars["week"]) == [0]
+
+
+def test_the_cgroup_limit_is_the_lowest_number_and_max_means_none(tmp_path):
+    from groupsim.runs.resources import cgroup_limit
+
+    v2, v1 = tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes"
+    v2.write_text("max\n")
+    assert cgroup_limit((str(v2), str(tmp_path / "absent"))) is None
+    v1.write_text("4096\n")
+    assert cgroup_limit((str(v2), str(v1))) == 4096.0
+    v2.write_text("2048\n")
+    assert cgroup_limit((str(v2), str(v1))) == 2048.0
+
+
+def test_available_memory_is_psutils_or_lower(monkeypatch):
+    import psutil
+
+    monkeypatch.delenv("GROUPSIM_MEMORY_LIMIT", raising=False)
+    assert 0 < available_memory() <= psutil.virtual_memory().total

@@ -86,7 +86,8 @@ def test_final_network_carries_student_states(small_result):
 
 def test_without_student_and_tie_records_the_rest_is_unchanged(small_home_room, small_result):
     lean = run(small_home_room, seed=7, record_students=False, record_ties=False)
-    assert lean.students.empty and lean.ties.empty
+    assert lean.students.empty
+    assert lean.ties.empty
     assert list(lean.students.columns) == list(small_result.students.columns)
     pd.testing.assert_frame_equal(lean.weekly, small_result.weekly)
     pd.testing.assert_frame_equal(lean.questionnaire, small_result.questionnaire)

@@ -18,7 +18,8 @@ def test_session_stages_forming_first_termination_last_in_order(sessions, share)
     assert stages[0] == "forming"
     if sessions >= 2:
         assert stages[-1] == "termination"
-        assert stages.count("forming") == 1 and stages.count("termination") == 1
+        assert stages.count("forming") == 1
+        assert stages.count("termination") == 1
     # Stages never go back: forming, transition, working, termination.
     order = [STAGES.index(stage) for stage in stages]
     assert order == sorted(order)
@@ -41,7 +42,8 @@ def test_session_stages_transition_share(sessions, share, transition):
     assert stages.count("working") == sessions - 2 - transition
     # The field's pattern: with 8 sessions the transition covers sessions 2 and 3.
     if (sessions, share) == (8, 0.4):
-        assert stages[1:3] == ["transition", "transition"] and stages[3] == "working"
+        assert stages[1:3] == ["transition", "transition"]
+        assert stages[3] == "working"
 
 
 def _calendar(baseline=2, program=4, followup=3, sessions=8, share=0.4, group=True):
@@ -56,7 +58,8 @@ def test_calendar_weeks_and_phases():
     assert cal.last_week == 9
     assert cal.last_baseline_week == 2
     assert cal.last_program_week == 6
-    assert cal.week(4).number == 4 and cal.week(4).phase == "program"
+    assert cal.week(4).number == 4
+    assert cal.week(4).phase == "program"
 
 
 def test_calendar_sessions_numbered_with_stages_only_in_program_weeks():

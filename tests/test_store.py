@@ -12,7 +12,7 @@ from groupsim.runs.store import RUN_FILES, atomic_file, atomic_folder, write_run
 
 
 class Boom(RuntimeError):
-    pass
+    """A simulated failure while writing."""
 
 
 def _leftovers(folder):
@@ -23,6 +23,23 @@ def _mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+def _fail_in_folder(target, files, subfolder=False):
+    """Write `files` (name: text) into an atomic folder, then fail."""
+    with atomic_folder(target) as tmp:
+        for name, text in files.items():
+            (tmp / name).write_text(text)
+        if subfolder:
+            (tmp / "sub").mkdir()
+        raise Boom("simulated failure while writing")
+
+
+def _fail_in_file(target, text):
+    """Write `text` into an atomic file, then fail."""
+    with atomic_file(target) as handle:
+        handle.write(text)
+        raise Boom("simulated failure while writing")
+
+
 def _umask():
     mask = os.umask(0o022)
     os.umask(mask)
@@ -31,10 +48,8 @@ def _umask():
 
 def test_atomic_folder_leaves_nothing_on_error(tmp_path):
     target = tmp_path / "deep" / "er" / "out"
-    with pytest.raises(Boom), atomic_folder(target) as tmp:
-        (tmp / "weekly.parquet").write_text("half")
-        (tmp / "sub").mkdir()
-        raise Boom("simulated failure while writing")
+    with pytest.raises(Boom):
+        _fail_in_folder(target, {"weekly.parquet": "half"}, subfolder=True)
     assert not target.exists()
     assert _leftovers(tmp_path) == []  # no temp folder, no parent folders it created
 
@@ -42,7 +57,8 @@ def test_atomic_folder_leaves_nothing_on_error(tmp_path):
 def test_atomic_folder_success_and_permissions(tmp_path):
     target = tmp_path / "out"
     with atomic_folder(target) as tmp:
-        assert tmp != target and not target.exists()
+        assert tmp != target
+        assert not target.exists()
         (tmp / "a.txt").write_text("a")
     assert _leftovers(target) == ["a.txt"]
     assert _leftovers(tmp_path) == ["out"]
@@ -59,18 +75,16 @@ def test_atomic_folder_into_existing_folder_keeps_other_files(tmp_path):
     assert (target / "a.txt").read_text() == "new"
     assert (target / "keep.txt").read_text() == "old"
     assert _leftovers(tmp_path) == ["out"]
-    with pytest.raises(Boom), atomic_folder(target) as tmp:
-        (tmp / "a.txt").write_text("newer")
-        raise Boom
+    with pytest.raises(Boom):
+        _fail_in_folder(target, {"a.txt": "newer"})
     assert (target / "a.txt").read_text() == "new"
     assert _leftovers(target) == ["a.txt", "keep.txt"]
 
 
 def test_atomic_file_leaves_nothing_on_error(tmp_path):
     target = tmp_path / "new" / "table.csv"
-    with pytest.raises(Boom), atomic_file(target) as handle:
-        handle.write("half a table")
-        raise Boom
+    with pytest.raises(Boom):
+        _fail_in_file(target, "half a table")
     assert not target.exists()
     assert _leftovers(tmp_path) == []
 
@@ -78,9 +92,8 @@ def test_atomic_file_leaves_nothing_on_error(tmp_path):
 def test_atomic_file_keeps_the_old_file_on_error(tmp_path):
     target = tmp_path / "table.csv"
     target.write_text("old")
-    with pytest.raises(Boom), atomic_file(target) as handle:
-        handle.write("new")
-        raise Boom
+    with pytest.raises(Boom):
+        _fail_in_file(target, "new")
     assert target.read_text() == "old"
     assert _leftovers(tmp_path) == ["table.csv"]
 

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-__all__ = ["STATES", "TRAIT_BASELINES", "Counselor", "Student", "StudentStates", "draw_students"]
+__all__ = [
+    "STATES",
+    "TRAIT_BASELINES",
+    "CounselingGroup",
+    "Counselor",
+    "Student",
+    "StudentStates",
+    "draw_students",
+]
 
 #: Student states in [0, 1] (ODD 2). `resolve` is derived; `rapport` and `disclosure` are 0
 #: for students outside the group.
@@ -46,11 +54,12 @@ class StudentStates:
     rapport: np.ndarray
     disclosure: np.ndarray
     baseline: dict[str, np.ndarray] = field(default_factory=dict)
-    contacts_this_week: np.ndarray | None = None
-    contact_rate: np.ndarray | None = None
+    contacts_this_week: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    contact_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n(self) -> int:
+        """The number of students."""
         return len(self.faculty)
 
 
@@ -126,10 +135,12 @@ class Student(mesa.Agent):
 
     @property
     def faculty(self) -> int:
+        """This student's faculty number."""
         return int(self.model.states.faculty[self.student_id])
 
     @property
     def client(self) -> bool:
+        """Whether this student is in a counseling group."""
         return bool(self.model.states.client[self.student_id])
 
     @property
@@ -150,3 +161,16 @@ class Counselor(mesa.Agent):
         self.technique = technique
         self.warmth = warmth
         self.facilitation = facilitation
+
+
+@dataclass
+class CounselingGroup:
+    """One counseling group: its members, counselor and climate (ODD 2, collectives)."""
+
+    number: int
+    members: np.ndarray
+    counselor: Counselor
+    setting: float
+    climate: float
+    sessions_held: int = 0
+    depths: list[float] = field(default_factory=list)

@@ -41,8 +41,10 @@ def social_interaction_score(
     contact_scale: float,
     tie_scale: float,
 ) -> np.ndarray:
-    """Latent social interaction in [0, 1]: how often, with how many and how strong ties,
-    how competently, how willingly and how calmly a student interacts.
+    """Latent social interaction in [0, 1].
+
+    How often, with how many and how strong ties, how competently, how willingly and how
+    calmly a student interacts.
 
     Contact frequency and ties saturate (`1 - exp(-x / scale)`): the fifth friend adds less
     than the first.
@@ -77,10 +79,12 @@ class QuestionnaireModel:
 
     @property
     def minimum(self) -> int:
+        """The lowest possible total."""
         return self.items * self.lowest
 
     @property
     def maximum(self) -> int:
+        """The highest possible total."""
         return self.items * self.highest
 
     def category_probabilities(self, score: ArrayLike) -> np.ndarray:
@@ -88,7 +92,7 @@ class QuestionnaireModel:
         score = np.asarray(score, dtype=float)[:, None, None]
         locations = np.linspace(-self.spread, self.spread, self.items)[None, :, None]
         thresholds = np.asarray(self.thresholds)[None, None, :]
-        return logistic(self.discrimination * (score - thresholds - locations))
+        return np.asarray(logistic(self.discrimination * (score - thresholds - locations)))
 
     def expected_total(self, score: ArrayLike) -> np.ndarray:
         """Mean scale total at a latent score (no item noise)."""

@@ -7,8 +7,15 @@ values; none reads or changes the model.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import NDArray
+
+#: A state of one student (a float) or of many (an array of float64), as the caller gives.
+type Values = NDArray[np.floating[Any]] | float
+#: How many times an event happened to each student (one count, or an array of counts).
+type Counts = NDArray[np.int64] | int
 
 __all__ = [
     "bounded_confidence",
@@ -36,7 +43,7 @@ __all__ = [
 ]
 
 
-def logistic(x: ArrayLike) -> np.ndarray:
+def logistic(x: Values) -> Values:
     """The standard logistic function, numerically safe for large |x|."""
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
@@ -72,7 +79,7 @@ def update_climate(climate: float, target: float, rate: float) -> float:
 # 7.2 Rapport -------------------------------------------------------------------------------
 
 
-def grow_rapport(rapport: ArrayLike, warmth: float, climate: float, rate: float) -> np.ndarray:
+def grow_rapport(rapport: Values, warmth: float, climate: float, rate: float) -> Values:
     """Clients' trust in the counselor after a session: faster with warmth in a safe climate."""
     return rapport + rate * warmth * climate * (1.0 - rapport)
 
@@ -81,15 +88,15 @@ def grow_rapport(rapport: ArrayLike, warmth: float, climate: float, rate: float)
 
 
 def engagement_probability(
-    sociability: ArrayLike,
-    resolve: ArrayLike,
-    anxiety: ArrayLike,
+    sociability: Values,
+    resolve: Values,
+    anxiety: Values,
     climate: float,
     intercept: float,
     sociability_weight: float,
     resolve_weight: float,
     inhibition: float,
-) -> np.ndarray:
+) -> Values:
     """Chance a student takes part in a round (or seizes a campus contact opportunity).
 
     Rises with sociability and resolve; anxiety inhibits, but only as far as the climate is
@@ -104,7 +111,7 @@ def engagement_probability(
     return logistic(logit)
 
 
-def facilitate(probability: ArrayLike, facilitation: float) -> np.ndarray:
+def facilitate(probability: Values, facilitation: float) -> Values:
     """Turn-taking: the counselor lifts each member toward the most engaged one.
 
     The least engaged gain most and the most engaged are unchanged, so quiet members are
@@ -119,22 +126,22 @@ def facilitate(probability: ArrayLike, facilitation: float) -> np.ndarray:
 # 7.4 Exchange ------------------------------------------------------------------------------
 
 
-def partner_weights(tie_strength: ArrayLike, base_weight: float) -> np.ndarray:
+def partner_weights(tie_strength: Values, base_weight: float) -> Values:
     """Normalised chances of choosing each partner: friends first, strangers still met."""
     w = np.asarray(tie_strength, dtype=float) + base_weight
     return w / w.sum()
 
 
 def exchange_success_probability(
-    skill_a: ArrayLike,
-    skill_b: ArrayLike,
+    skill_a: Values,
+    skill_b: Values,
     climate: float,
-    tie_strength: ArrayLike,
+    tie_strength: Values,
     intercept: float,
     skill_weight: float,
     climate_weight: float,
     tie_weight: float,
-) -> np.ndarray:
+) -> Values:
     """Chance that an exchange between two students goes well (logistic; ODD 7.4)."""
     mean_skill = 0.5 * (skill_a + skill_b)
     return logistic(
@@ -142,7 +149,7 @@ def exchange_success_probability(
     )
 
 
-def strengthen_tie(tie_strength: ArrayLike, gain: float, times: ArrayLike = 1) -> np.ndarray:
+def strengthen_tie(tie_strength: Values, gain: float, times: Counts = 1) -> Values:
     """A good exchange moves a tie toward 1: `w += gain * (1 - w)` (a stranger starts at 0).
 
     `times` good exchanges in a row: `1 - (1 - w) * (1 - gain) ** times`.
@@ -151,9 +158,7 @@ def strengthen_tie(tie_strength: ArrayLike, gain: float, times: ArrayLike = 1) -
     return 1.0 - (1.0 - tie_strength) * (1.0 - gain) ** times
 
 
-def relieve_anxiety(
-    anxiety: ArrayLike, relief: float, climate: float, times: ArrayLike = 1
-) -> np.ndarray:
+def relieve_anxiety(anxiety: Values, relief: float, climate: float, times: Counts = 1) -> Values:
     """A successful exchange lowers anxiety by a share of what is left, as far as it felt safe.
 
     Exposure reduces social anxiety when the experience is safe and successful; the same
@@ -162,9 +167,7 @@ def relieve_anxiety(
     return anxiety * (1.0 - relief * climate) ** times
 
 
-def sting_anxiety(
-    anxiety: ArrayLike, sting: float, climate: float, times: ArrayLike = 1
-) -> np.ndarray:
+def sting_anxiety(anxiety: Values, sting: float, climate: float, times: Counts = 1) -> Values:
     """A failed exchange raises anxiety a little; a safe climate cushions the failure.
 
     Per failure `anxiety += sting * (1 - climate) * (1 - anxiety)`.
@@ -172,9 +175,10 @@ def sting_anxiety(
     return 1.0 - (1.0 - anxiety) * (1.0 - sting * (1.0 - climate)) ** times
 
 
-def practice_skill(skill: ArrayLike, gain: float, times: ArrayLike = 1) -> np.ndarray:
-    """Practice in a good exchange raises communication skill toward 1 (per exchange
-    `skill += gain * (1 - skill)`).
+def practice_skill(skill: Values, gain: float, times: Counts = 1) -> Values:
+    """Practice in a good exchange raises communication skill toward 1.
+
+    Per exchange `skill += gain * (1 - skill)`.
     """
     return 1.0 - (1.0 - skill) * (1.0 - gain) ** times
 
@@ -183,14 +187,14 @@ def practice_skill(skill: ArrayLike, gain: float, times: ArrayLike = 1) -> np.nd
 
 
 def disclosure_depth(
-    openness: ArrayLike,
-    rapport: ArrayLike,
+    openness: Values,
+    rapport: Values,
     climate: float,
     stage_depth: float,
     openness_weight: float,
     rapport_weight: float,
     climate_weight: float,
-) -> np.ndarray:
+) -> Values:
     """How deep a student discloses in a good exchange (social penetration theory).
 
     Limited by the stage (small talk while forming, deep talk in the working stage) and by a
@@ -200,7 +204,7 @@ def disclosure_depth(
     return stage_depth * readiness
 
 
-def open_up(openness: ArrayLike, depth: ArrayLike, gain: float) -> np.ndarray:
+def open_up(openness: Values, depth: Values, gain: float) -> Values:
     """Disclosure met well makes a student more open (reciprocity of disclosure)."""
     return openness + gain * depth * (1.0 - openness)
 
@@ -209,8 +213,8 @@ def open_up(openness: ArrayLike, depth: ArrayLike, gain: float) -> np.ndarray:
 
 
 def psychoeducation(
-    attitude: ArrayLike, rapport: ArrayLike, rate: float, counselor_view: float
-) -> np.ndarray:
+    attitude: Values, rapport: Values, rate: float, counselor_view: float
+) -> Values:
     """The counselor's teaching pulls clients' views toward a fixed anchor, through rapport."""
     return attitude + rate * rapport * (counselor_view - attitude)
 
@@ -239,7 +243,7 @@ def bounded_confidence_heard(
     listener: np.ndarray,
     epsilon: float,
     convergence: float,
-) -> np.ndarray:
+) -> Values:
     """Deffuant peer influence for a week of campus exchanges at once.
 
     Each listener moves by `convergence` toward the mean of the views it heard within
@@ -258,13 +262,13 @@ def bounded_confidence_heard(
 
 
 def resolve_from(
-    attitude: ArrayLike,
-    skill: ArrayLike,
-    anxiety: ArrayLike,
+    attitude: Values,
+    skill: Values,
+    anxiety: Values,
     attitude_weight: float,
     control_weight: float,
     calm_weight: float,
-) -> np.ndarray:
+) -> Values:
     """Intention to interact (theory of planned behaviour): attitude, perceived control, calm."""
     return attitude_weight * attitude + control_weight * skill + calm_weight * (1.0 - anxiety)
 
@@ -272,11 +276,11 @@ def resolve_from(
 # 7.9 Decay ---------------------------------------------------------------------------------
 
 
-def decay_tie(tie_strength: ArrayLike, rate: float) -> np.ndarray:
+def decay_tie(tie_strength: Values, rate: float) -> Values:
     """An unused tie loses a share of its strength (the cost of keeping a tie)."""
     return tie_strength * (1.0 - rate)
 
 
-def drift_toward(state: ArrayLike, baseline: ArrayLike, rate: float) -> np.ndarray:
+def drift_toward(state: Values, baseline: Values, rate: float) -> Values:
     """States drift back toward the student's trait baseline each week."""
     return state + rate * (baseline - state)

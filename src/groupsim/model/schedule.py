@@ -17,6 +17,8 @@ STAGES = ("forming", "transition", "working", "termination")
 
 @dataclass(frozen=True)
 class Session:
+    """A group session: its number (1..N), week and counseling stage."""
+
     number: int
     week: int
     stage: str
@@ -24,6 +26,8 @@ class Session:
 
 @dataclass(frozen=True)
 class Week:
+    """A week of the calendar: its number, phase and the sessions held in it."""
+
     number: int
     phase: str  # baseline, program, followup
     sessions: tuple[Session, ...] = ()
@@ -90,18 +94,23 @@ class Calendar:
 
     @property
     def last_week(self) -> int:
+        """The run's last week (the follow-up, or the last program week)."""
         return self.weeks[-1].number
 
     @property
     def last_baseline_week(self) -> int:
+        """The week of the pre-test (0 without baseline weeks)."""
         return self.baseline_weeks
 
     @property
     def last_program_week(self) -> int:
+        """The week of the post-test."""
         return self.baseline_weeks + self.program_weeks
 
     def week(self, number: int) -> Week:
+        """The week with this number."""
         return self.weeks[number]
 
     def sessions_in(self, number: int) -> tuple[Session, ...]:
+        """The sessions held in week `number`."""
         return self.weeks[number].sessions

@@ -35,6 +35,7 @@ class TieStore:
     # ------------------------------------------------------------------ keys and lookup
 
     def pair_keys(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The store's key of each pair: `min(a, b) * n + max(a, b)`."""
         lo = np.minimum(a, b).astype(np.int64)
         hi = np.maximum(a, b).astype(np.int64)
         return lo * self.n + hi
@@ -59,10 +60,12 @@ class TieStore:
 
     @property
     def sources(self) -> np.ndarray:
+        """Each tie's lower student id."""
         return self.keys // self.n
 
     @property
     def targets(self) -> np.ndarray:
+        """Each tie's higher student id."""
         return self.keys % self.n
 
     # ------------------------------------------------------------------ changes
@@ -117,6 +120,7 @@ class TieStore:
         )
 
     def degrees(self) -> np.ndarray:
+        """Each student's number of ties."""
         return np.bincount(self.sources, minlength=self.n) + np.bincount(
             self.targets, minlength=self.n
         )
@@ -181,6 +185,7 @@ class TieStore:
         return graph
 
     def copy(self) -> TieStore:
+        """An independent copy of the store."""
         other = TieStore(self.n)
         other.keys = self.keys.copy()
         other.strength = self.strength.copy()

@@ -14,19 +14,24 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from groupsim.runs.runner import RunResult
-from groupsim.scenario import Scenario
+if TYPE_CHECKING:
+    from groupsim.model.model import HomeRoomModel
+    from groupsim.runs.records import RunRecords
+    from groupsim.runs.runner import RunResult
+    from groupsim.scenario import Scenario
 
 __all__ = [
     "OUTCOMES",
     "client_outcomes",
     "model_outcomes",
     "outcome_weeks",
+    "record_outcomes",
     "run_outcomes",
     "time_points",
 ]
@@ -68,9 +73,10 @@ OUTCOMES.update(
 
 
 def outcome_weeks(scenario: Scenario) -> dict[str, int]:
-    """Weeks of the pre-test, post-test and follow-up of a run of `scenario`: the weekly
-    rows the outcomes read (a summary-only run records just these, see `record_weeks` of
-    `HomeRoomModel`).
+    """Weeks of the pre-test, post-test and follow-up of a run of `scenario`.
+
+    The weekly rows the outcomes read (a summary-only run records just these, see
+    `record_weeks` of `HomeRoomModel`).
 
     Example:
         >>> from groupsim import load_scenario
@@ -90,81 +96,68 @@ def time_points(result: RunResult) -> dict[str, int]:
 
 
 def run_outcomes(result: RunResult) -> dict[str, float]:
-    """The outcomes of one run (see `OUTCOMES`)."""
-    weekly = result.weekly.set_index("week")
-    out: dict[str, float] = {}
-    for when, week in time_points(result).items():
-        for short, column in TRACKED.items():
-            out[f"{when}_{short}"] = float(weekly.loc[week, column])
-    q = result.questionnaire
-    out["questionnaire_pre"] = float(q["pre"].mean())
-    out["questionnaire_post"] = float(q["post"].mean())
-    out["questionnaire_followup"] = float(q["followup"].mean())
-    out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
-    s = result.sessions
-    # With several groups the sessions table has a row per group per session: read every
-    # group's row of the session in question, not only the first or last row.
-    last = s[s["session"] == s["session"].max()]
-    out["final_climate"] = float(last["climate"].mean()) if len(s) else float("nan")
-    out["mean_engagement"] = float(s["engagement"].mean()) if len(s) else float("nan")
-    working = s[s["stage"] == "working"]
-    first_working = working[working["session"] == working["session"].min()]
-    out["all_disclosed_by_working"] = (
-        float((first_working["clients_disclosed_share"] >= 1.0).all())
-        if len(working)
-        else float("nan")
-    )
-    return out
+    """The outcomes of one run (see `OUTCOMES`), from its records (no table is built)."""
+    return record_outcomes(result.records)
 
 
-def model_outcomes(model: Any) -> dict[str, float]:
-    """`run_outcomes` of a finished model, read straight from its records (no DataFrames).
-
-    The same numbers as ``run_outcomes(collect(model, seed))``, bit for bit (the means skip
-    missing values and sum as pandas does); a sweep calls it once per run, where building
-    the tables would cost more than a small run's simulation.
+def model_outcomes(model: HomeRoomModel) -> dict[str, float]:
+    """The outcomes of a finished model: `run_outcomes` without a `RunResult`.
 
     Example:
         >>> from groupsim import HomeRoomModel, load_scenario
         >>> model = HomeRoomModel(rng=1, config=load_scenario("scenarios/home_room.toml"))
-        >>> while model.running:
-        ...     model.step()
+        >>> model.run_model()
         >>> model_outcomes(model)["post_social_interaction"] > 0
         True
     """
-    weekly = model.datacollector.model_vars
-    points = outcome_weeks(model.config)
+    from groupsim.runs.records import RunRecords
+
+    return record_outcomes(RunRecords.of(model))
+
+
+def record_outcomes(records: RunRecords) -> dict[str, float]:
+    """The outcomes (see `OUTCOMES`) read from a run's records.
+
+    The one computation behind `run_outcomes` and `model_outcomes`; the means skip missing
+    values and sum as pandas does, so they equal the same means taken over the run's tables.
+    """
+    weekly = records.weekly
     row_of = {int(week): index for index, week in enumerate(weekly["week"])}
     out: dict[str, float] = {}
-    for when, week in points.items():
+    for when, week in outcome_weeks(records.scenario).items():
         row = row_of[week]
         for short, column in TRACKED.items():
             out[f"{when}_{short}"] = float(weekly[column][row])
-    answers = model.questionnaire
     for when in ("pre", "post", "followup"):
-        values = answers.get(when)
-        out[f"questionnaire_{when}"] = (
-            _mean(np.asarray(values, dtype=np.float64)) if values is not None else float("nan")
-        )
+        out[f"questionnaire_{when}"] = _mean(records.answers(when))
     out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
-    rows = model.session_rows
-    if rows:
-        session = np.array([r["session"] for r in rows], dtype=np.int64)
-        climate = np.array([r["climate"] for r in rows], dtype=np.float64)
-        engagement = np.array([r["engagement"] for r in rows], dtype=np.float64)
-        out["final_climate"] = _mean(climate[session == session.max()])
-        out["mean_engagement"] = _mean(engagement)
-        working = np.array([r["stage"] == "working" for r in rows])
-        if working.any():
-            first = working & (session == session[working].min())
-            disclosed = np.array([r["clients_disclosed_share"] for r in rows], dtype=np.float64)
-            out["all_disclosed_by_working"] = float((disclosed[first] >= 1.0).all())
-        else:
-            out["all_disclosed_by_working"] = float("nan")
-    else:
-        out["final_climate"] = out["mean_engagement"] = float("nan")
-        out["all_disclosed_by_working"] = float("nan")
+    out.update(_session_outcomes(records.sessions))
     return out
+
+
+def _session_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Final climate, mean engagement and whether all had opened up by the working stage.
+
+    With several groups there is a row per group per session: every group's row of the
+    session in question counts, not only the first or last row.
+    """
+    nan = float("nan")
+    if not rows:
+        return {"final_climate": nan, "mean_engagement": nan, "all_disclosed_by_working": nan}
+    session = np.array([r["session"] for r in rows], dtype=np.int64)
+    climate = np.array([r["climate"] for r in rows], dtype=np.float64)
+    engagement = np.array([r["engagement"] for r in rows], dtype=np.float64)
+    working = np.array([r["stage"] == "working" for r in rows])
+    all_disclosed = nan
+    if working.any():
+        first = working & (session == session[working].min())
+        disclosed = np.array([r["clients_disclosed_share"] for r in rows], dtype=np.float64)
+        all_disclosed = float((disclosed[first] >= 1.0).all())
+    return {
+        "final_climate": _mean(climate[session == session.max()]),
+        "mean_engagement": _mean(engagement),
+        "all_disclosed_by_working": all_disclosed,
+    }
 
 
 def _mean(values: np.ndarray) -> float:

@@ -5,17 +5,23 @@ how much it would need, instead of running for minutes and then failing.
 
 Example:
     >>> from groupsim.scenario import Scenario
-    >>> estimate_memory(Scenario(), record_students=True, record_ties=True) < 200e6
+    >>> need = estimate_memory(Scenario(), record_students=True, record_ties=True)
+    >>> f"{need / 1e6:.0f} MB"  # the interpreter and libraries (250 MB) and a default run
+    '253 MB'
+    >>> need < available_memory()
     True
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import psutil
 
 from groupsim.scenario import Scenario, ScenarioError
 
-__all__ = ["available_memory", "check_memory", "estimate_memory"]
+__all__ = ["available_memory", "cgroup_limit", "check_memory", "estimate_memory"]
 
 #: Bytes per student: state arrays and baselines (~20 float64), the Mesa agent view and its
 #: registration (~700 bytes measured), and one week's campus exchange temporaries.
@@ -33,8 +39,9 @@ BASE_BYTES = 250e6
 def estimate_memory(
     scenario: Scenario, record_students: bool, record_ties: bool, recorded_weeks: int | None = None
 ) -> float:
-    """Peak bytes a run of `scenario` is expected to need (an upper estimate); the weekly
-    records count `recorded_weeks` weeks (None: every week, week 0 included).
+    """Peak bytes a run of `scenario` is expected to need (an upper estimate).
+
+    The weekly records count `recorded_weeks` weeks (None: every week, week 0 included).
     """
     n = scenario.students
     # Ties settle near the starting degree; campus life can double it before decay bites.
@@ -48,28 +55,38 @@ def estimate_memory(
     return need
 
 
+#: cgroup memory limits (v2, then v1): a container may allow less than the machine has.
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def available_memory() -> float:
-    """Bytes this process may still use: MemAvailable, or a cgroup limit if lower."""
-    available = float("inf")
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    available = float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            with open(path) as handle:
-                text = handle.read().strip()
-            if text.isdigit():
-                available = min(available, float(text))
-        except OSError:
-            continue
+    """Bytes this process may still use.
+
+    The memory the system has available (psutil, on any platform), or the cgroup limit
+    where that is lower (Linux containers), or `GROUPSIM_MEMORY_LIMIT` (bytes) where that
+    is lower still.
+    """
+    available = float(psutil.virtual_memory().available)
+    limit = cgroup_limit()
+    if limit is not None:
+        available = min(available, limit)
     override = os.environ.get("GROUPSIM_MEMORY_LIMIT")  # for tests and shared machines
     if override:
         available = min(available, float(override))
     return available
+
+
+def cgroup_limit(paths: tuple[str, ...] = CGROUP_LIMITS) -> float | None:
+    """The lowest cgroup memory limit in bytes (None where there is none, e.g. off Linux)."""
+    limits = []
+    for path in paths:
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max" means no limit
+            limits.append(float(text))
+    return min(limits) if limits else None
 
 
 def check_memory(

@@ -12,45 +12,77 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 
 from groupsim.model.agents import STATES
 from groupsim.model.model import HomeRoomModel
-from groupsim.runs.outputs import SESSION_COLUMNS, conform
+from groupsim.runs.records import RunRecords
 from groupsim.runs.resources import check_memory
 from groupsim.scenario import Scenario
 
 __all__ = ["RunResult", "build_model", "run"]
 
 
-@dataclass
+@dataclass(eq=False)
 class RunResult:
-    """Everything one run produced.
+    """Everything one run produced: its records, and tables built from them on first use.
 
     Attributes:
-        weekly: a row a week (week 0 = screening), see `groupsim.runs.outputs.WEEKLY`.
-        sessions: a row a group session.
-        students: a row per student per week (all states).
-        questionnaire: a row per client: screening, pre, post and follow-up scale totals.
-        ties: the network as an edge list per week (week, source, target, strength).
-        faculties: a row per faculty per week: density, clustering, scores (spill-over).
-        scenario: the scenario that was run.
+        records: what the run recorded (:class:`~groupsim.runs.records.RunRecords`); the
+            tables below and the outcomes (`groupsim.runs.outcomes.run_outcomes`) come
+            from them.
         seed: the seed it was run with.
+        scenario: (property) the scenario that was run.
+        weekly: (property) a row a week (week 0 = screening), see `groupsim.runs.outputs.WEEKLY`.
+        sessions: (property) a row a group session.
+        students: (property) a row per student per week (all states).
+        questionnaire: (property) a row per client: screening, pre, post and follow-up totals.
+        ties: (property) the network as an edge list per week (week, source, target, strength).
+        faculties: (property) a row per faculty per week: density, clustering, scores.
         network: (property) the final networkx graph, node attributes = student states.
     """
 
-    weekly: pd.DataFrame
-    sessions: pd.DataFrame
-    students: pd.DataFrame
-    questionnaire: pd.DataFrame
-    ties: pd.DataFrame
-    faculties: pd.DataFrame
-    scenario: Scenario
+    records: RunRecords
     seed: int | None
-    build_network: Callable[[], nx.Graph] = field(repr=False, compare=False)
+    build_network: Callable[[], nx.Graph] = field(repr=False)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario that was run."""
+        return self.records.scenario
+
+    @cached_property
+    def weekly(self) -> pd.DataFrame:
+        """A row a recorded week (week 0 = screening)."""
+        return self.records.weekly_table()
+
+    @cached_property
+    def sessions(self) -> pd.DataFrame:
+        """A row a group session."""
+        return self.records.sessions_table()
+
+    @cached_property
+    def students(self) -> pd.DataFrame:
+        """A row per student per recorded week (empty without `record_students`)."""
+        return self.records.students_table()
+
+    @cached_property
+    def questionnaire(self) -> pd.DataFrame:
+        """A row per client: screening, pre, post and follow-up totals."""
+        return self.records.questionnaire_table()
+
+    @cached_property
+    def ties(self) -> pd.DataFrame:
+        """The edge list of every recorded week (empty without `record_ties`)."""
+        return self.records.ties_table()
+
+    @cached_property
+    def faculties(self) -> pd.DataFrame:
+        """A row per faculty per recorded week."""
+        return self.records.faculties_table()
 
     @cached_property
     def network(self) -> nx.Graph:
@@ -119,50 +151,16 @@ def build_model(
 
 
 def collect(model: HomeRoomModel, seed: int | None) -> RunResult:
-    """Turn a finished (or stopped) model into a :class:`RunResult`."""
-    weekly = conform("weekly", model.datacollector.get_model_vars_dataframe())
-    sessions = conform("sessions", pd.DataFrame(model.session_rows, columns=SESSION_COLUMNS))
-    students = conform("students", _stack(model.student_frames))
-    ties = conform("ties", _stack(model.tie_frames))
-    faculties = conform("faculties", _stack(model.faculty_rows))
-    q = model.questionnaire
-    nan = np.full(len(model.clients), np.nan)
-    questionnaire = conform(
-        "questionnaire",
-        pd.DataFrame(
-            {
-                "student_id": model.clients.astype(np.int64),
-                "faculty": model.states.faculty[model.clients].astype(np.int64),
-                "screening": q.get("screening", nan),
-                "pre": q.get("pre", nan),
-                "post": q.get("post", nan),
-                "followup": q.get("followup", nan),
-            }
-        ),
-    )
+    """Turn a finished (or stopped) model into a :class:`RunResult` (tables built on use)."""
     return RunResult(
-        weekly=weekly,
-        sessions=sessions,
-        students=students,
-        questionnaire=questionnaire,
-        ties=ties,
-        faculties=faculties,
-        build_network=final_network_builder(model),
-        scenario=model.config,
-        seed=seed,
+        records=RunRecords.of(model), seed=seed, build_network=final_network_builder(model)
     )
-
-
-def _stack(frames: list[dict[str, np.ndarray]]) -> pd.DataFrame:
-    """One DataFrame from a list of column dicts (weekly snapshots)."""
-    if not frames:
-        return pd.DataFrame()
-    return pd.DataFrame({k: np.concatenate([f[k] for f in frames]) for k in frames[0]})
 
 
 def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
-    """A function that builds the final network with every student's states as node
-    attributes; it keeps copies of the final arrays, not the model.
+    """A function that builds the final network, every student's states as node attributes.
+
+    It keeps copies of the final arrays, not the model.
     """
     ties = model.ties.copy()
     s = model.states
@@ -176,7 +174,7 @@ def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
     def build() -> nx.Graph:
         graph = ties.to_networkx()
         for i in range(ties.n):
-            attrs = {name: float(values[i]) for name, values in columns.items()}
+            attrs: dict[str, Any] = {name: float(values[i]) for name, values in columns.items()}
             attrs.update(
                 faculty=int(faculty[i]),
                 faculty_name=names[faculty[i]],

@@ -12,11 +12,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from groupsim.runs.runner import RunResult
 from groupsim.scenario import scenario_to_toml
+
+if TYPE_CHECKING:
+    from groupsim.runs.runner import RunResult
 
 __all__ = ["RUN_FILES", "atomic_file", "atomic_folder", "write_run"]
 
@@ -54,8 +57,9 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator:
 
 @contextlib.contextmanager
 def atomic_folder(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces `path` (files already there are kept
-    unless written again).
+    """Yield a temporary folder; on success it replaces `path`.
+
+    Files already in `path` are kept unless written again.
     """
     path = Path(path)
     created = _make_parents(path)
@@ -109,7 +113,7 @@ def _graphml_ready(graph: nx.Graph) -> nx.Graph:
     return out
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value

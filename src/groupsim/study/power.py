@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
@@ -178,27 +177,22 @@ def group_totals(task: tuple[Scenario, int]) -> dict[str, np.ndarray]:
     expected totals of the clients' latent scores at screening and at the pre-test
     (`expected_screening`, `expected_pre`): they split the bias of screening on the pre-test
     into selection on measurement noise and real change during the baseline weeks. Runs
-    the model exactly as `groupsim.run` does (same seed, same results). Module-level so
-    process pools can pickle it.
+    the model exactly as `groupsim.run` does (same seed, same results); the model itself
+    keeps the expected totals (`HomeRoomModel.expected_totals`). Module-level so process
+    pools can pickle it.
     """
     scenario, seed = task
     # Only questionnaire totals are kept: no weekly metrics (recording draws no random
     # numbers, so the run is the same as `groupsim.run`'s).
     model = build_model(scenario, seed, record_students=False, record_ties=False, record_weeks=())
-    clients = model.clients
-    expected_screening = QUESTIONNAIRE.expected_total(model.social_interaction[clients])
-    expected_pre = expected_screening
-    while model.running:
-        model.step()
-        if model.week == model.calendar.last_baseline_week:
-            expected_pre = QUESTIONNAIRE.expected_total(model.social_interaction[clients])
+    model.run_model()
     q = model.questionnaire
     return {
         "screening": np.asarray(q["screening"], dtype=float),
         "pre": np.asarray(q["pre"], dtype=float),
         "post": np.asarray(q["post"], dtype=float),
-        "expected_screening": expected_screening,
-        "expected_pre": expected_pre,
+        "expected_screening": model.expected_totals["screening"],
+        "expected_pre": model.expected_totals["pre"],
     }
 
 

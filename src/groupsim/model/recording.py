@@ -1,0 +1,331 @@
+"""Recording a week (ODD 3, step 5; 4, Observation): metrics, snapshots and group measures.
+
+`record_week` writes the week's metrics to Mesa's `DataCollector` (through `WEEKLY_REPORTERS`),
+a row per faculty, and when asked a row per student and the edge list. Recording reads the
+model and draws no random numbers, so a run is the same whichever weeks it records.
+
+The group measures (`density`, `cohesion`, `isolates`, `clustering`) read the k x k matrix of
+tie strengths among a group's members (`TieStore.dense`).
+
+Example:
+    >>> import numpy as np
+    >>> tie = np.array([[0.0, 0.5, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> density(tie), cohesion(tie), isolates(tie), clustering(tie)
+    (0.3333333333333333, 0.16666666666666666, 1, 0.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from groupsim.model.model import HomeRoomModel
+    from groupsim.model.schedule import Week
+    from groupsim.model.ties import TieStore
+
+__all__ = [
+    "CLUSTERING_SAMPLE",
+    "WEEKLY_REPORTERS",
+    "clustering",
+    "clustering_sample",
+    "cohesion",
+    "density",
+    "disclosed_share",
+    "faculty_snapshot",
+    "isolates",
+    "record_week",
+    "reporter",
+    "student_snapshot",
+    "tie_snapshot",
+    "weekly_metrics",
+]
+
+#: Campus clustering is estimated on at most this many students (a systematic sample).
+CLUSTERING_SAMPLE = 3000
+
+#: The weekly table's columns, in order (see groupsim.runs.outputs for their meanings).
+WEEKLY_REPORTERS = (
+    "week",
+    "phase",
+    "session",
+    "stage",
+    "climate",
+    "group_density",
+    "group_cohesion",
+    "group_isolates",
+    "group_clustering",
+    "clients_disclosed_share",
+    "campus_density",
+    "campus_ties",
+    "campus_clustering",
+    "clients_social_interaction",
+    "clients_anxiety",
+    "clients_skill",
+    "clients_attitude",
+    "clients_resolve",
+    "clients_rapport",
+    "clients_openness",
+    "clients_disclosure",
+    "clients_contact_rate",
+    "others_social_interaction",
+    "friends",
+    "friends_social_interaction",
+    "friends_ties",
+    "friends_contact_rate",
+)
+
+# ---------------------------------------------------------------------- group measures
+
+
+def _pairs(k: int) -> float:
+    return k * (k - 1) / 2.0
+
+
+def density(tie: np.ndarray) -> float:
+    """Share of member pairs that have a tie."""
+    pairs = _pairs(len(tie))
+    return float((tie > 0).sum() / 2.0 / pairs) if pairs else 0.0
+
+
+def cohesion(tie: np.ndarray) -> float:
+    """Mean tie strength over all member pairs (a missing tie counts 0)."""
+    pairs = _pairs(len(tie))
+    return float(tie.sum() / 2.0 / pairs) if pairs else 0.0
+
+
+def isolates(tie: np.ndarray) -> int:
+    """Members with no tie to any other member."""
+    return int(((tie > 0).sum(axis=1) == 0).sum())
+
+
+def clustering(tie: np.ndarray) -> float:
+    """Average local clustering of a small network (as networkx.average_clustering)."""
+    if len(tie) < 3:
+        return 0.0
+    adjacency = (tie > 0).astype(float)
+    triangles = np.diag(adjacency @ adjacency @ adjacency) / 2.0
+    d = adjacency.sum(axis=1)
+    possible = d * (d - 1) / 2.0
+    local = np.divide(triangles, possible, out=np.zeros_like(triangles), where=possible > 0)
+    return float(local.mean())
+
+
+def disclosed_share(disclosure: np.ndarray, threshold: float) -> float:
+    """Share of students (the given disclosure depths) who disclosed personally."""
+    return float(np.mean(disclosure >= threshold))
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+# ---------------------------------------------------------------------- campus measures
+
+
+def clustering_sample(ties: TieStore, degree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local clustering of a systematic sample of students (all of a small cohort).
+
+    Returns the sampled students and their local clustering coefficients.
+    """
+    from scipy import sparse
+
+    n = ties.n
+    step = -(-n // CLUSTERING_SAMPLE)  # ceil: at most CLUSTERING_SAMPLE students
+    sample = np.arange(0, n, step)
+    indptr, cols, _, _ = ties.csr()
+    adjacency = sparse.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(n, n))
+    rows = adjacency[sample]
+    triangles = np.asarray((rows @ adjacency).multiply(rows).sum(axis=1)).ravel() / 2.0
+    d = degree[sample].astype(float)
+    possible = d * (d - 1) / 2.0
+    local = np.divide(triangles, possible, out=np.zeros_like(triangles), where=possible > 0)
+    return sample, local
+
+
+# ---------------------------------------------------------------------- the week's records
+
+
+def record_week(model: HomeRoomModel, week: Week) -> None:
+    """Record this week: metrics (Mesa DataCollector), faculty rows, student and tie snapshots.
+
+    Only the model's `record_weeks` when they are given.
+    """
+    if model.record_weeks is not None and week.number not in model.record_weeks:
+        return
+    degree = model.ties.degrees()
+    sample = clustering_sample(model.ties, degree)
+    model.record = weekly_metrics(model, week, degree, sample)
+    model.datacollector.collect(model)
+    model.faculty_rows.append(faculty_snapshot(model, week.number, degree, sample))
+    if model.record_students:
+        model.student_frames.append(student_snapshot(model, week.number, degree))
+    if model.record_ties:
+        model.tie_frames.append(tie_snapshot(model.ties, week.number))
+
+
+def weekly_metrics(
+    model: HomeRoomModel,
+    week: Week,
+    degree: np.ndarray,
+    sample: tuple[np.ndarray, np.ndarray],
+) -> dict[str, Any]:
+    """The weekly table's row (`WEEKLY_REPORTERS`): groups, campus, clients, others, friends."""
+    return {
+        **_calendar_metrics(model, week),
+        **_group_metrics(model),
+        **_campus_metrics(model, sample),
+        **_client_metrics(model),
+        **_peer_metrics(model, degree),
+    }
+
+
+def _calendar_metrics(model: HomeRoomModel, week: Week) -> dict[str, Any]:
+    held = week.sessions
+    return {
+        "week": week.number,
+        "phase": week.phase,
+        "session": held[-1].number if held else 0,
+        "stage": held[-1].stage if held else "",
+        "climate": model.climate,
+    }
+
+
+def _group_metrics(model: HomeRoomModel) -> dict[str, Any]:
+    dense = [model.ties.dense(g.members) for g in model.groups]
+    return {
+        "group_density": float(np.mean([density(t) for t in dense])),
+        "group_cohesion": float(np.mean([cohesion(t) for t in dense])),
+        "group_isolates": int(sum(isolates(t) for t in dense)),
+        "group_clustering": float(np.mean([clustering(t) for t in dense])),
+    }
+
+
+def _campus_metrics(model: HomeRoomModel, sample: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+    n = model.n
+    local = sample[1]
+    return {
+        "campus_density": 2.0 * len(model.ties) / (n * (n - 1)),
+        "campus_ties": len(model.ties),
+        "campus_clustering": float(local.mean()) if len(local) else 0.0,
+    }
+
+
+def _client_metrics(model: HomeRoomModel) -> dict[str, Any]:
+    s = model.states
+    cl = model.clients
+    has_group = model.config.counselor.technique != "none"
+    started = has_group and model.groups[0].sessions_held > 0
+    threshold = model.config.disclosure.personal_threshold
+    return {
+        "clients_disclosed_share": disclosed_share(s.disclosure[cl], threshold) if started else 0.0,
+        "clients_social_interaction": float(model.social_interaction[cl].mean()),
+        "clients_anxiety": float(s.anxiety[cl].mean()),
+        "clients_skill": float(s.skill[cl].mean()),
+        "clients_attitude": float(s.attitude[cl].mean()),
+        "clients_resolve": float(s.resolve[cl].mean()),
+        "clients_rapport": float(s.rapport[cl].mean()),
+        "clients_openness": float(s.openness[cl].mean()),
+        "clients_disclosure": float(s.disclosure[cl].mean()),
+        "clients_contact_rate": float(s.contact_rate[cl].mean()),
+    }
+
+
+def _peer_metrics(model: HomeRoomModel, degree: np.ndarray) -> dict[str, Any]:
+    s = model.states
+    friends = model.friends
+    return {
+        "others_social_interaction": _mean(model.social_interaction[~s.client]),
+        "friends": len(friends),
+        "friends_social_interaction": _mean(model.social_interaction[friends]),
+        "friends_ties": _mean(degree[friends]),
+        "friends_contact_rate": _mean(s.contact_rate[friends]),
+    }
+
+
+def faculty_snapshot(
+    model: HomeRoomModel, week: int, degree: np.ndarray, sample: tuple[np.ndarray, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """A row per faculty: size, clients, density, clustering, degree and scores (spill-over)."""
+    s = model.states
+    faculties = model.config.cohort.faculties
+    fac = s.faculty
+    src, dst = model.ties.sources, model.ties.targets
+    inside = fac[src] == fac[dst]
+    ties_inside = np.bincount(fac[src][inside], minlength=faculties)
+    size = np.bincount(fac, minlength=faculties)
+    pairs = size * (size - 1) / 2.0
+    is_friend = np.zeros(model.n, dtype=bool)
+    is_friend[model.friends] = True
+    everyone = np.ones(model.n, dtype=bool)
+    sampled, local = sample
+
+    def mean_by(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        total = np.bincount(fac[mask], values[mask], minlength=faculties)
+        count = np.bincount(fac[mask], minlength=faculties)
+        return np.divide(total, count, out=np.full(faculties, np.nan), where=count > 0)
+
+    clustering_sum = np.bincount(fac[sampled], local, minlength=faculties)
+    clustering_n = np.bincount(fac[sampled], minlength=faculties)
+    return {
+        "week": np.full(faculties, week, dtype=np.int64),
+        "faculty": np.arange(faculties, dtype=np.int64),
+        "faculty_name": np.array(model.faculty_names, dtype=object),
+        "students": size.astype(np.int64),
+        "clients": np.bincount(fac[s.client], minlength=faculties).astype(np.int64),
+        "density": np.divide(ties_inside, pairs, out=np.zeros(faculties), where=pairs > 0),
+        "clustering": np.divide(
+            clustering_sum, clustering_n, out=np.zeros(faculties), where=clustering_n > 0
+        ),
+        "mean_degree": mean_by(everyone, degree.astype(float)),
+        "social_interaction": mean_by(everyone, model.social_interaction),
+        "clients_social_interaction": mean_by(s.client, model.social_interaction),
+        "friends_social_interaction": mean_by(is_friend, model.social_interaction),
+    }
+
+
+def student_snapshot(model: HomeRoomModel, week: int, degree: np.ndarray) -> dict[str, np.ndarray]:
+    """A row per student: every state, degree, summed tie strength and score (copies)."""
+    s = model.states
+    n = model.n
+    return {
+        "week": np.full(n, week, dtype=np.int64),
+        "student_id": np.arange(n, dtype=np.int64),
+        "faculty": s.faculty.astype(np.int64),
+        "client": s.client.copy(),
+        "group": model.group_of.copy(),
+        "sociability": s.sociability.copy(),
+        "openness": s.openness.copy(),
+        "anxiety": s.anxiety.copy(),
+        "skill": s.skill.copy(),
+        "attitude": s.attitude.copy(),
+        "resolve": s.resolve.copy(),
+        "rapport": s.rapport.copy(),
+        "disclosure": s.disclosure.copy(),
+        "contact_rate": s.contact_rate.copy(),
+        "degree": degree.astype(np.int64),
+        "tie_strength_sum": model.strength_sum.copy(),
+        "social_interaction": model.social_interaction.copy(),
+    }
+
+
+def tie_snapshot(ties: TieStore, week: int) -> dict[str, np.ndarray]:
+    """The edge list this week: week, source, target, strength (copies)."""
+    return {
+        "week": np.full(len(ties), week, dtype=np.int64),
+        "source": ties.sources,
+        "target": ties.targets,
+        "strength": ties.strength.copy(),
+    }
+
+
+def reporter(name: str) -> Callable[[HomeRoomModel], Any]:
+    """A Mesa model reporter that reads `name` from the model's last recorded week."""
+
+    def report(model: HomeRoomModel) -> Any:
+        return model.record[name]
+
+    report.__name__ = f"report_{name}"
+    return report

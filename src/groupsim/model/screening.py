@@ -1,0 +1,180 @@
+"""Initialisation and screening (ODD 5): starting ties, choosing the clients, their friends.
+
+`initial_ties` draws the starting network; `screen_clients` gives every student the
+screening questionnaire and forms the counseling groups from the least socially active
+(`select_groups`, by `group.selection`); `friends_of` names the clients' friends at screening.
+
+Example:
+    >>> import numpy as np
+    >>> order = np.array([5, 2, 7, 0, 1, 3, 4, 6])  # least active first
+    >>> faculty = np.repeat([0, 1], 4)
+    >>> rng = np.random.default_rng(0)
+    >>> [g.tolist() for g in select_groups(order, faculty, 2, 2, 2, "lowest", 1.0, rng)]
+    [[5, 7], [2, 0]]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from groupsim.model import mechanisms as mech
+from groupsim.model.agents import CounselingGroup, Counselor
+from groupsim.model.measures import QUESTIONNAIRE
+from groupsim.model.ties import TieStore
+
+if TYPE_CHECKING:
+    from groupsim.model.model import HomeRoomModel
+
+__all__ = ["friends_of", "initial_ties", "screen_clients", "select_groups"]
+
+
+def initial_ties(
+    faculty: np.ndarray,
+    faculty_start: np.ndarray,
+    faculty_size: int,
+    mean_ties: float,
+    in_faculty_share: float,
+    rng: np.random.Generator,
+) -> TieStore:
+    """Random starting friendships: mostly inside faculties (homophily), some across.
+
+    Each student starts Poisson(mean_ties / 2) ties (so the mean degree is about
+    `mean_ties`); a partner is a faculty mate with probability `in_faculty_share`, otherwise
+    anyone. Strengths are uniform in [0.15, 0.6]: acquaintances to friends, no close ties yet.
+    """
+    n = len(faculty)
+    ties = TieStore(n)
+    starts = rng.poisson(mean_ties / 2.0, size=n)
+    a = np.repeat(np.arange(n), starts)
+    inside = rng.random(len(a)) < in_faculty_share
+    b = np.where(
+        inside,
+        faculty_start[faculty[a]] + rng.integers(0, faculty_size, size=len(a)),
+        rng.integers(0, n, size=len(a)),
+    )
+    strength = rng.uniform(0.15, 0.6, size=len(a))
+    keep = a != b
+    a, b, strength = a[keep], b[keep], strength[keep]
+    _, first = np.unique(ties.pair_keys(a, b), return_index=True)  # one tie per pair
+    ties.set(a[first], b[first], strength[first])
+    return ties
+
+
+def select_groups(
+    order: np.ndarray,
+    faculty: np.ndarray,
+    faculties: int,
+    groups: int,
+    size: int,
+    selection: str,
+    screened_share: float,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """Members of each group, from students ordered least active first (ODD 5, Screening)."""
+    if selection == "lowest":
+        chosen = order[: groups * size]
+        return [chosen[g::groups] for g in range(groups)]  # deal ranks out like cards
+    if selection == "random_screened":
+        pool = order[: int(np.floor(screened_share * len(order)))]
+        chosen = rng.choice(pool, size=groups * size, replace=False)
+        return [chosen[g * size : (g + 1) * size] for g in range(groups)]
+    queues = [list(order[faculty[order] == f]) for f in range(faculties)]
+    taken = [0] * faculties
+    if selection == "within_faculty":
+        result = []
+        for g in range(groups):
+            f = g % faculties
+            result.append(np.array(queues[f][taken[f] : taken[f] + size]))
+            taken[f] += size
+        return result
+    return [_across_faculties(order, queues, taken, size, rng) for _ in range(groups)]
+
+
+def _across_faculties(
+    order: np.ndarray,
+    queues: list[list[int]],
+    taken: list[int],
+    size: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """One group spread evenly over the faculties, the extra seats at random.
+
+    Takes the members off the front of the faculties' `queues` (advancing `taken`).
+    """
+    faculties = len(queues)
+    left = np.array([len(q) for q in queues]) - np.array(taken)
+    per = np.minimum(np.full(faculties, size // faculties), left)
+    room = np.flatnonzero(left > per)
+    extra = min(size - int(per.sum()), len(room))
+    if len(room) == faculties:
+        per[rng.choice(faculties, size=extra, replace=False)] += 1
+    elif extra:
+        per[rng.choice(room, size=extra, replace=False)] += 1
+    members: list[int] = []
+    for f in range(faculties):
+        members.extend(queues[f][taken[f] : taken[f] + per[f]])
+        taken[f] += per[f]
+    # Faculties that ran out leave seats: fill them with the least active students left
+    # (taken off their faculty's queue, behind the part already handed out).
+    while len(members) < size:
+        rest = [(q[taken[f]], f) for f, q in enumerate(queues) if taken[f] < len(q)]
+        rank = {int(student): i for i, student in enumerate(order)}
+        student, f = min(rest, key=lambda pair: rank[int(pair[0])])
+        members.append(student)
+        taken[f] += 1
+    return np.array(members)
+
+
+def screen_clients(model: HomeRoomModel) -> list[CounselingGroup]:
+    """Choose the groups: the least socially active students on a screening questionnaire.
+
+    Marks the clients in `model.states.client` and keeps their screening totals in
+    `model.questionnaire`; with `group.screening = "pretest"` the screening questionnaire is
+    the pre-test itself.
+    """
+    c = model.config
+    screening = QUESTIONNAIRE.totals(model.social_interaction, model.measurement_rng)
+    order = np.lexsort((np.arange(model.n), screening))  # lowest first, ties by id
+    members = select_groups(
+        order,
+        model.states.faculty,
+        c.cohort.faculties,
+        c.program.groups,
+        c.group.clients,
+        c.group.selection,
+        c.group.screened_share,
+        model.population_rng,
+    )
+    setting = mech.climate_setting(
+        c.counselor.technique,
+        c.counselor.warmth,
+        c.climate.home_room_setting,
+        c.climate.standard_setting,
+    )
+    # Before the first session the room already carries the counselor's setting; the
+    # cohesion part of the target is still zero (the members are strangers).
+    climate = mech.climate_target(setting, 0.0, c.climate.setting_weight)
+    groups = []
+    for number, ids in enumerate(members):
+        counselor = Counselor(
+            model, c.counselor.technique, c.counselor.warmth, c.counselor.facilitation
+        )
+        groups.append(CounselingGroup(number, np.sort(ids), counselor, setting, climate))
+    clients = np.sort(np.concatenate(members))
+    model.states.client[clients] = True
+    model.questionnaire["screening"] = screening[clients].astype(float)
+    if c.group.screening == "pretest":
+        model.questionnaire["pre"] = model.questionnaire["screening"]
+    return groups
+
+
+def friends_of(ties: TieStore, clients: np.ndarray) -> np.ndarray:
+    """The non-clients tied to a client (sorted ids): where spill-over would show first."""
+    is_client = np.zeros(ties.n, dtype=bool)
+    is_client[clients] = True
+    src, dst = ties.sources, ties.targets
+    touching = is_client[src] | is_client[dst]
+    candidates = np.concatenate([src[touching], dst[touching]])
+    return np.unique(candidates[~is_client[candidates]])

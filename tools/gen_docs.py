@@ -24,7 +24,7 @@ from groupsim.runs.outputs import TABLES, markdown_table
 from groupsim.runs.store import RUN_FILES
 from groupsim.scenario import SECTIONS, parameter_table
 
-__all__ = ["render_parameters", "render_outputs", "render_readme", "GENERATED", "main"]
+__all__ = ["GENERATED", "main", "render_outputs", "render_parameters", "render_readme"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

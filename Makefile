@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install test lint format docs demo bench clean
 
 install: $(STAMP)
 
@@ -16,16 +16,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# The checked promises: style and docstrings (ruff), types (mypy, config in pyproject.toml) and
+# the one direction of imports between subpackages (import-linter's layers contract).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks experiments tools
-	$(BIN)/ruff format --check src tests benchmarks experiments tools
+	$(BIN)/ruff check src tests benchmarks experiments tools conftest.py
+	$(BIN)/ruff format --check src tests benchmarks experiments tools conftest.py
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks experiments tools
-	$(BIN)/ruff check --fix src tests benchmarks experiments tools
+	$(BIN)/ruff format src tests benchmarks experiments tools conftest.py
+	$(BIN)/ruff check --fix src tests benchmarks experiments tools conftest.py
 
+# The tests and every `>>>` example in src/groupsim (pyproject: testpaths, --doctest-modules).
 test: lint
 	$(BIN)/python -m pytest
+
+# The documentation site into site/, offline; any warning fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Home room vs standard group vs no intervention into out/compare_home_room/ (report.html).
 # DEMO_REPS replications per scenario: the default takes about two minutes on 2 idle cores.
@@ -36,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out site build .pytest_cache .ruff_cache .mypy_cache .hypothesis

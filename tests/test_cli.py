@@ -40,7 +40,8 @@ def test_run_prints_the_summary(small_file):
     assert result.exit_code == 0, result.output
     for words in ("questionnaire mean (35-140)", "pre", "post", "follow-up", "group climate"):
         assert words in result.output
-    assert "group density" in result.output and "campus density" in result.output
+    assert "group density" in result.output
+    assert "campus density" in result.output
     assert "seed 3" in result.output
 
 
@@ -115,9 +116,12 @@ def test_check_prints_resolved_parameters_and_marks_overrides():
     lines = result.output.splitlines()
     assert "valid (home_room)" in result.output
     warmth = next(line for line in lines if "counselor.warmth" in line)
-    assert "0.2 *" in warmth and "(--set)" in warmth and "0.85" in warmth
+    assert "0.2 *" in warmth
+    assert "(--set)" in warmth
+    assert "0.85" in warmth
     facilitation = next(line for line in lines if "counselor.facilitation" in line)
-    assert "*" not in facilitation and "(--set)" not in facilitation
+    assert "*" not in facilitation
+    assert "(--set)" not in facilitation
     assert any("group.clients" in line and "9" in line for line in lines)
     assert "9 clients, 8 sessions over 4 weeks" in result.output
 
@@ -126,7 +130,8 @@ def test_check_marks_a_file_value_that_is_not_the_default():
     result = invoke("check", str(HOME_ROOM.with_name("standard_group.toml")))
     assert result.exit_code == 0
     technique = next(line for line in result.output.splitlines() if "counselor.technique" in line)
-    assert "standard *" in technique and "(--set)" not in technique
+    assert "standard *" in technique
+    assert "(--set)" not in technique
 
 
 # Bad input: run the real entry point in subprocesses (all at once, to save time) ------------
@@ -186,7 +191,8 @@ def _command(case, paths, out):
 
 def _assert_one_line(status, stdout, stderr, expected, out):
     assert status == 2, (stdout, stderr)
-    assert "Traceback" not in stderr and "Traceback" not in stdout
+    assert "Traceback" not in stderr
+    assert "Traceback" not in stdout
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
     assert lines[0].startswith("groupsim: error: ")
@@ -276,8 +282,8 @@ def test_run_refuses_a_scenario_too_large_for_memory(tmp_path, monkeypatch, caps
     assert info.value.code == 2
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
-    assert str(big) in lines[0] and "cohort.students_per_faculty" in lines[0]
-    assert "1,000,000 students" in lines[0] and "GB of memory" in lines[0]
+    for words in (str(big), "cohort.students_per_faculty", "1,000,000 students", "GB of memory"):
+        assert words in lines[0]
     assert not out.exists()
 
 
@@ -297,9 +303,46 @@ def test_exit_codes_pass_through_main(monkeypatch):
             main()
         assert info.value.code == 3
         monkeypatch.setattr("sys.argv", ["groupsim", "--help"])
+        code = None
         try:
             main()  # success returns (the console script then exits 0)
         except SystemExit as done:
-            assert done.code in (0, None)
+            code = done.code
+        assert code in (0, None)
     finally:
         app.registered_commands[:] = [c for c in app.registered_commands if c.name != "exit-probe"]
+
+
+def test_scenarios_lists_the_builtins_with_technique_and_file():
+    result = invoke("scenarios")
+    assert result.exit_code == 0, result.output
+    for name, technique in (
+        ("home_room", "home_room"),
+        ("standard_group", "standard"),
+        ("no_intervention", "none"),
+        ("campus_rollout", "home_room"),
+        ("campus_control", "none"),
+    ):
+        line = next(line for line in result.output.splitlines() if line.startswith(f"│ {name} "))
+        assert f" {technique} " in line
+        assert f"{name}.toml" in line
+
+
+def test_run_and_check_take_a_builtin_name(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ folder here
+    checked = invoke("check", "standard_group", "--set", "group.clients=6")
+    assert checked.exit_code == 0, checked.output
+    assert "standard_group: valid (standard_group)" in checked.output
+    clients = next(line for line in checked.output.splitlines() if "group.clients" in line)
+    assert "6 * (--set)" in clients
+    small = [f"--set={path}={value}" for path, value in SMALL.items()]
+    ran = invoke("run", "home_room", "--seed", "3", *small)
+    assert ran.exit_code == 0, ran.output
+    assert "home_room: home_room, 4 clients, seed 3" in ran.output
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_scenario_help_says_a_name_works_too(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "name of a built-in scenario" in " ".join(result.output.split())

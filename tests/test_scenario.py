@@ -44,7 +44,7 @@ def _home_room_with(tmp_path: Path, section: str, line: str) -> Path:
     text = HOME_ROOM.read_text(encoding="utf-8")
     lines = text.splitlines()
     start = lines.index(f"[{section}]")
-    out = lines[: start + 1] + [line]
+    out = [*lines[: start + 1], line]
     for other in lines[start + 1 :]:
         if other.split("=")[0].strip() == key and not other.startswith("#"):
             continue
@@ -398,5 +398,5 @@ def test_scenario_from_dict_names_its_source():
 
 def test_scenario_is_frozen():
     scenario = load_scenario(HOME_ROOM)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Instance is frozen"):
         scenario.counselor.warmth = 0.1  # type: ignore[misc]

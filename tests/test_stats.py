@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from groupsim.study.power import ancova_treatment_test
 from groupsim.study.stats import (
+    Estimate,
     bootstrap_mean_difference,
     hedges_g,
     mean_ci,
@@ -17,6 +19,7 @@ from groupsim.study.stats import (
     paired_hedges_g_from_summary,
     paired_t_test,
     small_sample_correction,
+    wilson_interval,
 )
 
 # Simulated datasets for the coverage checks (fewer in CI; the bounds are loose enough).
@@ -138,3 +141,107 @@ def test_paired_g_ci_covers_the_true_effect_at_about_the_nominal_rate():
         effect = paired_hedges_g(draws[:, 0], draws[:, 1])
         covered += effect.low <= delta <= effect.high
     assert 0.90 <= covered / DATASETS <= 0.98
+
+
+def _numpy_percentile_bootstrap(treatment, reference, rng, resamples=10_000, level=0.95):
+    """The hand-written paired bootstrap groupsim used before scipy's (the reference)."""
+    differences = np.asarray(treatment, float) - np.asarray(reference, float)
+    differences = differences[~np.isnan(differences)]
+    picks = rng.integers(0, differences.size, size=(resamples, differences.size))
+    means = differences[picks].mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(differences.mean()), float(low), float(high)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_scipy_bootstrap_gives_the_hand_written_interval(seed):
+    # scipy.stats.bootstrap(paired=True) draws the same replications from the same generator,
+    # so the bounds agree to rounding, far inside the bootstrap's Monte Carlo error.
+    data = np.random.default_rng(100 + seed)
+    n = int(data.integers(5, 60))
+    reference = data.normal(0.35, 0.03, n)
+    treatment = reference * 0.8 + data.normal(0.15, 0.03, n)
+    treatment[data.random(n) < 0.05] = np.nan  # NaN pairs are left out by both
+    ours = bootstrap_mean_difference(treatment, reference, np.random.default_rng(seed))
+    value, low, high = _numpy_percentile_bootstrap(
+        treatment, reference, np.random.default_rng(seed)
+    )
+    assert ours.value == value
+    assert ours.low == pytest.approx(low, abs=1e-12)
+    assert ours.high == pytest.approx(high, abs=1e-12)
+
+
+def test_bootstrap_edge_cases():
+    rng = np.random.default_rng(0)
+    assert bootstrap_mean_difference([2.0, 3.0], [1.0, 2.0], rng) == Estimate(1.0, 1.0, 1.0)
+    single = bootstrap_mean_difference([2.0, np.nan], [1.0, 1.0], rng)
+    assert single.value == 1.0
+    assert math.isnan(single.low)
+    assert math.isnan(single.high)
+    assert math.isnan(bootstrap_mean_difference([np.nan], [1.0], rng).value)
+    with pytest.raises(ValueError, match="one value per replication"):
+        bootstrap_mean_difference([[1.0, 2.0]], [[1.0, 2.0]], rng)
+
+
+def _hand_written_wilson(successes, trials, confidence=0.95):
+    """The Wilson interval groupsim.study.power computed by hand (the reference)."""
+    if trials < 1:
+        return (float("nan"), float("nan"))
+    z = float(sps.norm.ppf(0.5 + confidence / 2.0))
+    share = successes / trials
+    denominator = 1.0 + z * z / trials
+    centre = (share + z * z / (2 * trials)) / denominator
+    half = z * np.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials)) / denominator
+    low = 0.0 if successes == 0 else float(max(0.0, centre - half))
+    high = 1.0 if successes == trials else float(min(1.0, centre + half))
+    return (low, high)
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.95, 0.99])
+def test_wilson_interval_equals_the_hand_written_one(confidence):
+    # power.csv prints the bounds with 3 decimals (report) and as floats (CSV): equal to 1e-12.
+    for trials in [1, 2, 3, 5, 10, 20, 50, 100, 400, 1000]:
+        for successes in range(trials + 1):
+            ours = wilson_interval(successes, trials, confidence)
+            theirs = _hand_written_wilson(successes, trials, confidence)
+            assert ours == pytest.approx(theirs, abs=1e-12), (successes, trials)
+            assert [f"{x:.3f}" for x in ours] == [f"{x:.3f}" for x in theirs]
+
+
+def test_wilson_interval_edges_and_published_value():
+    assert wilson_interval(0, 10)[0] == 0.0
+    assert wilson_interval(10, 10)[1] == 1.0
+    assert all(math.isnan(x) for x in wilson_interval(0, 0))
+    # Newcombe (1998), Statistics in Medicine 17, table I, example 1: 81/263 -> 0.2553 to 0.3662.
+    low, high = wilson_interval(81, 263)
+    assert low == pytest.approx(0.2553, abs=5e-5)
+    assert high == pytest.approx(0.3662, abs=5e-5)
+
+
+def test_mean_ci_agrees_with_scipy_ttest_1samp_interval():
+    data = np.random.default_rng(7)
+    for n in [2, 3, 10, 50]:
+        values = data.normal(0.4, 0.05, n)
+        ours = mean_ci(values, level=0.9)
+        scipy_ci = sps.ttest_1samp(values, 0.0).confidence_interval(confidence_level=0.9)
+        assert ours.low == pytest.approx(float(scipy_ci.low), abs=1e-12)
+        assert ours.high == pytest.approx(float(scipy_ci.high), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_numpy_ancova_matches_statsmodels_ols(seed):
+    # The hot loop keeps the numpy ANCOVA; statsmodels' OLS is the cross-check (tests only).
+    sm = pytest.importorskip("statsmodels.api")
+    data = np.random.default_rng(seed)
+    n = int(data.integers(6, 80))
+    treated = np.repeat([1, 0], [n // 2, n - n // 2])
+    pre = data.normal(90, 10, n).round()
+    post = (pre * 0.6 + 40 + 5 * treated + data.normal(0, 6, n)).round()
+    ours = ancova_treatment_test(pre, post, treated)
+    fit = sm.OLS(post, sm.add_constant(np.column_stack([pre, treated]))).fit()
+    assert ours.effect == pytest.approx(fit.params[2], rel=1e-9)
+    assert ours.standard_error == pytest.approx(fit.bse[2], rel=1e-9)
+    assert ours.t == pytest.approx(fit.tvalues[2], rel=1e-9)
+    assert ours.p == pytest.approx(fit.pvalues[2], rel=1e-7, abs=1e-300)
+    assert ours.df == int(fit.df_resid)

@@ -24,7 +24,7 @@ from groupsim.runs.outputs import TABLES, markdown_table
 from groupsim.runs.store import RUN_FILES
 from groupsim.scenario import SECTIONS, parameter_table
 
-__all__ = ["render_parameters", "render_outputs", "render_readme", "GENERATED", "main"]
+__all__ = ["GENERATED", "main", "render_outputs", "render_parameters", "render_readme"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -77,10 +77,12 @@ def render_parameters() -> str:
         NOTICE.format(source="groupsim.scenario.parameter_table()"),
         "# Scenario parameters",
         "",
-        "Every parameter of a scenario file, with its default (the value in "
-        "`scenarios/home_room.toml`; the three shipped scenarios differ only in "
-        "`counselor.technique`), the allowed range, the unit and the meaning. "
-        "Paths are `section.parameter`, as in `--set` and `load_scenario(path, overrides)`. "
+        "Every parameter of a scenario file, with its default (the value in the built-in "
+        "scenario `home_room`, also `scenarios/home_room.toml`; `standard_group` and "
+        "`no_intervention` differ from it only in `counselor.technique`, and "
+        "`groupsim scenarios` lists every built-in), the allowed range, the unit and the "
+        "meaning. Paths are `section.parameter`, as in `--set` and "
+        "`load_scenario(path_or_name, overrides)`. "
         "The flat keyword is the name `HomeRoomModel(**params)` and `mesa.batch_run` take: the "
         "path with its dot replaced by `_`. How each parameter enters the model: "
         "[ODD.md](ODD.md), section 7.",

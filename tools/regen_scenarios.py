@@ -1,7 +1,12 @@
 """Write the shipped scenario files from the schema: defaults plus what each arm changes.
 
+Each scenario is written twice, with the same text: the repository's user-facing copy in
+`scenarios/` and the built-in copy inside the package, `src/groupsim/scenario/builtin/`, which
+an installed groupsim loads by name (`groupsim run home_room`).
+
 Run after changing a parameter's meaning, range or default (`python tools/regen_scenarios.py`);
-`tests/test_scenario.py` fails when a shipped file and this script disagree.
+`tests/test_scenario.py` fails when a shipped file and this script disagree, and
+`tests/test_builtin_scenarios.py` when the two copies differ.
 """
 
 import sys
@@ -10,6 +15,9 @@ from pathlib import Path
 from groupsim.scenario import Scenario, scenario_to_toml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: Where each scenario is written: the user-facing copies and the package's built-in copies.
+FOLDERS = (ROOT / "scenarios", ROOT / "src" / "groupsim" / "scenario" / "builtin")
 
 HEADER = """# groupsim scenario: {name}
 # Copy this file and edit it; `groupsim check FILE` validates it and prints the resolved values.
@@ -60,7 +68,9 @@ def render(name: str) -> str:
 
 
 if __name__ == "__main__":
-    for name in SCENARIOS:
-        path = ROOT / "scenarios" / f"{name}.toml"
-        path.write_text(render(name))
-        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    for folder in FOLDERS:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in SCENARIOS:
+            path = folder / f"{name}.toml"
+            path.write_text(render(name), encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)

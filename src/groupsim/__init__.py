@@ -12,6 +12,8 @@ The public API:
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from groupsim._version import __version__
+
 # Names are imported on first use (PEP 562), so `groupsim --help` and a scenario error do not
 # wait for Mesa, SciPy and matplotlib to load.
 _WHERE = {
@@ -32,6 +34,7 @@ _WHERE = {
 
 
 def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use (PEP 562)."""
     if name in _WHERE:
         value = getattr(import_module(_WHERE[name]), name)
         globals()[name] = value
@@ -40,6 +43,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    """The module's names, the lazily imported public API included."""
     return sorted(list(globals()) + list(_WHERE))
 
 
@@ -50,8 +54,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from groupsim.scenario import Scenario, ScenarioError, flat_parameter_names, load_scenario
     from groupsim.study.compare import Comparison, compare
     from groupsim.study.power import PowerAnalysis, power
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Comparison",

@@ -39,6 +39,17 @@ def check_output_folder(out: Path) -> None:
         raise UsageError(f"{out}: --out: is a file; give a folder to write into")
 
 
+#: Help for a scenario argument: a file, or the name of a built-in (`groupsim scenarios`).
+SCENARIO_HELP = (
+    "Scenario file (.toml) or the name of a built-in scenario, e.g. home_room "
+    "(`groupsim scenarios` lists them)"
+)
+
+#: A scenario argument: a path or a built-in's name, passed to `load_scenario` as typed.
+ScenarioArgument = Annotated[
+    str, typer.Argument(help=SCENARIO_HELP, metavar="SCENARIO", show_default=False)
+]
+
 WorkersOption = Annotated[int | None, typer.Option(help="Processes to run on (default: all cores)")]
 
 SetOption = Annotated[

@@ -1,4 +1,7 @@
-"""`groupsim run` and `groupsim check`: one scenario, run or validated."""
+"""`groupsim run`, `groupsim check` and `groupsim scenarios`.
+
+One scenario run or validated, and the built-in scenarios listed.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import typer
 from rich.table import Table
 
 from groupsim.cli.app import (
+    ScenarioArgument,
     SetOption,
     UsageError,
     app,
@@ -16,19 +20,19 @@ from groupsim.cli.app import (
     console,
     parse_overrides,
 )
-from groupsim.scenario import load_scenario
+from groupsim.scenario import builtin_scenarios, load_scenario
 
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    scenario: ScenarioArgument,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same run")] = 0,
     set_: SetOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for the run's tables, network and scenario")
     ] = None,
 ) -> None:
-    """Run one scenario and print a summary; with --out, write its outputs."""
+    """Run one scenario (file or built-in) and print a summary; with --out, write its outputs."""
     from groupsim.runs.runner import run as run_scenario
     from groupsim.runs.store import write_run
 
@@ -92,10 +96,10 @@ def print_summary(result: Any) -> None:
 
 @app.command()
 def check(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    scenario: ScenarioArgument,
     set_: SetOption = None,
 ) -> None:
-    """Validate a scenario file and print the resolved parameters."""
+    """Validate a scenario (file or built-in) and print the resolved parameters."""
     from groupsim.scenario import parameter_table
 
     overrides = parse_overrides(set_)
@@ -120,3 +124,17 @@ def check(
         f"{loaded.total_weeks} recorded weeks after screening "
         "(* = not the default; (--set) = set on the command line)"
     )
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios: name, technique, what it is and where its file is."""
+    table = Table(
+        title="Built-in scenarios (use the name wherever a scenario file is asked for)",
+        title_justify="left",
+    )
+    for name in ("name", "technique", "description", "file"):
+        table.add_column(name, overflow="fold")
+    for builtin in builtin_scenarios():
+        table.add_row(builtin.name, builtin.technique, builtin.summary, builtin.location)
+    console.print(table)

@@ -1,8 +1,10 @@
 """Scenarios: the validated parameters of one simulated study (ODD section 6, Input data).
 
 :mod:`~groupsim.scenario.schema` declares every parameter once (default, range, unit, meaning);
-:mod:`~groupsim.scenario.files` reads, validates, overrides and writes scenario files. This is
-the bottom layer of groupsim: it imports nothing else of the package.
+:mod:`~groupsim.scenario.files` reads, validates, overrides and writes scenario files;
+:mod:`~groupsim.scenario.shipped` finds the built-in scenarios shipped inside the package
+(``load_scenario("home_room")``). This is the bottom layer of groupsim: it imports nothing else
+of the package.
 
 Example:
     >>> from groupsim import load_scenario
@@ -12,7 +14,9 @@ Example:
 """
 
 from groupsim.scenario.files import (
+    BuiltinScenario,
     apply_overrides,
+    builtin_scenarios,
     dotted_path,
     flat_parameter_names,
     load_scenario,
@@ -22,14 +26,19 @@ from groupsim.scenario.files import (
     scenario_to_toml,
 )
 from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError
+from groupsim.scenario.shipped import builtin_names, is_scenario_name
 
 __all__ = [
     "SECTIONS",
+    "BuiltinScenario",
     "Scenario",
     "ScenarioError",
     "apply_overrides",
+    "builtin_names",
+    "builtin_scenarios",
     "dotted_path",
     "flat_parameter_names",
+    "is_scenario_name",
     "load_scenario",
     "parameter_table",
     "parse_assignment",

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import math
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError, _ComboError
+from groupsim.scenario.shipped import (
+    builtin_location,
+    builtin_names,
+    builtin_text,
+    is_scenario_name,
+)
 
 __all__ = [
+    "BuiltinScenario",
     "apply_overrides",
+    "builtin_scenarios",
     "dotted_path",
     "flat_parameter_names",
     "load_scenario",
@@ -27,48 +37,70 @@ __all__ = [
 ]
 
 
-def _describe_allowed(error: dict[str, Any]) -> str:
+def _field_info(loc: tuple[Any, ...]) -> Any:
+    """The pydantic field a validation error's location points to, if it is a parameter."""
+    section = SECTIONS.get(str(loc[0])) if loc else None
+    if section is None or len(loc) < 2:
+        return None
+    return section.model_fields.get(str(loc[1]))
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    """An extra key: name the keys allowed where it stands."""
+    if len(loc) == 1:
+        return "unknown key; allowed keys: " + ", ".join(Scenario.model_fields)
+    section = SECTIONS.get(str(loc[0])) if loc else None
+    if section is not None:
+        return f"unknown key; allowed in [{loc[0]}]: " + ", ".join(section.model_fields)
+    return "unknown key"
+
+
+def _out_of_range(error: ErrorDetails, got_text: str) -> str:
+    """A bound was crossed: name both bounds when the parameter has them."""
+    lo = hi = None
+    field_info = _field_info(tuple(error["loc"]))
+    if field_info is not None:
+        for m in field_info.metadata:
+            lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
+            hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
+    if lo is not None and hi is not None:
+        return f"must be between {lo:g} and {hi:g}{got_text}"
+    return f"{error['msg'].lower()}{got_text}"
+
+
+#: Pydantic error types whose message does not depend on the input, by what is allowed.
+_ALLOWED_BY_KIND = {
+    "finite_number": "must be a finite number, not NaN or infinity",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "string_type": "must be a text string",
+    "list_type": "must be a list",
+    "model_type": "must be a table of parameters",
+    "dict_type": "must be a table of parameters",
+    "model_attributes_type": "must be a table of parameters",
+}
+
+_RANGE_KINDS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
+
+
+def _describe_allowed(error: ErrorDetails) -> str:
     """Turn one pydantic error into 'what is allowed (got ...)'."""
     kind = error["type"]
-    ctx = error.get("ctx", {})
     got = error.get("input")
     got_text = f" (got {got!r})" if not isinstance(got, dict) else ""
-    loc = tuple(error["loc"])
-    section = SECTIONS.get(str(loc[0])) if loc else None
-    field_info = None
-    if section is not None and len(loc) > 1:
-        field_info = section.model_fields.get(str(loc[1]))
     if kind == "extra_forbidden":
-        if len(loc) == 1:
-            return "unknown key; allowed keys: " + ", ".join(Scenario.model_fields)
-        if section is not None:
-            return f"unknown key; allowed in [{loc[0]}]: " + ", ".join(section.model_fields)
-        return "unknown key"
-    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        lo = hi = None
-        if field_info is not None:
-            for m in field_info.metadata:
-                lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
-                hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
-        if lo is not None and hi is not None:
-            return f"must be between {lo:g} and {hi:g}{got_text}"
-        return f"{error['msg'].lower()}{got_text}"
-    if kind in {"finite_number"}:
-        return f"must be a finite number, not NaN or infinity{got_text}"
+        return _unknown_key(tuple(error["loc"]))
+    if kind in _RANGE_KINDS:
+        return _out_of_range(error, got_text)
+    if kind in _ALLOWED_BY_KIND:
+        return f"{_ALLOWED_BY_KIND[kind]}{got_text}"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '')}{got_text}"
-    if kind in {"int_type", "int_from_float", "int_parsing"}:
-        return f"must be a whole number{got_text}"
+        return f"must be one of {error.get('ctx', {}).get('expected', '')}{got_text}"
     if kind in {"float_type", "float_parsing"}:
         if isinstance(got, float) and math.isnan(got):
             return "must be a finite number, not NaN"
         return f"must be a number{got_text}"
-    if kind in {"string_type"}:
-        return f"must be a text string{got_text}"
-    if kind in {"list_type"}:
-        return f"must be a list{got_text}"
-    if kind in {"model_type", "dict_type", "model_attributes_type"}:
-        return f"must be a table of parameters{got_text}"
     return f"{error['msg']}{got_text}"
 
 
@@ -172,10 +204,12 @@ def apply_overrides(
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, override and validate a scenario file.
+    """Read, override and validate a scenario file or a built-in scenario.
 
     Args:
-        path: a TOML scenario file (see `scenarios/`).
+        path: a TOML scenario file (see `scenarios/`), or the bare name of a built-in scenario
+            (``"home_room"``: no folder, no ``.toml``, not an existing file; see
+            :func:`builtin_scenarios`).
         overrides: dotted parameter paths mapped to values, for example
             ``{"counselor.warmth": 0.2, "program.sessions": 12}``; validated like the file.
 
@@ -183,12 +217,83 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         The validated :class:`Scenario`.
 
     Raises:
-        ScenarioError: the file is missing or malformed, or a value is not allowed.
+        ScenarioError: the file is missing or malformed, the name is not a built-in, or a
+            value is not allowed.
+
+    Example:
+        >>> load_scenario("no_intervention").counselor.technique
+        'none'
+        >>> load_scenario("home_room", {"group.clients": 6}).group.clients
+        6
     """
-    path = Path(path)
-    data = _read_toml(path)
-    data = apply_overrides(data, overrides, str(path))
-    return scenario_from_dict(data, str(path))
+    if is_scenario_name(path):
+        source = f"{path} (built-in)"
+        data = _read_builtin(str(path))
+    else:
+        path = Path(path)
+        source = str(path)
+        data = _read_toml(path)
+    data = apply_overrides(data, overrides, source)
+    return scenario_from_dict(data, source)
+
+
+def _read_builtin(name: str) -> dict[str, Any]:
+    """The parsed TOML of a built-in scenario, or a ScenarioError naming the built-ins."""
+    try:
+        text = builtin_text(name)
+    except KeyError:
+        known = ", ".join(builtin_names())
+        raise ScenarioError(
+            name,
+            "(file)",
+            f"no such file or built-in scenario; built-ins: {known}; "
+            "or give the path of a scenario .toml",
+        ) from None
+    return tomllib.loads(text)
+
+
+@dataclass(frozen=True)
+class BuiltinScenario:
+    """A scenario shipped inside groupsim, as `groupsim scenarios` lists it.
+
+    Attributes:
+        name: what to type instead of a path (`groupsim run home_room`).
+        technique: the counselor's technique (`home_room`, `standard` or `none`).
+        summary: the first clause of the scenario's description.
+        location: where its file is.
+    """
+
+    name: str
+    technique: str
+    summary: str
+    location: str
+
+
+def _first_clause(text: str) -> str:
+    """The description up to its first colon or full stop: one line for a listing."""
+    cut = min((i for i in (text.find(": "), text.find(". ")) if i >= 0), default=len(text))
+    return text[:cut].rstrip(".")
+
+
+def builtin_scenarios() -> list[BuiltinScenario]:
+    """The built-in scenarios, sorted by name, each validated.
+
+    Example:
+        >>> [(s.name, s.technique) for s in builtin_scenarios()][:3]
+        [('campus_control', 'none'), ('campus_rollout', 'home_room'), ('home_room', 'home_room')]
+    """
+    rows = []
+    for name in builtin_names():
+        scenario = load_scenario(name)
+        rows.append(
+            BuiltinScenario(
+                name=name,
+                technique=scenario.counselor.technique,
+                summary=_first_clause(scenario.description),
+                location=builtin_location(name),
+            )
+        )
+    return rows
 
 
 def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -240,7 +345,7 @@ _TOML_ESCAPES = {
 
 
 def _toml_string(text: str) -> str:
-    """A TOML basic string; other control characters (and DEL) become \\uXXXX escapes."""
+    r"""A TOML basic string; other control characters (and DEL) become \uXXXX escapes."""
     out = []
     for char in text:
         if char in _TOML_ESCAPES:

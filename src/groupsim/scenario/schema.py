@@ -12,6 +12,7 @@ import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 __all__ = ["SECTIONS", "Scenario", "ScenarioError"]
 
@@ -28,7 +29,7 @@ class ScenarioError(ValueError):
 
 def _p(default: Any, lo: float | None, hi: float | None, unit: str, meaning: str, **kw: Any):
     """A parameter with its default, closed range [lo, hi], unit and meaning."""
-    extra = {"unit": unit}
+    extra: JsonDict = {"unit": unit}
     return Field(default, ge=lo, le=hi, description=meaning, json_schema_extra=extra, **kw)
 
 
@@ -382,9 +383,11 @@ class Scenario(_Section):
 
     @property
     def students(self) -> int:
+        """Students on campus: faculties times students per faculty."""
         return self.cohort.faculties * self.cohort.students_per_faculty
 
     def to_dict(self) -> dict[str, Any]:
+        """The scenario as a nested dict of sections (as read from TOML; unset keys left out)."""
         data = self.model_dump(mode="python")
         if data["program"]["weeks"] is None:
             del data["program"]["weeks"]
@@ -401,7 +404,7 @@ class _ComboError(ValueError):
 
 
 SECTIONS: dict[str, type[_Section]] = {
-    name: info.annotation  # type: ignore[misc]
+    name: info.annotation
     for name, info in Scenario.model_fields.items()
     if isinstance(info.annotation, type) and issubclass(info.annotation, _Section)
 }

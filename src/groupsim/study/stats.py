@@ -3,9 +3,13 @@
 Replications of an experiment with common random numbers are *paired*: replication r of every
 scenario starts from the same population and seed. The functions here take that into account:
 
-- :func:`mean_ci`: a mean with its t-based confidence interval;
+- :func:`mean_ci`: a mean with its t-based confidence interval (Student's t from
+  `scipy.stats.t`);
 - :func:`bootstrap_mean_difference`: the mean paired difference with a percentile bootstrap CI
-  (resampling replications, Efron & Tibshirani 1993, ch. 13);
+  (resampling replications, Efron & Tibshirani 1993, ch. 13; `scipy.stats.bootstrap` with
+  ``paired=True``);
+- :func:`wilson_interval`: the Wilson score interval of a proportion, e.g. a power estimate
+  (`scipy.stats.binomtest(...).proportion_ci(method="wilson")`);
 - :func:`hedges_g` (independent groups) and :func:`paired_hedges_g` (paired replications):
   Hedges' g with its CI, following Hedges & Olkin (1985) as written out in Borenstein, Hedges,
   Higgins & Rothstein (2009), *Introduction to Meta-Analysis*, ch. 4;
@@ -19,6 +23,8 @@ Example:
     >>> g = hedges_g(103.0, 100.0, 5.5, 4.5, 50, 50)
     >>> round(g.d, 4), round(g.g, 4)
     (0.597, 0.5924)
+    >>> [round(x, 3) for x in wilson_interval(45, 50)]
+    [0.786, 0.957]
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ __all__ = [
     "paired_hedges_g_from_summary",
     "paired_t_test",
     "small_sample_correction",
+    "wilson_interval",
 ]
 
 #: The paired test used for p-values, by name (the report states it).
@@ -105,6 +112,12 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> Estima
 
     NaN values are left out. With fewer than two values the bounds are NaN; with no spread
     they equal the mean.
+
+    The bounds are mean -+ t(level, n - 1) SD / sqrt(n) with the quantile from
+    `scipy.stats.t`. `scipy.stats.ttest_1samp(x).confidence_interval(level)` gives the same
+    interval (tests check it to 1e-12), but rounds in another order, so the last printed digit
+    of a bound would differ from earlier results; the formula is kept for same seeds, same
+    numbers.
     """
     x = _as_array(values)
     x = x[~np.isnan(x)]
@@ -129,7 +142,9 @@ def bootstrap_mean_difference(
     """Mean of the paired differences `treatment - reference`, with a percentile bootstrap CI.
 
     Pairs (replications) are resampled with replacement, so the dependence that common random
-    numbers create between the two arms is kept.
+    numbers create between the two arms is kept (`scipy.stats.bootstrap` with ``paired=True``
+    and the percentile method). NaN pairs are left out; with fewer than two pairs the bounds
+    are NaN.
 
     Args:
         treatment: one value per replication.
@@ -144,20 +159,56 @@ def bootstrap_mean_difference(
         >>> est.value
         1.5
     """
-    differences = _as_array(treatment) - _as_array(reference)
-    if differences.ndim != 1:
+    t, r = _as_array(treatment), _as_array(reference)
+    if t.shape != r.shape or t.ndim != 1:
         raise ValueError("treatment and reference must be one value per replication")
-    differences = differences[~np.isnan(differences)]
-    if differences.size == 0:
+    keep = ~np.isnan(t - r)
+    t, r = t[keep], r[keep]
+    if t.size == 0:
         return Estimate(math.nan, math.nan, math.nan)
-    value = float(differences.mean())
-    if differences.size < 2:
+    value = float((t - r).mean())
+    if t.size < 2:
         return Estimate(value, math.nan, math.nan)
-    picks = rng.integers(0, differences.size, size=(resamples, differences.size))
-    means = differences[picks].mean(axis=1)
-    tail = (1 - level) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return Estimate(value, float(low), float(high))
+    result = _scipy_stats().bootstrap(
+        (t, r),
+        _mean_difference,
+        paired=True,
+        vectorized=True,
+        n_resamples=resamples,
+        confidence_level=level,
+        method="percentile",
+        rng=rng,
+    )
+    interval = result.confidence_interval
+    return Estimate(value, float(interval.low), float(interval.high))
+
+
+def _mean_difference(treatment: np.ndarray, reference: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The bootstrap's statistic: the mean paired difference along `axis` (vectorized)."""
+    return np.mean(treatment - reference, axis=axis)
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (Wilson 1927).
+
+    Better than the normal interval near 0 and 1, where power estimates often lie. Computed
+    by `scipy.stats.binomtest(successes, trials).proportion_ci(method="wilson")`; NaN bounds
+    without trials, and exactly 0 (1) as the bound at 0 (all) successes.
+
+    Example:
+        >>> [round(x, 4) for x in wilson_interval(0, 20)]
+        [0.0, 0.1611]
+    """
+    if trials < 1:
+        return (math.nan, math.nan)
+    interval = (
+        _scipy_stats()
+        .binomtest(int(successes), int(trials))
+        .proportion_ci(confidence_level=confidence, method="wilson")
+    )
+    low = 0.0 if successes == 0 else float(max(0.0, interval.low))
+    high = 1.0 if successes == trials else float(min(1.0, interval.high))
+    return (low, high)
 
 
 def small_sample_correction(df: float) -> float:

@@ -1,0 +1,37 @@
+"""Doctest setup for `pytest --doctest-modules` over src/groupsim (see pyproject's testpaths).
+
+Doctests read the repository's files (`scenarios/home_room.toml`, ...) by relative path, so
+each one runs with the repository root as its working directory, wherever pytest started.
+Modules of the optional teaching page import its extra dependencies (`groupsim[ui]`); without
+them those modules are left out of the doctest collection instead of failing to import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+
+#: Modules whose import needs an optional extra, with the module that extra provides.
+OPTIONAL = {
+    Path("src/groupsim/teach/app.py"): "solara",
+}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip a module whose optional dependency is not installed (None: decide as usual)."""
+    for relative, needed in OPTIONAL.items():
+        if collection_path == ROOT / relative and importlib.util.find_spec(needed) is None:
+            return True
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _doctests_run_from_the_repository_root(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if isinstance(request.node, pytest.DoctestItem):
+        monkeypatch.chdir(ROOT)

@@ -13,17 +13,17 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "initial_network",
-    "tie_strength",
-    "set_tie_strength",
     "decay_unused_ties",
-    "strength_sums",
-    "group_density",
-    "group_cohesion",
-    "group_isolates",
-    "group_clustering",
-    "pick_campus_partner",
     "edge_table",
+    "group_clustering",
+    "group_cohesion",
+    "group_density",
+    "group_isolates",
+    "initial_network",
+    "pick_campus_partner",
+    "set_tie_strength",
+    "strength_sums",
+    "tie_strength",
 ]
 
 

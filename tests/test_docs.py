@@ -48,7 +48,7 @@ def _gen_docs():
     return module
 
 
-@pytest.mark.parametrize("name", ["parameters.md", "outputs.md"])
+@pytest.mark.parametrize("name", sorted(_gen_docs().GENERATED))
 def test_generated_docs_are_current(name):
     """docs/parameters.md and docs/outputs.md equal what tools/gen_docs.py writes."""
     expected = _gen_docs().GENERATED[name]()
@@ -187,3 +187,23 @@ def test_odd_has_every_section():
         "## 8. Calibration",
     ]:
         assert heading in ODD, heading
+
+
+def test_every_module_has_an_api_reference():
+    """Each module of every subpackage is on its API page (tools/gen_docs.py:API_PAGES)."""
+    import pkgutil
+
+    import groupsim
+
+    listed = {
+        f"groupsim.{package}.{module}"
+        for package, modules in _gen_docs().API_PAGES.items()
+        for module in modules
+    }
+    found = {
+        info.name
+        for info in pkgutil.walk_packages(groupsim.__path__, "groupsim.")
+        if not info.ispkg and info.name.count(".") == 2
+    }
+    assert found - listed == set(), "add these modules to API_PAGES in tools/gen_docs.py"
+    assert listed - found == set(), "API_PAGES names modules that do not exist"

@@ -79,7 +79,8 @@ def test_effects_table(comparison):
     effects = comparison.effects
     assert len(effects) == 2 * len(EFFECT_OUTCOMES)
     reference = effects[effects["scenario"] == "no_intervention"]
-    assert reference["difference"].isna().all() and reference["p_value"].isna().all()
+    assert reference["difference"].isna().all()
+    assert reference["p_value"].isna().all()
     row = effects.query("outcome == 'post_social_interaction' and scenario == 'home_room'").iloc[0]
     table = comparison.outcomes.pivot(
         index="replication", columns="scenario", values="post_social_interaction"
@@ -91,7 +92,9 @@ def test_effects_table(comparison):
     assert row["mean_low"] < row["mean"] < row["mean_high"]
     expected_p = sps.ttest_rel(table["home_room"], table["no_intervention"]).pvalue
     assert row["p_value"] == pytest.approx(expected_p)
-    assert row["difference"] > 0 and row["hedges_g"] > 0 and row["g_low"] < row["hedges_g"]
+    assert row["difference"] > 0
+    assert row["hedges_g"] > 0
+    assert row["g_low"] < row["hedges_g"]
 
 
 def test_effects_are_reproducible_from_the_seed(comparison):
@@ -171,7 +174,8 @@ def test_cli_compare_writes_results_figures_and_report(tmp_path):
     for name in ("results.parquet", "outcomes.parquet", "summary.csv", "report.md", "report.html"):
         assert (out / name).stat().st_size > 0
     for figure in ("timeseries", "spillover", "networks", "questionnaire", "benefits", "effects"):
-        assert (out / f"{figure}.png").exists() and (out / f"{figure}.svg").exists()
+        assert (out / f"{figure}.png").exists()
+        assert (out / f"{figure}.svg").exists()
     results = pd.read_parquet(out / "results.parquet")
     assert set(results["replication"]) == {0, 1}
     summary = pd.read_csv(out / "summary.csv")
@@ -248,7 +252,9 @@ def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):
     done = groupsim("compare", *arguments)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("groupsim: error:") and needle in lines[0]
+    assert len(lines) == 1
+    assert lines[0].startswith("groupsim: error:")
+    assert needle in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert (tmp_path / "a_file.txt").read_text() == "keep me"
 

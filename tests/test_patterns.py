@@ -102,7 +102,8 @@ def test_home_room_above_standard_group(runs):
 def test_every_member_discloses_by_the_working_stage_under_home_room(runs):
     home = runs("home_room")["all_disclosed_by_working"]
     standard = runs("standard_group")["all_disclosed_by_working"]
-    assert home.notna().all() and standard.notna().all()
+    assert home.notna().all()
+    assert standard.notna().all()
     assert home.mean() >= 0.8
     assert standard.mean() < home.mean()
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from groupsim.study.power import ancova_treatment_test
+from groupsim.study.analyses import ancova_treatment_test
 from groupsim.study.stats import (
     Estimate,
     bootstrap_mean_difference,

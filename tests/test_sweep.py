@@ -64,7 +64,8 @@ def runs_table(out: Path) -> pd.DataFrame:
 def assert_same_dataset(out: Path, reference: pd.DataFrame) -> None:
     """Every part readable, no temporary files, each run once, rows equal the reference."""
     parts = sorted((out / "runs").iterdir())
-    assert parts and all(p.name.startswith("part-") for p in parts)
+    assert parts
+    assert all(p.name.startswith("part-") for p in parts)
     frames = [pd.read_parquet(p) for p in parts]  # raises on an unreadable file
     ids = pd.concat(frames)["run_id"]
     assert not ids.duplicated().any(), "a run was written twice"
@@ -88,7 +89,8 @@ def big_sweep(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
 def test_run_ids_and_seeds_come_from_point_and_replication(tmp_path):
     sweep = load_sweep(write_sweep(tmp_path, replications=3))
     assert (sweep.points, sweep.runs) == (6, 18)
-    assert sweep.run_id(2, 1) == 7 and sweep.locate(7) == (2, 1)
+    assert sweep.run_id(2, 1) == 7
+    assert sweep.locate(7) == (2, 1)
     assert sweep.run_seed(7) == run_seed(5, 7)
     child = np.random.SeedSequence(5).spawn(8)[7]
     assert sweep.run_seed(7) == int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
@@ -111,7 +113,8 @@ def test_sampled_designs_stay_inside_bounds_and_round_whole_numbers(tmp_path):
         assert sweep.points == points, design
         warmth = np.array([p[0] for p in sweep.design])
         sessions = [p[1] for p in sweep.design]
-        assert warmth.min() >= 0.2 and warmth.max() <= 0.8
+        assert warmth.min() >= 0.2
+        assert warmth.max() <= 0.8
         assert all(isinstance(s, int) and 2 <= s <= 5 for s in sessions)
 
 
@@ -120,7 +123,8 @@ def test_rows_hold_the_outcomes_of_groupsim_run(tmp_path):
     sweep = load_sweep(path)
     run_sweep(sweep, tmp_path / "out", SerialBackend(), label=None)
     table = runs_table(tmp_path / "out")
-    assert len(table) == 12 and list(table["run_id"]) == list(range(12))
+    assert len(table) == 12
+    assert list(table["run_id"]) == list(range(12))
     row = table.iloc[9]
     point, replication = sweep.locate(9)
     assert (row["point"], row["replication"]) == (point, replication)
@@ -207,7 +211,8 @@ def test_identical_results_with_1_and_2_workers_and_dask_local(tmp_path):
     run_sweep(sweep, tmp_path / "fs", server, chunk_size=4, label=None)
     run_sweep(sweep, tmp_path / "dask", DaskBackend(local_workers=2), chunk_size=5, label=None)
     reference = runs_table(tmp_path / "w1")
-    assert len(reference) == 18 and (reference["status"] == "ok").all()
+    assert len(reference) == 18
+    assert (reference["status"] == "ok").all()
     for out in ("w2", "fs", "dask"):
         pd.testing.assert_frame_equal(runs_table(tmp_path / out), reference)
 
@@ -218,7 +223,8 @@ def test_guided_chunk_sizes_cover_every_run_and_shrink_towards_the_end():
     for runs, workers in [(1, 1), (7, 2), (500, 2), (2_000, 2), (20_000, 8)]:
         sizes = list(chunk_sizes(runs, workers))
         assert sum(sizes) == runs
-        assert max(sizes) <= MAX_CHUNK and min(sizes[:-1], default=MIN_CHUNK) >= MIN_CHUNK
+        assert max(sizes) <= MAX_CHUNK
+        assert min(sizes[:-1], default=MIN_CHUNK) >= MIN_CHUNK
         assert sizes == sorted(sizes, reverse=True)
     assert list(chunk_sizes(2_000, 2))[-2] == MIN_CHUNK
 
@@ -246,7 +252,8 @@ def test_injected_failure_is_recorded_and_resume_retries_it(tmp_path, monkeypatc
     failures = SweepStore(out).failures()
     assert list(failures["run_id"]) == [3, 8]
     assert list(failures["seed"]) == [sweep.run_seed(3), sweep.run_seed(8)]
-    assert list(failures["point"]) == [1, 4] and list(failures["replication"]) == [1, 0]
+    assert list(failures["point"]) == [1, 4]
+    assert list(failures["replication"]) == [1, 0]
     assert failures["error"].str.contains("injected failure").all()
     monkeypatch.delenv(FAIL_RUNS_ENV)
     retried = run_sweep(sweep, out, SerialBackend(), resume=True, label=None)
@@ -290,7 +297,8 @@ def test_cli_reports_failures_with_exit_1_and_plain_progress(tmp_path, monkeypat
     assert "sweep: 6/6 runs" in stderr  # plain progress line when not a terminal
     monkeypatch.delenv(FAIL_RUNS_ENV)
     code, stdout, _ = main(monkeypatch, capsys, "sweep", str(path), "--out", out, "--resume")
-    assert code == 0 and "6/6 runs finished (1 now" in stdout
+    assert code == 0
+    assert "6/6 runs finished (1 now" in stdout
 
 
 def test_resume_with_a_changed_sweep_file_is_refused(tmp_path, monkeypatch, capsys):
@@ -302,7 +310,9 @@ def test_resume_with_a_changed_sweep_file_is_refused(tmp_path, monkeypatch, caps
     )
     assert code == 2
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and str(path) in lines[0] and "differs from the sweep" in lines[0]
+    assert len(lines) == 1
+    assert str(path) in lines[0]
+    assert "differs from the sweep" in lines[0]
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -341,7 +351,9 @@ def test_bad_sweep_files_give_one_line_and_write_nothing(tmp_path, case, capsys,
         cli_module.main()
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and str(path) in err[0] and field in err[0]
+    assert len(err) == 1
+    assert str(path) in err[0]
+    assert field in err[0]
     assert not (tmp_path / "o").exists()
 
 
@@ -361,7 +373,8 @@ def test_unreachable_scheduler_gives_one_line_and_writes_nothing(tmp_path, monke
     )
     assert code == 2
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and "--scheduler: tcp://127.0.0.1:9: cannot reach" in lines[0]
+    assert len(lines) == 1
+    assert "--scheduler: tcp://127.0.0.1:9: cannot reach" in lines[0]
     assert not (tmp_path / "o").exists()
 
 

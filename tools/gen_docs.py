@@ -1,9 +1,12 @@
-"""Generate docs/parameters.md and docs/outputs.md from the code, so the docs cannot drift.
+"""Generate docs/parameters.md, docs/outputs.md and docs/api/*.md from the code.
+
+So the docs cannot drift:
 
 - docs/parameters.md: one table per scenario section, from `groupsim.scenario.parameter_table()`
   (path, flat keyword, default, range, unit, meaning).
 - docs/outputs.md: the files `groupsim run --out` writes, every table's columns from
-  `groupsim.runs.outputs.markdown_table`, and the per-run outcomes of `groupsim.runs.outcomes`.
+  `groupsim.runs.outputs.markdown_table`, and the per-run outcomes of `groupsim.runs.outcomes`;
+- docs/api/PACKAGE.md: the API reference page of each subpackage (mkdocstrings directives).
 
 Usage:
     python tools/gen_docs.py            # write both files and print the output tables
@@ -24,7 +27,15 @@ from groupsim.runs.outputs import TABLES, markdown_table
 from groupsim.runs.store import RUN_FILES
 from groupsim.scenario import SECTIONS, parameter_table
 
-__all__ = ["GENERATED", "main", "render_outputs", "render_parameters", "render_readme"]
+__all__ = [
+    "API_PAGES",
+    "GENERATED",
+    "main",
+    "render_api_page",
+    "render_outputs",
+    "render_parameters",
+    "render_readme",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -157,10 +168,56 @@ def render_outputs() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The subpackages with an API reference page, each with its modules in reading order
+#: (the main module first); a test checks that every module of the package is listed.
+API_PAGES = {
+    "scenario": ("files", "schema", "shipped"),
+    "model": (
+        "model",
+        "agents",
+        "mechanisms",
+        "sessions",
+        "campus",
+        "screening",
+        "recording",
+        "measures",
+        "schedule",
+        "ties",
+    ),
+    "runs": (
+        "runner",
+        "records",
+        "outcomes",
+        "outputs",
+        "store",
+        "resources",
+        "execute",
+        "backends",
+    ),
+    "document": ("blocks", "render", "figures", "network", "network_draw"),
+    "study": ("compare", "power", "analyses", "stats", "report", "power_report", "figures"),
+    "sweep": ("spec", "run", "store", "analyze"),
+    "teach": ("app", "drawing", "animate", "replay"),
+    "cli": ("app", "run", "study", "sweep", "teach"),
+}
+
+
+def render_api_page(package: str) -> str:
+    """docs/api/PACKAGE.md: mkdocstrings directives for a subpackage and its modules."""
+    lines = [NOTICE.format(source="tools/gen_docs.py:API_PAGES"), f"# groupsim.{package}", ""]
+    for module in ("", *(f".{name}" for name in API_PAGES[package])):
+        lines += [f"::: groupsim.{package}{module}", ""]
+    return "\n".join(lines)
+
+
 #: Generated files and the functions that render them.
 GENERATED = {
     "parameters.md": render_parameters,
     "outputs.md": render_outputs,
+    **{
+        f"api/{package}.md": (lambda package=package: render_api_page(package))
+        for package in API_PAGES
+    },
 }
 
 
@@ -198,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         if check:
             stale.append(name)
         else:
-            DOCS.mkdir(exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote docs/{name}", file=sys.stderr)
     if check:

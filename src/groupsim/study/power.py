@@ -17,9 +17,15 @@ The seed's own design (one group, pre/post, no control, paired t-test) is analys
 power and how far its gain overstates the true effect, split into campus life and regression
 to the mean (see :func:`seed_design_bias`).
 
+The analyses of each study are in :mod:`groupsim.study.analyses`.
+
 Example:
-    >>> [round(x, 3) for x in wilson_interval(45, 50)]
-    [0.786, 0.957]
+    >>> from groupsim import load_scenario
+    >>> small = {"cohort.students_per_faculty": 5, "cohort.burn_in_weeks": 8}
+    >>> arms = load_scenario("home_room", small), load_scenario("no_intervention", small)
+    >>> analysis = power(*arms, groups=(2,), reps=4, workers=1)
+    >>> list(analysis.table["groups_per_arm"])
+    [2]
 """
 
 from __future__ import annotations
@@ -31,11 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
+from groupsim.study.analyses import ancova_treatment_test, paired_gain_test, welch_gain_test
+from groupsim.study.stats import wilson_interval
 
 if TYPE_CHECKING:
     from groupsim.runs.backends import Backend
@@ -46,9 +53,7 @@ __all__ = [
     "PRIMARY_TEST",
     "SEED_TEST",
     "TESTS",
-    "AncovaResult",
     "PowerAnalysis",
-    "ancova_treatment_test",
     "field_studies",
     "group_totals",
     "null_studies",
@@ -56,8 +61,6 @@ __all__ = [
     "power_table",
     "seed_design_bias",
     "simulate_pool",
-    "welch_gain_test",
-    "wilson_interval",
 ]
 
 #: The names of the tests, as the report gives them.
@@ -71,100 +74,6 @@ GROUP_MEANS_TEST = "the same ANCOVA on group means (groups as the unit; needs k 
 TESTS = ("ancova", "welch_gain", "ancova_group_means")
 
 SCREENING_OPTIONS = ("separate", "pretest")
-
-
-# ---------------------------------------------------------------------------- the tests
-
-
-@dataclass(frozen=True)
-class AncovaResult:
-    """The treatment coefficient of `post ~ 1 + pre + treatment` and its t-test.
-
-    Attributes:
-        effect: adjusted mean difference treatment - control (questionnaire points).
-        standard_error: its OLS standard error.
-        t: effect / standard_error.
-        df: residual degrees of freedom (n - 3).
-        p: two-sided p-value from Student's t with `df` degrees of freedom.
-    """
-
-    effect: float
-    standard_error: float
-    t: float
-    df: int
-    p: float
-
-
-def ancova_treatment_test(pre: Any, post: Any, treated: Any) -> AncovaResult:
-    """ANCOVA by ordinary least squares: post on pre with a treatment indicator.
-
-    Args:
-        pre: pre-test totals, one per client (both arms).
-        post: post-test totals, same order.
-        treated: True (or 1) for clients of the treatment arm.
-
-    Example:
-        >>> r = ancova_treatment_test([1, 2, 3, 1, 2, 3], [2, 4, 5, 1, 2, 4], [1, 1, 1, 0, 0, 0])
-        >>> round(r.effect, 4), r.df
-        (1.3333, 3)
-    """
-    pre = np.asarray(pre, dtype=float)
-    post = np.asarray(post, dtype=float)
-    treated = np.asarray(treated, dtype=float)
-    design = np.column_stack([np.ones_like(pre), pre, treated])
-    df = len(post) - design.shape[1]
-    if df < 1:
-        raise ValueError(f"ANCOVA needs at least 4 clients (got {len(post)})")
-    coef, *_ = np.linalg.lstsq(design, post, rcond=None)
-    residuals = post - design @ coef
-    sigma2 = residuals @ residuals / df
-    covariance = sigma2 * np.linalg.pinv(design.T @ design)
-    se = float(np.sqrt(covariance[2, 2]))
-    effect = float(coef[2])
-    t = effect / se if se > 0 else (0.0 if effect == 0 else np.copysign(np.inf, effect))
-    p = float(2.0 * stats.t.sf(abs(t), df))
-    return AncovaResult(effect=effect, standard_error=se, t=float(t), df=int(df), p=p)
-
-
-def welch_gain_test(pre: Any, post: Any, treated: Any) -> float:
-    """Two-sided p of Welch's t-test comparing the arms' gains (post - pre)."""
-    gain = np.asarray(post, dtype=float) - np.asarray(pre, dtype=float)
-    treated = np.asarray(treated, dtype=bool)
-    result = stats.ttest_ind(gain[treated], gain[~treated], equal_var=False)
-    return float(result.pvalue) if np.isfinite(result.pvalue) else 1.0
-
-
-def paired_gain_test(pre: Any, post: Any) -> float:
-    """Two-sided p of the paired t-test post vs pre (the seed's one-group design).
-
-    Every client gaining the same (possible in a small group with integer totals): t is
-    infinite, p 0 (1 when that gain is zero); said here rather than left to scipy, which
-    warns of precision loss on such data.
-    """
-    post, pre = np.asarray(post, dtype=float), np.asarray(pre, dtype=float)
-    gain = post - pre
-    if len(gain) > 1 and np.all(gain == gain[0]):
-        return 0.0 if gain[0] != 0 else 1.0
-    result = stats.ttest_rel(post, pre)
-    return float(result.pvalue) if np.isfinite(result.pvalue) else 1.0
-
-
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (Wilson 1927).
-
-    Better than the normal interval near 0 and 1, where power estimates often lie.
-    """
-    if trials < 1:
-        return (float("nan"), float("nan"))
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-    share = successes / trials
-    denominator = 1.0 + z * z / trials
-    centre = (share + z * z / (2 * trials)) / denominator
-    half = z * np.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials)) / denominator
-    # At 0 and n successes the bounds are exactly 0 and 1 (rounding would leave 1 - 1e-16).
-    low = 0.0 if successes == 0 else float(max(0.0, centre - half))
-    high = 1.0 if successes == trials else float(min(1.0, centre + half))
-    return (low, high)
 
 
 # ---------------------------------------------------------------------------- the runs

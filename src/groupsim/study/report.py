@@ -336,7 +336,7 @@ def _summary_blocks(comparison: Comparison) -> list[Block]:
 
 
 def _design_blocks(comparison: Comparison) -> list[Block]:
-    from groupsim import __version__
+    from groupsim._version import __version__
     from groupsim.study.compare import parameter_differences
 
     blocks: list[Block] = [

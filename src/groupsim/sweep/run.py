@@ -417,7 +417,7 @@ def _copies(sweep: Sweep) -> dict[str, bytes]:
 
 
 def _manifest(sweep: Sweep) -> dict[str, Any]:
-    from groupsim import __version__
+    from groupsim._version import __version__
 
     s = sweep.settings
     return {

@@ -75,7 +75,10 @@ class Classroom(mesa.Model):
     Args:
         base: the scenario the page started from (a file given to `groupsim ui`).
         technique: "home room", "standard group" or "no intervention".
-        warmth, facilitation, sessions, clients: override the scenario's values.
+        warmth: the counselor's warmth (overrides the scenario's `counselor.warmth`).
+        facilitation: the counselor's facilitation (overrides `counselor.facilitation`).
+        sessions: number of group sessions (overrides `program.sessions`).
+        clients: clients in the group (overrides `group.clients`).
         seed: the population's seed; both arms share it (same students, same campus).
         side_by_side: add the comparison arm (no intervention; home room when the chosen
             technique is already none).

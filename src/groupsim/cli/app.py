@@ -33,6 +33,25 @@ def parse_overrides(assignments: list[str] | None) -> dict[str, Any]:
     return dict(parse_assignment(text) for text in assignments or [])
 
 
+#: The smallest value of each whole-number option.
+MINIMUM = {"reps": 1, "seed": 0, "workers": 1}
+
+
+def check_minimums(**options: int | None) -> None:
+    """Refuse a whole-number option below its minimum (None: not given), naming the option.
+
+    Example:
+        >>> check_minimums(reps=10, seed=0, workers=None)
+        >>> check_minimums(reps=0)
+        Traceback (most recent call last):
+        ...
+        groupsim.cli.app.UsageError: --reps: must be a whole number >= 1 (got 0)
+    """
+    for name, value in options.items():
+        if value is not None and value < MINIMUM[name]:
+            raise UsageError(f"--{name}: must be a whole number >= {MINIMUM[name]} (got {value})")
+
+
 def check_output_folder(out: Path) -> None:
     """An output folder must be a folder (or not exist yet); refuse a file in its place."""
     if out.exists() and not out.is_dir():

@@ -14,8 +14,8 @@ from rich.table import Table
 from groupsim.cli.app import (
     ScenarioArgument,
     SetOption,
-    UsageError,
     app,
+    check_minimums,
     check_output_folder,
     console,
     parse_overrides,
@@ -36,8 +36,7 @@ def run(
     from groupsim.runs.runner import run as run_scenario
     from groupsim.runs.store import write_run
 
-    if seed < 0:
-        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
+    check_minimums(seed=seed)
     from groupsim.runs.resources import check_memory
 
     loaded = load_scenario(scenario, parse_overrides(set_))

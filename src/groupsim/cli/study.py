@@ -18,6 +18,7 @@ from groupsim.cli.app import (
     WorkersOption,
     app,
     backend_from_options,
+    check_minimums,
     check_output_folder,
     console,
     parse_groups,
@@ -54,14 +55,9 @@ def power(
     from groupsim.study.power import power as power_analysis
 
     design = parse_groups(groups)
-    if reps < 1:
-        raise UsageError(f"--reps: must be a whole number >= 1 (got {reps})")
+    check_minimums(reps=reps, seed=seed, workers=workers)
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"--alpha: must lie strictly between 0 and 1 (got {alpha})")
-    if seed < 0:
-        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers: must be a whole number >= 1 (got {workers})")
     backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     check_output_folder(out)
     overrides = parse_overrides(set_)  # applied to both arms
@@ -124,12 +120,7 @@ def compare(
     if len(scenarios) < 2:
         count = len(scenarios)
         raise UsageError(f"SCENARIOS: need at least 2 scenario files to compare (got {count})")
-    if reps < 1:
-        raise UsageError(f"--reps: must be a whole number >= 1 (got {reps})")
-    if seed < 0:
-        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers: must be a whole number >= 1 (got {workers})")
+    check_minimums(reps=reps, seed=seed, workers=workers)
     backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     check_output_folder(out)
     overrides = parse_overrides(set_)

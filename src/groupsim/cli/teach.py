@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from groupsim.cli.app import SetOption, UsageError, app, console, parse_overrides
+from groupsim.cli.app import SetOption, UsageError, app, check_minimums, console, parse_overrides
 from groupsim.scenario import load_scenario
 
 __all__ = ["animate", "replay", "ui"]
@@ -27,11 +27,6 @@ ColourOption = Annotated[
         "resolve, openness, rapport, disclosure, sociability",
     ),
 ]
-
-
-def _check_seed(seed: int) -> None:
-    if seed < 0:
-        raise UsageError(f"--seed: must be a whole number >= 0 (got {seed})")
 
 
 def _check_colour(colour: str) -> None:
@@ -87,7 +82,7 @@ def animate(
     from groupsim.teach.animate import animate as render
     from groupsim.teach.animate import check_animation_path
 
-    _check_seed(seed)
+    check_minimums(seed=seed)
     _check_colour(colour)
     if not 1 <= fps <= 30:
         raise UsageError(f"--fps: must be between 1 and 30 (got {fps})")
@@ -116,7 +111,7 @@ def replay(
     from groupsim.runs.runner import run as run_scenario
     from groupsim.teach.replay import write_replay
 
-    _check_seed(seed)
+    check_minimums(seed=seed)
     _check_colour(colour)
     overrides = parse_overrides(set_)
     scenarios = [load_scenario(scenario, overrides)]

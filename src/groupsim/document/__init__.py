@@ -1,7 +1,7 @@
 r"""The document layer: reports built once as blocks, rendered to Markdown and HTML; figures.
 
-- :mod:`groupsim.document.blocks`: the blocks a report is made of, and :class:`Document`
-  (re-exported here: building a document loads nothing heavy).
+- :mod:`groupsim.document.blocks`: the blocks a report is made of, and its `Document`
+  (building a document loads nothing heavy).
 - :mod:`groupsim.document.render`: Markdown, one self-contained HTML page, and the files.
 - :mod:`groupsim.document.figures`: the one figure convention (style, PNG + deterministic SVG).
 - :mod:`groupsim.document.network`: the group-network picture's geometry, computed once.
@@ -10,34 +10,10 @@ r"""The document layer: reports built once as blocks, rendered to Markdown and H
 This layer imports no Mesa and nothing of `groupsim.runs`, `study`, `sweep` or `teach`.
 
 Example:
-    >>> from groupsim.document import Document, Paragraph
+    >>> from groupsim.document.blocks import Document, Paragraph
     >>> from groupsim.document.render import to_markdown
     >>> print(to_markdown(Document("Notes", [Paragraph("one `line`")])), end="")
     # Notes
     <BLANKLINE>
     one `line`
 """
-
-from groupsim.document.blocks import (
-    Block,
-    BulletList,
-    Code,
-    Document,
-    FigureBlock,
-    Heading,
-    Note,
-    Paragraph,
-    Table,
-)
-
-__all__ = [
-    "Block",
-    "BulletList",
-    "Code",
-    "Document",
-    "FigureBlock",
-    "Heading",
-    "Note",
-    "Paragraph",
-    "Table",
-]

@@ -38,6 +38,7 @@ DPI = 150
 #: Matplotlib settings for every figure: legible at a report's width.
 STYLE: dict[str, Any] = {
     "font.size": 10,
+    "figure.titlesize": 12,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
     "axes.labelsize": 10,

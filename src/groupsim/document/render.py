@@ -33,17 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from groupsim.document.blocks import (
-    Block,
-    BulletList,
-    Code,
-    Document,
-    FigureBlock,
-    Heading,
-    Note,
-    Paragraph,
-    Table,
-)
+from groupsim.document import blocks
 from groupsim.document.figures import save_figure
 
 if TYPE_CHECKING:
@@ -61,7 +51,7 @@ def _cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown_table(table: Table) -> str:
+def markdown_table(table: blocks.Table) -> str:
     """A table as Markdown (cells as text, pipes escaped), e.g. for a file of its own."""
     lines = ["| " + " | ".join(_cell(c) for c in table.header) + " |"]
     lines.append("| " + " | ".join("---" for _ in table.header) + " |")
@@ -69,28 +59,28 @@ def markdown_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _markdown_block(block: Block) -> str:
+def _markdown_block(block: blocks.Block) -> str:
     """One block as Markdown (figures linked as `NAME.png` beside the report)."""
     match block:
-        case Heading(text, level):
+        case blocks.Heading(text, level):
             return "#" * level + " " + text
-        case Paragraph(text):
+        case blocks.Paragraph(text):
             return text
-        case BulletList(items):
+        case blocks.BulletList(items):
             return "\n".join(f"- {item}" for item in items)
-        case Note(text):
+        case blocks.Note(text):
             return f"> **Note:** {text}"
-        case Code(text, language):
+        case blocks.Code(text, language):
             return f"```{language}\n{text}\n```"
-        case Table():
+        case blocks.Table():
             return markdown_table(block)
-        case FigureBlock(name, caption):
+        case blocks.FigureBlock(name, caption):
             alt = caption.replace("[", "\\[").replace("]", "\\]")  # the caption, as alt text
             return f"![{alt}]({name}.png)\n\n*{caption}* (SVG: [{name}.svg]({name}.svg))"
     raise TypeError(f"not a block: {block!r}")
 
 
-def to_markdown(document: Document) -> str:
+def to_markdown(document: blocks.Document) -> str:
     """The document as Markdown, figures linked as `NAME.png` beside it."""
     parts = [f"# {document.title}", *(_markdown_block(block) for block in document.blocks)]
     return "\n\n".join(parts) + "\n"
@@ -160,7 +150,7 @@ def _page_template() -> jinja2.Template:
     return environment.from_string(_PAGE)
 
 
-def to_html(document: Document, images: Mapping[str, bytes]) -> str:
+def to_html(document: blocks.Document, images: Mapping[str, bytes]) -> str:
     """One self-contained HTML page; `images` maps every figure's name to its PNG bytes."""
     missing = [block.name for block in document.figures if block.name not in images]
     if missing:
@@ -179,7 +169,7 @@ def to_html(document: Document, images: Mapping[str, bytes]) -> str:
 
 
 def write_document(
-    document: Document,
+    document: blocks.Document,
     folder: str | Path,
     markdown: str = "report.md",
     html: str = "report.html",

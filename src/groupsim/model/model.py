@@ -283,19 +283,6 @@ class HomeRoomModel(mesa.Model):
         """One group's session; returns its ties for the tie store (`sessions`)."""
         return sessions.run_group_session(self, group, session)
 
-    def group_exchange(
-        self,
-        members: np.ndarray,
-        tie: np.ndarray,
-        used: np.ndarray,
-        i: int,
-        j: int,
-        climate: float,
-        depth_cap: float,
-    ) -> list[float]:
-        """An exchange between members i and j in a session (`sessions.group_exchange`)."""
-        return sessions.group_exchange(self, members, tie, used, i, j, climate, depth_cap)
-
     # ------------------------------------------------------------------ campus life (ODD 7.8)
 
     def run_campus_week(self) -> None:

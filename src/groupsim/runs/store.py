@@ -10,7 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +19,11 @@ import networkx as nx
 from groupsim.scenario import scenario_to_toml
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from groupsim.runs.runner import RunResult
 
-__all__ = ["RUN_FILES", "atomic_file", "atomic_folder", "write_run"]
+__all__ = ["RUN_FILES", "atomic_file", "atomic_folder", "write_folder", "write_run", "write_table"]
 
 #: What `write_run` (and `groupsim run --out`) writes.
 RUN_FILES = (
@@ -119,18 +121,49 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_run(result: RunResult, out_dir: str | Path) -> Path:
-    """Write a run's tables, final network and resolved scenario into `out_dir`."""
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as Parquet or CSV, by the file name's suffix (no index column)."""
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise ValueError(f"{path.name}: a table is written as .parquet or .csv")
+
+
+def write_folder(
+    out_dir: str | Path,
+    tables: Mapping[str, pd.DataFrame],
+    write_more: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write `tables` (file name -> table) into `out_dir` all or nothing; return `out_dir`.
+
+    Every result folder of groupsim (a run, a comparison, a power analysis) is written here:
+    into a temporary sibling, swapped in whole (`atomic_folder`). `write_more`, if given, adds
+    further files (figures, reports, scenarios) to the same temporary folder.
+    """
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as tmp:
-        result.weekly.to_parquet(tmp / "weekly.parquet", index=False)
-        result.sessions.to_parquet(tmp / "sessions.parquet", index=False)
-        result.students.to_parquet(tmp / "students.parquet", index=False)
-        result.ties.to_parquet(tmp / "ties.parquet", index=False)
-        result.faculties.to_parquet(tmp / "faculties.parquet", index=False)
-        result.questionnaire.to_csv(tmp / "questionnaire.csv", index=False)
-        nx.write_graphml(_graphml_ready(result.network), tmp / "network.graphml")
+        for name, frame in tables.items():
+            write_table(frame, tmp / name)
+        if write_more is not None:
+            write_more(tmp)
+    return out_dir
+
+
+def write_run(result: RunResult, out_dir: str | Path) -> Path:
+    """Write a run's tables, final network and resolved scenario into `out_dir`."""
+    # Each table file is named after the RunResult table it holds (RUN_FILES).
+    tables = {
+        name: getattr(result, Path(name).stem)
+        for name in RUN_FILES
+        if Path(name).suffix in (".parquet", ".csv")
+    }
+
+    def network_and_scenario(folder: Path) -> None:
+        nx.write_graphml(_graphml_ready(result.network), folder / "network.graphml")
         header = f"# Resolved scenario of a groupsim run (seed {result.seed}); rerun with:\n"
         header += f"#   groupsim run scenario.toml --seed {result.seed}\n\n"
-        (tmp / "scenario.toml").write_text(header + scenario_to_toml(result.scenario))
-    return out_dir
+        (folder / "scenario.toml").write_text(header + scenario_to_toml(result.scenario))
+
+    return write_folder(out_dir, tables, network_and_scenario)

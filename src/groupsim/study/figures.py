@@ -161,7 +161,6 @@ def timeseries_figure(
         fig.legend(handles, names, loc="outside lower center", ncols=len(names), frameon=False)
         fig.suptitle(
             f"{title}: mean and 95% CI over {comparison.reps} replications per scenario",
-            fontsize=12,
         )
     return fig
 
@@ -282,7 +281,6 @@ def network_figure(runs: Sequence[tuple[str, int, RunResult]]) -> Figure:
         fig.suptitle(
             "The counseling group's network in a representative run per scenario "
             "(nodes: clients, label = faculty number, size = self-disclosure)",
-            fontsize=12,
         )
     return fig
 
@@ -393,7 +391,6 @@ def benefit_figure(comparison: Comparison) -> Figure:
         fig.suptitle(
             "Who benefits: the effect per client, paired by replication and client "
             "(mean and 95% CI)",
-            fontsize=12,
         )
     return fig
 
@@ -447,6 +444,5 @@ def effects_figure(comparison: Comparison) -> Figure:
         fig.suptitle(
             f"Effects: mean paired difference and bootstrap 95% CI over {comparison.reps} "
             "replications",
-            fontsize=12,
         )
     return fig

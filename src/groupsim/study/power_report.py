@@ -17,7 +17,7 @@ from groupsim.document.blocks import Block, Document, FigureBlock, Heading, Para
 from groupsim.document.figures import Figure, styled
 from groupsim.document.render import write_document
 from groupsim.model.measures import QUESTIONNAIRE
-from groupsim.runs.store import atomic_folder
+from groupsim.runs.store import write_folder
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -366,11 +366,11 @@ def report_document(analysis: PowerAnalysis) -> Document:
 
 def write_report(analysis: PowerAnalysis, out_dir: str | Path) -> Path:
     """Write the analysis into `out_dir` atomically (see `REPORT_FILES`)."""
-    out_dir = Path(out_dir)
-    with atomic_folder(out_dir) as tmp:
-        analysis.table.to_csv(tmp / "power.csv", index=False)
-        analysis.studies.to_csv(tmp / "studies.csv", index=False)
-        analysis.nulls.to_csv(tmp / "null_studies.csv", index=False)
-        analysis.seed_design.to_csv(tmp / "seed_design.csv", index=False)
-        write_document(report_document(analysis), tmp)
-    return out_dir
+    tables = {
+        "power.csv": analysis.table,
+        "studies.csv": analysis.studies,
+        "null_studies.csv": analysis.nulls,
+        "seed_design.csv": analysis.seed_design,
+    }
+    document = report_document(analysis)
+    return write_folder(out_dir, tables, lambda folder: write_document(document, folder))

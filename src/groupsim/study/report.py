@@ -34,7 +34,7 @@ from groupsim.document.blocks import (
     Table,
 )
 from groupsim.document.render import write_document
-from groupsim.runs.store import atomic_folder
+from groupsim.runs.store import write_folder
 from groupsim.scenario import scenario_to_toml
 from groupsim.study.stats import PAIRED_G, PAIRED_TEST, Estimate, bootstrap_mean_difference
 
@@ -478,15 +478,18 @@ def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
     Writes `REPORT_FILES`, `NAME.png` and `NAME.svg` for every name in `FIGURES`, and
     `scenario_LABEL.toml` (the resolved scenarios).
     """
-    out_dir = Path(out_dir)
+    tables = {
+        "results.parquet": comparison.results,
+        "outcomes.parquet": comparison.outcomes,
+        "clients.parquet": comparison.clients,
+        "summary.csv": comparison.effects,
+        "benefits.csv": comparison.benefits,
+    }
     document = report_blocks(comparison)
-    with atomic_folder(out_dir) as tmp:
-        comparison.results.to_parquet(tmp / "results.parquet", index=False)
-        comparison.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
-        comparison.clients.to_parquet(tmp / "clients.parquet", index=False)
-        comparison.effects.to_csv(tmp / "summary.csv", index=False)
-        comparison.benefits.to_csv(tmp / "benefits.csv", index=False)
+
+    def scenarios_and_report(folder: Path) -> None:
         for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True):
-            (tmp / f"scenario_{label}.toml").write_text(scenario_to_toml(scenario))
-        write_document(document, tmp)
-    return out_dir / "report.html"
+            (folder / f"scenario_{label}.toml").write_text(scenario_to_toml(scenario))
+        write_document(document, folder)
+
+    return write_folder(out_dir, tables, scenarios_and_report) / "report.html"

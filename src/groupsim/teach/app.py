@@ -29,6 +29,7 @@ from mesa.visualization.utils import update_counter
 
 from groupsim.document.network import COLOUR_STATES, faculty_layout, picture_from_model
 from groupsim.document.network_draw import network_svg
+from groupsim.model.agents import STATES
 from groupsim.model.model import HomeRoomModel
 from groupsim.scenario import (
     Scenario,
@@ -60,12 +61,7 @@ PARAMETER_PATHS = {
 #: States shown for a selected student, and plotted over weeks.
 STUDENT_STATES = (
     "social_interaction",
-    "anxiety",
-    "skill",
-    "attitude",
-    "resolve",
-    "rapport",
-    "disclosure",
+    *(name for name in STATES if name not in ("sociability", "openness")),
 )
 
 
@@ -251,18 +247,25 @@ def ArmView(arm: HomeRoomModel, colour_by: str, context: bool, selected: int | N
                 picture, positions, labels, colour_by, size=380, highlight=selected
             ),
         )
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=chart_svg(
-                weeks,
-                series,
-                arm.calendar.last_week,
-                marker_week=arm.week,
-                program=_program_weeks(arm),
-                title="Clients' mean states",
-                width=580,
-            ),
-        )
+        _weekly_chart(arm, weeks, series, "Clients' mean states", width=580)
+
+
+def _weekly_chart(
+    arm: HomeRoomModel, weeks: list[int], series: dict[str, list[float]], title: str, width: int
+) -> None:
+    """A line chart of weekly series up to the arm's current week (program weeks shaded)."""
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=chart_svg(
+            weeks,
+            series,
+            arm.calendar.last_week,
+            marker_week=arm.week,
+            program=_program_weeks(arm),
+            title=title,
+            width=width,
+        ),
+    )
 
 
 @solara.component
@@ -296,18 +299,7 @@ def StudentView(classroom: Classroom, student: int):
                         f'</p><table class="groupsim-student">{table}</table>'
                     ),
                 )
-                solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=chart_svg(
-                        weeks,
-                        history,
-                        arm.calendar.last_week,
-                        marker_week=arm.week,
-                        program=_program_weeks(arm),
-                        title=f"{agent.label}: history",
-                        width=560,
-                    ),
-                )
+                _weekly_chart(arm, weeks, history, f"{agent.label}: history", width=560)
 
 
 @solara.component

@@ -24,24 +24,27 @@ def test_logistic_is_bounded_symmetric_and_safe_for_large_inputs():
     assert mech.logistic(1.0) == pytest.approx(1.0 / (1.0 + np.exp(-1.0)))
 
 
-def test_climate_setting_home_room_above_standard_above_none():
-    home = mech.climate_setting("home_room", 0.8, 1.0, 0.45)
-    standard = mech.climate_setting("standard", 0.8, 1.0, 0.45)
-    none = mech.climate_setting("none", 0.8, 1.0, 0.45)
-    assert home == pytest.approx(0.8)
-    assert standard == pytest.approx(0.36)
-    assert none == 0.0
-    assert home > standard > none
-    # Warmer counselors set a warmer room.
-    assert mech.climate_setting("home_room", 0.9, 1.0, 0.45) > home
+def test_climate_setting_a_home_like_room_passes_on_more_warmth():
+    home = mech.climate_setting(0.8, 1.0, 0.6)
+    formal = mech.climate_setting(0.8, 0.0, 0.6)
+    half = mech.climate_setting(0.8, 0.5, 0.6)
+    assert home == pytest.approx(0.8)  # a home-like room passes on all the warmth
+    assert formal == pytest.approx(0.48)
+    assert formal < half < home
+    assert mech.climate_setting(0.0, 1.0, 0.6) == 0.0  # no warmth, no setting
+    assert mech.climate_setting(0.9, 1.0, 0.6) > home  # warmer counselors set a warmer room
 
 
-def test_climate_target_mixes_setting_and_cohesion():
-    assert mech.climate_target(0.8, 0.2, 1.0) == pytest.approx(0.8)
-    assert mech.climate_target(0.8, 0.2, 0.0) == pytest.approx(0.2)
-    assert mech.climate_target(0.8, 0.2, 0.75) == pytest.approx(0.65)
-    # More cohesion, higher target.
-    assert mech.climate_target(0.5, 0.9, 0.5) > mech.climate_target(0.5, 0.1, 0.5)
+def test_climate_target_mixes_setting_and_cohesion_less_tension():
+    assert mech.climate_target(0.8, 0.2, 0.0, 1.0, 0.5) == pytest.approx(0.8)
+    assert mech.climate_target(0.8, 0.2, 0.0, 0.0, 0.5) == pytest.approx(0.2)
+    assert mech.climate_target(0.8, 0.2, 0.0, 0.75, 0.5) == pytest.approx(0.65)
+    # More cohesion, higher target; tension lowers it, never below 0.
+    assert mech.climate_target(0.5, 0.9, 0.0, 0.5, 0.5) > mech.climate_target(
+        0.5, 0.1, 0.0, 0.5, 0.5
+    )
+    assert mech.climate_target(0.8, 0.2, 0.4, 0.75, 0.5) == pytest.approx(0.45)
+    assert mech.climate_target(0.1, 0.0, 1.0, 0.75, 1.0) == 0.0
 
 
 @pytest.mark.parametrize("climate", [0.0, 0.3, 0.9])
@@ -61,17 +64,71 @@ def test_update_climate_moves_toward_target_without_overshoot(climate, target):
 
 def test_grow_rapport_rises_with_warmth_and_climate_and_stays_in_unit_interval():
     rapport = GRID
-    grown = mech.grow_rapport(rapport, 0.8, 0.7, 0.5)
+    grown = mech.grow_rapport(rapport, 0.8, 0.7, 0.3, 0.5, 0.6)
     assert np.all(grown >= rapport)
     assert np.all(grown <= 1.0)
     assert grown[-1] == pytest.approx(1.0)  # full trust is a fixed point
-    warmer = mech.grow_rapport(rapport, 1.0, 0.7, 0.5)
-    safer = mech.grow_rapport(rapport, 0.8, 0.9, 0.5)
+    warmer = mech.grow_rapport(rapport, 1.0, 0.7, 0.3, 0.5, 0.6)
+    safer = mech.grow_rapport(rapport, 0.8, 0.9, 0.3, 0.5, 0.6)
+    calmer = mech.grow_rapport(rapport, 0.8, 0.7, 0.0, 0.5, 0.6)
     assert np.all(warmer[:-1] > grown[:-1])
     assert np.all(safer[:-1] > grown[:-1])
+    assert np.all(calmer[:-1] > grown[:-1])  # an anxious client trusts more slowly
     # A cold counselor or a tense room builds no trust.
-    assert np.allclose(mech.grow_rapport(rapport, 0.0, 0.7, 0.5), rapport)
-    assert np.allclose(mech.grow_rapport(rapport, 0.8, 0.0, 0.5), rapport)
+    assert np.allclose(mech.grow_rapport(rapport, 0.0, 0.7, 0.3, 0.5, 0.6), rapport)
+    assert np.allclose(mech.grow_rapport(rapport, 0.8, 0.0, 0.3, 0.5, 0.6), rapport)
+
+
+def test_counselor_trait_is_logit_normal_around_the_scenario_value():
+    assert mech.counselor_trait(0.85, 0.0, 2.5) == 0.85  # no spread: every counselor alike
+    assert mech.counselor_trait(0.85, 0.8, 0.0) == pytest.approx(0.85)  # the median
+    draws = np.array([mech.counselor_trait(0.85, 0.8, z) for z in np.linspace(-3, 3, 61)])
+    assert np.all((draws > 0.0) & (draws < 1.0))
+    assert np.all(np.diff(draws) > 0)
+    wider = np.array([mech.counselor_trait(0.85, 1.6, z) for z in np.linspace(-3, 3, 61)])
+    assert wider.std() > draws.std()
+
+
+def test_tension_rises_with_anxiety_mismatch_and_stage_and_a_calm_counselor_lowers_it():
+    def target(anxiety=0.5, spread=0.1, stage=1.0, calm=0.5):
+        return mech.tension_target(anxiety, spread, stage, calm, 1.0, 2.0, 0.8)
+
+    assert 0.0 < target() < 1.0
+    assert target(anxiety=0.8) > target()
+    assert target(spread=0.3) > target()
+    assert target(stage=0.4) < target()  # the working stage allows less conflict than storming
+    assert target(calm=0.9) < target()
+    assert target(stage=0.0) == 0.0
+    assert target(anxiety=100.0, spread=100.0, calm=0.0) < 1.0
+    assert mech.update_tension(0.2, 0.6, 0.5) == pytest.approx(0.4)
+    assert mech.felt_climate(0.8, 0.3) == pytest.approx(0.5)
+    assert mech.felt_climate(0.2, 0.3) == 0.0
+
+
+def test_attendance_rises_with_resolve_rapport_climate_and_falls_with_anxiety():
+    def chance(resolve=0.5, rapport=0.5, climate=0.5, anxiety=0.5):
+        return mech.attendance_probability(
+            resolve, rapport, climate, anxiety, 1.5, 1.5, 1.5, 1.5, 2.0
+        )
+
+    assert 0.0 < chance() < 1.0
+    assert chance(resolve=0.9) > chance()
+    assert chance(rapport=0.9) > chance()
+    assert chance(climate=0.9) > chance()
+    assert chance(anxiety=0.9) < chance()
+
+
+def test_turns_in_session_share_the_time():
+    assert mech.turns_in_session(45.0, 2.5) == 18
+    assert mech.turns_in_session(90.0, 2.5) == 36
+    assert mech.turns_in_session(5.0, 60.0) == 1  # at least one turn
+
+
+def test_practices_act_on_facilitation_and_inhibition():
+    assert mech.practised_facilitation(0.6, 1.0, 0.5) == pytest.approx(0.6)
+    assert mech.practised_facilitation(0.6, 0.0, 0.5) == pytest.approx(0.3)
+    assert mech.relieved_inhibition(4.0, 1.0, 0.4) == pytest.approx(2.4)
+    assert mech.relieved_inhibition(4.0, 0.0, 0.4) == pytest.approx(4.0)
 
 
 # 7.3 Engagement ---------------------------------------------------------------------------
@@ -218,6 +275,21 @@ def test_open_up_raises_openness_with_depth_and_stays_below_one():
 
 
 # 7.6 Attitude -----------------------------------------------------------------------------
+
+
+def test_learning_weight_falls_with_a_close_partner_and_scales_with_responsiveness():
+    assert mech.learning_weight(1.0, 0.0, 0.5) == pytest.approx(1.0)
+    assert mech.learning_weight(1.0, 1.0, 0.5) == pytest.approx(0.5)
+    assert mech.learning_weight(2.0, 0.5, 0.5) == pytest.approx(1.5)
+    assert mech.learning_weight(1.0, 1.0, 0.0) == pytest.approx(1.0)  # no novelty effect
+
+
+def test_failed_exchanges_weaken_ties_and_withdraw_disclosure_as_far_as_unsafe():
+    assert mech.weaken_tie(0.5, 0.2, 0.0) == pytest.approx(0.4)
+    assert mech.weaken_tie(0.5, 0.2, 1.0) == pytest.approx(0.5)  # a safe room: no loss
+    assert mech.withdraw(0.6, 0.5, 0.0) == pytest.approx(0.3)
+    assert mech.withdraw(0.6, 0.5, 1.0) == pytest.approx(0.6)
+    assert 0.0 <= mech.withdraw(1.0, 1.0, 0.0) <= 1.0
 
 
 def test_psychoeducation_pulls_toward_the_counselor_view_through_rapport():

@@ -164,6 +164,20 @@ def outcomes_from_tables(result) -> dict[str, float]:
     out["all_disclosed_by_working"] = (
         float((first["clients_disclosed_share"] >= 1.0).all()) if len(working) else float("nan")
     )
+    nan = float("nan")
+    out["final_tension"] = float(last["tension"].mean()) if len(s) else nan
+    out["all_disclosed"] = float((last["clients_disclosed_share"] >= 1.0).all()) if len(s) else nan
+    held = result.scenario.program.sessions if result.scenario.holds_group else 0
+    out["attendance"] = float((q["attended"] / held).mean()) if held else nan
+    out["dropout_share"] = float(q["dropped_out"].mean())
+    out["post_missing_share"] = float(q["post_missing"].mean())
+    answered = q.loc[~q["post_missing"], "reliable_change"]
+    for name, category in [
+        ("improved_share", "improved"),
+        ("no_change_share", "no reliable change"),
+        ("deteriorated_share", "deteriorated"),
+    ]:
+        out[name] = float((answered == category).mean()) if len(answered) else nan
     return out
 
 

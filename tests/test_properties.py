@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from groupsim import HomeRoomModel
 from groupsim.model.agents import STATES
 from groupsim.runs.runner import collect
-from groupsim.scenario import scenario_from_dict
+from groupsim.scenario import PRACTICES, scenario_from_dict
 
 SHARE = st.floats(0.0, 1.0, allow_nan=False)
 
@@ -37,6 +37,8 @@ def scenarios(draw):
         "cohort": {
             "faculties": faculties,
             "students_per_faculty": per_faculty,
+            "responsiveness_sd": draw(st.floats(0.0, 3.0)),
+            "sensitivity_sd": draw(st.floats(0.0, 3.0)),
             "burn_in_weeks": draw(st.integers(0, 3)),
             "initial_ties": draw(st.floats(0.0, 10.0)),
         },
@@ -45,29 +47,47 @@ def scenarios(draw):
             "selection": selection,
             "screened_share": draw(st.floats(clients * groups / students, 1.0)),
             "screening": draw(st.sampled_from(["separate", "pretest"])),
-            "rounds_per_session": draw(st.integers(1, 6)),
+            "turn_minutes": draw(st.floats(0.5, 30.0)),
         },
         "counselor": {
             "technique": draw(st.sampled_from(["home_room", "standard", "none"])),
             "warmth": draw(SHARE),
             "facilitation": draw(SHARE),
+            "warmth_sd": draw(st.floats(0.0, 5.0)),
+            "facilitation_sd": draw(st.floats(0.0, 5.0)),
         },
+        "technique": {name: draw(SHARE) for name in PRACTICES if draw(st.booleans())},
         "program": {
             "groups": groups,
             "sessions": sessions,
             "sessions_per_week": per_week,
             "baseline_weeks": draw(st.integers(0, 2)),
+            "session_minutes": draw(st.floats(5.0, 120.0)),
             "followup_weeks": draw(st.integers(0, 3)),
             "transition_share": draw(SHARE),
         },
         "climate": {"rate": draw(SHARE), "setting_weight": draw(SHARE), "campus": draw(SHARE)},
-        "rapport": {"rate": draw(SHARE)},
+        "rapport": {"rate": draw(SHARE), "family_tone_boost": draw(st.floats(0.0, 10.0))},
+        "attendance": {
+            "intercept": draw(st.floats(-5.0, 5.0)),
+            "anxiety": draw(st.floats(0.0, 10.0)),
+            "dropout_after": draw(st.integers(1, 4)),
+            "dropout_chance": draw(SHARE),
+        },
+        "tension": {
+            "rate": draw(SHARE),
+            "anxiety_weight": draw(st.floats(0.0, 10.0)),
+            "mismatch_weight": draw(st.floats(0.0, 10.0)),
+            "calming": draw(SHARE),
+        },
         "exchange": {
             "tie_gain": draw(SHARE),
             "anxiety_relief": draw(SHARE),
             "anxiety_sting": draw(SHARE),
             "skill_gain": draw(SHARE),
             "campus_learning": draw(SHARE),
+            "tie_loss": draw(SHARE),
+            "novelty": draw(SHARE),
         },
         "disclosure": {
             "openness_weight": openness_w,
@@ -75,6 +95,8 @@ def scenarios(draw):
             "climate_weight": 1.0 - openness_w - rapport_w,
             "tie_bonus": draw(SHARE),
             "openness_gain": draw(SHARE),
+            "withdrawal": draw(SHARE),
+            "ice_breaker_depth": draw(SHARE),
         },
         "attitude": {
             "psychoeducation_rate": draw(SHARE),
@@ -130,10 +152,12 @@ def test_states_ties_and_tables_stay_valid(scenario, seed):
     weekly = result.weekly
     assert len(weekly) == scenario.total_weeks + 1
     assert list(weekly["week"]) == list(range(scenario.total_weeks + 1))
-    allowed_nan = set()
-    if scenario.counselor.technique == "none":
-        allowed_nan.add("climate")
+    # Attendance is a share of the sessions held so far: NaN before the first session.
+    allowed_nan = {"clients_attendance"}
+    if not scenario.holds_group:
+        allowed_nan.update({"climate", "tension"})
         assert weekly["climate"].isna().all()
+        assert weekly["tension"].isna().all()
     if scenario.group.clients * scenario.program.groups == scenario.students:
         allowed_nan.add("others_social_interaction")  # no one is outside the groups
     if (weekly["friends"] == 0).all():
@@ -142,11 +166,14 @@ def test_states_ties_and_tables_stay_valid(scenario, seed):
     numeric = weekly.select_dtypes("number").drop(columns=sorted(allowed_nan))
     assert not numeric.isna().any().any(), numeric.columns[numeric.isna().any()].tolist()
 
-    held = 0 if scenario.counselor.technique == "none" else scenario.program.sessions
+    held = scenario.program.sessions if scenario.holds_group else 0
     held *= scenario.program.groups
     assert len(result.sessions) == held
     assert (
-        result.sessions[["climate", "engagement", "disclosure_depth"]].stack().between(0, 1).all()
+        result.sessions[["climate", "tension", "attendance", "engagement", "disclosure_depth"]]
+        .stack()
+        .between(0, 1)
+        .all()
     )
 
     states = result.students[list(STATES)]
@@ -157,4 +184,9 @@ def test_states_ties_and_tables_stay_valid(scenario, seed):
     q = result.questionnaire
     assert len(q) == scenario.group.clients * scenario.program.groups
     assert q[["screening", "pre"]].stack().between(35, 140).all()
-    assert q["post"].between(35, 140).all()
+    # A post-test may be missing (not answered), and says so; an answer is a valid total.
+    assert (q["post"].isna() == q["post_missing"]).all()
+    assert q["post"].dropna().between(35, 140).all()
+    assert set(q["reliable_change"]) <= {"improved", "no reliable change", "deteriorated", ""}
+    assert (q["attended"] <= scenario.program.sessions).all()
+    assert (q["attended"] >= 0).all()

@@ -67,7 +67,10 @@ def test_run_result_shapes(small_result):
     assert len(small_result.questionnaire) == scenario.group.clients
     assert sorted(small_result.ties["week"].unique()) == list(range(weeks))
     assert small_result.seed == 7
-    assert small_result.questionnaire[["pre", "post", "followup"]].notna().all().all()
+    q = small_result.questionnaire
+    assert q["pre"].notna().all()
+    assert (q["post"].isna() == q["post_missing"]).all()
+    assert (q["followup"].isna() == q["followup_missing"]).all()
 
 
 def test_final_network_carries_student_states(small_result):

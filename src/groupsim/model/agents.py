@@ -56,6 +56,13 @@ class StudentStates:
     baseline: dict[str, np.ndarray] = field(default_factory=dict)
     contacts_this_week: np.ndarray = field(default_factory=lambda: np.zeros(0))
     contact_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: How much a student learns from good exchanges, and how much failed ones hurt (mean 1).
+    responsiveness: np.ndarray = field(default_factory=lambda: np.ones(0))
+    sensitivity: np.ndarray = field(default_factory=lambda: np.ones(0))
+    #: Group sessions attended, absences in a row, and whether the client dropped out.
+    attended: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    absent_streak: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dropped_out: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def n(self) -> int:
@@ -67,17 +74,26 @@ def _beta(mean: float, concentration: float, size: int, rng: np.random.Generator
     return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=size)
 
 
+def _lognormal_mean_one(spread: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Multipliers with mean 1 and log-SD `spread` (all 1 when `spread` is 0)."""
+    return np.exp(spread * rng.standard_normal(size) - 0.5 * spread * spread)
+
+
 def draw_students(
     faculties: int,
     per_faculty: int,
     means: dict[str, float],
     concentration: float,
     rng: np.random.Generator,
+    responsiveness_sd: float = 0.0,
+    sensitivity_sd: float = 0.0,
 ) -> StudentStates:
     """Draw a cohort: Beta-distributed traits around the cohort means (ODD 5, Initialisation).
 
     Shy students tend to be anxious: anxiety is drawn, then pulled toward 1 - sociability by a
-    third, a modest correlation as found between extraversion and social anxiety.
+    third, a modest correlation as found between extraversion and social anxiety. How much a
+    student learns from good exchanges (`responsiveness`) and how much failed ones hurt
+    (`sensitivity`) are log-normal multipliers with mean 1, independent of the rest.
     """
     n = faculties * per_faculty
     faculty = np.repeat(np.arange(faculties), per_faculty)
@@ -101,6 +117,11 @@ def draw_students(
         disclosure=np.zeros(n),
         contacts_this_week=np.zeros(n),
         contact_rate=np.zeros(n),
+        responsiveness=_lognormal_mean_one(responsiveness_sd, n, rng),
+        sensitivity=_lognormal_mean_one(sensitivity_sd, n, rng),
+        attended=np.zeros(n, dtype=np.int64),
+        absent_streak=np.zeros(n, dtype=np.int64),
+        dropped_out=np.zeros(n, dtype=bool),
     )
     states.baseline = {name: getattr(states, name).copy() for name in TRAIT_BASELINES}
     return states
@@ -154,7 +175,11 @@ class Student(mesa.Agent):
 
 
 class Counselor(mesa.Agent):
-    """The group's counselor: technique, warmth and facilitation (ODD 2)."""
+    """The group's counselor: technique, warmth and facilitation (ODD 2).
+
+    Counselors of one technique differ: each draws warmth and facilitation around the
+    scenario's values (`counselor.warmth_sd`, `counselor.facilitation_sd`).
+    """
 
     def __init__(self, model: mesa.Model, technique: str, warmth: float, facilitation: float):
         super().__init__(model)
@@ -172,5 +197,6 @@ class CounselingGroup:
     counselor: Counselor
     setting: float
     climate: float
+    tension: float = 0.0
     sessions_held: int = 0
     depths: list[float] = field(default_factory=list)

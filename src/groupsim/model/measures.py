@@ -10,6 +10,7 @@ arms come from the mechanisms and never from the measurement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -17,8 +18,13 @@ from numpy.typing import ArrayLike
 from groupsim.model.mechanisms import logistic
 
 __all__ = [
+    "CHANGE_CATEGORIES",
     "QUESTIONNAIRE",
+    "REFERENCE_PRE_TOTAL",
     "QuestionnaireModel",
+    "reliable_change",
+    "reliable_change_threshold",
+    "score_parts",
     "social_interaction_score",
     "update_contact_rate",
 ]
@@ -32,6 +38,31 @@ def update_contact_rate(contact_rate: ArrayLike, contacts: ArrayLike, memory: fl
     return memory * np.asarray(contact_rate, dtype=float) + (1.0 - memory) * np.asarray(contacts)
 
 
+def score_parts(
+    contact_rate: ArrayLike,
+    strength_sum: ArrayLike,
+    skill: ArrayLike,
+    attitude: ArrayLike,
+    anxiety: ArrayLike,
+    contact_scale: float,
+    tie_scale: float,
+) -> dict[str, np.ndarray]:
+    """The latent score's weighted parts (`SCORE_WEIGHTS`); they sum to the score.
+
+    Contact frequency and ties saturate (`1 - exp(-x / scale)`): the fifth friend adds less
+    than the first.
+    """
+    w = SCORE_WEIGHTS
+    return {
+        "contact": w["contact"]
+        * (1.0 - np.exp(-np.asarray(contact_rate, dtype=float) / contact_scale)),
+        "ties": w["ties"] * (1.0 - np.exp(-np.asarray(strength_sum, dtype=float) / tie_scale)),
+        "skill": w["skill"] * np.asarray(skill, dtype=float),
+        "attitude": w["attitude"] * np.asarray(attitude, dtype=float),
+        "calm": w["calm"] * (1.0 - np.asarray(anxiety, dtype=float)),
+    }
+
+
 def social_interaction_score(
     contact_rate: ArrayLike,
     strength_sum: ArrayLike,
@@ -41,24 +72,15 @@ def social_interaction_score(
     contact_scale: float,
     tie_scale: float,
 ) -> np.ndarray:
-    """Latent social interaction in [0, 1].
+    """Latent social interaction in [0, 1]: the sum of `score_parts`.
 
     How often, with how many and how strong ties, how competently, how willingly and how
     calmly a student interacts.
-
-    Contact frequency and ties saturate (`1 - exp(-x / scale)`): the fifth friend adds less
-    than the first.
     """
-    contact = 1.0 - np.exp(-np.asarray(contact_rate, dtype=float) / contact_scale)
-    ties = 1.0 - np.exp(-np.asarray(strength_sum, dtype=float) / tie_scale)
-    w = SCORE_WEIGHTS
-    return (
-        w["contact"] * contact
-        + w["ties"] * ties
-        + w["skill"] * np.asarray(skill)
-        + w["attitude"] * np.asarray(attitude)
-        + w["calm"] * (1.0 - np.asarray(anxiety))
+    parts = score_parts(
+        contact_rate, strength_sum, skill, attitude, anxiety, contact_scale, tie_scale
     )
+    return np.asarray(sum(parts.values()))
 
 
 @dataclass(frozen=True)
@@ -109,6 +131,71 @@ class QuestionnaireModel:
     def totals(self, score: ArrayLike, rng: np.random.Generator) -> np.ndarray:
         """Scale totals (items x lowest .. items x highest) for each student."""
         return self.responses(score, rng).sum(axis=1)
+
+    def standard_error(self, score: ArrayLike) -> np.ndarray:
+        """The conditional standard error of measurement of the total at a latent score.
+
+        The square root of the summed item variances of the graded response model: how far a
+        total scatters around its expected value by item noise alone.
+        """
+        p = self.category_probabilities(score)
+        ones = np.ones((*p.shape[:2], 1))
+        at_least = np.concatenate([ones, p, 0.0 * ones], axis=2)  # P(X >= lowest + m)
+        exactly = at_least[:, :, :-1] - at_least[:, :, 1:]
+        values = self.lowest + np.arange(exactly.shape[2])
+        mean = (exactly * values).sum(axis=2)
+        variance = (exactly * values**2).sum(axis=2) - mean**2
+        return np.sqrt(variance.sum(axis=1))
+
+    def latent_for_total(self, total: float) -> float:
+        """The latent score whose expected total is `total` (bisection; totals rise with it)."""
+        low, high = -1.0, 2.0
+        for _ in range(60):
+            middle = 0.5 * (low + high)
+            if self.expected_total([middle])[0] < total:
+                low = middle
+            else:
+                high = middle
+        return 0.5 * (low + high)
+
+
+#: The pre-test mean of the reference field study (Nur Azizah & Murtafi'ah 2021: 95.4 of 140),
+#: where the reliable change index takes the questionnaire's standard error.
+REFERENCE_PRE_TOTAL = 95.4
+
+#: The categories of reliable change (Jacobson & Truax 1991).
+CHANGE_CATEGORIES = ("improved", "no reliable change", "deteriorated")
+
+
+@cache
+def reliable_change_threshold(reference_total: float = REFERENCE_PRE_TOTAL) -> float:
+    """The smallest change in a total that is reliable: `1.96 * sqrt(2) * SE` (Jacobson-Truax).
+
+    SE is the questionnaire's standard error of measurement at the reference total (item noise
+    of the graded response model); a change beyond this threshold has under a 5% chance of
+    being measurement noise alone.
+    """
+    error = float(
+        QUESTIONNAIRE.standard_error([QUESTIONNAIRE.latent_for_total(reference_total)])[0]
+    )
+    return 1.96 * np.sqrt(2.0) * error
+
+
+def reliable_change(pre: ArrayLike, post: ArrayLike) -> np.ndarray:
+    """Each client's category: improved, no reliable change, deteriorated ('' when missing).
+
+    Example:
+        >>> threshold = reliable_change_threshold()
+        >>> list(reliable_change([90, 90, 90, 90], [90 + threshold + 1, 92, 70, float("nan")]))
+        ['improved', 'no reliable change', 'deteriorated', '']
+    """
+    change = np.asarray(post, dtype=float) - np.asarray(pre, dtype=float)
+    threshold = reliable_change_threshold()
+    return np.select(
+        [np.isnan(change), change > threshold, change < -threshold],
+        ["", CHANGE_CATEGORIES[0], CHANGE_CATEGORIES[2]],
+        CHANGE_CATEGORIES[1],
+    ).astype(object)
 
 
 #: The one questionnaire of groupsim: 35 items scored 1 to 4 (Nur Azizah & Murtafi'ah 2021).

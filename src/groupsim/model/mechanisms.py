@@ -18,28 +18,39 @@ type Values = NDArray[np.floating[Any]] | float
 type Counts = NDArray[np.int64] | int
 
 __all__ = [
+    "attendance_probability",
     "bounded_confidence",
     "bounded_confidence_heard",
     "climate_setting",
     "climate_target",
     "confidence_bound",
+    "counselor_trait",
     "decay_tie",
     "disclosure_depth",
     "drift_toward",
     "engagement_probability",
     "exchange_success_probability",
     "facilitate",
+    "felt_climate",
     "grow_rapport",
+    "learning_weight",
     "logistic",
     "open_up",
     "partner_weights",
     "practice_skill",
+    "practised_facilitation",
     "psychoeducation",
     "relieve_anxiety",
+    "relieved_inhibition",
     "resolve_from",
     "sting_anxiety",
     "strengthen_tie",
+    "tension_target",
+    "turns_in_session",
     "update_climate",
+    "update_tension",
+    "weaken_tie",
+    "withdraw",
 ]
 
 
@@ -51,24 +62,22 @@ def logistic(x: Values) -> Values:
 # 7.1 Climate -------------------------------------------------------------------------------
 
 
-def climate_setting(
-    technique: str, warmth: float, home_room_setting: float, standard_setting: float
-) -> float:
+def climate_setting(warmth: float, home_setting: float, formal_setting: float) -> float:
     """The climate a counselor's setting alone creates (ODD 7.1).
 
-    The home room technique arranges a home-like, family-like room and tone, so its setting is
-    high from the first session; a formal group offers only a fraction of the warmth.
+    A formal room passes on `formal_setting` of the counselor's warmth; a home-like room
+    (carpet seating, flowers, snacks: the home room practice `home_setting`) raises that
+    share toward all of it: `warmth * (formal + (1 - formal) * home_setting)`.
     """
-    if technique == "home_room":
-        return home_room_setting * warmth
-    if technique == "standard":
-        return standard_setting * warmth
-    return 0.0
+    return warmth * (formal_setting + (1.0 - formal_setting) * home_setting)
 
 
-def climate_target(setting: float, cohesion: float, setting_weight: float) -> float:
-    """Where the climate heads: the counselor's setting plus what cohesion the group built."""
-    return setting_weight * setting + (1.0 - setting_weight) * cohesion
+def climate_target(
+    setting: float, cohesion: float, tension: float, setting_weight: float, tension_weight: float
+) -> float:
+    """Where the climate heads: the setting plus the cohesion built, less the group's tension."""
+    target = setting_weight * setting + (1.0 - setting_weight) * cohesion
+    return max(0.0, target - tension_weight * tension)
 
 
 def update_climate(climate: float, target: float, rate: float) -> float:
@@ -79,9 +88,104 @@ def update_climate(climate: float, target: float, rate: float) -> float:
 # 7.2 Rapport -------------------------------------------------------------------------------
 
 
-def grow_rapport(rapport: Values, warmth: float, climate: float, rate: float) -> Values:
-    """Clients' trust in the counselor after a session: faster with warmth in a safe climate."""
-    return rapport + rate * warmth * climate * (1.0 - rapport)
+def grow_rapport(
+    rapport: Values,
+    warmth: float,
+    climate: float,
+    anxiety: Values,
+    rate: float,
+    anxiety_inhibition: float,
+) -> Values:
+    """Each present client's trust in the counselor after a session (ODD 7.2).
+
+    Faster with warmth in a safe climate, slower for an anxious client:
+    `rapport += rate * warmth * climate * (1 - anxiety_inhibition * anxiety) * (1 - rapport)`.
+    """
+    growth = rate * warmth * climate * (1.0 - anxiety_inhibition * anxiety)
+    return rapport + growth * (1.0 - rapport)
+
+
+def counselor_trait(mean: float, spread: float, z: float) -> float:
+    """One counselor's warmth or facilitation: logit-normal around the scenario's value.
+
+    `logistic(logit(mean) + spread * z)` for a standard normal `z`; `spread = 0` gives
+    `mean` itself (every counselor alike).
+    """
+    if spread == 0.0:
+        return mean
+    p = min(max(mean, 1e-6), 1.0 - 1e-6)
+    return float(logistic(np.log(p / (1.0 - p)) + spread * z))
+
+
+# 7.1b Tension ------------------------------------------------------------------------------
+
+
+def tension_target(
+    mean_anxiety: float,
+    attitude_spread: float,
+    stage_conflict: float,
+    calm: float,
+    anxiety_weight: float,
+    mismatch_weight: float,
+    calming: float,
+) -> float:
+    """Where a group's tension heads in a session (Prayitno's reluctance; Tuckman's storming).
+
+    Anxious and mismatched members (the SD of their views) raise it, saturating below 1; the
+    stage sets how much conflict it allows (most in the transition); a warm room and a
+    facilitating counselor (`calm`, 0-1) take a share `calming` of it away.
+    """
+    pressure = anxiety_weight * mean_anxiety + mismatch_weight * attitude_spread
+    return stage_conflict * pressure / (1.0 + pressure) * (1.0 - calming * calm)
+
+
+def felt_climate(climate: float, tension: float) -> float:
+    """The safety a member feels when rebuffed: the climate, less the group's tension.
+
+    A failed exchange in a tense group hurts as in a colder room (`max(0, climate - tension)`).
+    """
+    return max(0.0, climate - tension)
+
+
+def update_tension(tension: float, target: float, rate: float) -> float:
+    """One session's move of the tension toward its target."""
+    return tension + rate * (target - tension)
+
+
+# 7.3b Attendance ---------------------------------------------------------------------------
+
+
+def attendance_probability(
+    resolve: Values,
+    rapport: Values,
+    climate: float,
+    anxiety: Values,
+    intercept: float,
+    resolve_weight: float,
+    rapport_weight: float,
+    climate_weight: float,
+    anxiety_weight: float,
+) -> Values:
+    """Chance a client comes to a session (ODD 7.3b).
+
+    Resolve, trust in the counselor and a good climate last time draw a client in; social
+    anxiety keeps them away (avoidance).
+    """
+    return logistic(
+        intercept
+        + resolve_weight * resolve
+        + rapport_weight * rapport
+        + climate_weight * climate
+        - anxiety_weight * anxiety
+    )
+
+
+def turns_in_session(session_minutes: float, turn_minutes: float) -> int:
+    """How many exchanges a session has time for: its length over a turn's (at least 1).
+
+    A group shares them: the larger the group, the fewer turns each member gets.
+    """
+    return max(1, round(session_minutes / turn_minutes))
 
 
 # 7.3 Engagement ----------------------------------------------------------------------------
@@ -123,6 +227,16 @@ def facilitate(probability: Values, facilitation: float) -> Values:
     return p + facilitation * (p.max() - p)
 
 
+def practised_facilitation(facilitation: float, turn_taking: float, share: float) -> float:
+    """The facilitation a counselor achieves: the share that needs structured turn-taking."""
+    return facilitation * (1.0 - share + share * turn_taking)
+
+
+def relieved_inhibition(inhibition: float, informality: float, relief: float) -> float:
+    """Inhibition by anxiety in a session; an informal meeting removes a share `relief` of it."""
+    return inhibition * (1.0 - relief * informality)
+
+
 # 7.4 Exchange ------------------------------------------------------------------------------
 
 
@@ -156,6 +270,21 @@ def strengthen_tie(tie_strength: Values, gain: float, times: Counts = 1) -> Valu
     """
     gain = min(max(gain, 0.0), 1.0)
     return 1.0 - (1.0 - tie_strength) * (1.0 - gain) ** times
+
+
+def learning_weight(responsiveness: Values, tie_strength: Values, novelty: float) -> Values:
+    """How much a student takes from one good exchange (ODD 7.4).
+
+    Practising with someone already close teaches less than with someone new
+    (`responsiveness * (1 - novelty * tie_strength)`), so a very small group, whose members
+    soon know each other well, offers less to learn from.
+    """
+    return responsiveness * (1.0 - novelty * tie_strength)
+
+
+def weaken_tie(tie_strength: Values, loss: float, climate: float) -> Values:
+    """A failed exchange costs a tie a share of its strength, as far as the room is unsafe."""
+    return tie_strength * (1.0 - loss * (1.0 - climate))
 
 
 def relieve_anxiety(anxiety: Values, relief: float, climate: float, times: Counts = 1) -> Values:
@@ -209,11 +338,20 @@ def open_up(openness: Values, depth: Values, gain: float) -> Values:
     return openness + gain * depth * (1.0 - openness)
 
 
+def withdraw(level: Values, withdrawal: float, climate: float) -> Values:
+    """After a bad response a student takes back a share of what they had opened (ODD 7.5).
+
+    `level * (1 - withdrawal * (1 - climate))`: applied to the disclosure depth reached and
+    to openness; a safe room cushions it.
+    """
+    return level * (1.0 - withdrawal * (1.0 - climate))
+
+
 # 7.6 Attitude ------------------------------------------------------------------------------
 
 
 def psychoeducation(
-    attitude: Values, rapport: Values, rate: float, counselor_view: float
+    attitude: Values, rapport: Values, rate: Values, counselor_view: float
 ) -> Values:
     """The counselor's teaching pulls clients' views toward a fixed anchor, through rapport."""
     return attitude + rate * rapport * (counselor_view - attitude)

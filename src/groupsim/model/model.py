@@ -132,13 +132,21 @@ class HomeRoomModel(mesa.Model):
         self.record_ties = record_ties
         self.record_weeks = None if record_weeks is None else frozenset(map(int, record_weeks))
         self.record: dict[str, Any] = {}  # the last recorded week's metrics
+        # The technique's practices (its preset with the scenario's own values), read once.
+        self.practices = self.config.practices
         # Separate random streams, spawned from the run's seed: the population (traits,
         # starting network, burn-in, screening) is identical across scenarios that share a
         # cohort, and group sessions draw from their own stream so campus life in two arms
-        # uses the same numbers as long as their states agree (common random numbers).
-        self.population_rng, self.campus_rng, self.group_rng, self.measurement_rng = self.rng.spawn(
-            4
-        )
+        # uses the same numbers as long as their states agree (common random numbers). The
+        # counselors have a stream of their own, so every arm of a comparison gets the same
+        # counselors (the same people, under another technique).
+        (
+            self.population_rng,
+            self.campus_rng,
+            self.group_rng,
+            self.measurement_rng,
+            self.counselor_rng,
+        ) = self.rng.spawn(5)
         c = self.config
         self.calendar = Calendar(
             c.program.baseline_weeks,
@@ -146,7 +154,7 @@ class HomeRoomModel(mesa.Model):
             c.program.followup_weeks,
             c.program.sessions,
             c.program.transition_share,
-            with_group=c.counselor.technique != "none",
+            with_group=c.holds_group,
         )
         self.week = 0
         self.burn_in_done = False
@@ -172,6 +180,8 @@ class HomeRoomModel(mesa.Model):
             },
             c.trait_concentration,
             self.population_rng,
+            c.responsiveness_sd,
+            c.sensitivity_sd,
         )
         self.n = self.states.n
         # Faculties are contiguous blocks of ids: faculty f is [start[f], start[f] + size).
@@ -258,9 +268,16 @@ class HomeRoomModel(mesa.Model):
     @property
     def climate(self) -> float:
         """The groups' mean climate (NaN without a group)."""
-        if self.config.counselor.technique == "none":
+        if not self.config.holds_group:
             return float("nan")
         return float(np.mean([g.climate for g in self.groups]))
+
+    @property
+    def tension(self) -> float:
+        """The groups' mean tension (NaN without a group)."""
+        if not self.config.holds_group:
+            return float("nan")
+        return float(np.mean([g.tension for g in self.groups]))
 
     def ties_changed(self) -> None:
         """Mark the ties as changed (the cached `network` is rebuilt on its next use)."""
@@ -346,8 +363,22 @@ class HomeRoomModel(mesa.Model):
         if self.week == cal.last_week and cal.followup_weeks > 0:
             due.append("followup")
         for occasion in due:
-            totals = QUESTIONNAIRE.totals(scores, self.measurement_rng)
-            self.questionnaire[occasion] = totals.astype(float)
+            totals = QUESTIONNAIRE.totals(scores, self.measurement_rng).astype(float)
+            if occasion != "pre":  # clients are enrolled at the pre-test: it is never missing
+                totals[~self.answers(self.measurement_rng)] = np.nan
+            self.questionnaire[occasion] = totals
+
+    def answers(self, rng: np.random.Generator) -> np.ndarray:
+        """Which clients answer a post-test or follow-up: dropouts answer less often (ODD 7.10).
+
+        One uniform per client, drawn whether or not anyone dropped out, so the arms of a
+        comparison stay in step.
+        """
+        m = self.config.measurement
+        rate = np.where(
+            self.states.dropped_out[self.clients], m.dropout_response_rate, m.response_rate
+        )
+        return rng.random(len(self.clients)) < rate
 
     def update_resolve(self) -> None:
         """Resolve follows attitude, skill and calm (`mechanisms.resolve_from`, ODD 7.7)."""

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from groupsim.model.measures import score_parts, social_interaction_score
+
 if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
     from groupsim.model.schedule import Week
@@ -35,6 +37,7 @@ __all__ = [
     "density",
     "disclosed_share",
     "faculty_snapshot",
+    "in_group_ties",
     "isolates",
     "record_week",
     "reporter",
@@ -53,6 +56,7 @@ WEEKLY_REPORTERS = (
     "session",
     "stage",
     "climate",
+    "tension",
     "group_density",
     "group_cohesion",
     "group_isolates",
@@ -62,6 +66,15 @@ WEEKLY_REPORTERS = (
     "campus_ties",
     "campus_clustering",
     "clients_social_interaction",
+    "clients_transfer_interaction",
+    "clients_part_contact",
+    "clients_part_ties",
+    "clients_part_skill",
+    "clients_part_attitude",
+    "clients_part_calm",
+    "clients_in_group_ties",
+    "clients_attendance",
+    "clients_dropped_out",
     "clients_anxiety",
     "clients_skill",
     "clients_attitude",
@@ -190,6 +203,7 @@ def _calendar_metrics(model: HomeRoomModel, week: Week) -> dict[str, Any]:
         "session": held[-1].number if held else 0,
         "stage": held[-1].stage if held else "",
         "climate": model.climate,
+        "tension": model.tension,
     }
 
 
@@ -216,12 +230,13 @@ def _campus_metrics(model: HomeRoomModel, sample: tuple[np.ndarray, np.ndarray])
 def _client_metrics(model: HomeRoomModel) -> dict[str, Any]:
     s = model.states
     cl = model.clients
-    has_group = model.config.counselor.technique != "none"
-    started = has_group and model.groups[0].sessions_held > 0
+    started = model.config.holds_group and model.groups[0].sessions_held > 0
     threshold = model.config.disclosure.personal_threshold
     return {
         "clients_disclosed_share": disclosed_share(s.disclosure[cl], threshold) if started else 0.0,
         "clients_social_interaction": float(model.social_interaction[cl].mean()),
+        **_score_metrics(model),
+        **_attendance_metrics(model),
         "clients_anxiety": float(s.anxiety[cl].mean()),
         "clients_skill": float(s.skill[cl].mean()),
         "clients_attitude": float(s.attitude[cl].mean()),
@@ -230,6 +245,42 @@ def _client_metrics(model: HomeRoomModel) -> dict[str, Any]:
         "clients_openness": float(s.openness[cl].mean()),
         "clients_disclosure": float(s.disclosure[cl].mean()),
         "clients_contact_rate": float(s.contact_rate[cl].mean()),
+    }
+
+
+def in_group_ties(model: HomeRoomModel) -> np.ndarray:
+    """Each client's summed tie strength to the other members of their group (clients' order)."""
+    strength = np.zeros(model.n)
+    for group in model.groups:
+        strength[group.members] = model.ties.dense(group.members).sum(axis=1)
+    return strength[model.clients]
+
+
+def _score_metrics(model: HomeRoomModel) -> dict[str, float]:
+    """The clients' score by part, and without the ties inside their group (transfer)."""
+    s = model.states
+    cl = model.clients
+    m = model.config.measurement
+    inside = in_group_ties(model)
+    outside = np.maximum(model.strength_sum[cl] - inside, 0.0)
+    state = (s.skill[cl], s.attitude[cl], s.anxiety[cl], m.contact_scale, m.tie_scale)
+    parts = score_parts(s.contact_rate[cl], model.strength_sum[cl], *state)
+    transfer = social_interaction_score(s.contact_rate[cl], outside, *state)
+    return {
+        "clients_transfer_interaction": float(transfer.mean()),
+        **{f"clients_part_{name}": float(value.mean()) for name, value in parts.items()},
+        "clients_in_group_ties": float(inside.mean()),
+    }
+
+
+def _attendance_metrics(model: HomeRoomModel) -> dict[str, float]:
+    """Share of the sessions held so far that clients attended, and the share who dropped out."""
+    s = model.states
+    cl = model.clients
+    held = model.groups[0].sessions_held if model.config.holds_group else 0
+    return {
+        "clients_attendance": float(s.attended[cl].mean() / held) if held else float("nan"),
+        "clients_dropped_out": float(s.dropped_out[cl].mean()),
     }
 
 

@@ -27,7 +27,7 @@ from groupsim.model.ties import TieStore
 if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
 
-__all__ = ["friends_of", "initial_ties", "screen_clients", "select_groups"]
+__all__ = ["draw_counselor", "friends_of", "initial_ties", "screen_clients", "select_groups"]
 
 
 def initial_ties(
@@ -147,20 +147,15 @@ def screen_clients(model: HomeRoomModel) -> list[CounselingGroup]:
         c.group.screened_share,
         model.population_rng,
     )
-    setting = mech.climate_setting(
-        c.counselor.technique,
-        c.counselor.warmth,
-        c.climate.home_room_setting,
-        c.climate.standard_setting,
-    )
-    # Before the first session the room already carries the counselor's setting; the
-    # cohesion part of the target is still zero (the members are strangers).
-    climate = mech.climate_target(setting, 0.0, c.climate.setting_weight)
     groups = []
     for number, ids in enumerate(members):
-        counselor = Counselor(
-            model, c.counselor.technique, c.counselor.warmth, c.counselor.facilitation
+        counselor = draw_counselor(model)
+        setting = mech.climate_setting(
+            counselor.warmth, c.practices["home_setting"], c.climate.formal_setting
         )
+        # Before the first session the room already carries the counselor's setting; the
+        # cohesion part of the target is still zero (the members are strangers).
+        climate = mech.climate_target(setting, 0.0, 0.0, c.climate.setting_weight, 0.0)
         groups.append(CounselingGroup(number, np.sort(ids), counselor, setting, climate))
     clients = np.sort(np.concatenate(members))
     model.states.client[clients] = True
@@ -168,6 +163,22 @@ def screen_clients(model: HomeRoomModel) -> list[CounselingGroup]:
     if c.group.screening == "pretest":
         model.questionnaire["pre"] = model.questionnaire["screening"]
     return groups
+
+
+def draw_counselor(model: HomeRoomModel) -> Counselor:
+    """A group's counselor: warmth and facilitation drawn around the scenario's (ODD 5).
+
+    Drawn from the model's own counselor stream (two standard normals per counselor, used or
+    not), so the arms of a comparison get the same counselors.
+    """
+    c = model.config.counselor
+    z_warmth, z_facilitation = model.counselor_rng.standard_normal(2)
+    return Counselor(
+        model,
+        model.config.technique_name,
+        mech.counselor_trait(c.warmth, c.warmth_sd, float(z_warmth)),
+        mech.counselor_trait(c.facilitation, c.facilitation_sd, float(z_facilitation)),
+    )
 
 
 def friends_of(ties: TieStore, clients: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,12 @@ __all__ = [
 #: Weekly columns followed at pre, post and follow-up, under short outcome names.
 TRACKED = {
     "social_interaction": "clients_social_interaction",
+    "transfer_interaction": "clients_transfer_interaction",
+    "part_contact": "clients_part_contact",
+    "part_ties": "clients_part_ties",
+    "part_skill": "clients_part_skill",
+    "part_attitude": "clients_part_attitude",
+    "part_calm": "clients_part_calm",
     "attitude": "clients_attitude",
     "resolve": "clients_resolve",
     "anxiety": "clients_anxiety",
@@ -68,6 +75,17 @@ OUTCOMES.update(
         "mean_engagement": "mean session engagement (NaN without a group)",
         "all_disclosed_by_working": "1 if every client had opened up by the first working "
         "session's end, else 0 (NaN without a working stage)",
+        "all_disclosed": "1 if every client had opened up by the last session, else 0 (NaN "
+        "without a group)",
+        "final_tension": "group tension after the last session (NaN without a group)",
+        "attendance": "clients' mean share of the group sessions they attended (NaN without "
+        "a group)",
+        "dropout_share": "share of clients who dropped out of their group",
+        "post_missing_share": "share of clients without a post-test answer",
+        "improved_share": "share of clients with a post-test who reliably improved "
+        "(Jacobson-Truax)",
+        "no_change_share": "share of clients with a post-test without reliable change",
+        "deteriorated_share": "share of clients with a post-test who reliably deteriorated",
     }
 )
 
@@ -132,7 +150,35 @@ def record_outcomes(records: RunRecords) -> dict[str, float]:
         out[f"questionnaire_{when}"] = _mean(records.answers(when))
     out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
     out.update(_session_outcomes(records.sessions))
+    out.update(_client_outcomes(records))
     return out
+
+
+def _client_outcomes(records: RunRecords) -> dict[str, float]:
+    """Attendance, dropout, missing post-tests and reliable change, as shares of clients.
+
+    Reliable change is counted among the clients who answered the post-test (available
+    cases); `post_missing_share` says how many did not.
+    """
+    from groupsim.model.measures import CHANGE_CATEGORIES, reliable_change
+
+    traits = records.client_traits
+    sessions = records.scenario.program.sessions if records.scenario.holds_group else 0
+    post = records.answers("post")
+    change = reliable_change(records.answers("pre"), post)
+    answered = change != ""
+    shares = {
+        category: float((change[answered] == category).mean()) if answered.any() else math.nan
+        for category in CHANGE_CATEGORIES
+    }
+    return {
+        "attendance": _mean(traits["attended"] / sessions) if sessions else math.nan,
+        "dropout_share": float(np.mean(traits["dropped_out"])),
+        "post_missing_share": float(np.mean(np.isnan(post))),
+        "improved_share": shares["improved"],
+        "no_change_share": shares["no reliable change"],
+        "deteriorated_share": shares["deteriorated"],
+    }
 
 
 def _session_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
@@ -143,7 +189,13 @@ def _session_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """
     nan = float("nan")
     if not rows:
-        return {"final_climate": nan, "mean_engagement": nan, "all_disclosed_by_working": nan}
+        return {
+            "final_climate": nan,
+            "mean_engagement": nan,
+            "all_disclosed_by_working": nan,
+            "final_tension": nan,
+            "all_disclosed": nan,
+        }
     session = np.array([r["session"] for r in rows], dtype=np.int64)
     climate = np.array([r["climate"] for r in rows], dtype=np.float64)
     engagement = np.array([r["engagement"] for r in rows], dtype=np.float64)
@@ -153,10 +205,15 @@ def _session_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         first = working & (session == session[working].min())
         disclosed = np.array([r["clients_disclosed_share"] for r in rows], dtype=np.float64)
         all_disclosed = float((disclosed[first] >= 1.0).all())
+    last = session == session.max()
+    tension = np.array([r["tension"] for r in rows], dtype=np.float64)
+    disclosed_at_end = np.array([r["clients_disclosed_share"] for r in rows], dtype=np.float64)
     return {
-        "final_climate": _mean(climate[session == session.max()]),
+        "final_climate": _mean(climate[last]),
         "mean_engagement": _mean(engagement),
         "all_disclosed_by_working": all_disclosed,
+        "final_tension": _mean(tension[last]),
+        "all_disclosed": float((disclosed_at_end[last] >= 1.0).all()),
     }
 
 

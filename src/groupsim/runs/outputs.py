@@ -31,6 +31,10 @@ WEEKLY = {
     "session": ("int64", "number of the last group session held this week (0: none)"),
     "stage": ("string", "its stage: forming, transition, working, termination ('' when none)"),
     "climate": ("float64", "group climate (psychological safety) 0-1; NaN without a group"),
+    "tension": (
+        "float64",
+        "group tension (conflict) 0-1 after the last session; NaN without a group",
+    ),
     "group_density": ("float64", "share of client pairs with a tie"),
     "group_cohesion": ("float64", "mean tie strength over all client pairs (no tie = 0)"),
     "group_isolates": ("int64", "clients with no tie to another client"),
@@ -46,6 +50,25 @@ WEEKLY = {
         "average local clustering on campus (a systematic sample of at most 3,000 students)",
     ),
     "clients_social_interaction": ("float64", "clients' mean latent social interaction score 0-1"),
+    "clients_transfer_interaction": (
+        "float64",
+        "clients' mean score without the ties inside their group (interaction with the rest "
+        "of campus: transfer)",
+    ),
+    "clients_part_contact": ("float64", "the score's contact-frequency part (clients' mean)"),
+    "clients_part_ties": ("float64", "the score's ties part, in-group ties included"),
+    "clients_part_skill": ("float64", "the score's skill part"),
+    "clients_part_attitude": ("float64", "the score's attitude part"),
+    "clients_part_calm": ("float64", "the score's calm part (1 - anxiety)"),
+    "clients_in_group_ties": (
+        "float64",
+        "clients' mean summed tie strength to members of their own group",
+    ),
+    "clients_attendance": (
+        "float64",
+        "share of the sessions held so far that clients attended (NaN before any)",
+    ),
+    "clients_dropped_out": ("float64", "share of clients who dropped out of their group"),
     "clients_anxiety": ("float64", "clients' mean social anxiety"),
     "clients_skill": ("float64", "clients' mean communication skill"),
     "clients_attitude": ("float64", "clients' mean view of the value of social interaction"),
@@ -70,7 +93,9 @@ SESSIONS = {
     "week": ("int64", "week it was held in"),
     "stage": ("string", "forming, transition, working or termination"),
     "climate": ("float64", "climate during the session"),
-    "engagement": ("float64", "share of member-rounds in which a member took part"),
+    "tension": ("float64", "the group's tension (conflict) during the session"),
+    "attendance": ("float64", "share of the group's clients present"),
+    "engagement": ("float64", "share of the session's turns a present member took"),
     "disclosure_depth": ("float64", "mean depth of the disclosures made in the session (0: none)"),
     "group_density": ("float64", "share of client pairs with a tie after the session"),
     "group_cohesion": ("float64", "mean tie strength over client pairs after the session"),
@@ -103,8 +128,23 @@ QUESTIONNAIRE = {
     "faculty": ("int64", "client's faculty index"),
     "screening": ("float64", "total on the screening questionnaire (35 items, 1-4: 35-140)"),
     "pre": ("float64", "pre-test total (35-140)"),
-    "post": ("float64", "post-test total after the last program week (35-140)"),
-    "followup": ("float64", "follow-up total at the last week (NaN without follow-up weeks)"),
+    "post": ("float64", "post-test total after the last program week (35-140; NaN: missing)"),
+    "followup": (
+        "float64",
+        "follow-up total at the last week (NaN: missing, or no follow-up weeks)",
+    ),
+    "post_missing": ("bool", "the client did not answer the post-test"),
+    "followup_missing": ("bool", "no follow-up answer (not given, or not answered)"),
+    "reliable_change": (
+        "string",
+        "post vs pre by the Jacobson-Truax index: improved, no reliable change, deteriorated "
+        "('' when the post-test is missing)",
+    ),
+    "group": ("int64", "the client's group"),
+    "attended": ("int64", "group sessions the client attended"),
+    "dropped_out": ("bool", "the client dropped out of the group"),
+    "responsiveness": ("float64", "how much the client learns from good exchanges (mean 1)"),
+    "sensitivity": ("float64", "how much failed exchanges hurt the client (mean 1)"),
 }
 
 TIES = {

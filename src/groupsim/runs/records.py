@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from groupsim.model.measures import reliable_change
 from groupsim.runs.outputs import SESSION_COLUMNS, conform
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class RunRecords:
         questionnaire: the clients' totals per occasion given (screening, pre, post, ...).
         clients: the clients' student ids (sorted).
         client_faculty: each client's faculty.
+        client_traits: per client: group, sessions attended, dropped out, responsiveness and
+            sensitivity.
         students: a dict of columns per recorded week (empty without `record_students`).
         ties: a dict of columns per recorded week (empty without `record_ties`).
         faculties: a dict of columns per recorded week.
@@ -49,6 +52,7 @@ class RunRecords:
     questionnaire: Mapping[str, np.ndarray]
     clients: np.ndarray
     client_faculty: np.ndarray
+    client_traits: Mapping[str, np.ndarray]
     students: Sequence[Mapping[str, np.ndarray]]
     ties: Sequence[Mapping[str, np.ndarray]]
     faculties: Sequence[Mapping[str, np.ndarray]]
@@ -65,6 +69,13 @@ class RunRecords:
             questionnaire=dict(model.questionnaire),
             clients=model.clients,
             client_faculty=model.states.faculty[model.clients],
+            client_traits={
+                "group": model.group_of[model.clients].copy(),
+                "attended": model.states.attended[model.clients].copy(),
+                "dropped_out": model.states.dropped_out[model.clients].copy(),
+                "responsiveness": model.states.responsiveness[model.clients].copy(),
+                "sensitivity": model.states.sensitivity[model.clients].copy(),
+            },
             students=list(model.student_frames),
             ties=list(model.tie_frames),
             faculties=list(model.faculty_rows),
@@ -104,6 +115,10 @@ class RunRecords:
             "faculty": self.client_faculty.astype(np.int64),
         }
         columns.update({occasion: self.answers(occasion) for occasion in OCCASIONS})
+        columns["post_missing"] = np.isnan(columns["post"])
+        columns["followup_missing"] = np.isnan(columns["followup"])
+        columns["reliable_change"] = reliable_change(columns["pre"], columns["post"])
+        columns.update(self.client_traits)
         return conform("questionnaire", pd.DataFrame(columns))
 
 

@@ -25,10 +25,17 @@ from groupsim.scenario.files import (
     scenario_from_dict,
     scenario_to_toml,
 )
-from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError
+from groupsim.scenario.schema import (
+    PRACTICES,
+    SECTIONS,
+    Scenario,
+    ScenarioError,
+    technique_presets,
+)
 from groupsim.scenario.shipped import builtin_names, is_scenario_name
 
 __all__ = [
+    "PRACTICES",
     "SECTIONS",
     "BuiltinScenario",
     "Scenario",
@@ -44,4 +51,5 @@ __all__ = [
     "parse_assignment",
     "scenario_from_dict",
     "scenario_to_toml",
+    "technique_presets",
 ]

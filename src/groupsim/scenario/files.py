@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError, _ComboError
+from groupsim.scenario.schema import PRACTICES, SECTIONS, Scenario, ScenarioError, _ComboError
 from groupsim.scenario.shipped import (
     builtin_location,
     builtin_names,
@@ -383,10 +383,20 @@ def scenario_to_toml(scenario: Scenario, commented: bool = True) -> str:
             if commented:
                 lines.append(f"# {_comment(info)}")
             if field not in data[section]:
-                lines.append(f"# {field} = (not set)")  # optional, e.g. program.weeks
+                lines.append(f"# {field} = {_unset_value(scenario, section, field)}")
                 continue
             lines.append(f"{field} = {_toml_value(data[section][field])}")
     return "\n".join(lines) + "\n"
+
+
+def _unset_value(scenario: Scenario, section: str, field: str) -> str:
+    """What an unset optional parameter comes to: a practice's preset value, else not set."""
+    if section == "technique" and field in PRACTICES:
+        value = _toml_value(scenario.practices[field])
+        return f"{value}  (from the {scenario.counselor.technique!r} preset)"
+    if section == "technique" and field == "group":
+        return f"{_toml_value(scenario.holds_group)}  (from the preset)"
+    return "(not set)"
 
 
 def _comment(info: Any) -> str:

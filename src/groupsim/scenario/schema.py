@@ -9,12 +9,15 @@ validates, overrides and writes scenario files.
 from __future__ import annotations
 
 import math
+import tomllib
+from functools import cache
+from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
-__all__ = ["SECTIONS", "Scenario", "ScenarioError"]
+__all__ = ["PRACTICES", "SECTIONS", "Scenario", "ScenarioError", "technique_presets"]
 
 
 class ScenarioError(ValueError):
@@ -75,6 +78,20 @@ class Cohort(_Section):
         "beta a+b",
         "concentration of the Beta trait distributions (higher: less spread)",
     )
+    responsiveness_sd: float = _p(
+        0.8,
+        0.0,
+        3.0,
+        "log-SD",
+        "spread of how much students learn from good exchanges (log-normal, mean 1; 0: alike)",
+    )
+    sensitivity_sd: float = _p(
+        1.3,
+        0.0,
+        3.0,
+        "log-SD",
+        "spread of how much failed exchanges hurt students (log-normal, mean 1; 0: alike)",
+    )
     faculty_names: list[str] = Field(
         default_factory=list,
         description="faculty labels shown in outputs and the UI (empty: built-in names)",
@@ -114,7 +131,13 @@ class Group(_Section):
         ),
         json_schema_extra={"unit": "choice"},
     )
-    rounds_per_session: int = _p(6, 1, 50, "rounds", "exchange rounds in one group session")
+    turn_minutes: float = _p(
+        2.5,
+        0.1,
+        60.0,
+        "minutes",
+        "time one exchange (a turn of talk and its answer) takes in a session",
+    )
     partner_base_weight: float = _p(
         0.3, 0.001, 10.0, "weight", "weight of a stranger as partner (tie strength adds to it)"
     )
@@ -125,12 +148,88 @@ class Counselor(_Section):
 
     technique: Literal["home_room", "standard", "none"] = Field(
         "home_room",
-        description="'home_room' (home-like climate), 'standard' (formal group) or 'none'",
+        description=(
+            "the technique's preset of practices (`[technique]` overrides single practices): "
+            "'home_room', 'standard' (a formal group) or 'none' (no group)"
+        ),
         json_schema_extra={"unit": "choice"},
     )
     warmth: float = _p(0.85, 0.0, 1.0, "0-1", "counselor's warmth (acceptance, empathy)")
     facilitation: float = _p(
         0.6, 0.0, 1.0, "0-1", "counselor's skill at drawing quiet members in (turn-taking)"
+    )
+    warmth_sd: float = _p(
+        0.8,
+        0.0,
+        5.0,
+        "logit-SD",
+        "spread of warmth between counselors (logit-normal around `warmth`; 0: all alike)",
+    )
+    facilitation_sd: float = _p(
+        1.0,
+        0.0,
+        5.0,
+        "logit-SD",
+        "spread of facilitation between counselors (logit-normal; 0: all alike)",
+    )
+
+
+#: The practices that make up a technique (ODD 7.1-7.5), each in [0, 1] (0: not used).
+PRACTICES = ("home_setting", "family_tone", "informality", "ice_breakers", "turn_taking")
+
+
+class Technique(_Section):
+    """A technique as a bundle of practices; unset ones come from the `counselor.technique` preset.
+
+    The home room technique (Pietrofesa et al., in Romlah 2006: 123; Nursalim 2002) meets
+    outside lesson hours in a room arranged like a home (carpet, flowers, snacks), with the
+    counselor as a parent or elder sibling, and opens with introductions and ice-breaking.
+    """
+
+    name: str | None = Field(
+        None,
+        description="a label for a custom technique (default: the preset's name)",
+        json_schema_extra={"unit": "text"},
+    )
+    group: bool | None = Field(
+        None,
+        description="whether the technique holds group sessions at all (default: the preset's)",
+        json_schema_extra={"unit": "bool"},
+    )
+    home_setting: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="a home-like room: carpet seating, flowers, snacks (acts on the setting)",
+        json_schema_extra={"unit": "0-1"},
+    )
+    family_tone: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="the counselor as a parent or elder sibling (acts on rapport growth)",
+        json_schema_extra={"unit": "0-1"},
+    )
+    informality: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="relaxed meetings outside lesson hours (acts on inhibition by anxiety)",
+        json_schema_extra={"unit": "0-1"},
+    )
+    ice_breakers: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="introductions and ice-breaking games when forming (forming-stage depth)",
+        json_schema_extra={"unit": "0-1"},
+    )
+    turn_taking: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="structured turn-taking by the counselor (acts on facilitation)",
+        json_schema_extra={"unit": "0-1"},
     )
 
 
@@ -140,6 +239,9 @@ class Program(_Section):
     groups: int = _p(1, 1, 10_000, "groups", "counseling groups run at once, a counselor each")
     sessions: int = _p(8, 1, 100, "sessions", "number of group sessions")
     sessions_per_week: int = _p(2, 1, 7, "sessions/week", "most sessions held in one week")
+    session_minutes: float = _p(
+        45.0, 5.0, 600.0, "minutes", "length of one group session (turns share this time)"
+    )
     weeks: int | None = Field(
         None,
         ge=1,
@@ -161,11 +263,15 @@ class Climate(_Section):
     setting_weight: float = _p(
         0.75, 0.0, 1.0, "share", "weight of the counselor's setting in the target (rest: cohesion)"
     )
-    home_room_setting: float = _p(
-        1.0, 0.0, 1.0, "0-1", "setting of the home room technique per unit of warmth"
+    formal_setting: float = _p(
+        0.6,
+        0.0,
+        1.0,
+        "0-1",
+        "setting of a formal room per unit of warmth (a home-like room raises it toward 1)",
     )
-    standard_setting: float = _p(
-        0.45, 0.0, 1.0, "0-1", "setting of a formal group per unit of warmth"
+    tension_weight: float = _p(
+        0.5, 0.0, 1.0, "0-1", "how far the group's tension lowers the climate's target"
     )
     campus: float = _p(0.35, 0.0, 1.0, "0-1", "climate of everyday campus encounters")
 
@@ -174,6 +280,12 @@ class Rapport(_Section):
     """Trust of each client in the counselor (ODD 7.2)."""
 
     rate: float = _p(0.5, 0.0, 1.0, "per session", "growth of rapport per unit of warmth x climate")
+    anxiety_inhibition: float = _p(
+        0.6, 0.0, 1.0, "share", "how much a client's anxiety slows their trust in the counselor"
+    )
+    family_tone_boost: float = _p(
+        1.0, 0.0, 10.0, "x rate", "extra rapport growth with a family-like tone (practice)"
+    )
 
 
 class Engagement(_Section):
@@ -183,6 +295,16 @@ class Engagement(_Section):
     sociability: float = _p(2.0, 0.0, 20.0, "logit", "effect of sociability")
     resolve: float = _p(2.0, 0.0, 20.0, "logit", "effect of resolve (intention to interact)")
     inhibition: float = _p(4.0, 0.0, 20.0, "logit", "inhibition by anxiety x (1 - climate)")
+    informality_relief: float = _p(
+        0.4, 0.0, 1.0, "share", "share of the inhibition an informal setting removes (practice)"
+    )
+    turn_taking_share: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "share of the counselor's facilitation that needs structured turn-taking (practice)",
+    )
 
 
 class Exchange(_Section):
@@ -194,14 +316,24 @@ class Exchange(_Section):
     tie: float = _p(2.0, 0.0, 20.0, "logit", "effect of the existing tie strength")
     tie_gain: float = _p(0.25, 0.0, 1.0, "share", "tie growth after a good exchange in the group")
     anxiety_relief: float = _p(
-        0.01, 0.0, 1.0, "share", "share of anxiety lost after a good exchange in the group"
+        0.09, 0.0, 1.0, "share", "share of anxiety lost after a good exchange in the group"
     )
     anxiety_sting: float = _p(
-        0.02, 0.0, 1.0, "share", "anxiety gained after a failed exchange, scaled by 1 - climate"
+        0.4, 0.0, 1.0, "share", "anxiety gained after a failed exchange, scaled by 1 - climate"
     )
-    skill_gain: float = _p(0.005, 0.0, 1.0, "share", "skill gained by practice in a good exchange")
+    skill_gain: float = _p(0.03, 0.0, 1.0, "share", "skill gained by practice in a good exchange")
     campus_learning: float = _p(
-        0.15, 0.0, 1.0, "share", "learning rates on campus relative to the group"
+        0.02, 0.0, 1.0, "share", "learning rates on campus relative to the group"
+    )
+    tie_loss: float = _p(
+        0.15, 0.0, 1.0, "share", "share of a tie lost after a failed exchange, x (1 - climate)"
+    )
+    novelty: float = _p(
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "how much less a student learns from a partner already close (x tie strength)",
     )
 
 
@@ -216,11 +348,21 @@ class Disclosure(_Section):
     rapport_weight: float = _p(0.3, 0.0, 1.0, "share", "weight of rapport in the depth")
     climate_weight: float = _p(0.3, 0.0, 1.0, "share", "weight of climate in the depth")
     personal_threshold: float = _p(
-        0.45, 0.0, 1.0, "0-1", "depth at which a student counts as having opened up"
+        0.4, 0.0, 1.0, "0-1", "depth at which a student counts as having opened up"
     )
-    tie_bonus: float = _p(0.3, 0.0, 1.0, "share", "extra tie growth per unit of depth disclosed")
+    tie_bonus: float = _p(0.15, 0.0, 1.0, "share", "extra tie growth per unit of depth disclosed")
     openness_gain: float = _p(
         0.1, 0.0, 1.0, "share", "openness growth per unit of depth met well (reciprocity)"
+    )
+    ice_breaker_depth: float = _p(
+        0.25, 0.0, 1.0, "0-1", "extra forming-stage depth that ice-breakers allow (practice)"
+    )
+    withdrawal: float = _p(
+        0.2,
+        0.0,
+        1.0,
+        "share",
+        "share of disclosure and openness withdrawn after a bad response, x (1 - climate)",
     )
 
     @model_validator(mode="after")
@@ -233,7 +375,7 @@ class Attitude(_Section):
     """The view of social interaction (ODD 7.6): counselor anchor and peer influence."""
 
     psychoeducation_rate: float = _p(
-        0.07,
+        0.4,
         0.0,
         1.0,
         "per session",
@@ -256,6 +398,41 @@ class Resolve(_Section):
     def _weights_sum_to_one(self) -> Resolve:
         _require_sum_of_one(self, ("attitude_weight", "control_weight", "calm_weight"))
         return self
+
+
+class Tension(_Section):
+    """Conflict in the group (ODD 7.1b): Prayitno's reluctance, Tuckman's storming."""
+
+    rate: float = _p(0.5, 0.0, 1.0, "per session", "speed at which tension moves to its target")
+    anxiety_weight: float = _p(1.0, 0.0, 10.0, "weight", "tension from the members' mean anxiety")
+    mismatch_weight: float = _p(
+        2.0, 0.0, 10.0, "weight", "tension from mismatched members (SD of their attitudes)"
+    )
+    calming: float = _p(
+        0.8, 0.0, 1.0, "share", "share of the tension a warm, facilitating counselor takes away"
+    )
+    forming: float = _p(0.5, 0.0, 1.0, "x", "conflict of the forming stage")
+    transition: float = _p(1.0, 0.0, 1.0, "x", "conflict of the transition stage (storming)")
+    working: float = _p(0.4, 0.0, 1.0, "x", "conflict of the working stage")
+    termination: float = _p(0.2, 0.0, 1.0, "x", "conflict of the termination stage")
+
+
+class Attendance(_Section):
+    """Who comes to a session, and who drops out (ODD 7.3b); logistic weights."""
+
+    intercept: float = _p(1.5, -20.0, 20.0, "logit", "baseline log-odds of attending")
+    resolve: float = _p(1.5, 0.0, 20.0, "logit", "effect of resolve (intention to interact)")
+    rapport: float = _p(1.5, 0.0, 20.0, "logit", "effect of trust in the counselor")
+    climate: float = _p(
+        1.5, 0.0, 20.0, "logit", "effect of the group's climate at the last session"
+    )
+    anxiety: float = _p(2.0, 0.0, 20.0, "logit", "avoidance: effect of social anxiety")
+    dropout_after: int = _p(
+        2, 1, 100, "sessions", "consecutive absences after which a client may drop out"
+    )
+    dropout_chance: float = _p(
+        0.5, 0.0, 1.0, "probability", "chance of dropping out at each further absence"
+    )
 
 
 class Campus(_Section):
@@ -304,6 +481,12 @@ class Measurement(_Section):
     contact_memory: float = _p(
         0.5, 0.0, 0.99, "share", "weight of earlier weeks in the contact frequency (moving average)"
     )
+    response_rate: float = _p(
+        0.95, 0.0, 1.0, "probability", "chance a client who stayed answers the post-test/follow-up"
+    )
+    dropout_response_rate: float = _p(
+        0.4, 0.0, 1.0, "probability", "chance a client who dropped out answers them"
+    )
 
 
 class Scenario(_Section):
@@ -314,10 +497,13 @@ class Scenario(_Section):
     cohort: Cohort = Field(default_factory=Cohort)
     group: Group = Field(default_factory=Group)
     counselor: Counselor = Field(default_factory=Counselor)
+    technique: Technique = Field(default_factory=Technique)
     program: Program = Field(default_factory=Program)
     climate: Climate = Field(default_factory=Climate)
     rapport: Rapport = Field(default_factory=Rapport)
     engagement: Engagement = Field(default_factory=Engagement)
+    attendance: Attendance = Field(default_factory=Attendance)
+    tension: Tension = Field(default_factory=Tension)
     exchange: Exchange = Field(default_factory=Exchange)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     attitude: Attitude = Field(default_factory=Attitude)
@@ -382,6 +568,25 @@ class Scenario(_Section):
         return self.program.baseline_weeks + self.program_weeks + self.program.followup_weeks
 
     @property
+    def technique_name(self) -> str:
+        """The technique's label: `[technique] name`, else the preset's name."""
+        return self.technique.name or self.counselor.technique
+
+    @property
+    def holds_group(self) -> bool:
+        """Whether the technique holds group sessions (`[technique] group`, else the preset's)."""
+        if self.technique.group is not None:
+            return self.technique.group
+        return bool(technique_presets()[self.counselor.technique]["group"])
+
+    @property
+    def practices(self) -> dict[str, float]:
+        """Every practice's value: the `[technique]` table's, else the preset's (ODD 7)."""
+        preset = technique_presets()[self.counselor.technique]
+        own = {name: getattr(self.technique, name) for name in PRACTICES}
+        return {name: float(preset[name] if own[name] is None else own[name]) for name in own}
+
+    @property
     def students(self) -> int:
         """Students on campus: faculties times students per faculty."""
         return self.cohort.faculties * self.cohort.students_per_faculty
@@ -391,7 +596,15 @@ class Scenario(_Section):
         data = self.model_dump(mode="python")
         if data["program"]["weeks"] is None:
             del data["program"]["weeks"]
+        data["technique"] = {k: v for k, v in data["technique"].items() if v is not None}
         return data
+
+
+@cache
+def technique_presets() -> dict[str, dict[str, Any]]:
+    """The presets of `counselor.technique` (`techniques.toml` shipped with the package)."""
+    text = resources.files("groupsim.scenario").joinpath("techniques.toml").read_text("utf-8")
+    return tomllib.loads(text)
 
 
 class _ComboError(ValueError):

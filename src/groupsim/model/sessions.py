@@ -337,13 +337,19 @@ def group_exchange(
 
 
 def fail_exchange(model: HomeRoomModel, pair: tuple[int, int], climate: float) -> None:
-    """A failed exchange stings (more for the sensitive, in a colder room); both close up."""
+    """A failed exchange stings (more for the sensitive, in a colder room); both close up.
+
+    A sensitive member may also conclude that interaction is not worth it: their view of it
+    (attitude) falls by `exchange.disillusion` x sensitivity, as far as the room felt unsafe.
+    """
     x = model.config.exchange
     withdrawal = model.config.disclosure.withdrawal
     s = model.states
     for m in pair:
         sting = min(1.0, x.anxiety_sting * s.sensitivity[m])
         s.anxiety[m] = mech.sting_anxiety(s.anxiety[m], sting, climate)
+        disillusion = min(1.0, x.disillusion * s.sensitivity[m])
+        s.attitude[m] = mech.withdraw(s.attitude[m], disillusion, climate)
         s.disclosure[m] = mech.withdraw(s.disclosure[m], withdrawal, climate)
         s.openness[m] = mech.withdraw(s.openness[m], withdrawal, climate)
 

@@ -159,14 +159,14 @@ class Counselor(_Section):
         0.6, 0.0, 1.0, "0-1", "counselor's skill at drawing quiet members in (turn-taking)"
     )
     warmth_sd: float = _p(
-        0.8,
+        0.6,
         0.0,
         5.0,
         "logit-SD",
         "spread of warmth between counselors (logit-normal around `warmth`; 0: all alike)",
     )
     facilitation_sd: float = _p(
-        1.0,
+        0.8,
         0.0,
         5.0,
         "logit-SD",
@@ -328,6 +328,14 @@ class Exchange(_Section):
     tie_loss: float = _p(
         0.15, 0.0, 1.0, "share", "share of a tie lost after a failed exchange, x (1 - climate)"
     )
+    disillusion: float = _p(
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "share of attitude lost after a failed exchange in the group, x sensitivity x "
+        "(1 - climate)",
+    )
     novelty: float = _p(
         0.5,
         0.0,
@@ -375,7 +383,7 @@ class Attitude(_Section):
     """The view of social interaction (ODD 7.6): counselor anchor and peer influence."""
 
     psychoeducation_rate: float = _p(
-        0.4,
+        0.55,
         0.0,
         1.0,
         "per session",

@@ -79,6 +79,12 @@ def test_grow_rapport_rises_with_warmth_and_climate_and_stays_in_unit_interval()
     assert np.allclose(mech.grow_rapport(rapport, 0.8, 0.0, 0.3, 0.5, 0.6), rapport)
 
 
+def test_grow_rapport_stays_in_the_unit_interval_at_any_rate():
+    fast = mech.grow_rapport(GRID, 1.0, 1.0, 0.0, 11.0, 0.6)  # rate x family-tone boost
+    assert np.all((fast >= 0.0) & (fast <= 1.0))
+    assert np.allclose(fast, 1.0)
+
+
 def test_counselor_trait_is_logit_normal_around_the_scenario_value():
     assert mech.counselor_trait(0.85, 0.0, 2.5) == 0.85  # no spread: every counselor alike
     assert mech.counselor_trait(0.85, 0.8, 0.0) == pytest.approx(0.85)  # the median

@@ -154,7 +154,7 @@ def outcomes_from_tables(result) -> dict[str, float]:
     q = result.questionnaire
     for when in ("pre", "post", "followup"):
         out[f"questionnaire_{when}"] = float(q[when].mean())
-    out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
+    out["questionnaire_gain"] = float((q["post"] - q["pre"]).mean())
     s = result.sessions
     last = s[s["session"] == s["session"].max()]
     out["final_climate"] = float(last["climate"].mean()) if len(s) else float("nan")

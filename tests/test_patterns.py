@@ -99,12 +99,14 @@ def test_home_room_above_standard_group(runs):
     assert hedges_g(home, standard) > 0.0
 
 
-def test_every_member_discloses_by_the_working_stage_under_home_room(runs):
-    home = runs("home_room")["all_disclosed_by_working"]
-    standard = runs("standard_group")["all_disclosed_by_working"]
+def test_all_nine_open_up_in_most_home_room_groups_not_all(runs):
+    """The seed saw every client open up; groups differ now: most, not all, home-room groups
+    have every member opened up by the last session (dropouts and the rebuffed count too),
+    and far fewer standard groups."""
+    home = runs("home_room")["all_disclosed"]
+    standard = runs("standard_group")["all_disclosed"]
     assert home.notna().all()
-    assert standard.notna().all()
-    assert home.mean() >= 0.8
+    assert 0.5 < home.mean() < 1.0
     assert standard.mean() < home.mean()
 
 
@@ -136,20 +138,19 @@ def test_group_network_densifies_over_sessions_under_home_room(runs):
 
 
 def test_calibration_against_the_field_anchor(runs):
-    """Clients' mean questionnaire totals, as % of the maximum (140): pre 68% +- 4 points and
-    post 88% +- 4 points under home room; no intervention post within 4 scale points of its
-    pre; a standard group's post between the two."""
-    home = runs("home_room")
-    standard = runs("standard_group")
-    control = runs("no_intervention")
-
-    def pct(frame: pd.DataFrame, column: str) -> float:
-        return 100.0 * frame[column].mean() / MAXIMUM
-
-    assert abs(pct(home, "questionnaire_pre") - 68.0) <= 4.0
-    assert abs(pct(home, "questionnaire_post") - 88.0) <= 4.0
-    control_gain = control["questionnaire_post"].mean() - control["questionnaire_pre"].mean()
-    assert abs(control_gain) <= 4.0
+    """Clients' mean questionnaire totals: pre within 2 points of 95.4 (68% of 140) and post
+    within 2 points of 122.6 (88%) under home room (Nur Azizah & Murtafi'ah 2021), over 60
+    paired replications; no intervention gains under 15% of home room's gain; a standard
+    group's post lies between the two."""
+    reps = max(REPS, 60)
+    home = runs("home_room", reps)
+    standard = runs("standard_group", reps)
+    control = runs("no_intervention", reps)
+    assert abs(home["questionnaire_pre"].mean() - 95.4) <= 2.0
+    assert abs(home["questionnaire_post"].mean() - 122.6) <= 2.0
+    home_gain = home["questionnaire_gain"].mean()
+    control_gain = control["questionnaire_gain"].mean()
+    assert abs(control_gain) < 0.15 * home_gain
     assert (
         control["questionnaire_post"].mean()
         < standard["questionnaire_post"].mean()

@@ -99,9 +99,10 @@ def grow_rapport(
     """Each present client's trust in the counselor after a session (ODD 7.2).
 
     Faster with warmth in a safe climate, slower for an anxious client:
-    `rapport += rate * warmth * climate * (1 - anxiety_inhibition * anxiety) * (1 - rapport)`.
+    `rapport += g * (1 - rapport)` with `g = rate * warmth * climate * (1 - anxiety_inhibition *
+    anxiety)`, at most 1 (so rapport never passes full trust, whatever the rate).
     """
-    growth = rate * warmth * climate * (1.0 - anxiety_inhibition * anxiety)
+    growth = np.minimum(1.0, rate * warmth * climate * (1.0 - anxiety_inhibition * anxiety))
     return rapport + growth * (1.0 - rapport)
 
 

@@ -325,7 +325,8 @@ def group_exchange(
     used[i, j] = used[j, i] = True
     for m in (a, b):
         learned = mech.learning_weight(s.responsiveness[m], w, x.novelty)
-        s.anxiety[m] = mech.relieve_anxiety(s.anxiety[m], x.anxiety_relief * learned, climate)
+        relief = min(1.0, x.anxiety_relief * learned)
+        s.anxiety[m] = mech.relieve_anxiety(s.anxiety[m], relief, climate)
         s.skill[m] = mech.practice_skill(s.skill[m], min(1.0, x.skill_gain * learned))
     epsilon = mech.confidence_bound(
         climate, c.attitude.confidence_bound, c.attitude.confidence_climate

@@ -70,7 +70,7 @@ OUTCOMES.update(
         "questionnaire_pre": "clients' mean pre-test total (35-140)",
         "questionnaire_post": "clients' mean post-test total (35-140)",
         "questionnaire_followup": "clients' mean follow-up total (35-140)",
-        "questionnaire_gain": "mean post - pre total",
+        "questionnaire_gain": "mean post - pre total of the clients who answered both",
         "final_climate": "group climate after the last session (NaN without a group)",
         "mean_engagement": "mean session engagement (NaN without a group)",
         "all_disclosed_by_working": "1 if every client had opened up by the first working "
@@ -148,7 +148,8 @@ def record_outcomes(records: RunRecords) -> dict[str, float]:
             out[f"{when}_{short}"] = float(weekly[column][row])
     for when in ("pre", "post", "followup"):
         out[f"questionnaire_{when}"] = _mean(records.answers(when))
-    out["questionnaire_gain"] = out["questionnaire_post"] - out["questionnaire_pre"]
+    # Paired: the clients who answered both (available cases), not two different sets.
+    out["questionnaire_gain"] = _mean(records.answers("post") - records.answers("pre"))
     out.update(_session_outcomes(records.sessions))
     out.update(_client_outcomes(records))
     return out

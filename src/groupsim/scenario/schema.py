@@ -159,14 +159,14 @@ class Counselor(_Section):
         0.6, 0.0, 1.0, "0-1", "counselor's skill at drawing quiet members in (turn-taking)"
     )
     warmth_sd: float = _p(
-        0.6,
+        0.5,
         0.0,
         5.0,
         "logit-SD",
         "spread of warmth between counselors (logit-normal around `warmth`; 0: all alike)",
     )
     facilitation_sd: float = _p(
-        0.8,
+        0.6,
         0.0,
         5.0,
         "logit-SD",
@@ -316,12 +316,12 @@ class Exchange(_Section):
     tie: float = _p(2.0, 0.0, 20.0, "logit", "effect of the existing tie strength")
     tie_gain: float = _p(0.25, 0.0, 1.0, "share", "tie growth after a good exchange in the group")
     anxiety_relief: float = _p(
-        0.09, 0.0, 1.0, "share", "share of anxiety lost after a good exchange in the group"
+        0.1, 0.0, 1.0, "share", "share of anxiety lost after a good exchange in the group"
     )
     anxiety_sting: float = _p(
         0.4, 0.0, 1.0, "share", "anxiety gained after a failed exchange, scaled by 1 - climate"
     )
-    skill_gain: float = _p(0.03, 0.0, 1.0, "share", "skill gained by practice in a good exchange")
+    skill_gain: float = _p(0.045, 0.0, 1.0, "share", "skill gained by practice in a good exchange")
     campus_learning: float = _p(
         0.02, 0.0, 1.0, "share", "learning rates on campus relative to the group"
     )
@@ -337,7 +337,7 @@ class Exchange(_Section):
         "(1 - climate)",
     )
     novelty: float = _p(
-        0.5,
+        0.9,
         0.0,
         1.0,
         "share",

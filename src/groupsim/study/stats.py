@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "PAIRED_G",
@@ -43,6 +44,7 @@ __all__ = [
     "Estimate",
     "bootstrap_mean_difference",
     "hedges_g",
+    "intraclass_correlation",
     "mean_ci",
     "paired_hedges_g",
     "paired_hedges_g_from_summary",
@@ -326,3 +328,35 @@ def paired_t_test(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # near-constant differences
         return float(_scipy_stats().ttest_rel(t, r).pvalue)
+
+
+def intraclass_correlation(
+    frame: pd.DataFrame, outcome: str, group: str, covariate: str | None = None
+) -> float:
+    """ICC(1) of `outcome` between groups, optionally adjusted for a covariate (e.g. pre-test).
+
+    The one-way ANOVA estimator for unequal group sizes, `(MSB - MSW) / (MSB + (k0 - 1) MSW)`
+    with `k0 = (N - sum(n_i^2) / N) / (g - 1)`, on the residuals of an OLS fit of `outcome` on
+    `covariate` when given. Rows with a missing outcome or covariate are left out (available
+    cases). Can be slightly negative by sampling error when the true ICC is near 0.
+
+    Example:
+        >>> data = pd.DataFrame({"g": [0, 0, 1, 1, 2, 2], "y": [1.0, 1.2, 2.0, 2.2, 3.0, 3.1]})
+        >>> round(float(intraclass_correlation(data, "y", "g")), 3)
+        0.984
+    """
+    columns = [outcome, group] + ([covariate] if covariate else [])
+    data = frame[columns].dropna()
+    y = data[outcome].to_numpy(dtype=float)
+    if covariate:
+        design = np.column_stack([np.ones(len(data)), data[covariate].to_numpy(dtype=float)])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        y = y - design @ coef
+    labels = data[group].to_numpy()
+    _, index, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    groups, total = len(sizes), len(y)
+    means = np.bincount(index, y) / sizes
+    between = float((sizes * (means - y.mean()) ** 2).sum() / (groups - 1))
+    within = float(((y - means[index]) ** 2).sum() / (total - groups))
+    k0 = (total - (sizes**2).sum() / total) / (groups - 1)
+    return float((between - within) / (between + (k0 - 1.0) * within))

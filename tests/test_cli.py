@@ -346,3 +346,15 @@ def test_scenario_help_says_a_name_works_too(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0
     assert "name of a built-in scenario" in " ".join(result.output.split())
+
+
+def test_check_lists_the_practices_of_a_custom_technique(capsys, monkeypatch):
+    """A `[technique]` table overrides single practices of its preset; check says which."""
+    monkeypatch.setattr("sys.argv", ["groupsim", "check", "scenarios/home_room_formal_room.toml"])
+    main()
+    out = capsys.readouterr().out
+    assert "home room without the home-like" in out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 3}
+    assert "0 *" in rows["home_setting"]
+    assert "[technique]" in rows["home_setting"]
+    assert "'home_room' preset" in rows["family_tone"]

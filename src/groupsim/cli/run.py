@@ -20,7 +20,7 @@ from groupsim.cli.app import (
     console,
     parse_overrides,
 )
-from groupsim.scenario import builtin_scenarios, load_scenario
+from groupsim.scenario import Scenario, builtin_scenarios, load_scenario
 
 
 @app.command()
@@ -117,12 +117,33 @@ def check(
             mark += " (--set)"
         table.add_row(row["path"], f"{value}{mark}", str(default), span, row["unit"])
     console.print(table)
+    print_practices(loaded)
     console.print(
         f"{loaded.students} students, {loaded.group.clients} clients, "
         f"{loaded.program.sessions} sessions over {loaded.program_weeks} weeks, "
         f"{loaded.total_weeks} recorded weeks after screening "
         "(* = not the default; (--set) = set on the command line)"
     )
+
+
+def print_practices(loaded: Scenario) -> None:
+    """The practices the scenario's technique uses: its preset's, or the scenario's own."""
+    from groupsim.scenario import technique_presets
+
+    preset = technique_presets()[loaded.counselor.technique]
+    sessions = "holds group sessions" if loaded.holds_group else "holds no group sessions"
+    table = Table(
+        title=f"Technique {loaded.technique_name!r} ({sessions}): its practices (0 = not used)",
+        title_justify="left",
+    )
+    for name in ("practice", "value", "from"):
+        table.add_column(name)
+    for practice, value in loaded.practices.items():
+        own = getattr(loaded.technique, practice) is not None
+        source = "scenario's \\[technique]" if own else f"{loaded.counselor.technique!r} preset"
+        mark = " *" if own and value != preset[practice] else ""
+        table.add_row(practice, f"{value:g}{mark}", source)
+    console.print(table)
 
 
 @app.command()

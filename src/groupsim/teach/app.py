@@ -30,7 +30,7 @@ import solara
 
 from groupsim.scenario import Scenario, load_scenario, scenario_from_dict
 from groupsim.teach import panel as panel_module
-from groupsim.teach.classroom import TECHNIQUES, Classroom
+from groupsim.teach.classroom import TECHNIQUES, Classroom, model_params
 from groupsim.teach.lesson import pause_reason, stage_so_far
 from groupsim.teach.messages import LANGUAGES, Messages, messages
 from groupsim.teach.views import ArmsView, BottomView, StudentView
@@ -43,6 +43,7 @@ __all__ = [
     "Classroom",
     "Page",
     "PageState",
+    "model_params",
     "play_step",
     "serve",
     "weekly_csv",
@@ -200,10 +201,12 @@ def use_page_state() -> PageState:
     base = solara.use_memo(_base_scenario, [])
     # One Classroom per browser session: built here, inside the component, never at import.
     first = solara.use_memo(lambda: Classroom(base=base), [])
+    # Memoised: use_reactive would reset the settings whenever its argument changed.
+    settings = solara.use_memo(lambda: panel_module.initial_settings(base), [])
     return PageState(
         base=base,
         language=solara.use_reactive(_language()),
-        settings=solara.use_reactive(panel_module.initial_settings(base)),
+        settings=solara.use_reactive(settings),
         classroom=solara.use_reactive(first),
         tick=solara.use_reactive(0),
         playing=solara.use_reactive(False),

@@ -38,6 +38,7 @@ __all__ = [
     "PARAMETER_PATHS",
     "TECHNIQUES",
     "Classroom",
+    "model_params",
     "parameter_bounds",
     "scenario_choices",
 ]
@@ -94,6 +95,45 @@ def parameter_bounds(base: Scenario) -> dict[str, tuple[float, float]]:
         min(bounds["clients"][1], base.students, TEACHING_RANGES["clients"][1]),
     )
     return bounds
+
+
+def model_params(base: Scenario) -> dict[str, Any]:
+    """Mesa SolaraViz user parameters for a :class:`Classroom` (bounded as the page's sliders).
+
+    The page has its own controls; this keeps a Classroom usable with Mesa's `SolaraViz`
+    and `ModelCreator`.
+    """
+    labels = {
+        "warmth": "Counselor warmth",
+        "facilitation": "Counselor facilitation",
+        "sessions": "Sessions",
+        "clients": "Group size (clients)",
+    }
+    values = base.to_dict()
+    params: dict[str, Any] = {
+        "base": base,
+        "technique": {
+            "type": "Select",
+            "value": next(k for k, v in TECHNIQUES.items() if v == base.counselor.technique),
+            "values": list(TECHNIQUES),
+            "label": "Technique",
+        },
+    }
+    for name, (lo, hi) in parameter_bounds(base).items():
+        section, key = PARAMETER_PATHS[name].split(".")
+        is_float = name in ("warmth", "facilitation")
+        params[name] = {
+            "type": "SliderFloat" if is_float else "SliderInt",
+            "value": min(max(values[section][key], lo), hi),
+            "min": lo,
+            "max": hi,
+            "step": 0.05 if is_float else 1,
+            "label": labels[name],
+        }
+    params["seed"] = {"type": "SliderInt", "value": 0, "min": 0, "max": 99, "step": 1}
+    params["seed"]["label"] = "Seed"
+    params["side_by_side"] = {"type": "Checkbox", "value": True, "label": "Second arm"}
+    return params
 
 
 class Classroom(mesa.Model):

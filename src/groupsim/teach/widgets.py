@@ -37,7 +37,7 @@ PAGE_CSS = """
   position: sticky; top: 0; z-index: 5;
 }
 .groupsim-brand { font-weight: bold; font-size: 18px; margin-right: 6px; }
-.groupsim-speed { width: 210px; }
+.groupsim-speed { width: 270px; }
 .groupsim-speed .v-input__slot { margin-bottom: 0; }
 .groupsim-speed .v-messages { display: none; }
 .groupsim-speed label.v-label { font-size: 14px; }

@@ -1,6 +1,6 @@
 """The teaching tools' words in English and Bahasa Indonesia, from one catalogue per language.
 
-`en.toml` and `id.toml` (next to this module) hold every label of the page, the replay, the
+`catalogue/en.toml` and `catalogue/id.toml` (next to this module) hold every label of the page, the replay, the
 animation and the lesson under the same keys; :func:`messages` gives one language's
 catalogue and :data:`LANGUAGES` the languages there are. A plain TOML catalogue rather than
 gettext: the teaching words are a few hundred short strings with named placeholders, the
@@ -42,7 +42,8 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def catalogue(language: str) -> dict[str, str]:
     """Every message of a language, keyed "section.key"."""
     check_language(language)
-    text = resources.files(__name__).joinpath(f"{language}.toml").read_text(encoding="utf-8")
+    folder = resources.files("groupsim.teach").joinpath("catalogue")
+    text = folder.joinpath(f"{language}.toml").read_text(encoding="utf-8")
     return _flatten(tomllib.loads(text))
 
 

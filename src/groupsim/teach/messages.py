@@ -1,7 +1,7 @@
 """The teaching tools' words in English and Bahasa Indonesia, from one catalogue per language.
 
-`catalogue/en.toml` and `catalogue/id.toml` (next to this module) hold every label of the page, the replay, the
-animation and the lesson under the same keys; :func:`messages` gives one language's
+`catalogue/en.toml` and `catalogue/id.toml` (next to this module) hold every label of the
+page, the replay, the animation and the lesson under the same keys; :func:`messages` gives one language's
 catalogue and :data:`LANGUAGES` the languages there are. A plain TOML catalogue rather than
 gettext: the teaching words are a few hundred short strings with named placeholders, the
 replay's script needs them as JSON, and a reviewer reads both languages side by side in a

@@ -2,10 +2,11 @@
 
 `catalogue/en.toml` and `catalogue/id.toml` (next to this module) hold every label of the
 page, the replay, the animation and the lesson under the same keys; :func:`messages` gives
-one language's catalogue and :data:`LANGUAGES` the languages there are. A plain TOML catalogue rather than
-gettext: the teaching words are a few hundred short strings with named placeholders, the
-replay's script needs them as JSON, and a reviewer reads both languages side by side in a
-text editor without compiling .mo files (tests check that every key exists in both).
+one language's catalogue and :data:`LANGUAGES` the languages there are. A plain TOML
+catalogue rather than gettext: the teaching words are a few hundred short strings with named
+placeholders, the replay's script needs them as JSON, and a reviewer reads both languages
+side by side in a text editor without compiling .mo files (tests check that every key exists
+in both).
 
 Example:
     >>> words = messages("id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,26 @@ import pytest
 from PIL import Image
 
 from groupsim.teach.animate import animate, check_animation_path
+
+
+def test_two_arms_and_a_chart_with_the_last_frame_held(small_result, small_home_room, tmp_path):
+    from conftest import with_overrides
+    from groupsim import run
+
+    none = run(with_overrides(small_home_room, {"counselor.technique": "none"}), seed=7)
+    out = animate(small_result, tmp_path / "pair.gif", fps=4, other=none, lang="id")
+    with Image.open(out) as gif:
+        assert gif.n_frames == len(small_result.weekly)
+        durations = []
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            durations.append(gif.info["duration"])
+        assert gif.size == (1200, 800)
+    assert durations[0] == 250
+    assert durations[-1] == 3000  # the end state stays up for the class to read
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # 0644 under umask 022, never 0600
 
 
 def test_gif_has_one_frame_per_recorded_week(small_result, tmp_path):

@@ -23,9 +23,18 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model
 
 from groupsim.scenario import parameter_table
 from groupsim.teach import app as page_module
-from groupsim.teach.app import Classroom, model_params
+from groupsim.teach.app import Classroom, PageState, model_params, play_step, weekly_csv
+from groupsim.teach.lesson import PRESETS
+from groupsim.teach.messages import messages
+from groupsim.teach.panel import initial_settings, preset_settings
 
-SCREENSHOT = ROOT / "docs" / "img" / "ui.png"
+#: The screenshots in README.md and docs/teaching.md (rewritten when missing or when
+#: GROUPSIM_UPDATE_SCREENSHOTS is set).
+SCREENSHOTS = {
+    "projector": ROOT / "docs" / "img" / "ui.png",
+    "phone": ROOT / "docs" / "img" / "ui-phone.png",
+    "indonesian": ROOT / "docs" / "img" / "ui-id.png",
+}
 #: The console script (commands registered by other modules are missing under `python -m`).
 GROUPSIM = str(Path(PYTHON).parent / "groupsim")
 
@@ -60,8 +69,8 @@ def test_controls_reach_both_arms(base):
         assert arm.config.program.sessions == 4
         assert len(arm.clients) == 5
     assert [a.counselor.technique for a in classroom.arms] == ["standard", "none"]
-    assert "warmth 0.30" in classroom.settings
-    assert "seed 2" in classroom.settings
+    assert classroom.settings["warmth"] == 0.3
+    assert classroom.settings["seed"] == 2
 
 
 def test_no_intervention_is_compared_with_home_room_and_one_arm_alone(base):
@@ -85,8 +94,11 @@ def test_sliders_are_bounded_by_the_schema_and_the_cohort(base):
     params = model_params(base)
     assert params["warmth"]["min"] == rows["counselor.warmth"]["min"]
     assert params["warmth"]["max"] == rows["counselor.warmth"]["max"]
-    assert params["sessions"]["min"] == rows["program.sessions"]["min"]
-    assert params["clients"]["max"] == min(rows["group.clients"]["max"], base.students)
+    # Teaching ranges: a group of 3 to 15 (readable), 1 to 16 sessions.
+    assert params["sessions"]["min"] == max(rows["program.sessions"]["min"], 1)
+    assert params["sessions"]["max"] <= 16
+    assert params["clients"]["min"] == 3
+    assert params["clients"]["max"] == min(rows["group.clients"]["max"], base.students, 15)
     assert params["warmth"]["value"] == base.counselor.warmth
     assert params["technique"]["value"] == "home room"
     assert set(params["technique"]["values"]) == {"home room", "standard group", "no intervention"}
@@ -109,6 +121,93 @@ def test_mesa_controller_can_rebuild_the_classroom(base):
     assert rebuilt.arms[0].counselor.technique == "standard"
 
 
+def _state(base) -> PageState:
+    import solara
+
+    return PageState(
+        base=base,
+        language=solara.reactive("en"),
+        settings=solara.reactive(initial_settings(base)),
+        classroom=solara.reactive(Classroom(base=base)),
+        tick=solara.reactive(0),
+        playing=solara.reactive(False),
+        speed=solara.reactive(0.0),
+        reason=solara.reactive(None),
+        selected=solara.reactive(None),
+        colour_by=solara.reactive("social_interaction"),
+        context=solara.reactive(True),
+        menu=solara.reactive(False),
+    )
+
+
+def test_play_pauses_at_each_stage_and_stops_at_the_end_of_the_program(base):
+    state = _state(base)
+    arm = state.classroom.value.arms[0]
+    stops = []
+    while state.classroom.value.running:
+        state.playing.set(True)
+        state.play()  # returns when it pauses itself
+        assert not state.playing.value
+        stops.append((state.classroom.value.week, state.reason.value))
+    weeks = [week for week, _ in stops]
+    cal = arm.calendar
+    first_of_stage = {}
+    for week in range(1, cal.last_week + 1):
+        for session in cal.sessions_in(week):
+            first_of_stage.setdefault(session.stage, week)
+    # a pause in the week each stage begins (forming included), at the post-test, at the end
+    assert set(first_of_stage.values()) <= set(weeks)
+    assert cal.last_program_week in weeks
+    assert weeks[-1] == cal.last_week
+    assert stops[-1][1] == ("page.paused_last", "")
+    assert ("page.paused_stage", "forming") in [reason for _, reason in stops]
+    # Play does nothing more once the program and follow-up are over.
+    state.playing.set(True)
+    state.play()
+    assert state.classroom.value.week == cal.last_week
+
+
+def test_reset_clears_a_selected_student_and_applies_the_settings(base):
+    state = _state(base)
+    state.step()
+    client = int(state.classroom.value.arms[0].clients[0])
+    state.selected.set(client)
+    state.settings.set({**state.settings.value, "clients": 3, "second": "standard"})
+    state.reset()
+    assert state.selected.value is None
+    assert state.classroom.value.week == 0
+    assert len(state.classroom.value.arms[0].clients) == 3
+    assert [a.counselor.technique for a in state.classroom.value.arms] == ["home_room", "standard"]
+
+
+def test_the_lesson_questions_are_one_click_presets(base):
+    by_key = {preset.key: preset for preset in PRESETS}
+    q2 = preset_settings(base, by_key["q2"])
+    assert (q2["technique"], q2["second"]) == ("home_room", "standard")
+    q3 = Classroom(base=base, **preset_settings(base, by_key["q3"]))
+    cold, warm = q3.arms
+    assert (cold.config.counselor.warmth, cold.config.program.sessions) == (0.3, 12)
+    assert (warm.config.counselor.warmth, warm.config.program.sessions) == (0.85, 4)
+    assert list(cold.clients) == list(warm.clients)  # the same students
+
+
+def test_any_built_in_scenario_can_be_the_second_arm(base):
+    classroom = Classroom(base=base, second="standard_group")
+    assert classroom.arms[1].config.name == "standard_group"
+    assert classroom.arm_keys == ["home_room", "standard_group"]
+    assert len(Classroom(base=base, second="").arms) == 1
+
+
+def test_weekly_table_export_has_both_arms(base):
+    classroom = Classroom(base=base)
+    play_step(classroom)
+    text = weekly_csv(classroom, messages("id"))
+    header, *rows = text.strip().splitlines()
+    assert "arm" in header.split(",")
+    assert len(rows) == 4  # weeks 0 and 1 of two arms
+    assert any(row.endswith("tanpa intervensi") for row in rows)
+
+
 def test_serve_listens_on_the_loopback_address_by_default(monkeypatch, tmp_path):
     calls = []
 
@@ -121,8 +220,10 @@ def test_serve_listens_on_the_loopback_address_by_default(monkeypatch, tmp_path)
 
     monkeypatch.setattr(page_module.subprocess, "run", fake_run)
     monkeypatch.setattr(page_module.os, "execve", fake_exec)
-    page_module.serve(HOME_ROOM)
+    page_module.serve(HOME_ROOM, lang="id")
     command, env = calls[0]
+    assert env[page_module.LANG_VARIABLE] == "id"
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "False"
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert env[page_module.SCENARIO_VARIABLE] == str(HOME_ROOM.resolve())
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
@@ -131,58 +232,97 @@ def test_serve_listens_on_the_loopback_address_by_default(monkeypatch, tmp_path)
 # The page in a browser -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ui_url():
-    """`groupsim ui scenarios/home_room.toml` on a free port of 127.0.0.1."""
+def _start_ui(*options: str):
     port = free_port()
     server = subprocess.Popen(
-        [GROUPSIM, "ui", str(HOME_ROOM), "--port", str(port)],
+        [GROUPSIM, "ui", str(HOME_ROOM), "--port", str(port), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group: the Solara child stops with it
     )
+    first_line = server.stdout.readline()
+    url = f"http://127.0.0.1:{port}/"
+    assert url in first_line
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return server, url
+        except OSError:
+            pass
+        assert server.poll() is None, server.stdout.read()
+        assert time.monotonic() < deadline, "the page did not come up within 120 s"
+        time.sleep(0.5)
+
+
+def _stop_ui(server) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def ui_url():
+    """`groupsim ui scenarios/home_room.toml` on a free port of 127.0.0.1."""
+    server, url = _start_ui()
     try:
-        first_line = server.stdout.readline()
-        url = f"http://127.0.0.1:{port}/"
-        assert url in first_line
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, server.stdout.read()
-            assert time.monotonic() < deadline, "the page did not come up within 120 s"
-            time.sleep(0.5)
         yield url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        _stop_ui(server)
 
 
 def _caption(page, arm: int = 0) -> str:
     return page.locator(".groupsim-caption").nth(arm).inner_text()
 
 
-def _legend_value(page, series: str = "social interaction", arm: int = 0) -> str:
-    legend = page.locator(f'.groupsim-chart text[data-series="{series}"]').nth(arm)
-    return legend.get_attribute("data-value")
+def _keep(shot: Path, name: str) -> None:
+    """Copy a screenshot into docs/img when it is missing or updates are asked for."""
+    target = SCREENSHOTS[name]
+    if not target.exists() or os.environ.get("GROUPSIM_UPDATE_SCREENSHOTS"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, target)
 
 
-def _choose(page, label: str, option: str) -> None:
-    """Pick an option of a Vuetify select by its label."""
-    select = page.locator(".v-select", has=page.get_by_text(label, exact=True))
-    select.locator(".v-select__slot").click()
-    page.get_by_role("option", name=option, exact=True).click()
+def _inside(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] + box["height"] <= size["height"]
+    )
+
+
+#: The smallest text, in CSS pixels, of every drawing and chart as shown.
+SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll(
+    'svg.groupsim-network, svg.groupsim-chart')].flatMap(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text')].map(
+        t => parseFloat(t.getAttribute('font-size')) * scale);
+}))"""
+
+
+def _wait_week(page, week: int) -> None:
+    page.wait_for_function(
+        """week => {
+            const captions = [...document.querySelectorAll('.groupsim-caption')];
+            const drawn = [...document.querySelectorAll('svg.groupsim-network')];
+            return captions.length === 2 && drawn.length === 2
+                && captions.every(c => c.innerText.startsWith('Week ' + week + ' of'))
+                && drawn.every(d => d.dataset.week === String(week));
+        }""",
+        arg=week,
+        timeout=15_000,
+    )
 
 
 @requires_browser
-def test_page_steps_switches_technique_and_resets(ui_url, tmp_path, capsys):
+def test_projector_page_fits_steps_selects_plays_and_exports(ui_url, tmp_path, capsys):
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        page = browser.new_page(viewport={"width": 1280, "height": 720}, accept_downloads=True)
         failed: list[str] = []
         requested: list[str] = []
         page.on("requestfailed", lambda request: failed.append(request.url))
@@ -190,81 +330,139 @@ def test_page_steps_switches_technique_and_resets(ui_url, tmp_path, capsys):
         page.goto(ui_url, wait_until="domcontentloaded")
         page.wait_for_selector("svg.groupsim-network", timeout=90_000)
 
-        # The network is drawn: both arms, nine labelled clients each.
-        assert page.locator("h3").all_inner_texts() == ["home room", "no intervention"]
+        # At 1280x720 both arms, the overlay chart and the controls are on screen.
+        assert page.locator(".groupsim-arm h3").all_inner_texts() == [
+            "home room",
+            "no intervention",
+        ]
+        for drawn in page.locator("svg.groupsim-network").all():
+            assert _inside(page, drawn)
+        assert _inside(page, page.locator(".groupsim-overlay svg.groupsim-chart"))
+        for name in ("Reset", "Step", "Play"):
+            assert _inside(page, page.get_by_role("button", name=name, exact=True))
+        assert page.evaluate(SMALLEST_TEXT) >= 14
+        assert page.get_by_text("This website runs on").count() == 0  # no footer over content
         network = page.locator("svg.groupsim-network").first
         assert network.locator("circle.client").count() == 9
-        assert "Faculty of" in network.inner_html()
-        assert _caption(page).startswith("Week 0 of")
-        before = _legend_value(page)
-        page.screenshot(path=str(tmp_path / "ui-week0.png"))
 
         step_seconds = []
-        for week in (1, 2, 3):
+        for week in (1, 2, 3, 4):
             started = time.perf_counter()
-            page.get_by_role("button", name="Step").click()
-            # Both arms, captions and drawings, show the new week.
-            page.wait_for_function(
-                """week => {
-                    const captions = [...document.querySelectorAll('.groupsim-caption')];
-                    const drawn = [...document.querySelectorAll('svg.groupsim-network')];
-                    return captions.length === 2 && drawn.length === 2
-                        && captions.every(c => c.innerText.startsWith('Week ' + week + ' of'))
-                        && drawn.every(d => d.dataset.week === String(week));
-                }""",
-                arg=week,
-                timeout=15_000,
-            )
+            page.get_by_role("button", name="Step", exact=True).click()
+            _wait_week(page, week)
             step_seconds.append(time.perf_counter() - started)
         with capsys.disabled():  # shown in every run, not only with -s
             shown = ", ".join(f"{t:.2f}" for t in step_seconds)
-            print(f"\n[groupsim ui] one Step of the default scenario, click to redrawn: {shown} s")
-        assert network.get_attribute("data-week") == "3"
-        assert _caption(page, 1).startswith("Week 3 of")  # the arms step together
-        assert _legend_value(page) != before
-        assert statistics.median(step_seconds) < 1.0
+            print(f"\n[groupsim ui] step-to-redraw of the default scenario: {shown} s")
+        assert statistics.median(step_seconds) < 0.3
+        assert "session 3 (transition), session 4 (working)" in _caption(page)
+        assert "climate" not in _caption(page, 1)  # no group meets without an intervention
+        assert "opened up" in page.locator(".groupsim-numbers").inner_text()
 
-        _choose(
-            page,
-            "Student",
-            page.locator("circle.client").first.evaluate(
-                "c => c.querySelector('title').textContent.split(':')[0]"
-            ),
-        )
+        # Clicking a client's disc selects the student in both arms.
+        disc = page.locator("svg.groupsim-network").first.locator("circle.client").first
+        student = disc.get_attribute("data-student")
+        disc.click()
         page.wait_for_selector("table.groupsim-student")
         assert page.locator("table.groupsim-student").count() == 2
-        shot = tmp_path / "ui-week3.png"
+        for drawn in page.locator("svg.groupsim-network").all():
+            ring = drawn.locator(f'circle.client[data-student="{student}"]')
+            assert ring.get_attribute("stroke") == "#d32f2f"
+        shot = tmp_path / "ui.png"
         page.screenshot(path=str(shot))
-        if not SCREENSHOT.exists() or os.environ.get("GROUPSIM_UPDATE_SCREENSHOTS"):
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(shot, SCREENSHOT)
+        _keep(shot, "projector")
 
-        # Play runs on by itself; pause stops it.
-        page.get_by_role("button", name="▶").click()
-        page.wait_for_function(
-            "() => /^Week ([4-9]|1[0-9]) /"
-            ".test(document.querySelector('.groupsim-caption')?.innerText)",
-            timeout=15_000,
+        # Export: the weekly table as CSV, the drawings and chart as PNG and SVG.
+        with page.expect_download() as download:
+            page.get_by_text("Weekly table (CSV)").click()
+        assert (
+            Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0].endswith("arm")
         )
-        page.get_by_role("button", name="❚❚").click()
+        with page.expect_download() as download:
+            page.locator(".groupsim-export-png").click()
+        assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with page.expect_download() as download:
+            page.locator(".groupsim-export-svg").click()
+        exported = Path(download.value.path()).read_text(encoding="utf-8")
+        assert exported.startswith("<svg")
+        assert exported.count('class="client"') == 18
+        assert download.value.suggested_filename.endswith(".svg")
 
-        _choose(page, "Technique", "standard group")
-        page.get_by_role("button", name="Reset").click()
+        # Reset clears the selection; Play runs on and pauses by itself at the next stage.
+        page.get_by_role("button", name="Reset", exact=True).click()
+        _wait_week(page, 0)
+        page.wait_for_selector("table.groupsim-student", state="detached", timeout=5_000)
+        page.get_by_role("button", name="Play", exact=True).click()
         page.wait_for_function(
-            "() => document.querySelector('h3')?.innerText === 'standard group' && "
-            "document.querySelector('.groupsim-caption')?.innerText.startsWith('Week 0 of')",
-            timeout=15_000,
+            "() => document.querySelector('.groupsim-status')?.innerText.startsWith('Paused')",
+            timeout=30_000,
         )
-        assert _caption(page).startswith("Week 0 of")
-        assert page.locator("h3").all_inner_texts() == ["standard group", "no intervention"]
-        page.screenshot(path=str(tmp_path / "ui-reset.png"))
+        page.get_by_role("button", name="Play", exact=True).wait_for(timeout=5_000)
+        assert "forming" in page.locator(".groupsim-status").inner_text()
+
         # Everything was served by the page's own server (its assets too), nothing from a CDN.
         assert failed == []
         local = (ui_url, ui_url.replace("http://", "ws://"), "data:", "blob:")
         assert [url for url in requested if not url.startswith(local)] == []
-    assert all(
-        Path(tmp_path / name).stat().st_size > 0 for name in ("ui-week0.png", "ui-reset.png")
-    )
+
+
+@requires_browser
+def test_phone_menu_opens_and_closes(ui_url, tmp_path):
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(ui_url, wait_until="domcontentloaded")
+        page.wait_for_selector("svg.groupsim-network", timeout=90_000)
+        panel = page.locator(".groupsim-panel")
+        assert not panel.is_visible()
+        assert _inside(page, page.get_by_role("button", name="Step", exact=True))
+        shot = tmp_path / "ui-phone.png"
+        page.screenshot(path=str(shot))
+        _keep(shot, "phone")
+        page.locator(".groupsim-menu-button").click()
+        page.wait_for_selector(".groupsim-panel.open", state="visible")
+        assert _inside(page, page.locator(".groupsim-close"))
+        page.screenshot(path=str(tmp_path / "ui-phone-menu.png"))
+        page.locator(".groupsim-close").click()
+        page.wait_for_selector(".groupsim-panel", state="hidden")
+        # a question chosen from the menu closes it and sets the page up
+        page.locator(".groupsim-menu-button").click()
+        page.get_by_role("button", name="2. Why does a home room").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.groupsim-arm h3')].map(h => h.innerText)"
+            ".join('|') === 'home room|standard group'",
+            timeout=15_000,
+        )
+        panel.wait_for(state="hidden", timeout=5_000)
+
+
+@requires_browser
+def test_the_page_in_bahasa_indonesia(tmp_path):
+    server, url = _start_ui("--lang", "id")
+    try:
+        with chromium() as browser:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("svg.groupsim-network", timeout=90_000)
+            assert page.locator(".groupsim-arm h3").all_inner_texts() == [
+                "home room",
+                "tanpa intervensi",
+            ]
+            for _ in range(3):
+                page.get_by_role("button", name="Langkah", exact=True).click()
+            page.wait_for_function(
+                "() => document.querySelector('.groupsim-caption')?.innerText"
+                ".startsWith('Minggu 3 dari')",
+                timeout=15_000,
+            )
+            text = page.locator(".groupsim-page").inner_text()
+            for term in ("interaksi sosial", "sudah terbuka", "Pertanyaan", "Fakultas Hukum"):
+                assert term in text, term
+            assert "suasana" in _caption(page)
+            shot = tmp_path / "ui-id.png"
+            page.screenshot(path=str(shot))
+            _keep(shot, "indonesian")
+    finally:
+        _stop_ui(server)
 
 
 @requires_browser
@@ -273,7 +471,7 @@ def test_each_browser_session_has_its_own_model(ui_url):
         first = browser.new_context().new_page()
         first.goto(ui_url, wait_until="domcontentloaded")
         first.wait_for_selector("svg.groupsim-network", timeout=90_000)
-        first.get_by_role("button", name="Step").click()
+        first.get_by_role("button", name="Step", exact=True).click()
         first.wait_for_function(
             "() => document.querySelector('.groupsim-caption')?.innerText.startsWith('Week 1 ')"
         )

@@ -6,6 +6,7 @@ started at once); the other cases call `groupsim.cli.main` in this process, whic
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -56,10 +57,25 @@ BAD_OPTIONS = {
     ),
     "animate_seed": (["animate", "{home}", "--out", "{out}/g.gif", "--seed", "-1"], "--seed"),
     "replay_format": (["replay", "{home}", "--out", "{out}/r.txt"], "must end in .html"),
+    "ui_lang": (["ui", "--lang", "fr"], "--lang: must be one of en, id (got fr)"),
+    "replay_lang": (["replay", "{home}", "--out", "{out}/r.html", "--lang", "de"], "--lang"),
+    "animate_lang": (["animate", "{home}", "--out", "{out}/g.gif", "--lang", "xx"], "--lang"),
 }
 GOOD = {
     "replay_pair": ["replay", "{home}", "{none}", "--out", "{good}/lesson.html", "--seed", "3"],
     "animate_gif": ["animate", "{home}", "--out", "{good}/group.gif", "--fps", "5"],
+    "replay_id": ["replay", "{home}", "--out", "{good}/pelajaran.html", "--lang", "id"],
+    "animate_id": [
+        "animate",
+        "{home}",
+        "{none}",
+        "--out",
+        "{good}/kelompok.gif",
+        "--lang",
+        "id",
+        "--fps",
+        "5",
+    ],
 }
 
 
@@ -135,9 +151,26 @@ def test_replay_and_animate_write_their_files(files, monkeypatch, capsys, name):
     code, out, err = call(GOOD[name], files, monkeypatch, capsys)
     assert code == 0, err
     assert out.startswith("Wrote ")
+    written = {
+        "replay_pair": "lesson.html",
+        "animate_gif": "group.gif",
+        "replay_id": "pelajaran.html",
+        "animate_id": "kelompok.gif",
+    }[name]
+    path = files["good"] / written
+    # Every output readable by everyone (0644 under the usual umask 022), not 0600.
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
     if name == "replay_pair":
-        html = (files["good"] / "lesson.html").read_text(encoding="utf-8")
+        html = path.read_text(encoding="utf-8")
         assert "home room" in html
         assert "no intervention" in html
+    elif name == "replay_id":
+        assert "Minggu 0 dari" in path.read_text(encoding="utf-8")
     else:
-        assert (files["good"] / "group.gif").read_bytes()[:6] == b"GIF89a"
+        assert path.read_bytes()[:6] == b"GIF89a"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -42,7 +42,8 @@ def test_one_frame_per_week_and_two_panels(pair):
     for panel, result in zip(data["panels"], pair, strict=True):
         assert len(panel["networks"]) == len(panel["charts"]) == len(weeks)
         assert panel["captions"][0].startswith(f"Week 0 of {weeks[-1]}")
-        assert panel["questionnaire"][0] == pytest.approx(result.questionnaire["pre"].mean())
+        pre = f"{result.questionnaire['pre'].mean():.1f}"
+        assert f"<td>questionnaire: pre</td><td>{pre}</td>" in panel["numbers"][-1]
     assert "home room" in data["panels"][0]["title"]
     assert "no intervention" in data["panels"][1]["title"]
 
@@ -78,7 +79,7 @@ def test_write_replay_is_atomic_and_complete(pair, tmp_path):
 
 @requires_browser
 def test_slider_changes_the_drawn_network_offline(pair, tmp_path):
-    out = write_replay(pair, tmp_path / "lesson.html")
+    out = write_replay(pair, tmp_path / "lesson.html", predict=False)
     last = len(pair[0].weekly) - 1
     with chromium() as browser:
         context = browser.new_context(offline=True, viewport={"width": 1300, "height": 1000})
@@ -103,3 +104,60 @@ def test_slider_changes_the_drawn_network_offline(pair, tmp_path):
         )
         page.locator("#play").click()
         assert failed == []
+
+
+def test_predict_mode_gives_nothing_ahead_away(pair):
+    html = replay_html(pair)  # predict mode is the default
+    assert re.search(r'<input id="week" type="range" min="0" max="0"', html)
+    assert 'id="next"' in html
+    data = _data(html)
+    weeks = data["weeks"]
+    for panel in data["panels"]:
+        for k, chart in enumerate(panel["charts"]):
+            # every plotted point lies at or left of the marker of its own week
+            marker = re.search(
+                r'<line x1="([\d.]+)" x2="[\d.]+" y1="[\d.]+" y2="[\d.]+" '
+                r'stroke="#d32f2f"',
+                chart,
+            )
+            xs = [float(x) for x in re.findall(r"([\d.]+),[\d.]+", chart)]
+            assert marker is not None
+            assert max(xs) <= float(marker.group(1)) + 0.01, (k, weeks[k])
+        post = pair[0].scenario.program.baseline_weeks + pair[0].scenario.program_weeks
+        # the post-test is blank before its week and shown from it on
+        assert "<td>questionnaire: post</td><td>\N{EN DASH}</td>" in panel["numbers"][post - 1]
+    assert (
+        "<td>questionnaire: post</td><td>\N{EN DASH}</td>" not in data["panels"][0]["numbers"][post]
+    )
+    explore = replay_html(pair, predict=False)
+    assert re.search(rf'max="{len(weeks) - 1}"', explore)
+    assert 'id="next"' not in explore
+
+
+def test_replay_speaks_bahasa_indonesia(pair):
+    html = replay_html(pair, lang="id")
+    data = _data(html)
+    assert '<html lang="id">' in html
+    assert data["panels"][0]["captions"][0].startswith("Minggu 0 dari")
+    assert "tanpa intervensi" in data["panels"][1]["title"]
+    assert "Minggu berikutnya" in html
+    with pytest.raises(ValueError, match="--lang"):
+        replay_html(pair, lang="fr")
+
+
+@requires_browser
+def test_predict_mode_opens_weeks_only_as_they_are_played(pair, tmp_path):
+    out = write_replay(pair, tmp_path / "lesson.html")
+    with chromium() as browser:
+        page = browser.new_context(offline=True).new_page()
+        page.goto(out.as_uri())
+        slider = page.locator("#week")
+        assert slider.get_attribute("max") == "0"
+        page.locator("#week").fill("5")  # beyond the played weeks: the slider stays put
+        assert page.locator("#network-0 svg").get_attribute("data-week") == "0"
+        page.locator("#next").click()
+        page.locator("#next").click()
+        assert page.locator("#network-0 svg").get_attribute("data-week") == "2"
+        assert page.evaluate("document.querySelector('#week').max") == "2"
+        page.locator("#reveal").click()
+        assert page.evaluate("document.querySelector('#week').max") == str(len(pair[0].weekly) - 1)

@@ -163,7 +163,7 @@ def test_chart_svg_shows_values_at_the_marker_week(small_result):
     expected = f"{series['social interaction'][weeks.index(2)]:.2f}"
     assert f'data-series="social interaction" data-value="{expected}"' in svg
     assert svg.count("<polyline") == len(series)
-    assert "program weeks" in svg
+    assert ">program<" in svg
 
 
 def test_labels_and_captions(small_result, small_home_room):
@@ -179,3 +179,115 @@ def test_labels_and_captions(small_result, small_home_room):
 
 def test_every_colour_state_is_a_student_column(small_result):
     assert set(COLOUR_STATES) <= set(small_result.students.columns)
+
+
+# The message catalogue, captions per session, the lesson's numbers -------------------------
+
+
+def test_every_message_exists_in_both_languages_with_the_same_placeholders():
+    import string
+
+    from groupsim.teach.messages import LANGUAGES, catalogue
+
+    tables = {lang: catalogue(lang) for lang in LANGUAGES}
+    assert set(tables["en"]) == set(tables["id"])
+
+    def fields(text):
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    for key, text in tables["en"].items():
+        assert fields(text) == fields(tables["id"][key]), key
+        assert tables["id"][key].strip(), key
+    # the field's own terms
+    words = tables["id"]
+    assert words["state.social_interaction"] == "interaksi sosial"
+    assert "tekad" in words["state.resolve"]
+    assert "cara pandang" in words["state.attitude"]
+    assert words["state.disclosure"] == "keterbukaan diri"
+    assert [words[f"stage.{s}"] for s in ("forming", "transition", "working", "termination")] == [
+        "pembentukan",
+        "peralihan",
+        "kegiatan",
+        "pengakhiran",
+    ]
+    # every state a node can be coloured by has a name in both languages
+    for lang in LANGUAGES:
+        assert {f"state.{name}" for name in COLOUR_STATES} <= set(tables[lang])
+
+
+def test_an_unknown_language_is_refused():
+    from groupsim.teach.messages import messages
+
+    with pytest.raises(ValueError, match="--lang: must be one of en, id"):
+        messages("fr")
+
+
+def test_captions_name_every_session_of_the_week_and_climate_only_while_the_group_meets():
+    from groupsim.teach.lesson import week_caption as caption
+    from groupsim.teach.messages import messages
+
+    # Six sessions in three weeks: two a week, the forming and the transition in one week.
+    model = HomeRoomModel(rng=1, config=_small(program__sessions=6, program__weeks=3))
+    en = messages("en")
+    seen = []
+    while model.running:
+        model.step()
+        held = [(s.number, s.stage) for s in model.calendar.sessions_in(model.week)]
+        text = caption(model.record, model.calendar.last_week, held, en)
+        seen.append(text)
+        if held:
+            assert "climate" in text
+            for number, stage in held:
+                assert f"session {number} ({stage})" in text
+        else:
+            assert "climate" not in text
+            assert "session" not in text
+    everything = " ".join(seen)
+    assert "session 1 (forming)" in everything
+    assert "(termination)" in everything
+    # a week with two sessions names both
+    assert any(text.count("session ") >= 2 for text in seen)
+
+
+def _small(**overrides):
+    from conftest import small_scenario
+
+    return small_scenario(**overrides)
+
+
+def test_lesson_numbers_count_who_opened_up_and_the_questionnaire_as_it_is_given(small_result):
+    from groupsim.teach.lesson import result_numbers
+
+    sc = small_result.scenario
+    pre_week = sc.program.baseline_weeks
+    post_week = pre_week + sc.program_weeks
+    before = result_numbers(small_result, pre_week - 1 if pre_week else 0)
+    at_post = result_numbers(small_result, post_week)
+    assert before.questionnaire[1] is None
+    assert at_post.questionnaire[1] == pytest.approx(small_result.questionnaire["post"].mean())
+    students = small_result.students[small_result.students["week"] == post_week]
+    clients = set(small_result.questionnaire["student_id"])
+    opened = students[
+        students["student_id"].isin(clients)
+        & (students["disclosure"] >= sc.disclosure.personal_threshold)
+    ]
+    assert set(at_post.opened) == set(opened["student_id"])
+    row = small_result.weekly.set_index("week").loc[post_week]
+    assert at_post.density == pytest.approx(row["group_density"])
+    assert at_post.isolates == row["group_isolates"]
+    assert at_post.clients == len(clients)
+
+
+def test_opened_up_clients_are_marked_in_the_drawing():
+    picture = WeekPicture(
+        week=3,
+        clients=(0, 1),
+        context=(),
+        colour={0: 0.2, 1: 0.9},
+        disclosure={0: 0.1, 1: 0.6},
+        edges=((0, 1, 0.7),),
+    )
+    svg = network_svg(picture, faculty_layout([0, 1], [0, 1]), {0: "A", 1: "B"}, threshold=0.45)
+    assert 'data-opened="1"' in svg  # one of two
+    assert svg.count('class="opened"') == 1
+    assert network_svg(picture, faculty_layout([0, 1], [0, 1]), {}).count('class="opened"') == 0

@@ -197,7 +197,18 @@ API_PAGES = {
     "document": ("blocks", "render", "figures", "network", "network_draw"),
     "study": ("compare", "power", "analyses", "stats", "report", "power_report", "figures"),
     "sweep": ("spec", "run", "store", "analyze"),
-    "teach": ("app", "drawing", "animate", "replay"),
+    "teach": (
+        "app",
+        "classroom",
+        "lesson",
+        "messages",
+        "panel",
+        "views",
+        "widgets",
+        "drawing",
+        "animate",
+        "replay",
+    ),
     "cli": ("app", "run", "study", "sweep", "teach"),
 }
 

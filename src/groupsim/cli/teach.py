@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,6 +27,33 @@ ColourOption = Annotated[
         "resolve, openness, rapport, disclosure, sociability",
     ),
 ]
+
+
+LangOption = Annotated[
+    str,
+    typer.Option("--lang", help="Language of every label: en (English) or id (Bahasa Indonesia)"),
+]
+
+
+def _check_lang(lang: str) -> None:
+    from groupsim.teach.messages import check_language
+
+    try:
+        check_language(lang)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _second_arm(first: Any, other: Path | None, overrides: dict[str, Any]) -> Any:
+    """The second arm: a file or built-in, else the first with no group (home room if none)."""
+    from groupsim.scenario import apply_overrides, scenario_from_dict
+
+    if other is not None:
+        return load_scenario(other, overrides)
+    technique = "none" if first.counselor.technique != "none" else "home_room"
+    source = f"{first.name} ({technique})"
+    changed = apply_overrides(first.to_dict(), {"counselor.technique": technique}, source)
+    return scenario_from_dict(changed, source)
 
 
 def _check_colour(colour: str) -> None:
@@ -46,8 +73,10 @@ def ui(
         str,
         typer.Option(help="Address to listen on; only this computer unless you give another"),
     ] = "127.0.0.1",
+    lang: LangOption = "en",
 ) -> None:
     """Start the teaching page (Solara) and print its address; Ctrl-C stops it."""
+    _check_lang(lang)
     if not 1 <= port <= 65535:
         raise UsageError(f"--port: must be between 1 and 65535 (got {port})")
     if scenario is not None:
@@ -63,37 +92,50 @@ def ui(
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"groupsim ui: open http://{shown}:{port}/ in a browser (Ctrl-C stops it)")
     sys.stdout.flush()
-    status = serve(scenario, host=host, port=port)
+    status = serve(scenario, host=host, port=port, lang=lang)
     if status != 0:
         raise typer.Exit(code=status)
 
 
 @app.command()
 def animate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml) or built-in name")],
     out: Annotated[Path, typer.Option(help="Animation to write: .gif, or .mp4 (needs ffmpeg)")],
+    other: Annotated[
+        Path | None,
+        typer.Argument(help="The second arm (default: the same scenario with no intervention)"),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same run")] = 0,
     set_: SetOption = None,
     colour: ColourOption = "social_interaction",
     fps: Annotated[int, typer.Option(help="Weeks per second")] = 2,
+    alone: Annotated[bool, typer.Option("--alone", help="Draw the first arm only")] = False,
+    lang: LangOption = "en",
 ) -> None:
-    """Render the group's network week by week as an animation for slides."""
+    """Render both arms' networks and a chart week by week as an animation for slides."""
     from groupsim.runs.runner import run as run_scenario
     from groupsim.teach.animate import animate as render
     from groupsim.teach.animate import check_animation_path
 
     check_minimums(seed=seed)
     _check_colour(colour)
+    _check_lang(lang)
     if not 1 <= fps <= 30:
         raise UsageError(f"--fps: must be between 1 and 30 (got {fps})")
-    loaded = load_scenario(scenario, parse_overrides(set_))
+    overrides = parse_overrides(set_)
+    loaded = load_scenario(scenario, overrides)
+    second = None if alone else _second_arm(loaded, other, overrides)
     try:
         check_animation_path(out)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     result = run_scenario(loaded, seed=seed)
-    render(result, out, colour_by=colour, fps=fps)
-    console.print(f"Wrote {out} ({result.weekly.shape[0]} weeks, {loaded.name}, seed {seed})")
+    paired = None if second is None else run_scenario(second, seed=seed)
+    render(result, out, colour_by=colour, fps=fps, other=paired, lang=lang)
+    names = loaded.name
+    if second is not None:
+        names += f" vs {second.name} ({second.counselor.technique.replace('_', ' ')})"
+    console.print(f"Wrote {out} ({result.weekly.shape[0]} weeks, {names}, seed {seed})")
 
 
 @app.command()
@@ -106,6 +148,15 @@ def replay(
     seed: Annotated[int, typer.Option(help="Random seed, shared by both scenarios")] = 0,
     set_: SetOption = None,
     colour: ColourOption = "social_interaction",
+    lang: LangOption = "en",
+    explore: Annotated[
+        bool,
+        typer.Option(
+            "--explore",
+            help="Open every week from the start (default: predict mode, the weeks not yet "
+            "played stay hidden)",
+        ),
+    ] = False,
 ) -> None:
     """Write one self-contained HTML page that replays the run(s) week by week."""
     from groupsim.runs.runner import run as run_scenario
@@ -113,6 +164,7 @@ def replay(
 
     check_minimums(seed=seed)
     _check_colour(colour)
+    _check_lang(lang)
     overrides = parse_overrides(set_)
     scenarios = [load_scenario(scenario, overrides)]
     if other is not None:
@@ -122,6 +174,6 @@ def replay(
     if out.is_dir():
         raise UsageError(f"{out}: --out: is a folder; give a file name ending in .html")
     results = [run_scenario(s, seed=seed) for s in scenarios]
-    write_replay(results, out, colour_by=colour)
+    write_replay(results, out, colour_by=colour, lang=lang, predict=not explore)
     names = " vs ".join(s.name for s in scenarios)
     console.print(f"Wrote {out} ({names}, seed {seed}): open it in any browser, no server needed")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "VIRIDIS",
     "Edge",
     "NetworkScene",
+    "NetworkTexts",
     "Node",
     "WeekPicture",
     "colour_of",
@@ -84,6 +85,32 @@ GROUP_TIE = "#37474f"
 CAMPUS_TIE = "#b0bec5"
 NODE_EDGE = "#263238"
 HIGHLIGHT = "#d32f2f"
+
+
+# ---------------------------------------------------------------------------------- words
+
+
+@dataclass(frozen=True)
+class NetworkTexts:
+    """The words inside a picture (tooltips, legend), so a caller can give another language.
+
+    Templates are filled with str.format: `node` with label, state, value, disclosure;
+    `friend` with label; `tie` with a, b, strength; `colour_legend` with state.
+    """
+
+    states: Mapping[str, str] = field(default_factory=lambda: dict(COLOUR_STATES))
+    node: str = "{label}: {state} {value:.2f}, disclosure {disclosure:.2f}"
+    friend: str = "{label} (campus friend)"
+    tie: str = "{a} \N{EN DASH} {b}: tie strength {strength:.2f}"
+    colour_legend: str = "colour: {state}"
+    size_legend: str = "1 · size: disclosure"
+
+    def state(self, name: str) -> str:
+        """A state's name in these words."""
+        return self.states.get(name, COLOUR_STATES.get(name, name))
+
+
+ENGLISH = NetworkTexts()
 
 
 # ---------------------------------------------------------------------------------- weeks
@@ -293,6 +320,7 @@ class Node:
         label: text beside the disc ("" for none), anchored at (label_x, label_y) on its
             "start", "middle" or "end" (away from the picture's centre).
         title: the tooltip.
+        opened: the client has opened up (disclosure at the threshold): drawn with a ring.
     """
 
     student: int
@@ -311,6 +339,7 @@ class Node:
     label_y: float
     anchor: str
     title: str
+    opened: bool = False
 
 
 @dataclass(frozen=True)
@@ -340,12 +369,14 @@ class NetworkScene:
         colour_by: the state that colours the nodes (a key of `COLOUR_STATES` or a column).
         edges: campus ties first, the group's ties on top.
         nodes: campus friends first, then the clients.
+        texts: the words of its legend.
     """
 
     week: int
     colour_by: str
     edges: tuple[Edge, ...]
     nodes: tuple[Node, ...]
+    texts: NetworkTexts = ENGLISH
 
     @property
     def clients(self) -> tuple[Node, ...]:
@@ -366,7 +397,12 @@ class NetworkScene:
     @property
     def colour_name(self) -> str:
         """The coloured state in words."""
-        return COLOUR_STATES.get(self.colour_by, self.colour_by)
+        return self.texts.state(self.colour_by)
+
+    @property
+    def opened(self) -> tuple[Node, ...]:
+        """The clients who have opened up."""
+        return tuple(node for node in self.clients if node.opened)
 
 
 def tie_width(strength: float, in_group: bool = True) -> float:
@@ -381,6 +417,7 @@ def _edge(
     in_group: bool,
     positions: Mapping[int, tuple[float, float]],
     labels: Mapping[int, str],
+    texts: NetworkTexts = ENGLISH,
 ) -> Edge:
     (x1, y1), (x2, y2) = positions[a], positions[b]
     return Edge(
@@ -396,8 +433,7 @@ def _edge(
         width=tie_width(strength, in_group),
         colour=GROUP_TIE if in_group else CAMPUS_TIE,
         opacity=0.85 if in_group else 0.45,
-        title=f"{labels.get(a, str(a))} \N{EN DASH} {labels.get(b, str(b))}: "
-        f"tie strength {strength:.2f}",
+        title=texts.tie.format(a=labels.get(a, str(a)), b=labels.get(b, str(b)), strength=strength),
     )
 
 
@@ -406,6 +442,7 @@ def _friend(
     picture: WeekPicture,
     positions: Mapping[int, tuple[float, float]],
     labels: Mapping[int, str],
+    texts: NetworkTexts = ENGLISH,
 ) -> Node:
     x, y = positions[i]
     value = picture.colour[i]
@@ -425,7 +462,7 @@ def _friend(
         label_x=x,
         label_y=y,
         anchor="middle",
-        title=f"{labels.get(i, str(i))} (campus friend)",
+        title=texts.friend.format(label=labels.get(i, str(i))),
     )
 
 
@@ -436,6 +473,8 @@ def _client(
     labels: Mapping[int, str],
     colour_by: str,
     highlight: int | None,
+    texts: NetworkTexts = ENGLISH,
+    threshold: float | None = None,
 ) -> Node:
     x, y = positions[i]
     value, disclosure = picture.colour[i], picture.disclosure[i]
@@ -461,8 +500,10 @@ def _client(
         label_x=x + gap * x / norm,
         label_y=y + gap * y / norm,
         anchor=anchor,
-        title=f"{label}: {COLOUR_STATES.get(colour_by, colour_by)} {value:.2f}, disclosure "
-        f"{disclosure:.2f}",
+        title=texts.node.format(
+            label=label, state=texts.state(colour_by), value=value, disclosure=disclosure
+        ),
+        opened=threshold is not None and disclosure >= threshold,
     )
 
 
@@ -472,19 +513,26 @@ def network_scene(
     labels: Mapping[int, str],
     colour_by: str = "social_interaction",
     highlight: int | None = None,
+    texts: NetworkTexts = ENGLISH,
+    threshold: float | None = None,
 ) -> NetworkScene:
     """The picture of one week, ready to draw.
 
     Node colour = `colour_by` (viridis, 0 to 1), node radius grows with self-disclosure, edge
     width with tie strength; clients carry their label (`labels`, default the id), campus
-    friends are small and faint; `highlight` rings one client in red.
+    friends are small and faint; `highlight` rings one client in red; with a `threshold`
+    the clients whose disclosure reached it are marked as having opened up. `texts` gives
+    the tooltips and legend in another language.
     """
     members = set(picture.clients)
     edges = [
-        _edge(a, b, s, a in members and b in members, positions, labels)
+        _edge(a, b, s, a in members and b in members, positions, labels, texts)
         for a, b, s in picture.edges
     ]
     edges.sort(key=lambda edge: edge.in_group)  # stable: faint ties first, group ties on top
-    nodes = [_friend(i, picture, positions, labels) for i in picture.context]
-    nodes += [_client(i, picture, positions, labels, colour_by, highlight) for i in picture.clients]
-    return NetworkScene(picture.week, colour_by, tuple(edges), tuple(nodes))
+    nodes = [_friend(i, picture, positions, labels, texts) for i in picture.context]
+    nodes += [
+        _client(i, picture, positions, labels, colour_by, highlight, texts, threshold)
+        for i in picture.clients
+    ]
+    return NetworkScene(picture.week, colour_by, tuple(edges), tuple(nodes), texts)

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from groupsim.document.network import (
+    ENGLISH,
     PIXEL,
     VIRIDIS,
     NetworkScene,
+    NetworkTexts,
     WeekPicture,
     colour_of,
     network_scene,
@@ -60,9 +62,11 @@ def _svg_edges(
 
 
 def _svg_nodes(
-    scene: NetworkScene, place: Callable[[float, float], tuple[float, float]], px: float
+    scene: NetworkScene,
+    place: Callable[[float, float], tuple[float, float]],
+    px: float,
+    font: float,
 ) -> list[str]:
-    font = 11 * px * PIXEL
     out = []
     for node in scene.nodes:
         x, y = place(node.x, node.y)
@@ -77,9 +81,16 @@ def _svg_nodes(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{node.radius * px:.1f}" fill="{node.fill}" '
             f'stroke="{node.stroke}" stroke-width="{node.stroke_width * px:.1f}" class="client" '
             f'data-student="{node.student}" data-value="{node.value:.4f}" '
-            f'data-disclosure="{node.disclosure:.4f}"><title>{escape(node.title)}</title>'
-            "</circle>"
+            f'data-disclosure="{node.disclosure:.4f}" data-opened="{int(node.opened)}">'
+            f"<title>{escape(node.title)}</title></circle>"
         )
+        if node.opened:
+            # A second ring outside the disc: this client has opened up.
+            out.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{node.radius * px + 4:.1f}" fill="none" '
+                f'stroke="{node.stroke}" stroke-width="1.5" class="opened" '
+                'pointer-events="none"/>'
+            )
         lx, ly = place(node.label_x, node.label_y)
         # SVG places text by its baseline: a third of the font lower looks centred.
         out.append(
@@ -90,42 +101,64 @@ def _svg_nodes(
     return out
 
 
-def _svg_legend(scene: NetworkScene, width: float, size: float) -> str:
-    y = size + 8
+def _svg_legend(scene: NetworkScene, width: float, size: float, font: float) -> str:
+    y = size + 4
+    bar = 6 * font
     stops = "".join(
         f'<stop offset="{k / (len(VIRIDIS) - 1):.3f}" stop-color="{colour_of(k / 8)}"/>'
         for k in range(len(VIRIDIS))
     )
     return (
         f'<defs><linearGradient id="viridis">{stops}</linearGradient></defs>'
-        f'<text x="10" y="{y + 11}" font-size="11" fill="#263238">colour: '
-        f"{escape(scene.colour_name)}</text>"
-        f'<text x="{width - 250}" y="{y + 11}" font-size="10" text-anchor="end">0</text>'
-        f'<rect x="{width - 245}" y="{y + 2}" width="120" height="11" fill="url(#viridis)"/>'
-        f'<text x="{width - 120}" y="{y + 11}" font-size="10">1 · size: disclosure</text>'
+        f'<text x="6" y="{y + font:.1f}" font-size="{font:.0f}" fill="#263238">'
+        f"{escape(scene.texts.colour_legend.format(state=scene.colour_name))}</text>"
+        f'<text x="{6 + font * 0.6:.1f}" y="{y + 2.3 * font:.1f}" font-size="{font:.0f}" '
+        'text-anchor="middle">0</text>'
+        f'<rect x="{6 + font * 1.2:.1f}" y="{y + 1.3 * font:.1f}" width="{bar:.0f}" '
+        f'height="{font:.0f}" fill="url(#viridis)"/>'
+        f'<text x="{6 + font * 1.5 + bar:.1f}" y="{y + 2.3 * font:.1f}" font-size="{font:.0f}">'
+        f"{escape(scene.texts.size_legend)}</text>"
     )
 
 
-def scene_svg(scene: NetworkScene, size: int = 460) -> str:
-    """The scene as an SVG string `size` pixels high (plus a legend), wider than tall."""
+def scene_svg(
+    scene: NetworkScene,
+    size: int = 460,
+    font: float | None = None,
+    fluid: bool = False,
+    margin: int = 100,
+) -> str:
+    """The scene as an SVG string `size` pixels high (plus a legend), wider than tall.
+
+    Args:
+        scene: what to draw.
+        size: height of the drawing without its legend, in pixels (SVG user units).
+        font: label and legend size in pixels; default 11 at the reference size, scaled.
+        fluid: fill the width of its container (the page scales it with the window)
+            instead of a fixed pixel size.
+        margin: room for labels left and right of the ring, in pixels.
+    """
     # Wider than tall: the labels sit left and right of the ring.
-    width = size + 200
+    width = size + 2 * margin
     px = 0.4 * size  # pixels per layout unit
+    font = font if font is not None else 11 * px * PIXEL
 
     def place(x: float, y: float) -> tuple[float, float]:
         return width / 2 + px * x, size / 2 + px * y
 
-    height = size + 34
+    height = size + 2.6 * font + 8
+    shown = 'width="100%"' if fluid else f'width="{width}" height="{height:.0f}"'
     return "".join(
         [
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" class="groupsim-network" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
+            f'{shown} class="groupsim-network" '
             f'data-week="{scene.week}" data-colour-by="{escape(scene.colour_by)}" '
-            f'data-ties="{scene.group_ties}" font-family="sans-serif">',
-            f'<rect width="{width}" height="{height}" fill="white"/>',
+            f'data-ties="{scene.group_ties}" data-opened="{len(scene.opened)}" '
+            'font-family="sans-serif">',
+            f'<rect width="{width}" height="{height:.0f}" fill="white"/>',
             *_svg_edges(scene, place, px),
-            *_svg_nodes(scene, place, px),
-            _svg_legend(scene, width, size),
+            *_svg_nodes(scene, place, px, font),
+            _svg_legend(scene, width, size, font),
             "</svg>",
         ]
     )
@@ -138,9 +171,16 @@ def network_svg(
     colour_by: str = "social_interaction",
     size: int = 460,
     highlight: int | None = None,
+    texts: NetworkTexts = ENGLISH,
+    threshold: float | None = None,
+    **style: Any,
 ) -> str:
-    """The group's network in one week as an SVG string (:func:`network_scene` drawn)."""
-    return scene_svg(network_scene(picture, positions, labels, colour_by, highlight), size)
+    """The group's network in one week as an SVG string (:func:`network_scene` drawn).
+
+    `style` goes to :func:`scene_svg` (font, fluid, margin).
+    """
+    scene = network_scene(picture, positions, labels, colour_by, highlight, texts, threshold)
+    return scene_svg(scene, size, **style)
 
 
 # ---------------------------------------------------------------------------------- matplotlib
@@ -214,6 +254,24 @@ def draw_scene(
                 edgecolors=[node.stroke or "none" for node in nodes],
                 linewidths=[node.stroke_width * points for node in nodes],
                 zorder=zorder,
+            )
+        )
+    opened = scene.opened
+    if opened:
+        # The opened-up mark: a ring just outside the disc, as in the SVG.
+        ring = [2 * node.radius + 8 * PIXEL for node in opened]
+        ax.add_collection(
+            EllipseCollection(
+                ring,
+                ring,
+                [0.0] * len(opened),
+                units="xy",
+                offsets=[(node.x, node.y) for node in opened],
+                offset_transform=ax.transData,
+                facecolors="none",
+                edgecolors=[node.stroke for node in opened],
+                linewidths=1.2 * points * PIXEL,
+                zorder=3,
             )
         )
     align = {"start": "left", "middle": "center", "end": "right"}

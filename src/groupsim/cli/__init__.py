@@ -15,6 +15,8 @@ import typer
 
 from groupsim.cli import run, study, sweep, teach  # noqa: F401  (each registers its commands)
 from groupsim.cli.app import UsageError, app
+from groupsim.runs.resources import LimitError
+from groupsim.runs.store import OutputError
 from groupsim.scenario import ScenarioError
 
 __all__ = ["app", "main"]
@@ -36,7 +38,7 @@ def main() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code != 0:
             sys.exit(code)
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, LimitError, OutputError) as exc:
         typer.echo(f"groupsim: error: {exc}", err=True)
         sys.exit(2)
     except typer.Exit as exc:

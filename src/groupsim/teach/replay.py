@@ -166,8 +166,13 @@ def replay_html(
     longest = max(pictures, key=len)
     weeks = [p.week for p in longest]
     data = {"weeks": weeks, "panels": panels}
-    # Inline JSON: a "</" inside it must not close the script element.
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    # No "<", ">" or "&" in the script's text: no name ("</script>", "<!--<script>") ends it.
+    payload = (
+        json.dumps(data, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     title = " vs ".join(panel["title"] for panel in panels)
     sections = []
     for p, panel in enumerate(panels):

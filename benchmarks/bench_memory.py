@@ -37,8 +37,12 @@ SCENARIOS: dict[str, dict] = {
         "decay": {"tie_decay": 0.0},
     },
     "many starting ties, 2000 students": {
-        "cohort": {"faculties": 10, "students_per_faculty": 200, "initial_ties": 50.0,
-                   "burn_in_weeks": 0},
+        "cohort": {
+            "faculties": 10,
+            "students_per_faculty": 200,
+            "initial_ties": 50.0,
+            "burn_in_weeks": 0,
+        },
         "campus": {"contacts_per_week": 0.0},
         "decay": {"tie_decay": 0.0},
     },

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from groupsim.runs.store import check_output_path
-
 from groupsim.cli.app import (
     BackendErrorsAsUsage,
     ConnectTimeoutOption,
@@ -24,6 +22,7 @@ from groupsim.cli.app import (
     backend_from_options,
     console,
 )
+from groupsim.runs.store import check_output_path
 
 if TYPE_CHECKING:
     from groupsim.sweep.spec import Sweep

@@ -10,7 +10,7 @@ Example:
     >>> doc = Document("A <title>", [Paragraph("uses `home_room` & *more*"),
     ...                              Table.from_rows(["a|b"], [["<x>"]])])
     >>> print(to_markdown(doc))
-    # A <title>
+    # A &lt;title>
     <BLANKLINE>
     uses `home_room` & *more*
     <BLANKLINE>

@@ -180,15 +180,16 @@ def _reason(exc: BaseException) -> str:
 
 
 def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
-    """Parse an input file's bytes as TOML (UTF-8, a byte-order mark allowed), not too deep.
+    r"""Parse an input file's bytes as TOML (UTF-8, a byte-order mark allowed), not too deep.
 
     Example:
-        >>> parse_toml(b"\\xef\\xbb\\xbfname = 'x'", "f.toml")
+        >>> import codecs
+        >>> parse_toml(codecs.BOM_UTF8 + b"name = 'x'", "f.toml")
         {'name': 'x'}
-        >>> parse_toml(b"a = " + b"[" * 50 + b"]" * 50, "f.toml")
+        >>> parse_toml(b"a = " + b"[" * 50 + b"]" * 50, "f.toml")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        groupsim.scenario.schema.ScenarioError: f.toml: (syntax): nested deeper than 8 levels of tables and lists
+        groupsim.scenario.schema.ScenarioError: f.toml: (syntax): nested deeper than 8 levels ...
     """
     try:
         text = raw.decode("utf-8-sig")

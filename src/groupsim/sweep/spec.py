@@ -48,8 +48,8 @@ __all__ = [
     "Bounds",
     "Sweep",
     "SweepError",
-    "design_points",
     "SweepSettings",
+    "design_points",
     "load_sweep",
     "run_seed",
 ]
@@ -423,7 +423,7 @@ def _make_design(
         "names": list(parameters),
         "bounds": [[values[p].min, values[p].max] for p in parameters],
     }
-    n = settings.samples
+    n = settings.samples or 0  # checked above: a sampled design has samples
     if settings.design == "sobol":
         if n & (n - 1):
             raise ScenarioError(source, "sweep.samples", f"sobol needs a power of 2 (got {n})")

@@ -65,7 +65,8 @@ def test_atomic_folder_success_and_permissions(tmp_path):
     assert _mode(target) == 0o777 & ~_umask()  # like mkdir, not private like mkdtemp
 
 
-def test_atomic_folder_into_existing_folder_keeps_other_files(tmp_path):
+def test_atomic_folder_replaces_an_existing_folder_whole(tmp_path):
+    """Issue 13: no stale file of an earlier run survives; a failed write changes nothing."""
     target = tmp_path / "out"
     target.mkdir()
     (target / "keep.txt").write_text("old")
@@ -73,12 +74,12 @@ def test_atomic_folder_into_existing_folder_keeps_other_files(tmp_path):
     with atomic_folder(target) as tmp:
         (tmp / "a.txt").write_text("new")
     assert (target / "a.txt").read_text() == "new"
-    assert (target / "keep.txt").read_text() == "old"
+    assert not (target / "keep.txt").exists()
     assert _leftovers(tmp_path) == ["out"]
     with pytest.raises(Boom):
         _fail_in_folder(target, {"a.txt": "newer"})
     assert (target / "a.txt").read_text() == "new"
-    assert _leftovers(target) == ["a.txt", "keep.txt"]
+    assert _leftovers(target) == ["a.txt"]
 
 
 def test_atomic_file_leaves_nothing_on_error(tmp_path):

@@ -8,32 +8,50 @@ compare), each registering itself on the one `app` of `groupsim.cli.app`.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
 
 from groupsim.cli import run, study, sweep, teach  # noqa: F401  (each registers its commands)
 from groupsim.cli.app import UsageError, app
+from groupsim.runs.resources import LimitError
+from groupsim.runs.store import OutputError
 from groupsim.scenario import ScenarioError
 
 __all__ = ["app", "main"]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that a run stops as cleanly (workers, temporary folders)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit status 2."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         # Without standalone mode, click returns the code of a `typer.Exit` instead of exiting.
         code = app(standalone_mode=False)
         if isinstance(code, int) and code != 0:
             sys.exit(code)
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, LimitError, OutputError) as exc:
         typer.echo(f"groupsim: error: {exc}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, Terminated):  # click wraps Ctrl-C
+            typer.echo("groupsim: terminated", err=True)
+            sys.exit(143)
         typer.echo("groupsim: aborted", err=True)
         sys.exit(130)
+    except Terminated:
+        typer.echo("groupsim: terminated", err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         typer.echo("groupsim: interrupted", err=True)
         sys.exit(130)

@@ -6,6 +6,7 @@ Every command module (`run`, `study`, `sweep`, `teach`) registers its commands o
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,9 +54,22 @@ def check_minimums(**options: int | None) -> None:
 
 
 def check_output_folder(out: Path) -> None:
-    """An output folder must be a folder (or not exist yet); refuse a file in its place."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: --out: is a file; give a folder to write into")
+    """Check before any run that `out` can be written (`groupsim.runs.store.check_output_path`).
+
+    A folder already at `out` is replaced whole when the results are written.
+    """
+    from groupsim.runs.store import check_output_path
+
+    check_output_path(out)
+
+
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        help="Start a study above the size limits (100,000 runs or a day of estimated time)",
+    ),
+]
 
 
 #: Help for a scenario argument: a file, or the name of a built-in (`groupsim scenarios`).
@@ -103,6 +117,12 @@ DaskLocalOption = Annotated[
 ConnectTimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for the --scheduler")]
 
 
+def check_connect_timeout(seconds: float) -> None:
+    """`--connect-timeout` must be a finite number of seconds above 0."""
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"--connect-timeout: must be a number of seconds above 0 (got {seconds})")
+
+
 def backend_from_options(
     workers: int | None,
     scheduler: str | None,
@@ -118,6 +138,7 @@ def backend_from_options(
     """
     from groupsim.runs.backends import BackendError, make_backend
 
+    check_connect_timeout(connect_timeout)
     try:
         return make_backend(workers, scheduler, dask_local, connect_timeout)
     except BackendError as exc:

@@ -16,6 +16,7 @@ from groupsim.cli.app import (
     SetOption,
     UsageError,
     WorkersOption,
+    YesOption,
     app,
     backend_from_options,
     check_minimums,
@@ -27,6 +28,10 @@ from groupsim.cli.app import (
 from groupsim.scenario import load_scenario
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from groupsim.runs.backends import Backend
+    from groupsim.scenario import Scenario
     from groupsim.study.compare import Comparison
     from groupsim.study.power import PowerAnalysis
 
@@ -47,6 +52,7 @@ def power(
     scheduler: SchedulerOption = None,
     dask_local: DaskLocalOption = None,
     connect_timeout: ConnectTimeoutOption = 10.0,
+    yes: YesOption = False,
 ) -> None:
     """Power of simulated field studies and the bias of the one-group pre/post design.
 
@@ -62,6 +68,8 @@ def power(
     check_output_folder(out)
     overrides = parse_overrides(set_)  # applied to both arms
     arms = load_scenario(treatment, overrides), load_scenario(control, overrides)
+    runs = 2 * reps * max(design)  # each arm's pool serves every design
+    check_study(arms, [str(treatment), str(control)], "--groups/--reps", runs, backend, yes)
     with BackendErrorsAsUsage():
         analysis = power_analysis(
             *arms, design, reps, alpha, seed, label="power runs", backend=backend
@@ -69,6 +77,32 @@ def power(
     analysis.report(out)
     _print_power(analysis, reps, alpha)
     console.print(f"Wrote {out}/ (power.csv, figures). Report: {out / 'report.html'}")
+
+
+#: Disk per run of a study's result tables (outcomes, clients), bytes: measured, rounded up.
+STUDY_BYTES_PER_RUN = 4000
+
+
+def check_study(
+    scenarios: Sequence[Scenario],
+    sources: list[str],
+    option: str,
+    runs: int,
+    backend: Backend,
+    yes: bool,
+) -> None:
+    """Refuse up front a scenario too large for memory, or a study above the size limits.
+
+    Prints the study's estimate (runs, time, disk) when it is large enough to matter.
+    """
+    from groupsim.runs.resources import CONFIRM_RUNS, check_memory, check_workload
+
+    for scenario, source in zip(scenarios, sources, strict=True):
+        check_memory(scenario, record_students=False, record_ties=False, source=source)
+    largest = max(scenarios, key=lambda s: s.students)
+    estimate = check_workload(option, runs, largest, backend.workers, STUDY_BYTES_PER_RUN, yes)
+    if runs > CONFIRM_RUNS // 10:
+        console.print(f"Study: {estimate}", markup=False)
 
 
 def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
@@ -113,6 +147,7 @@ def compare(
     scheduler: SchedulerOption = None,
     dask_local: DaskLocalOption = None,
     connect_timeout: ConnectTimeoutOption = 10.0,
+    yes: YesOption = False,
 ) -> None:
     """Compare scenarios over paired replications: effects with CIs, figures and a report."""
     from groupsim.study.compare import compare as compare_scenarios
@@ -124,8 +159,10 @@ def compare(
     backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     check_output_folder(out)
     overrides = parse_overrides(set_)
-    for path in scenarios:  # every file checked before the first run
-        load_scenario(path, overrides)
+    # Every file, its memory and the study's size checked before the first run.
+    loaded = [load_scenario(path, overrides) for path in scenarios]
+    runs = len(scenarios) * reps
+    check_study(loaded, [str(path) for path in scenarios], "--reps", runs, backend, yes)
     with BackendErrorsAsUsage():
         comparison = compare_scenarios(
             scenarios, reps, seed=seed, overrides=overrides, backend=backend

@@ -6,7 +6,7 @@ They parse, call `groupsim.sweep.run.run_sweep` / `groupsim.sweep.analyze.analyz
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,10 +17,15 @@ from groupsim.cli.app import (
     SchedulerOption,
     UsageError,
     WorkersOption,
+    YesOption,
     app,
     backend_from_options,
     console,
 )
+from groupsim.runs.store import check_output_path
+
+if TYPE_CHECKING:
+    from groupsim.sweep.spec import Sweep
 
 __all__ = ["analyze", "sweep"]
 
@@ -40,6 +45,7 @@ def sweep(
         typer.Option(help="Runs per task (default: guided, 64 down to 4 as the sweep ends)"),
     ] = None,
     connect_timeout: ConnectTimeoutOption = 10.0,
+    yes: YesOption = False,
 ) -> None:
     """Run a scenario sweep (grid, latin_hypercube, sobol or morris) into a Parquet dataset.
 
@@ -53,6 +59,8 @@ def sweep(
         raise UsageError(f"--chunk-size: must be at least 1 (got {chunk_size})")
     loaded = load_sweep(sweep_file)
     backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
+    check_output_path(out)
+    _check_sweep_size(loaded, backend.workers, yes)
     try:
         with BackendErrorsAsUsage():
             summary = run_sweep(loaded, out, backend, resume=resume, chunk_size=chunk_size)
@@ -82,6 +90,19 @@ def sweep(
         # SystemExit, not typer.Exit: main() runs the app with standalone_mode=False, where
         # click returns an Exit's code instead of exiting with it.
         raise SystemExit(1)
+
+
+def _check_sweep_size(loaded: Sweep, workers: int, yes: bool) -> None:
+    """The base scenario must fit in memory; a sweep above the size limits needs --yes."""
+    from groupsim.runs.resources import CONFIRM_RUNS, check_memory, check_workload
+
+    check_memory(loaded.base, False, False, source=str(loaded.path))
+    weeks = loaded.base.total_weeks + 1 if loaded.settings.weekly else 0
+    per_run = 8 * (6 + len(loaded.parameters) + len(loaded.outcomes) + 30 * weeks)
+    option = f"{loaded.path}: sweep design x replications"
+    estimate = check_workload(option, loaded.runs, loaded.base, workers, per_run, yes)
+    if loaded.runs > CONFIRM_RUNS // 10:
+        console.print(f"Sweep: {estimate}", markup=False)
 
 
 @app.command()

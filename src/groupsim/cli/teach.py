@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from groupsim.cli.app import SetOption, UsageError, app, check_minimums, console, parse_overrides
+from groupsim.runs.store import check_output_path
 from groupsim.scenario import load_scenario
 
 __all__ = ["animate", "replay", "ui"]
@@ -89,12 +90,45 @@ def ui(
             )
     from groupsim.teach.app import serve
 
+    _check_listen(host, port)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"groupsim ui: open http://{shown}:{port}/ in a browser (Ctrl-C stops it)")
     sys.stdout.flush()
     status = serve(scenario, host=host, port=port, lang=lang)
     if status != 0:
         raise typer.Exit(code=status)
+
+
+#: Addresses that only this computer can reach.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Warn of an address others can reach; refuse a port in use (before any "open" line)."""
+    import ipaddress
+    import socket
+
+    try:
+        loopback = host in LOOPBACK or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost
+        loopback = False
+    if not loopback:
+        typer.echo(
+            f"groupsim ui: warning: --host {host} lets other computers on the network open the "
+            "teaching page (it has no password); use 127.0.0.1 to keep it on this computer",
+            err=True,
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise UsageError(
+                f"--port {port} on --host {host}: cannot listen there ({reason}); "
+                "choose another --port"
+            ) from None
 
 
 @app.command()
@@ -171,8 +205,7 @@ def replay(
         scenarios.append(load_scenario(other, overrides))
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"{out}: --out: must end in .html")
-    if out.is_dir():
-        raise UsageError(f"{out}: --out: is a folder; give a file name ending in .html")
+    check_output_path(out, folder=False)
     results = [run_scenario(s, seed=seed) for s in scenarios]
     write_replay(results, out, colour_by=colour, lang=lang, predict=not explore)
     names = " vs ".join(s.name for s in scenarios)

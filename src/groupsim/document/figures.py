@@ -48,6 +48,8 @@ STYLE: dict[str, Any] = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "svg.hashsalt": "groupsim",  # stable ids: the same figure gives the same SVG
+    # Scenario names reach titles and ticks: "$" is a dollar sign, never mathtext.
+    "text.parse_math": False,
 }
 
 

@@ -10,7 +10,7 @@ Example:
     >>> doc = Document("A <title>", [Paragraph("uses `home_room` & *more*"),
     ...                              Table.from_rows(["a|b"], [["<x>"]])])
     >>> print(to_markdown(doc))
-    # A <title>
+    # A &lt;title>
     <BLANKLINE>
     uses `home_room` & *more*
     <BLANKLINE>
@@ -47,8 +47,18 @@ __all__ = ["markdown_table", "to_html", "to_markdown", "write_document"]
 
 
 def _cell(value: str) -> str:
-    """A table cell in Markdown: pipes escaped, one line."""
-    return value.replace("|", "\\|").replace("\n", " ")
+    """A table cell in Markdown: pipes and HTML escaped, one line."""
+    return _text(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _text(value: str) -> str:
+    """Markdown text with no raw HTML: a scenario named `<script>` stays text.
+
+    Example:
+        >>> _text("a <b> & c")
+        'a &lt;b> & c'
+    """
+    return value.replace("<", "&lt;")
 
 
 def markdown_table(table: blocks.Table) -> str:
@@ -63,18 +73,19 @@ def _markdown_block(block: blocks.Block) -> str:
     """One block as Markdown (figures linked as `NAME.png` beside the report)."""
     match block:
         case blocks.Heading(text, level):
-            return "#" * level + " " + text
+            return "#" * level + " " + _text(text)
         case blocks.Paragraph(text):
-            return text
+            return _text(text)
         case blocks.BulletList(items):
-            return "\n".join(f"- {item}" for item in items)
+            return "\n".join(f"- {_text(item)}" for item in items)
         case blocks.Note(text):
-            return f"> **Note:** {text}"
+            return f"> **Note:** {_text(text)}"
         case blocks.Code(text, language):
             return f"```{language}\n{text}\n```"
         case blocks.Table():
             return markdown_table(block)
         case blocks.FigureBlock(name, caption):
+            caption = _text(caption)
             alt = caption.replace("[", "\\[").replace("]", "\\]")  # the caption, as alt text
             return f"![{alt}]({name}.png)\n\n*{caption}* (SVG: [{name}.svg]({name}.svg))"
     raise TypeError(f"not a block: {block!r}")
@@ -82,7 +93,7 @@ def _markdown_block(block: blocks.Block) -> str:
 
 def to_markdown(document: blocks.Document) -> str:
     """The document as Markdown, figures linked as `NAME.png` beside it."""
-    parts = [f"# {document.title}", *(_markdown_block(block) for block in document.blocks)]
+    parts = [f"# {_text(document.title)}", *(_markdown_block(block) for block in document.blocks)]
     return "\n\n".join(parts) + "\n"
 
 

@@ -7,6 +7,7 @@ single file is written to a temporary name in the same folder and renamed (`os.r
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -23,7 +24,18 @@ if TYPE_CHECKING:
 
     from groupsim.runs.runner import RunResult
 
-__all__ = ["RUN_FILES", "atomic_file", "atomic_folder", "write_folder", "write_run", "write_table"]
+__all__ = [
+    "RUN_FILES",
+    "OutputError",
+    "atomic_file",
+    "atomic_folder",
+    "check_output_path",
+    "file_stem",
+    "sweep_temporaries",
+    "write_folder",
+    "write_run",
+    "write_table",
+]
 
 #: What `write_run` (and `groupsim run --out`) writes.
 RUN_FILES = (
@@ -42,8 +54,10 @@ RUN_FILES = (
 def atomic_file(path: str | Path, mode: str = "w") -> Iterator:
     """Open a temporary file next to `path`; on success rename it to `path`."""
     path = Path(path)
+    if path.is_symlink():
+        raise OutputError(f"{path}: is a symbolic link; groupsim does not write through one")
     created = _make_parents(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         # mkstemp creates the file private (0600); give it the permissions open() would.
         os.chmod(tmp, 0o666 & ~_umask())
@@ -59,27 +73,158 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator:
 
 @contextlib.contextmanager
 def atomic_folder(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces `path`.
+    """Yield a temporary folder; on success it replaces `path` whole.
 
-    Files already in `path` are kept unless written again.
+    Nothing of an earlier folder at `path` survives (no stale file of an earlier run is
+    mixed in); until the swap, the earlier folder is untouched. A symbolic link at `path` is
+    refused (a writer never follows one out of its output folder). Temporary folders that a
+    killed process left next to `path` are removed first (`sweep_temporaries`).
     """
     path = Path(path)
+    if path.is_symlink():
+        raise OutputError(f"{path}: is a symbolic link; groupsim does not write through one")
     created = _make_parents(path)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    sweep_temporaries(path)
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent))
     try:
         # mkdtemp creates the folder private (0700); give it the permissions mkdir() would.
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
-        if path.exists():
-            for item in tmp.iterdir():
-                os.replace(item, path / item.name)
-            tmp.rmdir()
-        else:
-            os.replace(tmp, path)
+        _swap_in(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_empty(created)
         raise
+
+
+def _swap_in(new: Path, path: Path) -> None:
+    """Put the folder `new` at `path`; an earlier folder there is moved aside, then removed."""
+    if not path.exists():
+        os.replace(new, path)
+        return
+    old = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".old", dir=path.parent))
+    os.rmdir(old)
+    os.replace(path, old)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(old, path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _temp_prefix(path: Path) -> str:
+    """Temporary names next to `path` carry the writing process's id (see sweep_temporaries)."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def sweep_temporaries(path: Path) -> int:
+    """Remove the temporary siblings of `path` whose writing process has ended; how many."""
+    removed = 0
+    if not path.parent.is_dir():
+        return 0
+    for item in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        parts = item.name[len(path.name) + 2 :].split(".")
+        if not (parts[0].isdigit() and item.suffix in (".tmp", ".old")):
+            continue
+        if _process_alive(int(parts[0])) or item.is_symlink():
+            continue
+        if item.is_dir():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                item.unlink()
+        removed += 1
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written: one line naming it (exit status 2)."""
+
+
+def check_output_path(path: str | Path, option: str = "--out", *, folder: bool = True) -> Path:
+    """Check before any run that `path` can be written; return it.
+
+    Refused: an empty path or the current folder (a result folder replaces what is at its
+    path), a name the file system cannot take, a symbolic link, a file where a folder goes
+    (or a folder where a file goes), and a parent that is not a folder or not writable.
+
+    Example:
+        >>> check_output_path("")
+        Traceback (most recent call last):
+        ...
+        groupsim.runs.store.OutputError: --out: give a folder name (got '')
+    """
+    text = str(path)
+    if text.strip() == "":
+        raise OutputError(f"{option}: give a {'folder' if folder else 'file'} name (got '')")
+    path = Path(path)
+    try:
+        os.fsencode(text).decode("utf-8")
+        absolute = path.resolve()
+    except (UnicodeError, ValueError, OSError) as exc:
+        raise OutputError(f"{option}: {text!r}: not a usable path ({exc})") from None
+    if "\0" in text:
+        raise OutputError(f"{option}: {text!r}: a path may not hold a NUL character")
+    if folder and absolute in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        raise OutputError(
+            f"{path}: {option}: is the current folder or one above it; name a new folder "
+            "(it is replaced whole)"
+        )
+    if path.is_symlink():
+        raise OutputError(f"{path}: {option}: is a symbolic link; give a real folder")
+    if folder and path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: {option}: is a file; give a folder to write into")
+    if not folder and path.is_dir():
+        raise OutputError(f"{path}: {option}: is a folder; give a file name")
+    _check_parent(path, option)
+    return path
+
+
+def _check_parent(path: Path, option: str) -> None:
+    """The nearest existing ancestor of `path` must be a writable folder."""
+    ancestor = path.absolute().parent
+    while not ancestor.exists() and not ancestor.is_symlink():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"{path}: {option}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: {option}: cannot write in {ancestor} (permission denied)")
+
+
+#: The longest file-name stem `file_stem` makes (file systems allow 255 bytes in a name).
+MAX_STEM = 80
+
+
+def file_stem(name: str) -> str:
+    """A name (a scenario's, say) made safe as part of a file name, with a hash if changed.
+
+    Letters, digits, `-`, `_` and `.` are kept (no leading dot); anything else becomes `_`;
+    a changed or over-long name gets 8 hex digits of its hash, so two names stay apart.
+
+    Example:
+        >>> file_stem("home_room")
+        'home_room'
+        >>> file_stem("../../x")
+        '_.._x-9cdf6a50'
+    """
+    import hashlib
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".")[:MAX_STEM] or "_"
+    if stem == name:
+        return stem
+    return f"{stem}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def _umask() -> int:

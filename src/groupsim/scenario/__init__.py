@@ -22,6 +22,8 @@ from groupsim.scenario.files import (
     load_scenario,
     parameter_table,
     parse_assignment,
+    parse_toml,
+    read_input_file,
     scenario_from_dict,
     scenario_to_toml,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "load_scenario",
     "parameter_table",
     "parse_assignment",
+    "parse_toml",
+    "read_input_file",
     "scenario_from_dict",
     "scenario_to_toml",
     "technique_presets",

@@ -7,6 +7,7 @@ allowed); the CLI turns it into one line on stderr and exit status 2.
 from __future__ import annotations
 
 import math
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ __all__ = [
     "load_scenario",
     "parameter_table",
     "parse_assignment",
+    "parse_toml",
+    "read_input_file",
     "scenario_from_dict",
     "scenario_to_toml",
 ]
@@ -132,20 +135,95 @@ def _reject_nan(data: Any, source: str, path: tuple[str, ...]) -> None:
         )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+#: The largest input file read (a scenario file is a few kilobytes; a sweep file less).
+MAX_INPUT_BYTES = 1_000_000
+#: The deepest nesting of tables and lists an input file may have (a scenario needs 2).
+MAX_NESTING = 8
+
+
+def read_input_file(path: Path, kind: str = "scenario") -> bytes:
+    """The bytes of an input file: a regular file (no FIFO or device) of at most 1 MB.
+
+    `kind` names what was asked for in the message ("scenario", "sweep").
+    """
     source = str(path)
-    if not path.exists():
-        raise ScenarioError(source, "(file)", "no such file; give the path of a scenario .toml")
-    if path.is_dir():
-        raise ScenarioError(source, "(file)", "is a folder; give the path of a scenario .toml")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(
+            source, "(file)", f"no such file; give the path of a {kind} .toml"
+        ) from None
+    except (OSError, ValueError) as exc:  # a NUL in the name, a name too long, no permission
+        raise ScenarioError(source, "(file)", f"cannot be opened ({_reason(exc)})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(source, "(file)", f"is a folder; give the path of a {kind} .toml")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(
+            source, "(file)", f"is not a regular file (a pipe or device); give a {kind} .toml"
+        )
+    if info.st_size > MAX_INPUT_BYTES:
+        raise ScenarioError(
+            source,
+            "(file)",
+            f"is {info.st_size:,} bytes; a {kind} file may have at most {MAX_INPUT_BYTES:,}",
+        )
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_INPUT_BYTES + 1)[:MAX_INPUT_BYTES]
+    except OSError as exc:
+        raise ScenarioError(source, "(file)", f"cannot be read ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """An OS error's reason without its repeated file name."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
+    r"""Parse an input file's bytes as TOML (UTF-8, a byte-order mark allowed), not too deep.
+
+    Example:
+        >>> import codecs
+        >>> parse_toml(codecs.BOM_UTF8 + b"name = 'x'", "f.toml")
+        {'name': 'x'}
+        >>> parse_toml(b"a = " + b"[" * 50 + b"]" * 50, "f.toml")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        groupsim.scenario.schema.ScenarioError: f.toml: (syntax): nested deeper than 8 levels ...
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise ScenarioError(source, "(file)", f"cannot be read as UTF-8 text ({exc})") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "(syntax)", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        data = None
+    if data is None or _nesting(data) > MAX_NESTING:
+        raise ScenarioError(
+            source, "(syntax)", f"nested deeper than {MAX_NESTING} levels of tables and lists"
+        )
+    return data
+
+
+def _nesting(data: Any) -> int:
+    """How deep tables and lists nest in parsed TOML (without recursion: any depth is fine)."""
+    deepest = 0
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    return parse_toml(read_input_file(path), str(path))
 
 
 def dotted_path(flat_name: str) -> str:

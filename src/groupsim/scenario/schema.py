@@ -29,6 +29,10 @@ class ScenarioError(ValueError):
         self.allowed = allowed
         super().__init__(f"{source}: {field}: {allowed}")
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str, str]]:
+        """Pickle by the three arguments, so the error crosses to a worker's parent intact."""
+        return (type(self), (self.source, self.field, self.allowed))
+
 
 def _p(default: Any, lo: float | None, hi: float | None, unit: str, meaning: str, **kw: Any):
     """A parameter with its default, closed range [lo, hi], unit and meaning."""
@@ -622,6 +626,10 @@ class _ComboError(ValueError):
         self.field = field
         self.allowed = allowed
         super().__init__(allowed)
+
+    def __reduce__(self) -> tuple[type[_ComboError], tuple[str, str]]:
+        """Pickle by the two arguments (see `ScenarioError.__reduce__`)."""
+        return (type(self), (self.field, self.allowed))
 
 
 SECTIONS: dict[str, type[_Section]] = {

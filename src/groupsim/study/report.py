@@ -34,7 +34,7 @@ from groupsim.document.blocks import (
     Table,
 )
 from groupsim.document.render import write_document
-from groupsim.runs.store import write_folder
+from groupsim.runs.store import file_stem, write_folder
 from groupsim.scenario import scenario_to_toml
 from groupsim.study.stats import PAIRED_G, PAIRED_TEST, Estimate, bootstrap_mean_difference
 
@@ -489,7 +489,7 @@ def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
 
     def scenarios_and_report(folder: Path) -> None:
         for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True):
-            (folder / f"scenario_{label}.toml").write_text(scenario_to_toml(scenario))
+            (folder / f"scenario_{file_stem(label)}.toml").write_text(scenario_to_toml(scenario))
         write_document(document, folder)
 
     return write_folder(out_dir, tables, scenarios_and_report) / "report.html"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,8 @@ from groupsim.scenario import (
     Scenario,
     ScenarioError,
     apply_overrides,
+    parse_toml,
+    read_input_file,
     scenario_from_dict,
 )
 
@@ -47,6 +49,7 @@ __all__ = [
     "Sweep",
     "SweepError",
     "SweepSettings",
+    "design_points",
     "load_sweep",
     "run_seed",
 ]
@@ -207,11 +210,8 @@ def load_sweep(path: str | Path) -> Sweep:
     """
     path = Path(path)
     source = str(path)
-    raw_bytes = _read_bytes(path)
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(source, "(syntax)", f"not valid TOML: {exc}") from None
+    raw_bytes = read_input_file(path, "sweep")
+    data = parse_toml(raw_bytes, source)
     if isinstance(data.get("parameters"), dict):
         data["parameters"] = _flatten_parameters(data["parameters"], source)
     try:
@@ -232,13 +232,6 @@ def load_sweep(path: str | Path) -> Sweep:
     return Sweep(path, settings, base, parameters, values, design, sample, digest, outcomes)
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "no such file"
-        raise ScenarioError(str(path), "(file)", f"{what}; give the path of a sweep .toml")
-    return path.read_bytes()
-
-
 def _allowed(error: Mapping[str, Any]) -> str:
     """One pydantic error as 'what is allowed (got ...)'."""
     got = error.get("input")
@@ -257,9 +250,15 @@ def _flatten_parameters(table: dict[str, Any], source: str, prefix: str = "") ->
     for key, value in table.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict) and not ({"min", "max"} & set(value)):
-            flat.update(_flatten_parameters(value, source, name + "."))
+            inner = _flatten_parameters(value, source, name + ".")
         else:
-            flat[name] = value
+            inner = {name: value}
+        for path, item in inner.items():
+            if path in flat:  # "a.b" = [...] and a.b = [...] (or [parameters.a] b = ...)
+                raise ScenarioError(
+                    source, f"parameters.{path}", "given twice (written two ways); give it once"
+                )
+            flat[path] = item
     return flat
 
 
@@ -340,9 +339,15 @@ def _check_grid_values(source: str, where: str, given: Any, kind: Any) -> list[A
         )
     if not given:
         raise ScenarioError(source, where, "empty list; give at least one value")
-    if len(set(map(repr, given))) != len(given):
+    if any(isinstance(v, (list, dict)) for v in given):
+        raise ScenarioError(
+            source, where, f"each value must be a number, text or true/false (got {given})"
+        )
+    values = [float(v) if kind is float and type(v) is int else v for v in given]
+    # 1 and 1.0 are one point; True and 1 are not (a bool parameter takes only bools).
+    if len({(type(v) is bool, v) for v in values}) != len(values):
         raise ScenarioError(source, where, f"values repeat (got {given})")
-    return [float(v) if kind is float and type(v) is int else v for v in given]
+    return values
 
 
 def _check_outcomes(source: str, settings: SweepSettings) -> tuple[str, ...]:
@@ -360,6 +365,43 @@ def _check_outcomes(source: str, settings: SweepSettings) -> tuple[str, ...]:
     return tuple(settings.outcomes)
 
 
+#: The most design points a sweep may have (its design is held in memory); runs are limited
+#: further by `groupsim.runs.resources.check_workload`.
+MAX_POINTS = 1_000_000
+
+
+def design_points(settings: SweepSettings, parameters: tuple[str, ...], values: dict) -> int:
+    """How many points a design will have, counted before any is made.
+
+    Example:
+        >>> settings = SweepSettings(scenario="x.toml", design="sobol", samples=8)
+        >>> design_points(settings, ("a.b", "c.d"), {})
+        32
+    """
+    n, d = settings.samples or 0, len(parameters)
+    if settings.design == "grid":
+        return math.prod(len(values[p]) for p in parameters)
+    if settings.design == "sobol":
+        return n * (2 * d + 2 if settings.second_order else d + 2)
+    if settings.design == "morris":
+        return n * (d + 1)
+    return n
+
+
+def _check_design_size(
+    source: str, settings: SweepSettings, parameters: tuple[str, ...], values: dict
+) -> None:
+    points = design_points(settings, parameters, values)
+    if points > MAX_POINTS:
+        field = "parameters" if settings.design == "grid" else "sweep.samples"
+        raise ScenarioError(
+            source,
+            field,
+            f"the design has {points:,} points; at most {MAX_POINTS:,}: vary fewer "
+            "parameters or values, or split the sweep",
+        )
+
+
 def _make_design(
     source: str,
     settings: SweepSettings,
@@ -367,10 +409,11 @@ def _make_design(
     values: dict[str, Any],
     base: Scenario,
 ) -> tuple[list[tuple[Any, ...]], np.ndarray | None]:
+    if settings.design != "grid" and settings.samples is None:
+        raise ScenarioError(source, "sweep.samples", f"design '{settings.design}' needs samples")
+    _check_design_size(source, settings, parameters, values)
     if settings.design == "grid":
         return list(itertools.product(*(values[p] for p in parameters))), None
-    if settings.samples is None:
-        raise ScenarioError(source, "sweep.samples", f"design '{settings.design}' needs samples")
     import warnings
 
     from SALib.sample import latin, morris, sobol
@@ -380,7 +423,7 @@ def _make_design(
         "names": list(parameters),
         "bounds": [[values[p].min, values[p].max] for p in parameters],
     }
-    n = settings.samples
+    n = settings.samples or 0  # checked above: a sampled design has samples
     if settings.design == "sobol":
         if n & (n - 1):
             raise ScenarioError(source, "sweep.samples", f"sobol needs a power of 2 (got {n})")

@@ -242,8 +242,13 @@ def replay_html(
         "play": words("page.play"),
         "pause": words("page.pause"),
     }
-    # Inline JSON: a "</" inside it must not close the script element.
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    # No "<", ">" or "&" in the script's text: no name ("</script>", "<!--<script>") ends it.
+    payload = (
+        json.dumps(data, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     title = " vs ".join(panel["title"] for panel in panels)
     sections = "".join(
         f'<div class="panel"><h2>{escape(panel["title"])}</h2>'

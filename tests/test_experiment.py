@@ -270,3 +270,20 @@ def test_more_than_two_scenarios_compare_each_with_the_first():
             "difference"
         ]
     ).all()
+
+
+def test_a_custom_technique_from_a_scenario_file_runs_end_to_end_in_compare(tmp_path):
+    """Home room without the home-like room (`[technique] home_setting = 0`) as an arm."""
+    out = tmp_path / "formal_room"
+    custom = str(ROOT / "scenarios" / "home_room_formal_room.toml")
+    done = groupsim(
+        "compare", "no_intervention", custom, "--reps", "3", "--workers", "1", "--out", out,
+        *SMALL_SETS,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = pd.read_csv(out / "summary.csv")
+    assert "home_room_formal_room" in set(summary["scenario"])
+    written = (out / "scenario_home_room_formal_room.toml").read_text(encoding="utf-8")
+    assert 'name = "home room without the home-like room"' in written
+    assert "home_setting = 0.0" in written
+    assert "without the home-like room" in (out / "report.md").read_text(encoding="utf-8")

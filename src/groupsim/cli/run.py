@@ -59,7 +59,7 @@ def print_summary(result: Any) -> None:
     q = result.questionnaire
     w = result.weekly
     sc = result.scenario
-    title = f"{sc.name}: {sc.counselor.technique}, {len(q)} clients, seed {result.seed}"
+    title = f"{sc.name}: {sc.technique_name}, {len(q)} clients, seed {result.seed}"
     table = Table(title=title, title_justify="left")
     table.add_column("measure")
     table.add_column("pre", justify="right")

@@ -212,18 +212,20 @@ def hold_turns(
     inhibition = mech.relieved_inhibition(
         c.engagement.inhibition, model.practices["informality"], c.engagement.informality_relief
     )
-    willing = mech.facilitate(
-        mech.engagement_probability(
-            s.sociability[here],
-            s.resolve[here],
-            s.anxiety[here],
-            climate,
-            c.engagement.intercept,
-            c.engagement.sociability,
-            c.engagement.resolve,
-            inhibition,
-        ),
-        facilitation(model, group),
+    willing = np.asarray(
+        mech.facilitate(
+            mech.engagement_probability(
+                s.sociability[here],
+                s.resolve[here],
+                s.anxiety[here],
+                climate,
+                c.engagement.intercept,
+                c.engagement.sociability,
+                c.engagement.resolve,
+                inhibition,
+            ),
+            facilitation(model, group),
+        )
     )
     for turn, take, pick, success in draws.T:
         speaker = int(turn * len(present))
@@ -324,7 +326,7 @@ def group_exchange(
     tie[i, j] = tie[j, i] = min(1.0, float(mech.strengthen_tie(w, gain)))
     used[i, j] = used[j, i] = True
     for m in (a, b):
-        learned = mech.learning_weight(s.responsiveness[m], w, x.novelty)
+        learned = float(mech.learning_weight(s.responsiveness[m], w, x.novelty))
         relief = min(1.0, x.anxiety_relief * learned)
         s.anxiety[m] = mech.relieve_anxiety(s.anxiety[m], relief, climate)
         s.skill[m] = mech.practice_skill(s.skill[m], min(1.0, x.skill_gain * learned))

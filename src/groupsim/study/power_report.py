@@ -244,7 +244,7 @@ def _describe(scenario: Scenario) -> str:
     """The parameters a reader needs to tell the arms apart."""
     c = scenario
     return (
-        f"{c.name} (counselor.technique = {c.counselor.technique}, warmth "
+        f"{c.name} (technique {c.technique_name!r}, warmth "
         f"{c.counselor.warmth:g}; program.sessions = {c.program.sessions}, baseline weeks "
         f"{c.program.baseline_weeks}; {c.cohort.faculties} faculties x "
         f"{c.cohort.students_per_faculty} students; group.screening = {c.group.screening})"

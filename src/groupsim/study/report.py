@@ -284,7 +284,7 @@ def _design_table(comparison: Comparison) -> pd.DataFrame:
             {
                 "scenario": label,
                 "file": source,
-                "technique": scenario.counselor.technique,
+                "technique": scenario.technique_name,
                 "clients": scenario.group.clients,
                 "students": scenario.students,
                 "sessions": scenario.program.sessions,

@@ -19,7 +19,14 @@ from groupsim.scenario import builtin_names, builtin_scenarios, is_scenario_name
 from groupsim.scenario.shipped import builtin_location, builtin_text
 
 BUILTIN = ROOT / "src" / "groupsim" / "scenario" / "builtin"
-EXPECTED = ("campus_control", "campus_rollout", "home_room", "no_intervention", "standard_group")
+EXPECTED = (
+    "campus_control",
+    "campus_rollout",
+    "home_room",
+    "home_room_formal_room",
+    "no_intervention",
+    "standard_group",
+)
 
 
 def _regen_module():

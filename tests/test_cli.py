@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from conftest import HOME_ROOM, PYTHON, SMALL, small_scenario
 from groupsim import load_scenario
 from groupsim.cli import app, main
+from groupsim.runs.outputs import QUESTIONNAIRE as QUESTIONNAIRE_COLUMNS
 from groupsim.runs.store import RUN_FILES
 from groupsim.scenario import scenario_to_toml
 
@@ -75,14 +76,7 @@ def test_run_out_writes_exactly_the_run_files(small_file, tmp_path):
         assert 0 < data["strength"] <= 1
 
     questionnaire = pd.read_csv(out / "questionnaire.csv")
-    assert list(questionnaire.columns) == [
-        "student_id",
-        "faculty",
-        "screening",
-        "pre",
-        "post",
-        "followup",
-    ]
+    assert list(questionnaire.columns) == list(QUESTIONNAIRE_COLUMNS)
     assert len(questionnaire) == scenario.group.clients
 
     # The resolved scenario reads back equal, and re-running it repeats the run exactly.
@@ -257,9 +251,9 @@ def test_check_bad_input_via_the_console_script(tmp_path):
 def test_out_must_not_be_a_file(small_file, tmp_path):
     target = tmp_path / "file.txt"
     target.write_text("x")
-    from groupsim.cli.app import UsageError
+    from groupsim.runs.store import OutputError
 
-    with pytest.raises(UsageError, match="--out: is a file"):
+    with pytest.raises(OutputError, match="--out: is a file"):
         invoke("run", str(small_file), "--out", str(target))
     assert target.read_text() == "x"
 

@@ -62,7 +62,9 @@ def _document(draw=None) -> Document:
 
 def test_markdown_has_every_block_in_order():
     text = to_markdown(_document())
-    assert text.startswith("# Report on <b>arms</b>\n\n## Result\n\n")
+    # Names reach Markdown as text: no raw HTML (a viewer would render it).
+    assert text.startswith("# Report on &lt;b>arms&lt;/b>\n\n## Result\n\n")
+    assert "<script>" not in text
     assert "- first `a_b`\n- second" in text
     assert "> **Note:** two runs failed" in text
     assert "```sh\ngroupsim compare a.toml b.toml --out OUT\n```" in text

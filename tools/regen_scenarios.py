@@ -54,6 +54,12 @@ SCENARIOS = {
         "program": {"groups": 50},
         "counselor": {"technique": "none"},
     },
+    "home_room_formal_room": {
+        "description": "A custom technique: the home room practices in an ordinary classroom "
+        "(no home-like room: [technique] home_setting = 0), to see what the room itself does.",
+        "counselor": {"technique": "home_room"},
+        "technique": {"name": "home room without the home-like room", "home_setting": 0.0},
+    },
     "no_intervention": {
         "description": "The same screened students with campus life only: the control arm. "
         "Group and counselor values are kept so that the arms differ in the technique alone.",

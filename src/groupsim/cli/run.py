@@ -153,7 +153,8 @@ def scenarios() -> None:
         title="Built-in scenarios (use the name wherever a scenario file is asked for)",
         title_justify="left",
     )
-    for name in ("name", "technique", "description", "file"):
+    table.add_column("name", no_wrap=True)  # a name is what the user types: never broken
+    for name in ("technique", "description", "file"):
         table.add_column(name, overflow="fold")
     for builtin in builtin_scenarios():
         table.add_row(builtin.name, builtin.technique, builtin.summary, builtin.location)

@@ -192,9 +192,9 @@ def test_group_totals_match_a_plain_run():
 
 @pytest.fixture(scope="module")
 def weak_analysis():
-    """A weak treatment (a standard group meeting once) vs no intervention, tiny cohorts."""
+    """A weak treatment (a home-room group meeting once) vs no intervention, tiny cohorts."""
     return power(
-        tiny("standard_group", **{"program.sessions": 1}),
+        tiny("home_room", **{"program.sessions": 1}),
         tiny("no_intervention"),
         groups=(1, 8),
         reps=30,

@@ -16,7 +16,7 @@ Example:
     <BLANKLINE>
     | a\|b |
     | --- |
-    | <x> |
+    | &lt;x> |
     <BLANKLINE>
     >>> page = to_html(doc, {})
     >>> "<p>uses <code>home_room</code> &amp; <em>more</em></p>" in page

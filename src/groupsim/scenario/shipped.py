@@ -9,8 +9,9 @@ A *scenario name* is what a user may type instead of a path: no folder separator
 ``.toml`` ending, and not the name of an existing file (a file always wins).
 
 Example:
-    >>> builtin_names()
-    ('campus_control', 'campus_rollout', 'home_room', 'no_intervention', 'standard_group')
+    >>> builtin_names()  # doctest: +NORMALIZE_WHITESPACE
+    ('campus_control', 'campus_rollout', 'home_room', 'home_room_formal_room',
+     'no_intervention', 'standard_group')
     >>> is_scenario_name("home_room"), is_scenario_name("scenarios/home_room.toml")
     (True, False)
     >>> builtin_text("home_room").splitlines()[0]

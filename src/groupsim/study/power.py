@@ -136,14 +136,19 @@ def _analyse(treatment_runs: Sequence[dict], control_runs: Sequence[dict]) -> di
     pre = np.concatenate([pre_t, pre_c])
     post = np.concatenate([post_t, post_c])
     treated = np.concatenate([np.ones(len(pre_t), bool), np.zeros(len(pre_c), bool)])
+    # Available cases: a client without a post-test (not answered, often after dropping out)
+    # is left out of the analysis, as a field study's complete-case analysis would.
+    answered = ~np.isnan(post)
+    pre, post, treated = pre[answered], post[answered], treated[answered]
     ancova = ancova_treatment_test(pre, post, treated)
     # The same ANCOVA on group means: clients of one group share its climate and cohort, so
     # they are not independent; with groups as the unit the test keeps its level (k >= 2).
     runs = [*treatment_runs, *control_runs]
     if len(runs) >= 4:
+        kept = [~np.isnan(r["post"]) for r in runs]
         by_group = ancova_treatment_test(
-            [r["pre"].mean() for r in runs],
-            [r["post"].mean() for r in runs],
+            [r["pre"][k].mean() for r, k in zip(runs, kept, strict=True)],
+            [r["post"][k].mean() for r, k in zip(runs, kept, strict=True)],
             [True] * len(treatment_runs) + [False] * len(control_runs),
         ).p
     else:
@@ -155,6 +160,17 @@ def _analyse(treatment_runs: Sequence[dict], control_runs: Sequence[dict]) -> di
         "p_welch_gain": welch_gain_test(pre, post, treated),
         "p_ancova_group_means": by_group,
     }
+
+
+def _answered(run: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A run's pre- and post-test totals of the clients who answered the post-test."""
+    kept = ~np.isnan(run["post"])
+    return run["pre"][kept], run["post"][kept]
+
+
+def _mean_gain(pre: np.ndarray, post: np.ndarray) -> float:
+    """Mean post - pre (NaN when no client answered)."""
+    return float((post - pre).mean()) if len(pre) else float("nan")
 
 
 def field_studies(
@@ -262,10 +278,11 @@ def seed_design_bias(
     """
 
     def gains(runs: Sequence[dict]) -> np.ndarray:
-        return np.array([r["post"].mean() - r["pre"].mean() for r in runs])
+        # Paired over the clients who answered the post-test (available cases).
+        return np.array([_mean_gain(*_answered(r)) for r in runs])
 
     def rejections(runs: Sequence[dict]) -> int:
-        return sum(paired_gain_test(r["pre"], r["post"]) < alpha for r in runs)
+        return sum(paired_gain_test(*_answered(r)) < alpha for r in runs)
 
     campus_life = float(gains(control_runs["separate"]).mean())
     # Screening on the pre-test moves the pre-test from the end of the baseline weeks to

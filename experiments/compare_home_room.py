@@ -8,8 +8,8 @@ difference to it, and the report also compares home room with the standard group
 Usage:
     python experiments/compare_home_room.py [--reps N] [--workers W] [--seed S] [--out DIR]
 
-`make demo` runs it with the default 700 replications per scenario: 2,100 runs, about 180 s of
-CPU, so about two minutes on two idle cores (measured on the development machine).
+`make demo` runs it with the default 700 replications per scenario: 2,100 runs, 282 s on two
+cores shared with other work (measured on the development machine).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
 
 import pandas as pd
 
@@ -68,14 +67,8 @@ def short_labels(faculty_names: Mapping[int, str], words: Messages) -> dict[int,
     return {i: f"S{i} {words.short_faculty(name)}" for i, name in faculty_names.items()}
 
 
-def week_caption(
-    row: Mapping[str, Any],
-    last_week: int,
-    sessions: Sequence[tuple[int, str]] | None = None,
-    words: Messages | None = None,
-) -> str:
-    """One line for the class: week, phase, sessions and stages, climate (see `lesson`)."""
-    return lesson.week_caption(row, last_week, sessions, words)
+#: One line for the class: week, phase, sessions and stages, climate (`lesson.week_caption`).
+week_caption = lesson.week_caption
 
 
 def chart_svg(

@@ -193,6 +193,7 @@ API_PAGES = {
         "resources",
         "execute",
         "backends",
+        "workers",
     ),
     "document": ("blocks", "render", "figures", "network", "network_draw"),
     "study": ("compare", "power", "analyses", "stats", "report", "power_report", "figures"),

@@ -86,11 +86,32 @@ def print_summary(result: Any) -> None:
         table.add_row(name, *("-" if v != v else fmt.format(v) for v in values))
 
     row("clients' social interaction (0-1)", "clients_social_interaction")
+    row("  without the group's own ties (transfer)", "clients_transfer_interaction")
     row("group climate (0-1)", "climate")
     row("group density (share of pairs tied)", "group_density")
     row("clients who opened up (share)", "clients_disclosed_share")
     row("campus density", "campus_density", "{:.3g}")
     console.print(table)
+    console.print(client_line(q, sc))
+
+
+def client_line(q: Any, scenario: Scenario) -> str:
+    """Attendance, dropout, missing post-tests and reliable change of the run's clients."""
+    from groupsim.model.measures import CHANGE_CATEGORIES
+
+    parts = []
+    if scenario.holds_group:
+        attended = q["attended"].mean() / scenario.program.sessions
+        parts.append(
+            f"attended {attended:.0%} of sessions, {int(q['dropped_out'].sum())} dropped out"
+        )
+    parts.append(f"{int(q['post_missing'].sum())} post-test(s) missing")
+    changes = q.loc[~q["post_missing"], "reliable_change"].value_counts()
+    parts.append(
+        "reliable change: "
+        + ", ".join(f"{changes.get(name, 0)} {name}" for name in CHANGE_CATEGORIES)
+    )
+    return "Clients: " + "; ".join(parts)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from scipy import stats as sps
 from conftest import PYTHON, ROOT, SCENARIOS, SMALL
 from groupsim import Comparison, compare, load_scenario
 from groupsim.runs.execute import replication_seeds
-from groupsim.study.compare import EFFECT_OUTCOMES, parameter_differences
+from groupsim.study.compare import EFFECT_OUTCOMES, MismatchedControlWarning, parameter_differences
 
 REPS = 4
 PAIR = [SCENARIOS / "no_intervention.toml", SCENARIOS / "home_room.toml"]
@@ -287,3 +287,173 @@ def test_a_custom_technique_from_a_scenario_file_runs_end_to_end_in_compare(tmp_
     assert 'name = "home room without the home-like room"' in written
     assert "home_setting = 0.0" in written
     assert "without the home-like room" in (out / "report.md").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- matched controls
+
+#: A small cohort and calendar shared by both arms; the design changes group size and pace.
+MATCH_BASE = {
+    "cohort.faculties": 4,
+    "cohort.students_per_faculty": 8,
+    "cohort.burn_in_weeks": 4,
+    "program.baseline_weeks": 1,
+    "program.followup_weeks": 2,
+}
+WEEKLY_12 = {"group.clients": 12, "program.sessions_per_week": 1}
+
+
+def _weekly_design():
+    return load_scenario(PAIR[1], {**MATCH_BASE, **WEEKLY_12})
+
+
+def _default_control():
+    return load_scenario(PAIR[0], MATCH_BASE)
+
+
+@pytest.fixture(scope="module")
+def matched() -> Comparison:
+    return compare(
+        [_default_control(), _weekly_design()], REPS, seed=4, workers=1, label=None,
+        control="auto",
+    )  # fmt: skip
+
+
+def test_an_unmatched_control_warns_naming_the_differences():
+    with pytest.warns(MismatchedControlWarning) as caught:
+        result = compare([_default_control(), _weekly_design()], 2, workers=1, label=None)
+    text = str(caught[0].message)
+    assert "group.clients 12 vs 9" in text
+    assert "program.sessions_per_week 1 vs 2" in text
+    assert "program weeks 8 vs 4" in text  # 8 sessions at 1 a week, not at 2
+    assert "--control auto" in text
+    assert result.mismatches == [text]
+    # Each arm is scored at its own post-test week, not the reference's.
+    post = result.outcomes.set_index(["scenario", "replication"])["post_social_interaction"]
+    run = result.rerun("home_room", 0)
+    assert (
+        post[("home_room", 0)] == run.weekly.set_index("week").loc[9, "clients_social_interaction"]
+    )
+
+
+def test_control_auto_adds_a_matched_twin_and_no_warning(matched, recwarn):
+    assert matched.labels == ["no_intervention", "home_room", "home_room_control"]
+    assert matched.control_of("home_room") == "home_room_control"
+    assert matched.treatments == ["home_room"]
+    assert matched.mismatches == []
+    twin = matched.scenario("home_room_control")
+    assert twin.group.clients == 12
+    assert twin.program.sessions_per_week == 1
+    assert not twin.holds_group
+    # Paired by seed: the twin screened the same 12 clients as the design.
+    ids = matched.clients.groupby("scenario")["student_id"].apply(list)
+    assert ids["home_room"] == ids["home_room_control"]
+    effects = matched.effects.query("scenario == 'home_room'")
+    assert set(effects["reference"]) == {"home_room_control"}
+    again = compare(
+        [_default_control(), _weekly_design()], 2, workers=1, label=None, control="auto"
+    )
+    assert not [w for w in recwarn if w.category is MismatchedControlWarning]
+    assert again.mismatches == []
+
+
+def test_control_auto_gives_the_effect_against_a_hand_built_matched_control(matched):
+    by_hand = load_scenario(PAIR[0], {**MATCH_BASE, **WEEKLY_12})
+    manual = compare([by_hand, _weekly_design()], REPS, seed=4, workers=1, label=None)
+    assert manual.mismatches == []
+    columns = ["outcome", "difference", "difference_low", "difference_high", "hedges_g"]
+    auto = matched.effects.query("scenario == 'home_room'")[columns].reset_index(drop=True)
+    hand = manual.effects.query("scenario == 'home_room'")[columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(auto, hand)
+    # Against the default control the effect on the questionnaire differs: the arms differ
+    # in more than the technique.
+    unmatched = matched.outcomes.pivot(
+        index="replication", columns="scenario", values="questionnaire_post"
+    )
+    against_default = (unmatched["home_room"] - unmatched["no_intervention"]).mean()
+    row = auto.set_index("outcome").loc["questionnaire_post"]
+    assert row["difference"] != pytest.approx(against_default)
+
+
+def test_control_auto_reuses_a_given_matched_control():
+    by_hand = load_scenario(PAIR[0], {**MATCH_BASE, **WEEKLY_12})
+    result = compare([by_hand, _weekly_design()], 2, workers=1, label=None, control="auto")
+    assert result.labels == ["no_intervention", "home_room"]
+    assert result.control_of("home_room") == "no_intervention"
+
+
+def test_control_auto_is_identical_on_one_and_two_workers(matched):
+    parallel = compare(
+        [_default_control(), _weekly_design()], REPS, seed=4, workers=2, label=None,
+        control="auto",
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(matched.outcomes, parallel.outcomes)
+    pd.testing.assert_frame_equal(matched.clients, parallel.clients)
+    pd.testing.assert_frame_equal(matched.effects, parallel.effects)
+    pd.testing.assert_frame_equal(matched.client_effects, parallel.client_effects)
+    pd.testing.assert_frame_equal(matched.arms, parallel.arms)
+
+
+def test_clients_table_has_each_clients_questionnaire_attendance_and_dropout(matched):
+    clients = matched.clients
+    for column in (
+        "baseline_anxiety", "post_social_interaction", "questionnaire_screening",
+        "questionnaire_pre", "questionnaire_post", "questionnaire_followup", "post_missing",
+        "followup_missing", "reliable_change", "group", "attended", "dropped_out",
+    ):  # fmt: skip
+        assert column in clients.columns, column
+    run = matched.rerun("home_room", 1)
+    mine = clients.query("scenario == 'home_room' and replication == 1").set_index("student_id")
+    table = run.questionnaire.set_index("student_id").loc[mine.index]
+    np.testing.assert_array_equal(mine["questionnaire_post"], table["post"])
+    np.testing.assert_array_equal(mine["attended"], table["attended"])
+    np.testing.assert_array_equal(mine["reliable_change"], table["reliable_change"])
+    assert (clients.query("scenario == 'home_room_control'")["attended"] == 0).all()
+
+
+def test_climate_is_drawn_only_in_the_program_weeks(matched):
+    from groupsim.study.figures import plotted_series, program_spans
+
+    results = matched.results
+    climate = plotted_series(results, "climate")
+    assert climate[results["phase"] != "program"].isna().all()
+    design = results["scenario"] == "home_room"
+    assert climate[design & (results["phase"] == "program")].notna().all()
+    spans = program_spans(matched)
+    assert spans[(1.5, 9.5)] == ["home_room", "home_room_control"]
+    assert spans[(1.5, 5.5)] == ["no_intervention"]
+
+
+def test_library_rejects_an_unknown_control():
+    with pytest.raises(ValueError, match="control: must be one of auto"):
+        compare(PAIR, 2, label=None, control="matched")
+
+
+def test_cli_warns_on_an_unmatched_control_and_control_auto_matches_it(tmp_path):
+    design = tmp_path / "weekly_12.toml"
+    design.write_text(
+        'name = "weekly_12"\n[counselor]\ntechnique = "home_room"\n'
+        "[group]\nclients = 12\n[program]\nsessions_per_week = 1\n"
+    )
+    sets = [item for key, value in MATCH_BASE.items() for item in ("--set", f"{key}={value}")]
+    common = ["compare", PAIR[0], design, "--reps", "2", "--workers", "1", *sets]
+    plain = groupsim(*common, "--out", tmp_path / "plain")
+    assert plain.returncode == 0, plain.stderr
+    warning = [line for line in plain.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warning) == 1
+    assert "group.clients 12 vs 9" in warning[0]
+    assert "program.sessions_per_week 1 vs 2" in warning[0]
+    assert "group.clients 12 vs 9" in (tmp_path / "plain" / "report.md").read_text()
+    auto = groupsim(*common, "--control", "auto", "--out", tmp_path / "auto")
+    assert auto.returncode == 0, auto.stderr
+    assert "Warning:" not in auto.stderr
+    summary = pd.read_csv(tmp_path / "auto" / "summary.csv")
+    rows = summary[summary["scenario"] == "weekly_12"]
+    assert set(rows["reference"]) == {"weekly_12_control"}
+    report = (tmp_path / "auto" / "report.md").read_text()
+    assert "--control auto" in report
+    bad = groupsim(*common, "--control", "hand", "--out", tmp_path / "bad")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "groupsim: error: --control: must be auto (got 'hand')"
+    ]
+    assert not (tmp_path / "bad").exists()

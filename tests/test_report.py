@@ -111,3 +111,50 @@ def test_nothing_is_written_when_a_figure_fails(comparison, tmp_path, monkeypatc
     with pytest.raises(RuntimeError):
         comparison.report(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_client_level_d_is_computed_from_clients_parquet(written, comparison):
+    """Cohen's d by hand: mean paired difference of arm means over the pooled client SD."""
+    clients = pd.read_parquet(written / "clients.parquet")
+    for outcome in ("questionnaire_post", "questionnaire_followup"):
+        present = clients.dropna(subset=[outcome])
+        treated = present[present["scenario"] == "home_room"]
+        control = present[present["scenario"] == "no_intervention"]
+        by_replication = (
+            treated.groupby("replication")[outcome].mean()
+            - control.groupby("replication")[outcome].mean()
+        )
+        n_t, n_c = len(treated), len(control)
+        pooled = (
+            ((n_t - 1) * treated[outcome].var() + (n_c - 1) * control[outcome].var())
+            / (n_t + n_c - 2)
+        ) ** 0.5
+        d = by_replication.mean() / pooled
+        g = d * (1 - 3 / (4 * (n_t + n_c - 2) - 1))
+        row = pd.read_csv(written / "client_effects.csv").set_index("outcome").loc[outcome]
+        assert row["cohens_d"] == pytest.approx(d, rel=1e-12)
+        assert row["hedges_g"] == pytest.approx(g, rel=1e-12)
+        assert row["client_sd"] == pytest.approx(pooled, rel=1e-12)
+        assert row["d_low"] < row["cohens_d"] < row["d_high"]
+        assert row["clients_treatment"] == n_t
+    client = comparison.client_effects.set_index("outcome")
+    text = (written / "report.md").read_text()
+    assert "## Client-level effects on the questionnaire" in text
+    assert f"Cohen's d = {client.loc['questionnaire_post', 'cohens_d']:.2f}" in text
+    assert "Hedges' g (run-level)" in text
+    assert "run-level Hedges' g" in summary_sentences(comparison)[0]
+
+
+def test_report_gives_icc_and_reliable_change_per_arm(written, comparison):
+    arms = pd.read_csv(written / "arms.csv").set_index("scenario")
+    clients = pd.read_parquet(written / "clients.parquet")
+    home = clients[clients["scenario"] == "home_room"]
+    answered = home[home["reliable_change"].fillna("") != ""]
+    improved = (answered["reliable_change"] == "improved").mean()
+    assert arms.loc["home_room", "improved"] == pytest.approx(improved)
+    assert arms.loc["home_room", "client_runs"] == len(home)
+    assert arms.loc["home_room", "dropout"] == pytest.approx(home["dropped_out"].mean())
+    assert -1 <= arms.loc["home_room", "icc_post"] <= 1
+    text = (written / "report.md").read_text()
+    assert "ICC (post \\| pre)" in text
+    assert f"{100 * improved:.0f}%" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -148,25 +149,45 @@ def compare(
     dask_local: DaskLocalOption = None,
     connect_timeout: ConnectTimeoutOption = 10.0,
     yes: YesOption = False,
+    control: Annotated[
+        str | None,
+        typer.Option(
+            help="'auto': give each design a matched no-intervention control (same cohort, "
+            "group size and calendar) and compare it with that"
+        ),
+    ] = None,
 ) -> None:
     """Compare scenarios over paired replications: effects with CIs, figures and a report."""
+    from groupsim.study.compare import MismatchedControlWarning
     from groupsim.study.compare import compare as compare_scenarios
+    from groupsim.study.matching import CONTROL_CHOICES
 
     if len(scenarios) < 2:
         count = len(scenarios)
         raise UsageError(f"SCENARIOS: need at least 2 scenario files to compare (got {count})")
     check_minimums(reps=reps, seed=seed, workers=workers)
+    if control is not None and control not in CONTROL_CHOICES:
+        choices = ", ".join(CONTROL_CHOICES)
+        raise UsageError(f"--control: must be {choices} (got {control!r})")
     backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     check_output_folder(out)
     overrides = parse_overrides(set_)
     # Every file, its memory and the study's size checked before the first run.
     loaded = [load_scenario(path, overrides) for path in scenarios]
     runs = len(scenarios) * reps
+    if control == "auto":
+        from groupsim.study.matching import missing_controls
+
+        runs += len(missing_controls(loaded)) * reps
     check_study(loaded, [str(path) for path in scenarios], "--reps", runs, backend, yes)
-    with BackendErrorsAsUsage():
+    with BackendErrorsAsUsage(), warnings.catch_warnings():
+        # Said once below, on stderr, and in the report.
+        warnings.simplefilter("ignore", MismatchedControlWarning)
         comparison = compare_scenarios(
-            scenarios, reps, seed=seed, overrides=overrides, backend=backend
+            scenarios, reps, seed=seed, overrides=overrides, backend=backend, control=control
         )
+    for sentence in comparison.mismatches:
+        typer.echo(f"Warning: {sentence}", err=True)
     report = comparison.report(out)
     _print_differences(comparison, reps)
     console.print(f"Wrote {out}/ (tables, figures). Report: {report}")
@@ -175,13 +196,14 @@ def compare(
 def _print_differences(comparison: Comparison, reps: int) -> None:
     """The post-program differences to the reference, on the console."""
     effects = comparison.effects
+    against = "matched controls" if comparison.controls else comparison.reference
     table = Table(
-        title=f"Differences to {comparison.reference} ({reps} paired replications)",
+        title=f"Differences to {against} ({reps} paired replications)",
         title_justify="left",
     )
     for name in ("post-program", "scenario", "mean", "difference", "95% CI", "g", "p"):
         table.add_column(name)
-    for _, row in effects[effects["scenario"] != comparison.reference].iterrows():
+    for _, row in effects[effects["scenario"].isin(comparison.treatments)].iterrows():
         if row["outcome"].startswith("post_"):
             table.add_row(
                 row["outcome"].removeprefix("post_"),

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,14 @@ from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.outcomes import client_outcomes, run_outcomes
 from groupsim.runs.runner import RunResult, run
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
+from groupsim.study.matching import (
+    CONTROL_CHOICES,
+    control_positions,
+    design_mismatches,
+    mismatch_sentence,
+    missing_controls,
+    parameter_differences,
+)
 from groupsim.study.stats import (
     bootstrap_mean_difference,
     mean_ci,
@@ -43,6 +52,7 @@ __all__ = [
     "EFFECT_OUTCOMES",
     "MODERATORS",
     "Comparison",
+    "MismatchedControlWarning",
     "compare",
     "parameter_differences",
     "snapshot_weeks",
@@ -75,15 +85,34 @@ TERCILES = ("low", "middle", "high")
 BOOTSTRAP_RESAMPLES = 10_000
 
 
+#: Columns of each run's questionnaire table a comparison's clients table keeps, renamed.
+QUESTIONNAIRE_COLUMNS = {
+    "screening": "questionnaire_screening",
+    "pre": "questionnaire_pre",
+    "post": "questionnaire_post",
+    "followup": "questionnaire_followup",
+    "post_missing": "post_missing",
+    "followup_missing": "followup_missing",
+    "reliable_change": "reliable_change",
+    "group": "group",
+    "attended": "attended",
+    "dropped_out": "dropped_out",
+}
+
+
+class MismatchedControlWarning(UserWarning):
+    """A treatment is compared with a control of another group size, calendar or cohort."""
+
+
 def _run_replication(task: tuple[Scenario, int]) -> dict[str, Any]:
     """One run, reduced to what a comparison keeps (module level: it goes to worker processes)."""
     scenario, seed = task
     result = run(scenario, seed=seed, record_students=True, record_ties=False)
-    return {
-        "weekly": result.weekly,
-        "outcomes": run_outcomes(result),
-        "clients": client_outcomes(result),
-    }
+    answers = result.questionnaire[["student_id", *QUESTIONNAIRE_COLUMNS]]
+    clients = client_outcomes(result).merge(
+        answers.rename(columns=QUESTIONNAIRE_COLUMNS), on="student_id", how="left"
+    )
+    return {"weekly": result.weekly, "outcomes": run_outcomes(result), "clients": clients}
 
 
 def _resolve(item: Scenario | str | Path, overrides: dict[str, Any] | None) -> tuple[Scenario, str]:
@@ -103,17 +132,6 @@ def _unique_labels(names: list[str]) -> list[str]:
     for position, name in enumerate(names, start=1):
         labels.append(name if names.count(name) == 1 else f"{name}_{position}")
     return labels
-
-
-def _flatten(data: dict[str, Any]) -> dict[str, Any]:
-    flat = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            for inner, leaf in value.items():
-                flat[f"{key}.{inner}"] = leaf
-        else:
-            flat[key] = value
-    return flat
 
 
 def snapshot_weeks(scenario: Scenario, last_week: int) -> dict[str, int]:
@@ -136,26 +154,6 @@ def snapshot_weeks(scenario: Scenario, last_week: int) -> dict[str, int]:
     }
 
 
-def parameter_differences(scenarios: Sequence[Scenario], labels: Sequence[str]) -> pd.DataFrame:
-    """The parameters whose values differ between scenarios: a row per parameter path.
-
-    Example:
-        >>> from groupsim import load_scenario
-        >>> a = load_scenario("scenarios/home_room.toml")
-        >>> b = load_scenario("scenarios/home_room.toml", {"counselor.warmth": 0.3})
-        >>> parameter_differences([a, b], ["a", "b"]).to_dict("records")
-        [{'parameter': 'counselor.warmth', 'a': 0.85, 'b': 0.3}]
-    """
-    flats = [_flatten(s.to_dict()) for s in scenarios]
-    paths = [p for p in dict.fromkeys(k for f in flats for k in f) if p not in ("description",)]
-    rows = []
-    for path in paths:
-        values = [f.get(path, "(not set)") for f in flats]
-        if any(v != values[0] for v in values[1:]):
-            rows.append({"parameter": path, **dict(zip(labels, values, strict=True))})
-    return pd.DataFrame(rows, columns=["parameter", *labels])
-
-
 @dataclass(eq=False)  # holds DataFrames: compare their contents, not the objects
 class Comparison:
     """The replications of several scenarios and their paired comparison.
@@ -174,6 +172,8 @@ class Comparison:
         clients: a row per client per run (`groupsim.runs.outcomes.client_outcomes`) with
             `scenario` and `replication`.
         overrides: the dotted-path overrides applied to every scenario.
+        controls: each label's control, where it is not the reference (`--control auto`
+            pairs every design with its matched no-intervention twin).
     """
 
     scenarios: list[Scenario]
@@ -186,6 +186,7 @@ class Comparison:
     outcomes: pd.DataFrame
     clients: pd.DataFrame
     overrides: dict[str, Any] = field(default_factory=dict)
+    controls: dict[str, str] = field(default_factory=dict)
     _effects: pd.DataFrame | None = field(default=None, repr=False)
     _benefits: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -222,6 +223,42 @@ class Comparison:
             self._benefits = self._compute_benefits()
         return self._benefits
 
+    def control_of(self, label: str) -> str:
+        """The label of the arm `label`'s effects are taken against (its own for a control)."""
+        return self.controls.get(label, self.reference)
+
+    @property
+    def treatments(self) -> list[str]:
+        """The labels compared with a control (every label whose control is another arm)."""
+        return [label for label in self.labels if self.control_of(label) != label]
+
+    @property
+    def mismatches(self) -> list[str]:
+        """A sentence per treatment whose control differs in group size, calendar or cohort."""
+        return [
+            mismatch_sentence(label, self.control_of(label), found)
+            for label in self.treatments
+            if (
+                found := design_mismatches(
+                    self.scenario(label), self.scenario(self.control_of(label))
+                )
+            )
+        ]
+
+    @property
+    def client_effects(self) -> pd.DataFrame:
+        """Client-level effects on the questionnaire (`groupsim.study.client_level`)."""
+        from groupsim.study.client_level import client_effects
+
+        return client_effects(self)
+
+    @property
+    def arms(self) -> pd.DataFrame:
+        """Per arm: clients, ICC, reliable change, attendance (`groupsim.study.client_level`)."""
+        from groupsim.study.client_level import arm_summary
+
+        return arm_summary(self)
+
     def scenario(self, label: str) -> Scenario:
         """The scenario with this label."""
         return self.scenarios[self.labels.index(label)]
@@ -246,7 +283,7 @@ class Comparison:
 
     def _paired(self, outcome: str, label: str) -> tuple[np.ndarray, np.ndarray]:
         table = self.outcomes.pivot(index="replication", columns="scenario", values=outcome)
-        return table[label].to_numpy(), table[self.reference].to_numpy()
+        return table[label].to_numpy(), table[self.control_of(label)].to_numpy()
 
     def _bootstrap_rng(self, outcome: str, label: str) -> np.random.Generator:
         # One stream per (outcome, scenario) from the experiment's seed: reproducible, and the
@@ -256,6 +293,7 @@ class Comparison:
 
     def _compute_effects(self) -> pd.DataFrame:
         rows = []
+        treatments = self.treatments
         for outcome, (description, unit) in EFFECT_OUTCOMES.items():
             for label in self.labels:
                 treated, reference = self._paired(outcome, label)
@@ -266,7 +304,7 @@ class Comparison:
                     "description": description,
                     "unit": unit,
                     "scenario": label,
-                    "reference": self.reference,
+                    "reference": self.control_of(label),
                     "n": len(present),
                     "mean": mean.value,
                     "mean_low": mean.low,
@@ -274,7 +312,7 @@ class Comparison:
                     "sd": float(np.std(present, ddof=1)) if len(present) > 1 else math.nan,
                 }
                 effect = {key: math.nan for key in _EFFECT_COLUMNS}
-                if label != self.reference:
+                if label in treatments:
                     diff = bootstrap_mean_difference(
                         treated,
                         reference,
@@ -296,52 +334,52 @@ class Comparison:
 
     def _compute_benefits(self) -> pd.DataFrame:
         keys = ["replication", "student_id"]
-        reference = self.clients[self.clients["scenario"] == self.reference]
         rows = []
-        for moderator, _ in MODERATORS.items():
-            # Cut points from the reference arm's clients; under common random numbers every
-            # arm screened the same clients, with the same baseline traits.
+        for moderator, label in ((m, t) for m in MODERATORS for t in self.treatments):
+            reference = self.clients[self.clients["scenario"] == self.control_of(label)]
+            # Cut points from the control arm's clients; under common random numbers every
+            # arm of the same size screened the same clients, with the same baseline traits.
             tercile, edges = pd.qcut(
                 reference[moderator], 3, labels=list(TERCILES), retbins=True, duplicates="drop"
             )
             if len(edges) != 4:  # too little spread to split in three
                 continue
             base = reference[[*keys, "post_social_interaction"]].assign(tercile=tercile.to_numpy())
-            for label in self.labels[1:]:
-                treated = self.clients[self.clients["scenario"] == label]
-                pairs = base.merge(
-                    treated[[*keys, "post_social_interaction"]], on=keys, suffixes=("_ref", "")
+            treated = self.clients[self.clients["scenario"] == label]
+            pairs = base.merge(
+                treated[[*keys, "post_social_interaction"]], on=keys, suffixes=("_ref", "")
+            )
+            pairs["effect"] = (
+                pairs["post_social_interaction"] - pairs["post_social_interaction_ref"]
+            )
+            for index, name in enumerate(TERCILES):
+                part = pairs[pairs["tercile"] == name]
+                per_replication = part.groupby("replication")["effect"].mean()
+                estimate = mean_ci(per_replication.to_numpy())
+                rows.append(
+                    {
+                        "scenario": label,
+                        "moderator": moderator,
+                        "tercile": name,
+                        "trait_low": float(edges[index]),
+                        "trait_high": float(edges[index + 1]),
+                        "clients": len(part),
+                        "effect": estimate.value,
+                        "effect_low": estimate.low,
+                        "effect_high": estimate.high,
+                    }
                 )
-                pairs["effect"] = (
-                    pairs["post_social_interaction"] - pairs["post_social_interaction_ref"]
-                )
-                for index, name in enumerate(TERCILES):
-                    part = pairs[pairs["tercile"] == name]
-                    per_replication = part.groupby("replication")["effect"].mean()
-                    estimate = mean_ci(per_replication.to_numpy())
-                    rows.append(
-                        {
-                            "scenario": label,
-                            "moderator": moderator,
-                            "tercile": name,
-                            "trait_low": float(edges[index]),
-                            "trait_high": float(edges[index + 1]),
-                            "clients": len(part),
-                            "effect": estimate.value,
-                            "effect_low": estimate.low,
-                            "effect_high": estimate.high,
-                        }
-                    )
         columns = ["scenario", "moderator", "tercile", "trait_low", "trait_high", "clients"]
         return pd.DataFrame(rows, columns=[*columns, "effect", "effect_low", "effect_high"])
 
-    def weeks(self) -> dict[str, int]:
-        """The reference scenario's baseline, mid-program, end and follow-up weeks.
+    def weeks(self, label: str | None = None) -> dict[str, int]:
+        """An arm's baseline, mid-program, end and follow-up weeks (default: the reference's).
 
         Baseline is the pre-test week, end the post-test week (see `snapshot_weeks`).
         """
-        last = int(self.results.loc[self.results["scenario"] == self.reference, "week"].max())
-        return snapshot_weeks(self.scenarios[0], last)
+        label = self.reference if label is None else label
+        last = int(self.results.loc[self.results["scenario"] == label, "week"].max())
+        return snapshot_weeks(self.scenario(label), last)
 
     def report(self, out_dir: str | Path) -> Path:
         """Write tables, figures, `report.md` and a self-contained `report.html`.
@@ -364,6 +402,29 @@ _EFFECT_COLUMNS = (
 )
 
 
+def _check_arguments(
+    count: int,
+    reps: int,
+    seed: int,
+    workers: int | None,
+    backend: Backend | None,
+    control: str | None,
+) -> None:
+    """Raise ValueError for arguments `compare` does not accept (see its Raises)."""
+    if count < 2:
+        raise ValueError(f"scenarios: need at least 2 to compare (got {count})")
+    if reps < 1:
+        raise ValueError(f"reps: must be at least 1 (got {reps})")
+    if seed < 0:
+        raise ValueError(f"seed: must be at least 0 (got {seed})")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers: must be at least 1 (got {workers})")
+    if workers is not None and backend is not None:
+        raise ValueError("workers and backend: give one of them")
+    if control is not None and control not in CONTROL_CHOICES:
+        raise ValueError(f"control: must be one of {', '.join(CONTROL_CHOICES)} (got {control!r})")
+
+
 def compare(
     scenarios: Sequence[Scenario | str | Path],
     reps: int,
@@ -373,6 +434,7 @@ def compare(
     overrides: dict[str, Any] | None = None,
     label: str | None = "compare",
     backend: Backend | None = None,
+    control: str | None = None,
 ) -> Comparison:
     """Run `reps` replications of each scenario with common random numbers and compare them.
 
@@ -387,29 +449,32 @@ def compare(
         backend: where the runs go instead of `workers` processes: a backend of
             `groupsim.runs.backends` (e.g. `DaskBackend(local_workers=2)`, or one from
             `make_backend`); results do not depend on it.
+        control: None: every effect is against the first scenario (a control that differs
+            from a design in group size, calendar or cohort gets a `MismatchedControlWarning`
+            naming the differences); "auto": each design (a scenario holding a group) gets its
+            no-intervention twin (`groupsim.study.matching.matched_control`; a given scenario
+            that already is that twin serves), run with the same seeds, and its effects are
+            against it.
 
     Returns:
         A :class:`Comparison`.
 
     Raises:
         ScenarioError: a file is missing or a value is not allowed.
-        ValueError: fewer than two scenarios, `reps` < 1, `seed` < 0, `workers` < 1, or
-            both `workers` and `backend`.
+        ValueError: fewer than two scenarios, `reps` < 1, `seed` < 0, `workers` < 1,
+            both `workers` and `backend`, or a `control` other than None or "auto".
         BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
     """
-    if len(scenarios) < 2:
-        raise ValueError(f"scenarios: need at least 2 to compare (got {len(scenarios)})")
-    if reps < 1:
-        raise ValueError(f"reps: must be at least 1 (got {reps})")
-    if seed < 0:
-        raise ValueError(f"seed: must be at least 0 (got {seed})")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers: must be at least 1 (got {workers})")
-    if workers is not None and backend is not None:
-        raise ValueError("workers and backend: give one of them")
+    _check_arguments(len(scenarios), reps, seed, workers, backend, control)
     resolved = [_resolve(item, overrides) for item in scenarios]
+    if control == "auto":
+        twins = missing_controls([scenario for scenario, _ in resolved])
+        resolved += [(twin, f"(matched control of {name})") for name, twin in twins]
     loaded = [scenario for scenario, _ in resolved]
     labels = _unique_labels([s.name for s in loaded])
+    controls = {}
+    if control == "auto":
+        controls = {labels[i]: labels[j] for i, j in enumerate(control_positions(loaded))}
     seeds = replication_seeds(seed, reps)
     # Replication-major order: a partly finished pool has covered all scenarios evenly.
     tasks = [(scenario, run_seed) for run_seed in seeds for scenario in loaded]
@@ -430,7 +495,7 @@ def compare(
         ["scenario", "replication"]
         + [c for c in client_table.columns if c not in ("scenario", "replication")]
     ]
-    return Comparison(
+    comparison = Comparison(
         scenarios=loaded,
         labels=labels,
         sources=[source for _, source in resolved],
@@ -441,4 +506,8 @@ def compare(
         outcomes=pd.DataFrame(outcomes),
         clients=client_table,
         overrides=dict(overrides or {}),
+        controls=controls,
     )
+    for sentence in comparison.mismatches:
+        warnings.warn(sentence, MismatchedControlWarning, stacklevel=2)
+    return comparison

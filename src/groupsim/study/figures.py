@@ -96,7 +96,8 @@ def scenario_colors(labels: Sequence[str]) -> dict[str, Any]:
 
 def _weekly_bands(results: pd.DataFrame, column: str) -> pd.DataFrame:
     """Mean and 95% t-interval over replications, per scenario and week."""
-    grouped = results.groupby(["scenario", "week"], sort=False)[column]
+    series = results[["scenario", "week"]].assign(value=plotted_series(results, column))
+    grouped = series.groupby(["scenario", "week"], sort=False)["value"]
     table = grouped.agg(["mean", "std", "count"]).reset_index()
     t = sps.t.ppf(0.975, np.maximum(table["count"] - 1, 1))
     half = t * table["std"].fillna(0.0) / np.sqrt(table["count"])
@@ -105,12 +106,68 @@ def _weekly_bands(results: pd.DataFrame, column: str) -> pd.DataFrame:
     return table
 
 
-def _program_span(comparison: Comparison) -> tuple[float, float] | None:
-    ref = comparison.results[comparison.results["scenario"] == comparison.reference]
-    weeks = ref.loc[ref["phase"] == "program", "week"]
-    if weeks.empty:
-        return None
-    return float(weeks.min()) - 0.5, float(weeks.max()) + 0.5
+#: Weekly columns that exist only while a group meets: drawn in the program weeks alone.
+GROUP_ONLY = ("climate",)
+
+
+def plotted_series(results: pd.DataFrame, column: str) -> pd.Series:
+    """A weekly column as the figures draw it: NaN outside the program weeks if group-only.
+
+    Group climate is the psychological safety *of a meeting group*: before the first session
+    and after the last there is no group to be safe in, whatever value the model carries.
+    """
+    values = results[column].astype(float)
+    if column in GROUP_ONLY:
+        values = values.where(results["phase"] == "program")
+    return values
+
+
+#: Height of an arm's program-weeks bar, as a share of the panel.
+SPAN_BAR = 0.035
+
+
+def program_spans(comparison: Comparison) -> dict[tuple[float, float], list[str]]:
+    """Each arm's program weeks as a shaded span (week edges) -> the arms with that span.
+
+    Arms without program weeks (e.g. no follow-up and no group) have no span.
+    """
+    spans: dict[tuple[float, float], list[str]] = {}
+    for label in comparison.labels:
+        arm = comparison.results[comparison.results["scenario"] == label]
+        weeks = arm.loc[arm["phase"] == "program", "week"]
+        if not weeks.empty:
+            span = float(weeks.min()) - 0.5, float(weeks.max()) + 0.5
+            spans.setdefault(span, []).append(label)
+    return spans
+
+
+def _shade_programs(
+    ax: Axes, spans: dict[tuple[float, float], list[str]], colors: dict[str, Any]
+) -> None:
+    """One grey span when every arm shares its program weeks.
+
+    Otherwise a bar along the top in each arm's colour, with dashed edges: overlapping tints
+    would mix into colours no arm has.
+    """
+    if len(spans) == 1:
+        ax.axvspan(*next(iter(spans)), color="0.85", alpha=0.6, lw=0, zorder=0)
+        return
+    for index, (span, labels) in enumerate(spans.items()):
+        color = colors[labels[0]]
+        top = 1.0 - SPAN_BAR * index
+        ax.axvspan(*span, ymin=top - SPAN_BAR * 0.8, ymax=top, color=color, alpha=0.7, lw=0)
+        for edge in span:
+            ax.axvline(edge, color=color, lw=1, ls="--", alpha=0.6, zorder=0)
+
+
+def _span_legend(
+    spans: dict[tuple[float, float], list[str]], colors: dict[str, Any]
+) -> tuple[list[Artist], list[str]]:
+    if len(spans) == 1:
+        return [Patch(color="0.85", alpha=0.6)], ["program weeks"]
+    handles: list[Artist] = [Patch(color=colors[labels[0]], alpha=0.7) for labels in spans.values()]
+    names = [f"program weeks of {', '.join(labels)}" for labels in spans.values()]
+    return handles, names
 
 
 def timeseries_figure(
@@ -118,7 +175,9 @@ def timeseries_figure(
     panels: dict[str, tuple[str, str]] | None = None,
     title: str = "Weekly course",
 ) -> Figure:
-    """Weekly means with 95% bands, one line per scenario, program weeks shaded.
+    """Weekly means with 95% bands, one line per scenario, each arm's program weeks shaded.
+
+    Group climate is drawn only in the program weeks (`plotted_series`).
 
     Args:
         comparison: the runs.
@@ -128,14 +187,15 @@ def timeseries_figure(
     """
     panels = TIMESERIES if panels is None else panels
     colors = scenario_colors(comparison.labels)
-    span = _program_span(comparison)
+    spans = program_spans(comparison)
+    weeks = int(comparison.results["week"].min()), int(comparison.results["week"].max())
     with styled():
         fig = Figure(figsize=(13, 4.2), layout="constrained")
         axes = fig.subplots(1, len(panels))
         for ax, (column, (panel_title, ylabel)) in zip(axes, panels.items(), strict=True):
             bands = _weekly_bands(comparison.results, column)
-            if span is not None:
-                ax.axvspan(*span, color="0.85", alpha=0.6, lw=0, zorder=0)
+            _shade_programs(ax, spans, colors)
+            ax.set_xlim(weeks[0] - 0.5, weeks[1] + 0.5)  # climate's panel too
             for label in comparison.labels:
                 part = bands[bands["scenario"] == label]
                 if part["mean"].isna().all():
@@ -155,10 +215,16 @@ def timeseries_figure(
             Line2D([], [], color=colors[label], lw=2) for label in comparison.labels
         ]
         names = list(comparison.labels)
-        if span is not None:
-            handles.append(Patch(color="0.85", alpha=0.6))
-            names.append("program weeks")
-        fig.legend(handles, names, loc="outside lower center", ncols=len(names), frameon=False)
+        span_handles, span_names = _span_legend(spans, colors)
+        handles += span_handles
+        names += span_names
+        fig.legend(
+            handles,
+            names,
+            loc="outside lower center",
+            ncols=len(names) if len(names) <= 4 else -(-len(names) // 2),
+            frameon=False,
+        )
         fig.suptitle(
             f"{title}: mean and 95% CI over {comparison.reps} replications per scenario",
         )
@@ -344,7 +410,7 @@ def benefit_figure(comparison: Comparison) -> Figure:
 
     colors = scenario_colors(comparison.labels)
     benefits = comparison.benefits
-    treatments = comparison.labels[1:]
+    treatments = comparison.treatments
     with styled():
         fig = Figure(figsize=(11, 4.6), layout="constrained")
         axes = fig.subplots(1, len(MODERATORS), sharey=True)
@@ -384,7 +450,7 @@ def benefit_figure(comparison: Comparison) -> Figure:
             ax.set_xlabel(f"tercile of clients' {name} (0-1)")
             ax.set_title(f"By {name}")
         axes[0].set_ylabel(
-            f"effect on post-program social interaction\n(score 0-1, minus {comparison.reference})"
+            f"effect on post-program social interaction\n(score 0-1, minus {_against(comparison)})"
         )
         handles, names = axes[0].get_legend_handles_labels()
         fig.legend(handles, names, loc="outside lower center", ncols=len(names), frameon=False)
@@ -403,8 +469,8 @@ def effects_figure(comparison: Comparison) -> Figure:
     """
     colors = scenario_colors(comparison.labels)
     effects = comparison.effects
-    effects = effects[effects["scenario"] != comparison.reference]
-    treatments = comparison.labels[1:]
+    treatments = comparison.treatments
+    effects = effects[effects["scenario"].isin(treatments)]
     panels = {
         "outcomes on a 0-1 scale": effects[effects["unit"] != "35-140"],
         "questionnaire total (35-140)": effects[effects["unit"] == "35-140"],
@@ -438,11 +504,16 @@ def effects_figure(comparison: Comparison) -> Figure:
             ax.set_yticks(np.arange(len(outcomes)), [names[o] for o in outcomes])
             ax.invert_yaxis()
             ax.set_title(title, loc="left", fontsize=10)
-        axes[0].set_xlabel(f"difference to {comparison.reference} (score or share, 0-1)")
-        axes[1].set_xlabel(f"difference to {comparison.reference} (questionnaire points)")
+        axes[0].set_xlabel(f"difference to {_against(comparison)} (score or share, 0-1)")
+        axes[1].set_xlabel(f"difference to {_against(comparison)} (questionnaire points)")
         axes[0].legend(title="scenario", frameon=False, loc="upper right")
         fig.suptitle(
             f"Effects: mean paired difference and bootstrap 95% CI over {comparison.reps} "
             "replications",
         )
     return fig
+
+
+def _against(comparison: Comparison) -> str:
+    """What the effects are differences to: the reference, or each design's matched control."""
+    return "its matched control" if comparison.controls else comparison.reference

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +35,17 @@ from groupsim.document.blocks import (
 from groupsim.document.render import write_document
 from groupsim.runs.store import file_stem, write_folder
 from groupsim.scenario import scenario_to_toml
+from groupsim.study.client_level import client_level_blocks
 from groupsim.study.stats import PAIRED_G, PAIRED_TEST, Estimate, bootstrap_mean_difference
+from groupsim.study.wording import (
+    DASH,
+    _decimals,
+    _direction,
+    _interval,
+    _num,
+    _p,
+    _p_cell,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,6 +71,8 @@ REPORT_FILES = (
     "clients.parquet",
     "summary.csv",
     "benefits.csv",
+    "client_effects.csv",
+    "arms.csv",
     "report.md",
     "report.html",
 )
@@ -94,45 +105,6 @@ FIGURES = {
 
 # ---------------------------------------------------------------- numbers in words
 
-#: What a number that does not exist (NaN) is shown as.
-DASH = "\N{EN DASH}"
-
-
-def _decimals(unit: str) -> int:
-    return 1 if unit == "35-140" else 3
-
-
-def _num(value: float, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return DASH
-    return f"{value:.{digits}f}"
-
-
-def _interval(low: float, high: float, digits: int) -> str:
-    if math.isnan(low) or math.isnan(high):
-        return DASH
-    return f"{_num(low, digits)} to {_num(high, digits)}"
-
-
-def _p(value: float) -> str:
-    if math.isnan(value):
-        return DASH
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
-
-
-def _p_cell(value: float) -> str:
-    if math.isnan(value):
-        return DASH
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def _direction(low: float, high: float, up: str, down: str, none: str) -> str:
-    if not math.isnan(low) and low > 0:
-        return up
-    if not math.isnan(high) and high < 0:
-        return down
-    return none
-
 
 def treatment_difference(
     comparison: Comparison, outcome: str, treatment: str, other: str
@@ -155,9 +127,10 @@ def treatment_difference(
 def summary_sentences(comparison: Comparison) -> list[str]:
     """The plain-language summary: sentences built from the effects table."""
     effects = comparison.effects.set_index(["outcome", "scenario"])
-    ref = comparison.reference
-    sentences = []
-    for label in comparison.labels[1:]:
+    sentences = [f"Warning: {sentence}" for sentence in comparison.mismatches]
+    client = comparison.client_effects.set_index(["outcome", "scenario"])
+    for label in comparison.treatments:
+        ref = comparison.control_of(label)
         post = effects.loc[("post_social_interaction", label)]
         verb = _direction(
             post["difference_low"],
@@ -171,7 +144,7 @@ def summary_sentences(comparison: Comparison) -> list[str]:
             f"{_num(post['difference'])} (95% CI {
                 _interval(post['difference_low'], post['difference_high'], 3)
             }; "
-            f"Hedges' g = {_num(post['hedges_g'], 2)}, 95% CI "
+            f"run-level Hedges' g = {_num(post['hedges_g'], 2)}, 95% CI "
             f"{_interval(post['g_low'], post['g_high'], 2)}; {PAIRED_TEST.split(' (')[0]} "
             f"{_p(post['p_value'])}) over {ref}: {_num(post['mean'])} against "
             f"{_num(effects.loc[('post_social_interaction', ref), 'mean'])} on average."
@@ -209,8 +182,16 @@ def summary_sentences(comparison: Comparison) -> list[str]:
             f"({ref}: {100 * effects.loc[('post_disclosed_share', ref), 'mean']:.0f}% and "
             f"{100 * effects.loc[('post_group_density', ref), 'mean']:.0f}%)."
         )
+        d = client.loc[("questionnaire_post", label)]
+        sentences.append(
+            f"As a field study would report it, the client-level effect on the post-test total "
+            f"was Cohen's d = {_num(d['cohens_d'], 2)} (95% CI "
+            f"{_interval(d['d_low'], d['d_high'], 2)}; Hedges' g = {_num(d['hedges_g'], 2)}), "
+            f"a difference of {_num(d['difference'], 1)} points over a client-level SD of "
+            f"{_num(d['client_sd'], 1)}."
+        )
         sentences.extend(_benefit_sentences(comparison, label))
-    treatments = comparison.labels[1:]
+    treatments = comparison.treatments
     for index, first in enumerate(treatments):
         for second in treatments[index + 1 :]:
             diff = treatment_difference(comparison, "post_social_interaction", first, second)
@@ -256,18 +237,20 @@ def _outcome_table(comparison: Comparison, outcome: str) -> pd.DataFrame:
     rows = effects[effects["outcome"] == outcome]
     digits = _decimals(rows["unit"].iloc[0])
     table = []
+    treatments = comparison.treatments
     for _, row in rows.iterrows():
-        reference = row["scenario"] == comparison.reference
+        reference = row["scenario"] not in treatments
         table.append(
             {
-                "scenario": row["scenario"] + (" (reference)" if reference else ""),
+                "scenario": row["scenario"] + (" (control)" if reference else ""),
+                "against": "" if reference else row["reference"],
                 "mean": _num(row["mean"], digits),
                 "95% CI": _interval(row["mean_low"], row["mean_high"], digits),
                 "difference": "" if reference else _num(row["difference"], digits),
                 "95% CI (bootstrap)": ""
                 if reference
                 else _interval(row["difference_low"], row["difference_high"], digits),
-                "Hedges' g": "" if reference else _num(row["hedges_g"], 2),
+                "Hedges' g (run-level)": "" if reference else _num(row["hedges_g"], 2),
                 "95% CI of g": "" if reference else _interval(row["g_low"], row["g_high"], 2),
                 "p (paired t)": "" if reference else _p_cell(row["p_value"]),
             }
@@ -288,6 +271,7 @@ def _design_table(comparison: Comparison) -> pd.DataFrame:
                 "clients": scenario.group.clients,
                 "students": scenario.students,
                 "sessions": scenario.program.sessions,
+                "sessions/week": scenario.program.sessions_per_week,
                 "weeks (baseline/program/follow-up)": f"{scenario.program.baseline_weeks}/"
                 f"{scenario.program_weeks}/{scenario.program.followup_weeks}",
             }
@@ -314,12 +298,15 @@ def _benefit_table(comparison: Comparison) -> pd.DataFrame:
 
 
 def _command(comparison: Comparison) -> str:
-    if any(source.startswith("(") or source.startswith("<") for source in comparison.sources):
+    given = [s for s in comparison.sources if not s.startswith("(matched")]
+    if any(source.startswith("(") or source.startswith("<") for source in given):
         return ""
     sets = "".join(f" --set {k}={v}" for k, v in comparison.overrides.items())
+    auto = " --control auto" if comparison.controls else ""
+    files = [source for source in comparison.sources if not source.startswith("(matched")]
     return (
-        f"groupsim compare {' '.join(comparison.sources)} --reps {comparison.reps} "
-        f"--seed {comparison.seed}{sets} --out OUT"
+        f"groupsim compare {' '.join(files)} --reps {comparison.reps} "
+        f"--seed {comparison.seed}{sets}{auto} --out OUT"
     )
 
 
@@ -328,11 +315,21 @@ def _summary_blocks(comparison: Comparison) -> list[Block]:
         Heading("Summary"),
         BulletList(summary_sentences(comparison)),
         Paragraph(
-            f"Differences are to the first scenario, {comparison.reference} (the reference), "
-            f"paired by replication over {comparison.reps} replications per scenario. Each CI is "
-            "a 95% interval; no correction for the number of outcomes compared."
+            f"{_against(comparison)}, paired by replication over {comparison.reps} "
+            "replications per scenario. Each CI is a 95% interval; no correction for the "
+            "number of outcomes compared."
         ),
     ]
+
+
+def _against(comparison: Comparison) -> str:
+    if not comparison.controls:
+        return f"Differences are to the first scenario, {comparison.reference} (the reference)"
+    pairs = ", ".join(f"{t} against {comparison.control_of(t)}" for t in comparison.treatments)
+    return (
+        "Each design is compared with its matched no-intervention control (the same cohort, "
+        f"group size and calendar, no technique; `--control auto`): {pairs}"
+    )
 
 
 def _design_blocks(comparison: Comparison) -> list[Block]:
@@ -370,20 +367,17 @@ def _design_blocks(comparison: Comparison) -> list[Block]:
 def _methods_blocks(comparison: Comparison) -> list[Block]:
     from groupsim.study.compare import BOOTSTRAP_RESAMPLES
 
-    weeks = comparison.weeks()
     return [
         Heading("Methods", 3),
         BulletList(
             [
-                f"Time points: pre-test = week {weeks['baseline']} (end of baseline), "
-                f"post-test = week {weeks['end']} (last program week), follow-up = week "
-                f"{weeks['follow-up']} (last week) of {comparison.reference}'s calendar.",
+                _time_points(comparison),
                 "Mean per scenario: mean over replications with a t-based 95% CI.",
                 "Difference to the reference: mean paired difference with a percentile "
                 f"bootstrap 95% CI ({BOOTSTRAP_RESAMPLES:,} resamples of replications, "
                 "seeded from the experiment seed).",
-                f"Effect size: {PAIRED_G}; 95% CI = g ± 1.96 SE (Hedges & Olkin 1985). The "
-                "standardizer is the spread of run-level means (a whole group's mean) "
+                f"Run-level effect size: {PAIRED_G}; 95% CI = g ± 1.96 SE (Hedges & Olkin "
+                "1985). The standardizer is the spread of run-level means (a whole group's mean) "
                 "across replications, not the spread of individual clients, so g says how "
                 "reliably a design beats the reference from one simulated group to the "
                 "next and is far larger than a field study's client-level effect size.",
@@ -392,6 +386,26 @@ def _methods_blocks(comparison: Comparison) -> list[Block]:
             ]
         ),
     ]
+
+
+def _time_points(comparison: Comparison) -> str:
+    """Each arm's pre-test, post-test and follow-up weeks: every arm is scored on its own."""
+    from groupsim.runs.outcomes import outcome_weeks
+
+    weeks = {label: outcome_weeks(comparison.scenario(label)) for label in comparison.labels}
+    text = "Time points, each arm at its own calendar's weeks: "
+    if all(w == weeks[comparison.reference] for w in weeks.values()):
+        w = weeks[comparison.reference]
+        return (
+            f"{text}pre-test = week {w['pre']}, post-test = week {w['post']} (last program "
+            f"week), follow-up = week {w['followup']} (last week) in every scenario."
+        )
+    parts = [
+        f"{label}: weeks {w['pre']}, {w['post']} and {w['followup']}" for label, w in weeks.items()
+    ]
+    return f"{text}pre-test, post-test (last program week) and follow-up (last week): " + (
+        "; ".join(parts) + "."
+    )
 
 
 def _results_blocks(comparison: Comparison) -> list[Block]:
@@ -444,7 +458,10 @@ _FILES = BulletList(
         "`outcomes.parquet`: a row per run with every outcome of "
         "`groupsim.runs.outcomes.OUTCOMES`.",
         "`clients.parquet`: a row per client per run (baseline traits, social "
-        "interaction at pre, post and follow-up).",
+        "interaction at pre, post and follow-up; questionnaire totals at screening, pre, "
+        "post and follow-up, missing flags, reliable change, group, attendance, dropout).",
+        "`client_effects.csv`: the client-level effects; `arms.csv`: ICC, reliable change, "
+        "attendance and dropout per arm.",
         "`summary.csv`: the effects table (a row per outcome and scenario).",
         "`benefits.csv`: the who-benefits table.",
         "`NAME.png` and `NAME.svg`: every figure; `scenario_LABEL.toml`: the resolved scenarios.",
@@ -464,6 +481,7 @@ def report_blocks(comparison: Comparison) -> Document:
             *_summary_blocks(comparison),
             *_design_blocks(comparison),
             *_methods_blocks(comparison),
+            *client_level_blocks(comparison),
             *_results_blocks(comparison),
             *_figure_blocks(comparison),
             Heading("Files"),
@@ -484,6 +502,8 @@ def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
         "clients.parquet": comparison.clients,
         "summary.csv": comparison.effects,
         "benefits.csv": comparison.benefits,
+        "client_effects.csv": comparison.client_effects,
+        "arms.csv": comparison.arms,
     }
     document = report_blocks(comparison)
 

@@ -146,3 +146,23 @@ def test_a_non_object_manifest_is_named(finished, tmp_path, monkeypatch, capsys)
     (out / "manifest.json").write_text("[1, 2]\n")
     code, _, err = cli(["analyze", str(out)], monkeypatch, capsys)
     one_line_refusal(code, err, "manifest.json", "not a JSON object", "--resume")
+
+
+def test_a_sweep_from_before_checksums_is_still_read(finished, tmp_path, monkeypatch, capsys):
+    """Parts named without row count and sha256, a manifest without files and checksum."""
+    sweep_file, done, reference = finished
+    out = tmp_path / "old"
+    shutil.copytree(done, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["files"], manifest["checksum"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    for folder in ("runs", "weekly"):
+        for part in SweepStore(out).parts(folder):
+            part.rename(part.with_name("-".join(part.name.split("-")[:4]) + ".parquet"))
+    assert damage(SweepStore(out)) == []
+    garbage(SweepStore(out).parts("runs")[0])  # without a checksum: found unreadable
+    assert [d.path.parent.name for d in damage(SweepStore(out))] == ["runs"]
+    command = ["sweep", str(sweep_file), "--out", str(out), "--resume", "--workers", "1"]
+    assert cli(command, monkeypatch, capsys)[0] == 0
+    for got, want in zip(dataset(out), reference, strict=True):
+        pd.testing.assert_frame_equal(got, want)

@@ -196,7 +196,7 @@ API_PAGES = {
     ),
     "document": ("blocks", "render", "figures", "network", "network_draw"),
     "study": ("compare", "power", "analyses", "stats", "report", "power_report", "figures"),
-    "sweep": ("spec", "run", "store", "analyze"),
+    "sweep": ("spec", "run", "store", "integrity", "analyze"),
     "teach": (
         "app",
         "classroom",

@@ -53,3 +53,27 @@ def small_home_room() -> Scenario:
 def small_result(small_home_room: Scenario) -> RunResult:
     """One small home-room run, shared read-only by tests that only inspect its tables."""
     return run(small_home_room, seed=7)
+
+
+def cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys) -> tuple[int, str, str]:
+    """Run `groupsim ARGS` in this process: (exit status, stdout, stderr)."""
+    from groupsim.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["groupsim", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_refusal(code: int, err: str, *words: str) -> None:
+    """Exit 2, one `groupsim: error:` line on stderr, no traceback, naming each of `words`."""
+    assert code == 2, err
+    assert err.startswith("groupsim: error: "), err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in err, (word, err)

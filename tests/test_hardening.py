@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from groupsim.cli import main
+from conftest import cli, one_line_refusal
 from groupsim.runs.backends import BackendError, LocalPoolBackend
 from groupsim.runs.execute import map_tasks
 from groupsim.runs.resources import LimitError, estimate_memory
@@ -25,25 +25,6 @@ from groupsim.sweep.spec import SweepError, load_sweep
 ROOT = Path(__file__).resolve().parent.parent
 SRC = str(ROOT / "src")
 ANYONE = {"along_ties": 0.0, "triadic_closure": 0.0, "same_faculty": 0.0}
-
-
-def cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys) -> tuple[int, str, str]:
-    """Run `groupsim ARGS` in this process: (exit status, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["groupsim", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_refusal(code: int, err: str) -> None:
-    assert code == 2, err
-    assert err.startswith("groupsim: error: "), err
-    assert err.count("\n") == 1, err
-    assert "Traceback" not in err
 
 
 # ---------------------------------------------------------------- 1: the memory estimate

@@ -208,7 +208,7 @@ API_PAGES = {
         "power_report",
         "figures",
     ),
-    "sweep": ("spec", "run", "store", "analyze"),
+    "sweep": ("spec", "run", "store", "integrity", "analyze"),
     "teach": (
         "app",
         "classroom",

@@ -55,7 +55,7 @@ from groupsim.document.figures import Figure, styled
 from groupsim.document.render import write_document
 from groupsim.runs.store import atomic_folder
 from groupsim.sweep.spec import SweepError
-from groupsim.sweep.store import SweepStore
+from groupsim.sweep.store import POINTS, SweepStore
 
 __all__ = ["AnalysisReport", "analyze", "effect_table", "morris_table", "sobol_table"]
 
@@ -84,12 +84,14 @@ def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisRe
         outcomes: the outcomes to analyse (default: all the sweep kept).
 
     Raises:
-        SweepError: the folder holds no sweep, or an outcome was not kept.
+        SweepError: the folder holds no sweep, an outcome was not kept, or a file is damaged
+            (`groupsim.sweep.integrity`; the message names the resume that repairs it).
     """
     folder = Path(folder)
     store = SweepStore(folder)
     if not store.exists():
         raise SweepError(f"{folder}: DIR: holds no sweep (no manifest.json)")
+    _refuse_damage(store)
     manifest = store.read_manifest()
     kept = manifest["outcomes"]
     outcomes = list(outcomes or kept)
@@ -99,7 +101,7 @@ def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisRe
     design = manifest["design"]
     parameters = list(design["parameters"])
     runs = store.runs()
-    points = pd.read_parquet(folder / "points.parquet")
+    points = pd.read_parquet(folder / POINTS)
     ok = runs[runs["status"] == "ok"] if len(runs) else runs
     failures = store.failures()
     report = AnalysisReport(
@@ -127,6 +129,23 @@ def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisRe
             _analysis_document(manifest, report, figures), tmp, "README.md", "report.html"
         )
     return report
+
+
+def _refuse_damage(store: SweepStore) -> None:
+    """Refuse a sweep folder with a damaged file, naming it and the command that repairs it."""
+    from groupsim.sweep.integrity import damage, manifest_damage
+
+    found = damage(store)
+    if not found:
+        return
+    sweep_file = "SWEEP_FILE"
+    if manifest_damage(store) is None:
+        sweep_file = str(store.read_manifest().get("sweep_file", sweep_file))
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    raise SweepError(
+        f"{found[0].path}: damaged: {found[0].reason}{more}; repair the sweep with: "
+        f"groupsim sweep {sweep_file} --out {store.root} --resume"
+    )
 
 
 @dataclass(frozen=True)

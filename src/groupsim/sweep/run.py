@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import math
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from groupsim.runs.backends import Backend, make_backend, opened
-from groupsim.scenario import Scenario, ScenarioError, apply_overrides, scenario_from_dict
+from groupsim.scenario import Scenario, apply_overrides, scenario_from_dict
 from groupsim.sweep.spec import Sweep, SweepError
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ __all__ = [
     "make_backend",
     "run_chunk",
     "run_sweep",
+    "sweep_files",
 ]
 
 #: Test-only: comma-separated run ids that raise on purpose, to exercise failure handling
@@ -229,6 +231,8 @@ class SweepSummary:
         failures: (run_id, point, replication, seed, error) of those runs.
         seconds: wall time of this call.
         backend: where the runs went.
+        repaired: damaged files resume removed (their runs were run again) or wrote again,
+            as (path, reason).
     """
 
     total: int
@@ -238,6 +242,7 @@ class SweepSummary:
     failures: list[tuple[int, int, int, int, str]] = field(default_factory=list)
     seconds: float = 0.0
     backend: str = ""
+    repaired: list[tuple[str, str]] = field(default_factory=list)
 
 
 def run_sweep(
@@ -256,7 +261,8 @@ def run_sweep(
         out: the sweep folder; new (or empty) unless `resume`.
         backend: from `make_backend` (default: a local pool on all cores).
         resume: continue the sweep in `out`: skip finished runs, retry failed ones (a
-            folder without a sweep: start it).
+            folder without a sweep: start it). Damaged files are repaired first (see
+            `groupsim.sweep.integrity.repair`), each named on stderr unless `label` is None.
         chunk_size: runs per task (default: the sweep file's, else guided sizes from 64
             runs down to 4, see `chunk_sizes`).
         label: the progress bar's label (None: no progress output).
@@ -272,17 +278,20 @@ def run_sweep(
     backend = make_backend() if backend is None else backend
     store = SweepStore(out)
     started = time.monotonic()
-    _check_out(sweep, out, store, resume)
+    _check_out(out, store, resume)
+    summary = SweepSummary(total=sweep.runs, done_before=0)
+    if store.exists():
+        summary.repaired = _repair(sweep, store, label)
     finished = store.finished_runs() if store.exists() else np.empty(0, dtype=np.int64)
     pending = np.setdiff1d(np.arange(sweep.runs, dtype=np.int64), finished)
-    summary = SweepSummary(total=sweep.runs, done_before=len(finished))
+    summary.done_before = len(finished)
     if len(pending) == 0:
         return summary  # a finished sweep: nothing to do, nothing written
 
     with opened(backend):  # a backend that cannot start raises here, before anything is written
         summary.backend = backend.description
         if not store.exists():
-            store.create(_manifest(sweep), _copies(sweep), _points_table(sweep))
+            store.create(*sweep_files(sweep))
         with store.locked() as locked:
             if not locked:
                 raise SweepError(f"{out}: --out: another groupsim sweep is writing this folder")
@@ -303,7 +312,25 @@ def run_sweep(
     return summary
 
 
-def _check_out(sweep: Sweep, out: Path, store: SweepStore, resume: bool) -> None:
+def _repair(sweep: Sweep, store: SweepStore, label: str | None) -> list[tuple[str, str]]:
+    """Repair a resumed folder's damaged files under its lock, naming each on stderr."""
+    from groupsim.sweep.integrity import repair
+
+    with store.locked() as locked:
+        if not locked:
+            raise SweepError(f"{store.root}: --out: another groupsim sweep is writing this folder")
+        repaired = [(str(item.path), item.reason) for item in repair(store, sweep)]
+    for path, reason in repaired if label is not None else []:
+        what = (
+            "its runs are run again"
+            if Path(path).parent.name in ("runs", "weekly")
+            else (f"written again from {sweep.path}")
+        )
+        print(f"{path}: damaged: {reason}; {what}", file=sys.stderr)
+    return repaired
+
+
+def _check_out(out: Path, store: SweepStore, resume: bool) -> None:
     """Refuse an `out` that is a file, holds another sweep, or holds other things.
 
     `resume` on a folder without a sweep starts it: the same command line is safe to repeat
@@ -316,13 +343,6 @@ def _check_out(sweep: Sweep, out: Path, store: SweepStore, resume: bool) -> None
             raise SweepError(
                 f"{out}: --out: already holds a sweep; add --resume to continue it "
                 "or choose another folder"
-            )
-        if store.read_manifest().get("sweep_hash") != sweep.digest:
-            raise ScenarioError(
-                str(sweep.path),
-                "(file)",
-                f"differs from the sweep started in {out} (the sweep file or its base scenario "
-                "changed); restore it, or run into a new --out",
             )
     elif out.exists() and any(out.iterdir()):
         raise SweepError(f"{out}: --out: folder is not empty and holds no sweep")
@@ -394,6 +414,11 @@ def _rows_table(sweep: Sweep, task: ChunkTask, result: Any) -> Any:
         arrays.append(pa.array(columns[name], type=pa.float64()))
         names.append(name)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def sweep_files(sweep: Sweep) -> tuple[dict[str, Any], dict[str, bytes], Any]:
+    """What a new sweep folder holds: its manifest, the copies, the design points table."""
+    return _manifest(sweep), _copies(sweep), _points_table(sweep)
 
 
 def _points_table(sweep: Sweep) -> Any:

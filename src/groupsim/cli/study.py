@@ -43,8 +43,15 @@ def power(
     control: Annotated[Path, typer.Argument(help="Control scenario file (.toml)")],
     out: Annotated[Path, typer.Option(help="Folder for power.csv, figures and the report")],
     groups: Annotated[
-        str, typer.Option(help="Designs to compare: groups per arm, comma-separated")
-    ] = "1,2,4,8",
+        str, typer.Option(help="Designs: groups per arm (each >= 2), comma-separated")
+    ] = "2,4,6,8",
+    clients: Annotated[
+        str | None,
+        typer.Option(help="Designs: clients per group, comma-separated (default: the scenario's)"),
+    ] = None,
+    target: Annotated[
+        float, typer.Option(help="Power the recommended design's lower 95% bound must clear")
+    ] = 0.8,
     reps: Annotated[int, typer.Option(help="Simulated field studies per design")] = 100,
     alpha: Annotated[float, typer.Option(help="Significance level of the tests")] = 0.05,
     seed: Annotated[int, typer.Option(help="Analysis seed; same seed, same results")] = 0,
@@ -57,27 +64,76 @@ def power(
 ) -> None:
     """Power of simulated field studies and the bias of the one-group pre/post design.
 
-    k groups per arm, ANCOVA of post-test on pre-test; see docs/power.md.
+    k groups of m clients per arm, a mixed model of post-test on pre-test with a random
+    intercept per group; the smallest design that clears --target; see docs/power.md.
     """
     from groupsim.study.power import power as power_analysis
 
     design = parse_groups(groups)
+    if min(design) < 2:
+        raise UsageError(
+            f"--groups: at least 2 groups per arm (got {groups!r}); with 1 group per arm "
+            "treatment and group are confounded and no test can separate them"
+        )
+    sizes = _parse_clients(clients)
     check_minimums(reps=reps, seed=seed, workers=workers)
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"--alpha: must lie strictly between 0 and 1 (got {alpha})")
+    if not 0.0 < target < 1.0:
+        raise UsageError(f"--target: a power strictly between 0 and 1 (got {target})")
     backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
     check_output_folder(out)
     overrides = parse_overrides(set_)  # applied to both arms
     arms = load_scenario(treatment, overrides), load_scenario(control, overrides)
-    runs = 2 * reps * max(design)  # each arm's pool serves every design
-    check_study(arms, [str(treatment), str(control)], "--groups/--reps", runs, backend, yes)
+    paths = (treatment, control)
+    sized = [_sized(arm, m, path) for arm, path in zip(arms, paths, strict=True) for m in sizes]
+    # Each arm's pool (per group size) serves every design.
+    runs = 2 * reps * max(design) * max(1, len(sizes))
+    check_study(
+        sized or arms,
+        [str(path) for path in paths for _ in sizes or (0,)],
+        "--groups/--clients/--reps",
+        runs,
+        backend,
+        yes,
+    )
     with BackendErrorsAsUsage():
         analysis = power_analysis(
-            *arms, design, reps, alpha, seed, label="power runs", backend=backend
+            *arms,
+            design,
+            reps,
+            alpha,
+            seed,
+            label="power runs",
+            backend=backend,
+            clients=sizes or None,
+            target=target,
         )
     analysis.report(out)
     _print_power(analysis, reps, alpha)
     console.print(f"Wrote {out}/ (power.csv, figures). Report: {out / 'report.html'}")
+
+
+def _parse_clients(text: str | None) -> tuple[int, ...]:
+    """`--clients 6,9,12` to a tuple of group sizes (empty: the scenario's), or a UsageError."""
+    if text is None:
+        return ()
+    tokens = [token.strip() for token in text.split(",")]
+    if any(not token.isdigit() or int(token) < 2 for token in tokens):
+        raise UsageError(
+            f"--clients: comma-separated whole numbers >= 2, e.g. 6,9,12 (got {text!r})"
+        )
+    return tuple(sorted({int(token) for token in tokens}))
+
+
+def _sized(scenario: Scenario, clients: int, path: Path) -> Scenario:
+    """The scenario with `group.clients` set, or a UsageError naming the file."""
+    from groupsim.study.power import with_clients
+
+    try:
+        return with_clients(scenario, clients)
+    except ValueError as error:
+        raise UsageError(f"{path}: --clients {clients}: {error}") from None
 
 
 #: Disk per run of a study's result tables (outcomes, clients), bytes: measured, rounded up.
@@ -107,25 +163,44 @@ def check_study(
 
 
 def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
-    """The power table and the seed design's gains, on the console."""
+    """The answer, the power table and the seed design's gains, on the console."""
+    console.print(analysis.answer(), markup=False)
     table = Table(
         title=f"Power at alpha {alpha:g}, {reps} simulated studies per design (95% Wilson CI)",
         title_justify="left",
     )
-    columns = ("groups/arm", "clients/arm", "ANCOVA", "Welch on gains", "null C vs C", "T vs T")
+    columns = (
+        "groups/arm",
+        "clients/group",
+        "missing post",
+        "mixed model",
+        "formula",
+        "group means",
+        "T vs T mixed",
+        "T vs T clients (liberal)",
+    )
     for name in columns:
         table.add_column(name, justify="right")
     for row in analysis.table.to_dict("records"):
         table.add_row(
             str(row["groups_per_arm"]),
-            str(row["clients_per_arm"]),
-            f"{row['power_ancova']:.2f} [{row['power_ancova_low']:.2f}, "
-            f"{row['power_ancova_high']:.2f}]",
-            f"{row['power_welch_gain']:.2f}",
-            f"{row['null_ancova']:.2f}",
-            f"{row['null_treatment_ancova']:.2f}",
+            str(row["clients_per_group"]),
+            f"{100 * row['missing_post']:.0f}%",
+            f"{row['power_mixed']:.2f} [{row['power_mixed_low']:.2f}, "
+            f"{row['power_mixed_high']:.2f}]",
+            f"{row['formula_power_mixed']:.2f}",
+            f"{row['power_ancova_group_means']:.2f}",
+            f"{row.get('null_treatment_mixed', float('nan')):.2f}",
+            f"{row.get('null_treatment_ancova', float('nan')):.2f}",
         )
     console.print(table)
+    for row in analysis.clustering.to_dict("records"):
+        console.print(
+            f"ICC {row['arm']} ({row['clients_per_group']} per group): {row['icc']:.3f} "
+            f"[{row['icc_low']:.3f}, {row['icc_high']:.3f}], design effect "
+            f"{row['design_effect']:.2f}",
+            markup=False,
+        )
     for row in analysis.seed_design.to_dict("records"):
         console.print(
             f"One group, pre/post, screening {row['screening']}: gain {row['one_group_gain']:.1f} "

@@ -1,23 +1,26 @@
 """Power analysis by simulated field studies (`groupsim power`, `groupsim.study.power`).
 
-A simulated field study puts k groups in the treatment arm and k groups in the control arm.
-Every group is a separate run (its own cohort, its own seed); the clients' questionnaire
-totals at pre-test and post-test, which already carry the questionnaire's item-level noise,
-are pooled per arm and analysed as a field researcher would: an ANCOVA of post on pre with
-treatment as factor (`post ~ 1 + pre + treatment`, t-test on the treatment coefficient), and,
-beside it, Welch's t-test on gain scores. Power is the share of studies with p < alpha.
+A simulated field study puts k groups of m clients in the treatment arm and k groups of m
+clients in the control arm. Every group is a separate run (its own cohort, its own seed);
+the clients' questionnaire totals at pre-test and post-test, which already carry the
+questionnaire's item-level noise, are analysed as a field researcher would. Clients of one
+group share its counselor and climate, so the primary test is a linear mixed model with a
+random intercept per group (REML, t-test of treatment on groups - 2 degrees of freedom),
+with the ANCOVA on group means as the fast check; the client-level ANCOVA and Welch's test
+on gains are shown as the liberal comparison they are (see :mod:`groupsim.study.power_studies`).
+Power is the share of studies with p < alpha; the recommended design is the smallest whose
+power's lower 95% bound clears a target.
 
-Runs are expensive, so each arm's pool of runs is simulated once and the studies of every
-design are cut from disjoint blocks of it: study i of the design with k groups per arm uses
-runs `[i*k, (i+1)*k)` of each pool. Runs are independent and identically distributed, so
-every study is a valid draw; studies of different designs share runs, which makes the power
-curve smoother, not biased.
+Runs are expensive, so each arm's pool of runs (per group size m) is simulated once and the
+studies of every design are cut from disjoint blocks of it: study i of the design with k
+groups per arm uses runs `[i*k, (i+1)*k)` of each pool. Runs are independent and identically
+distributed, so every study is a valid draw; studies of different designs share runs, which
+makes the power curve smoother, not biased.
 
 The seed's own design (one group, pre/post, no control, paired t-test) is analysed too: its
 power and how far its gain overstates the true effect, split into campus life and regression
-to the mean (see :func:`seed_design_bias`).
-
-The analyses of each study are in :mod:`groupsim.study.analyses`.
+to the mean (see :func:`seed_design_bias`). A controlled design with one group per arm is
+refused: treatment and group are confounded, no test can tell them apart.
 
 Example:
     >>> from groupsim import load_scenario
@@ -41,15 +44,27 @@ import pandas as pd
 from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
-from groupsim.study.analyses import ancova_treatment_test, paired_gain_test, welch_gain_test
+from groupsim.study.analyses import paired_gain_test
+from groupsim.study.power_studies import (
+    TESTS,
+    analyse_pools,
+    clustering_table,
+    field_studies,
+    null_studies,
+    power_table,
+    recommend,
+    with_formula_power,
+)
 from groupsim.study.stats import wilson_interval
 
 if TYPE_CHECKING:
     from groupsim.runs.backends import Backend
 
 __all__ = [
+    "CLIENT_TEST",
     "GAIN_TEST",
     "GROUP_MEANS_TEST",
+    "MISSING_POST",
     "PRIMARY_TEST",
     "SEED_TEST",
     "TESTS",
@@ -64,14 +79,22 @@ __all__ = [
 ]
 
 #: The names of the tests, as the report gives them.
-PRIMARY_TEST = "ANCOVA of post-test on pre-test with treatment as factor (OLS t-test)"
-GAIN_TEST = "Welch's t-test on gain scores (post - pre)"
+PRIMARY_TEST = (
+    "linear mixed model post ~ pre + treatment + (1 | group), REML (statsmodels MixedLM), "
+    "t-test of treatment on groups - 2 degrees of freedom (between-within)"
+)
+GROUP_MEANS_TEST = "ANCOVA on group means (groups as the unit, 2k - 3 degrees of freedom)"
+CLIENT_TEST = (
+    "ANCOVA on clients, post ~ pre + treatment by OLS (ignores the groups: liberal, for "
+    "comparison only)"
+)
+GAIN_TEST = "Welch's t-test on clients' gain scores (post - pre; ignores the groups: liberal)"
 SEED_TEST = "paired t-test of post-test vs pre-test (one group, no control)"
-
-GROUP_MEANS_TEST = "the same ANCOVA on group means (groups as the unit; needs k >= 2)"
-
-#: Short names of the field-study tests (columns `p_<name>`, `power_<name>`, `null_<name>`).
-TESTS = ("ancova", "welch_gain", "ancova_group_means")
+MISSING_POST = (
+    "available-case analysis: a client without a post-test is left out of every test; the "
+    "mixed model uses every answered post-test of every group (valid if missingness depends "
+    "only on the pre-test and the group, missing at random)"
+)
 
 SCREENING_OPTIONS = ("separate", "pretest")
 
@@ -125,43 +148,6 @@ def simulate_pool(
     return map_tasks(group_totals, tasks, workers, label, backend=backend)
 
 
-# ---------------------------------------------------------------------------- the studies
-
-
-def _analyse(treatment_runs: Sequence[dict], control_runs: Sequence[dict]) -> dict[str, float]:
-    pre_t = np.concatenate([r["pre"] for r in treatment_runs])
-    post_t = np.concatenate([r["post"] for r in treatment_runs])
-    pre_c = np.concatenate([r["pre"] for r in control_runs])
-    post_c = np.concatenate([r["post"] for r in control_runs])
-    pre = np.concatenate([pre_t, pre_c])
-    post = np.concatenate([post_t, post_c])
-    treated = np.concatenate([np.ones(len(pre_t), bool), np.zeros(len(pre_c), bool)])
-    # Available cases: a client without a post-test (not answered, often after dropping out)
-    # is left out of the analysis, as a field study's complete-case analysis would.
-    answered = ~np.isnan(post)
-    pre, post, treated = pre[answered], post[answered], treated[answered]
-    ancova = ancova_treatment_test(pre, post, treated)
-    # The same ANCOVA on group means: clients of one group share its climate and cohort, so
-    # they are not independent; with groups as the unit the test keeps its level (k >= 2).
-    runs = [*treatment_runs, *control_runs]
-    if len(runs) >= 4:
-        kept = [~np.isnan(r["post"]) for r in runs]
-        by_group = ancova_treatment_test(
-            [r["pre"][k].mean() for r, k in zip(runs, kept, strict=True)],
-            [r["post"][k].mean() for r, k in zip(runs, kept, strict=True)],
-            [True] * len(treatment_runs) + [False] * len(control_runs),
-        ).p
-    else:
-        by_group = float("nan")
-    return {
-        "clients_per_arm": len(pre_t),
-        "effect": ancova.effect,
-        "p_ancova": ancova.p,
-        "p_welch_gain": welch_gain_test(pre, post, treated),
-        "p_ancova_group_means": by_group,
-    }
-
-
 def _answered(run: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """A run's pre- and post-test totals of the clients who answered the post-test."""
     kept = ~np.isnan(run["post"])
@@ -171,83 +157,6 @@ def _answered(run: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def _mean_gain(pre: np.ndarray, post: np.ndarray) -> float:
     """Mean post - pre (NaN when no client answered)."""
     return float((post - pre).mean()) if len(pre) else float("nan")
-
-
-def field_studies(
-    treatment_pool: Sequence[dict],
-    control_pool: Sequence[dict],
-    groups: Sequence[int],
-    reps: int,
-) -> pd.DataFrame:
-    """A row per simulated study: study i of design k uses runs [i*k, (i+1)*k) of each pool."""
-    rows = []
-    for k in groups:
-        if k * reps > min(len(treatment_pool), len(control_pool)):
-            raise ValueError(f"pools too small for {reps} studies of {k} groups per arm")
-        for i in range(reps):
-            block = slice(i * k, (i + 1) * k)
-            rows.append(
-                {"groups": k, "study": i, **_analyse(treatment_pool[block], control_pool[block])}
-            )
-    return pd.DataFrame(rows)
-
-
-def null_studies(control_pool: Sequence[dict], groups: Sequence[int], reps: int) -> pd.DataFrame:
-    """Control-vs-control studies from one pool (no extra runs): the test's real type I error.
-
-    Study i of design k compares runs [2ik, 2ik+k) with [2ik+k, 2ik+2k); as many studies as
-    the pool holds, at most `reps`.
-    """
-    rows = []
-    for k in groups:
-        for i in range(min(reps, len(control_pool) // (2 * k))):
-            first = control_pool[2 * i * k : 2 * i * k + k]
-            second = control_pool[2 * i * k + k : 2 * (i + 1) * k]
-            rows.append({"groups": k, "study": i, **_analyse(first, second)})
-    return pd.DataFrame(rows)
-
-
-def _rejection(p_values: pd.Series, alpha: float, name: str) -> dict[str, float]:
-    """Share of p < alpha with its Wilson CI; NaN where the test does not apply (NaN p)."""
-    valid = p_values.dropna()
-    if valid.empty:
-        return {name: float("nan"), f"{name}_low": float("nan"), f"{name}_high": float("nan")}
-    hits = int((valid < alpha).sum())
-    low, high = wilson_interval(hits, len(valid))
-    return {name: hits / len(valid), f"{name}_low": low, f"{name}_high": high}
-
-
-def power_table(studies: pd.DataFrame, alpha: float, nulls: pd.DataFrame | None = None):
-    """Power (share of studies with p < alpha) with Wilson 95% CIs, a row per design.
-
-    Columns: `groups_per_arm`, `clients_per_arm`, `studies`, `mean_effect` (ANCOVA's adjusted
-    difference, points), and for each test in `TESTS`: `power_<test>` with `_low`/`_high`
-    CI bounds; with `nulls` also `null_studies` and `null_<test>` (+ `_low`/`_high`) from
-    control-vs-control studies, and `null_treatment_...` from treatment-vs-treatment studies
-    (rows of `nulls` with `arm` == "treatment").
-    """
-    rows = []
-    for k, design in studies.groupby("groups", sort=True):
-        n = len(design)
-        row: dict[str, Any] = {
-            "groups_per_arm": int(k),
-            "clients_per_arm": int(design["clients_per_arm"].iloc[0]),
-            "studies": n,
-            "mean_effect": float(design["effect"].mean()),
-        }
-        for test in TESTS:
-            row.update(_rejection(design[f"p_{test}"], alpha, f"power_{test}"))
-        if nulls is not None:
-            arms = nulls["arm"] if "arm" in nulls else pd.Series("control", index=nulls.index)
-            for arm, prefix in (("control", "null"), ("treatment", "null_treatment")):
-                null = nulls[(nulls["groups"] == k) & (arms == arm)]
-                if null.empty:
-                    continue
-                row[f"{prefix}_studies"] = len(null)
-                for test in TESTS:
-                    row.update(_rejection(null[f"p_{test}"], alpha, f"{prefix}_{test}"))
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------- the seed's design
@@ -348,11 +257,16 @@ class PowerAnalysis:
         reps: simulated studies per design.
         alpha: significance level.
         seed: the analysis' seed.
-        table: a row per design (see `power_table`).
+        table: a row per design (see `power_table`) with `formula_power_mixed`, the power the
+            design-effect formula predicts.
         studies: a row per simulated study with its effect and p-values.
         nulls: control-vs-control and treatment-vs-treatment studies (column `arm`): the
             tests' type I error at each design.
         seed_design: a row per screening option (see `seed_design_bias`).
+        clients: designs, as clients per group.
+        target: the power the recommended design must clear with its lower 95% bound.
+        clustering: ICC and design effect per arm and group size (see `clustering_table`).
+        recommended: the recommended design's row of `table`, None if none clears `target`.
     """
 
     treatment: Scenario
@@ -366,6 +280,29 @@ class PowerAnalysis:
     nulls: pd.DataFrame
     seed_design: pd.DataFrame
     runs: int = field(default=0)
+    clients: tuple[int, ...] = ()
+    target: float = 0.8
+    clustering: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recommended: dict[str, Any] | None = None
+
+    def answer(self) -> str:
+        """The recommended design in one sentence (the report's first line)."""
+        if self.recommended is None:
+            best = self.table.sort_values(["power_mixed", "clients_total"]).iloc[-1]
+            return (
+                f"No design clears power {self.target:g} (lower 95% bound, mixed model): the "
+                f"best, {int(best.groups_per_arm)} groups of {int(best.clients_per_group)} "
+                f"clients per arm, has {best.power_mixed:.2f} [{best.power_mixed_low:.2f}, "
+                f"{best.power_mixed_high:.2f}]; try more groups per arm (or more --reps if "
+                f"the CI is wide)."
+            )
+        r = self.recommended
+        return (
+            f"Recommended design: {r['groups_per_arm']} groups of {r['clients_per_group']} "
+            f"clients per arm ({r['clients_total']} clients in all), the smallest whose power "
+            f"with the mixed model, {r['power_mixed']:.2f} [{r['power_mixed_low']:.2f}, "
+            f"{r['power_mixed_high']:.2f}], clears {self.target:g} with its lower 95% bound."
+        )
 
     def report(self, out_dir: str | Path) -> Path:
         """Write power.csv, studies.csv, seed_design.csv, figures, report.md and report.html."""
@@ -379,10 +316,19 @@ def _scenario(value: Scenario | str | Path) -> Scenario:
 
 
 def check_design(groups: Sequence[int], reps: int, alpha: float) -> tuple[int, ...]:
-    """Validate designs, study count and alpha; raise ValueError naming the bad one."""
+    """Validate designs, study count and alpha; raise ValueError naming the bad one.
+
+    One group per arm is refused: treatment and group are confounded (the group's own
+    counselor and climate cannot be told from the program), so no test of it is valid.
+    """
     design = tuple(groups)
     if not design or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in design):
-        raise ValueError(f"groups: whole numbers >= 1 (got {list(design)})")
+        raise ValueError(f"groups: whole numbers >= 2 (got {list(design)})")
+    if min(design) < 2:
+        raise ValueError(
+            "groups: at least 2 groups per arm; with 1 group per arm treatment and group are "
+            f"confounded and no test can separate them (got {list(design)})"
+        )
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise ValueError(f"reps: a whole number >= 1 (got {reps})")
     if not 0.0 < alpha < 1.0:
@@ -390,10 +336,31 @@ def check_design(groups: Sequence[int], reps: int, alpha: float) -> tuple[int, .
     return tuple(sorted(set(design)))
 
 
+def check_clients(clients: Sequence[int] | None, target: float) -> tuple[int, ...] | None:
+    """Validate clients per group (whole numbers >= 2) and the target power in (0, 1)."""
+    if not 0.0 < target < 1.0:
+        raise ValueError(f"target: a power strictly between 0 and 1 (got {target})")
+    if clients is None:
+        return None
+    sizes = tuple(clients)
+    if not sizes or any(isinstance(m, bool) or not isinstance(m, int) or m < 2 for m in sizes):
+        raise ValueError(f"clients: whole numbers >= 2 (got {list(sizes)})")
+    return tuple(sorted(set(sizes)))
+
+
+def with_clients(scenario: Scenario, clients: int) -> Scenario:
+    """The scenario with `group.clients` set (validated like any override)."""
+    if scenario.group.clients == clients:
+        return scenario
+    source = f"{scenario.name} (group.clients={clients})"
+    data = apply_overrides(scenario.to_dict(), {"group.clients": clients}, source)
+    return scenario_from_dict(data, source)
+
+
 def power(
     treatment: Scenario | str | Path,
     control: Scenario | str | Path,
-    groups: Sequence[int] = (1, 2, 4, 8),
+    groups: Sequence[int] = (2, 4, 6, 8),
     reps: int = 100,
     alpha: float = 0.05,
     seed: int = 0,
@@ -401,18 +368,21 @@ def power(
     label: str | None = None,
     *,
     backend: Backend | None = None,
+    clients: Sequence[int] | None = None,
+    target: float = 0.8,
 ) -> PowerAnalysis:
-    """Power of field studies with k groups per arm, and the seed design's bias.
+    """Power of field studies with k groups of m clients per arm, and the seed design's bias.
 
-    Simulates `max(groups) * reps` runs per arm once (treatment runs take the even
-    replication seeds of `seed`, control runs the odd ones, so results do not depend on
-    `workers` or the backend), plus the seed design's runs under both screening options on
-    the first `reps` even seeds (treatment and control alike: common random numbers).
+    Simulates `max(groups) * reps` runs per arm and group size once (treatment runs take the
+    even replication seeds of `seed`, control runs the odd ones, so results do not depend on
+    `workers` or the backend), plus the seed design's runs (the treatment scenario's own
+    group size) under both screening options on the first `reps` even seeds (treatment and
+    control alike: common random numbers). The studies' tests run on the same backend.
 
     Args:
         treatment: scenario (or path) of the treatment arm.
         control: scenario (or path) of the control arm.
-        groups: designs to evaluate, as groups per arm.
+        groups: designs to evaluate, as groups per arm (each >= 2).
         reps: simulated studies per design (and one-group studies of the seed design).
         alpha: significance level of the tests.
         seed: the analysis' seed.
@@ -420,40 +390,47 @@ def power(
         label: progress label on stderr (None: quiet).
         backend: where the runs go instead of `workers` processes: a backend of
             `groupsim.runs.backends` (e.g. `DaskBackend(local_workers=2)`).
+        clients: designs as clients per group (`group.clients` of both arms; default: the
+            treatment scenario's own group size).
+        target: the power the recommended design's lower 95% Wilson bound must clear.
 
     Raises:
-        ValueError: a bad design, `reps` or `alpha`, or both `workers` and `backend`.
+        ValueError: a bad design (one group per arm among them), `reps`, `alpha`, `clients`
+            or `target`, or both `workers` and `backend`.
         BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
 
     Example:
-        >>> tiny = {"cohort.students_per_faculty": 3, "cohort.burn_in_weeks": 2,
+        >>> tiny = {"cohort.students_per_faculty": 4, "cohort.burn_in_weeks": 2,
         ...         "program.followup_weeks": 0}
         >>> a = power(load_scenario("scenarios/home_room.toml", tiny),
         ...           load_scenario("scenarios/no_intervention.toml", tiny),
-        ...           groups=(1, 2), reps=3, workers=1)
-        >>> list(a.table["groups_per_arm"])
-        [1, 2]
+        ...           groups=(2, 3), reps=2, workers=1, clients=(4, 6))
+        >>> list(zip(a.table["groups_per_arm"], a.table["clients_per_group"]))
+        [(2, 4), (3, 4), (2, 6), (3, 6)]
     """
     design = check_design(groups, reps, alpha)
     arms = {"treatment": _scenario(treatment), "control": _scenario(control)}
+    sizes = check_clients(clients, target) or (arms["treatment"].group.clients,)
     seeds = replication_seeds(seed, 2 * max(design) * reps)
     arm_seeds = {"treatment": seeds[0::2], "control": seeds[1::2]}
-    jobs = _plan_runs(arms, arm_seeds, reps)
+    jobs = _plan_runs(arms, arm_seeds, reps, sizes)
     keys = list(jobs)
     outputs = map_tasks(
-        group_totals, [(jobs[k], k[2]) for k in keys], workers, label, backend=backend
+        group_totals, [(jobs[k], k[3]) for k in keys], workers, label, backend=backend
     )
     done = dict(zip(keys, outputs, strict=True))
-
     pools = {
-        arm: [done[(arm, scenario.group.screening, s)] for s in arm_seeds[arm]]
+        (arm, m): [done[(arm, m, scenario.group.screening, s)] for s in arm_seeds[arm]]
         for arm, scenario in arms.items()
+        for m in sizes
     }
-    studies = field_studies(pools["treatment"], pools["control"], design, reps)
-    nulls = _null_studies_of_both_arms(pools, design, reps)
+    studies, nulls = analyse_pools(pools, design, reps, sizes, workers, backend)
+    clustering = clustering_table(pools, seed=seed)
+    table = with_formula_power(power_table(studies, alpha, nulls), clustering, alpha)
+    own = arms["treatment"].group.clients
     seed_runs = {
         arm: {
-            sc: [done[(arm, sc, s)] for s in arm_seeds["treatment"][:reps]]
+            sc: [done[(arm, own, sc, s)] for s in arm_seeds["treatment"][:reps]]
             for sc in SCREENING_OPTIONS
         }
         for arm in arms
@@ -465,48 +442,43 @@ def power(
         reps=reps,
         alpha=alpha,
         seed=seed,
-        table=power_table(studies, alpha, nulls),
+        table=table,
         studies=studies,
         nulls=nulls,
         seed_design=seed_design_bias(seed_runs["treatment"], seed_runs["control"], alpha),
         runs=len(keys),
+        clients=sizes,
+        target=target,
+        clustering=clustering,
+        recommended=recommend(table, target),
     )
 
 
 def _plan_runs(
-    arms: dict[str, Scenario], arm_seeds: dict[str, list[int]], reps: int
-) -> dict[tuple[str, str, int], Scenario]:
-    """Every run as (arm, screening, seed) -> scenario, each once, in a fixed order.
+    arms: dict[str, Scenario],
+    arm_seeds: dict[str, list[int]],
+    reps: int,
+    sizes: tuple[int, ...],
+) -> dict[tuple[str, int, str, int], Scenario]:
+    """Every run as (arm, clients per group, screening, seed) -> scenario, each once.
 
-    The pools first: each arm's scenario on its own seeds. Then the seed design: both arms
-    under both screening options on the first `reps` treatment seeds (common random
-    numbers), reusing a pool run where the two coincide.
+    The pools first: each arm's scenario, per group size, on its own seeds. Then the seed
+    design: both arms (their own group size) under both screening options on the first
+    `reps` treatment seeds (common random numbers), reusing a pool run where they coincide.
     """
-    jobs: dict[tuple[str, str, int], Scenario] = {}
+    jobs: dict[tuple[str, int, str, int], Scenario] = {}
     for arm, scenario in arms.items():
-        for s in arm_seeds[arm]:
-            jobs[(arm, scenario.group.screening, s)] = scenario
+        for m in sizes:
+            sized = with_clients(scenario, m)
+            for s in arm_seeds[arm]:
+                jobs[(arm, m, scenario.group.screening, s)] = sized
+    own = arms["treatment"].group.clients
     screened = {
-        (arm, sc): with_screening(arms[arm], sc) for arm in arms for sc in SCREENING_OPTIONS
+        (arm, sc): with_screening(with_clients(arms[arm], own), sc)
+        for arm in arms
+        for sc in SCREENING_OPTIONS
     }
     for s in arm_seeds["treatment"][:reps]:
         for (arm, sc), scenario in screened.items():
-            jobs.setdefault((arm, sc, s), scenario)
+            jobs.setdefault((arm, own, sc, s), scenario)
     return jobs
-
-
-def _null_studies_of_both_arms(
-    pools: dict[str, list[dict]], design: tuple[int, ...], reps: int
-) -> pd.DataFrame:
-    """Control-vs-control and treatment-vs-treatment studies (column `arm`).
-
-    Both arms alone: no difference to find, so every rejection is a false positive. The
-    treatment arm's groups share a climate, which shows the client-level tests' clustering.
-    """
-    return pd.concat(
-        [
-            null_studies(pools["control"], design, reps).assign(arm="control"),
-            null_studies(pools["treatment"], design, reps).assign(arm="treatment"),
-        ],
-        ignore_index=True,
-    )

@@ -32,6 +32,7 @@ REPORT_FILES = (
     "power.csv",
     "studies.csv",
     "null_studies.csv",
+    "clustering.csv",
     "seed_design.csv",
     "power_curve.png",
     "power_curve.svg",
@@ -49,80 +50,69 @@ def _curve(ax: Axes, table: Any, column: str, label: str, nudge: float, **style:
     k = table["groups_per_arm"].to_numpy()
     y = table[column].to_numpy(dtype=float)
     errors = np.vstack([y - table[f"{column}_low"], table[f"{column}_high"] - y])
-    # Nudge each test sideways a little so equal powers (often 1.0) stay visible.
-    ax.errorbar(k * nudge, y, yerr=errors, capsize=4, label=label, **style)
+    # Nudge each line sideways a little so equal powers (often 1.0) stay visible.
+    ax.errorbar(k * nudge, y, yerr=errors, capsize=3, label=label, **style)
 
 
-def _power_curves(ax: Axes, table: Any) -> None:
-    _curve(
-        ax,
-        table,
-        "power_ancova",
-        "ANCOVA on clients (post ~ pre + treatment)",
-        1.0,
-        marker="o",
-        lw=2,
-    )
-    _curve(
-        ax, table, "power_welch_gain", "Welch t-test on clients' gains", 1.04, marker="s", ls="--"
-    )
-    _curve(
-        ax,
-        table,
-        "power_ancova_group_means",
-        "ANCOVA on group means (k >= 2)",
-        0.96,
-        marker="D",
-        ls="-.",
-    )
-    _curve(
-        ax,
-        table,
-        "null_ancova",
-        "ANCOVA on clients, control vs control (type I error)",
-        1.0,
-        marker="^",
-        color="gray",
-        ls=":",
-    )
-    if "null_treatment_ancova" in table:
-        _curve(
-            ax,
-            table,
-            "null_treatment_ancova",
-            "ANCOVA on clients, treatment vs treatment (type I error)",
-            1.04,
-            marker="v",
-            color="black",
+def _power_panel(ax: Axes, analysis: PowerAnalysis) -> None:
+    """Left: the mixed model's power per group size, with the design-effect formula's."""
+    sizes = analysis.clients
+    colours = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink")
+    for i, m in enumerate(sizes):
+        rows = analysis.table[analysis.table["clients_per_group"] == m]
+        colour = colours[i % len(colours)]
+        nudge = 1.0 + 0.03 * (i - (len(sizes) - 1) / 2)
+        _curve(ax, rows, "power_mixed", f"{m} clients per group", nudge, marker="o", color=colour)
+        ax.plot(
+            rows["groups_per_arm"] * nudge,
+            rows["formula_power_mixed"],
             ls=":",
+            color=colour,
+            label=f"{m} per group, design-effect formula",
         )
+    ax.axhline(analysis.target, color="tab:red", lw=1, ls="--", label=f"target {analysis.target:g}")
+    ax.set_ylabel("power of the mixed model (share of studies with p < alpha)")
+    ax.set_title("Power by design (95% Wilson CIs)", fontsize=10)
+
+
+def _null_panel(ax: Axes, analysis: PowerAnalysis) -> None:
+    """Right: type I error, home room vs itself, per test (the largest group size)."""
+    m = max(analysis.clients)
+    rows = analysis.table[analysis.table["clients_per_group"] == m]
+    tests = (
+        ("null_treatment_mixed", "mixed model (primary)", "o", "tab:blue"),
+        ("null_treatment_ancova_group_means", "ANCOVA on group means", "D", "tab:green"),
+        ("null_treatment_ancova", "ANCOVA on clients (liberal)", "^", "tab:gray"),
+    )
+    for i, (column, label, marker, colour) in enumerate(tests):
+        if column in rows:
+            _curve(ax, rows, column, label, 1.0 + 0.03 * (i - 1), marker=marker, color=colour)
+    ax.axhline(analysis.alpha, color="tab:red", lw=1, ls="--", label=f"alpha = {analysis.alpha:g}")
+    ax.set_ylabel("type I error (share of null studies with p < alpha)")
+    ax.set_title(f"{analysis.treatment.name} vs itself, {m} clients per group", fontsize=10)
 
 
 def power_curve_figure(analysis: PowerAnalysis) -> Figure:
-    """Power vs groups per arm with Wilson 95% CIs, the null rejection rate and alpha."""
-    t = analysis.table
-    k = t["groups_per_arm"].to_numpy()
+    """Power vs groups per arm per group size (with the formula), and the type I error."""
+    k = analysis.table["groups_per_arm"].drop_duplicates().sort_values().to_numpy()
     with styled():
-        fig = Figure(figsize=(7.0, 5.2), layout="constrained")
-        ax = fig.subplots()
-        _power_curves(ax, t)
-        ax.axhline(
-            analysis.alpha, color="tab:red", lw=1, ls="--", label=f"alpha = {analysis.alpha:g}"
-        )
-        ax.set_xscale("log", base=2)
-        ticks = [f"{g}\n({c} clients)" for g, c in zip(k, t["clients_per_arm"], strict=True)]
-        ax.set_xticks(k, ticks)
-        ax.minorticks_off()
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("groups per arm (clients per arm)")
-        ax.set_ylabel(f"power: share of studies with p < {analysis.alpha:g}")
-        ax.set_title(
+        fig = Figure(figsize=(11.0, 5.0), layout="constrained")
+        power_ax, null_ax = fig.subplots(1, 2)
+        _power_panel(power_ax, analysis)
+        _null_panel(null_ax, analysis)
+        power_ax.set_ylim(-0.02, 1.02)
+        for ax in (power_ax, null_ax):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(k, [str(g) for g in k])
+            ax.minorticks_off()
+            ax.set_xlabel("groups per arm")
+            # Below the axes: inside, it would hide curves that span the whole height.
+            ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+        fig.suptitle(
             f"{analysis.treatment.name} vs {analysis.control.name}: "
-            f"{analysis.reps} simulated studies per design, 95% Wilson CIs",
-            fontsize=10,
+            f"{analysis.reps} simulated studies per design",
+            fontsize=11,
         )
-        # Below the axes: inside, it would hide curves that span the whole height.
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     return fig
 
 
@@ -170,43 +160,94 @@ def _ci(value: float, low: float, high: float) -> str:
     return f"{value:.2f} [{low:.2f}, {high:.2f}]"
 
 
+def _cell(row: dict, name: str) -> str:
+    """A rate with its CI, or n/a where the test does not apply (NaN) or was not run."""
+    if name not in row or row[name] != row[name]:
+        return "n/a"
+    return _ci(row[name], row[f"{name}_low"], row[f"{name}_high"])
+
+
 def _power_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
     header = [
         "groups per arm",
-        "clients per arm",
-        "studies",
+        "clients per group",
+        "clients in all",
+        "post-tests missing",
+        "mixed model not fitted",
         "mean adjusted effect (points)",
-        "power, ANCOVA [95% CI]",
-        "power, Welch on gains [95% CI]",
+        "power, mixed model [95% CI]",
+        "design-effect formula",
         "power, ANCOVA on group means [95% CI]",
-        "null studies (each arm)",
-        "type I error, ANCOVA, control vs control [95% CI]",
-        "type I error, ANCOVA on group means, control vs control [95% CI]",
-        "type I error, ANCOVA, treatment vs treatment [95% CI]",
-        "type I error, ANCOVA on group means, treatment vs treatment [95% CI]",
+        "power, ANCOVA on clients (liberal) [95% CI]",
     ]
     rows = []
     for r in analysis.table.to_dict("records"):
-
-        def ci(name: str, r: dict = r) -> str:
-            if r[name] != r[name]:  # NaN: the test does not apply to this design
-                return "n/a"
-            return _ci(r[name], r[f"{name}_low"], r[f"{name}_high"])
-
         rows.append(
             [
                 str(r["groups_per_arm"]),
-                str(r["clients_per_arm"]),
-                str(r["studies"]),
+                str(r["clients_per_group"]),
+                str(r["clients_total"]),
+                f"{100 * r['missing_post']:.1f}%",
+                f"{r['mixed_not_fitted']} of {r['studies']}",
                 f"{r['mean_effect']:.1f}",
-                ci("power_ancova"),
-                ci("power_welch_gain"),
-                ci("power_ancova_group_means"),
-                str(r["null_studies"]),
-                ci("null_ancova"),
-                ci("null_ancova_group_means"),
-                ci("null_treatment_ancova"),
-                ci("null_treatment_ancova_group_means"),
+                _cell(r, "power_mixed"),
+                f"{r['formula_power_mixed']:.2f}",
+                _cell(r, "power_ancova_group_means"),
+                _cell(r, "power_ancova"),
+            ]
+        )
+    return header, rows
+
+
+def _null_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
+    header = [
+        "groups per arm",
+        "clients per group",
+        "null studies (each arm)",
+        "mixed model, control vs control",
+        "mixed model, treatment vs treatment",
+        "group means, control vs control",
+        "group means, treatment vs treatment",
+        "ANCOVA on clients (liberal), treatment vs treatment",
+    ]
+    rows = []
+    for r in analysis.table.to_dict("records"):
+        rows.append(
+            [
+                str(r["groups_per_arm"]),
+                str(r["clients_per_group"]),
+                str(r.get("null_studies", 0)),
+                _cell(r, "null_mixed"),
+                _cell(r, "null_treatment_mixed"),
+                _cell(r, "null_ancova_group_means"),
+                _cell(r, "null_treatment_ancova_group_means"),
+                _cell(r, "null_treatment_ancova"),
+            ]
+        )
+    return header, rows
+
+
+def _clustering_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
+    header = [
+        "arm",
+        "clients per group",
+        "groups (runs)",
+        "answered post-tests per group",
+        "ICC given the pre-test [95% CI]",
+        "design effect [95% CI]",
+    ]
+    rows = []
+    names = {"treatment": analysis.treatment.name, "control": analysis.control.name}
+    for r in analysis.clustering.to_dict("records"):
+        rows.append(
+            [
+                names[r["arm"]],
+                str(r["clients_per_group"]),
+                str(r["groups"]),
+                f"{r['answered_per_group']:.1f}",
+                f"{r['icc']:.3f} [{r['icc_low']:.3f}, {r['icc_high']:.3f}]",
+                f"{r['design_effect']:.2f} [{r['design_effect_low']:.2f}, "
+                f"{r['design_effect_high']:.2f}]",
             ]
         )
     return header, rows
@@ -253,54 +294,83 @@ def _describe(scenario: Scenario) -> str:
 
 def _introduction(analysis: PowerAnalysis) -> list[Block]:
     t, s = analysis.treatment, analysis.control
+    sizes = ", ".join(str(m) for m in analysis.clients)
+    groups = ", ".join(str(k) for k in analysis.groups)
     return [
         Paragraph(
             f"{analysis.reps} simulated field studies per design (seed {analysis.seed}, "
-            f"{analysis.runs} simulated groups in all). A study has k groups of "
-            f"{t.group.clients} clients in each arm, every group a separate run with its own "
-            f"cohort; the clients' questionnaire totals ({QUESTIONNAIRE.minimum}-"
+            f"{analysis.runs} simulated groups in all): {groups} groups per arm x {sizes} "
+            f"clients per group (`group.clients` of both arms). A study has k groups of m "
+            f"clients in each arm, every group a separate run with its own cohort and "
+            f"counselor; the clients' questionnaire totals ({QUESTIONNAIRE.minimum}-"
             f"{QUESTIONNAIRE.maximum} points, with the questionnaire's item-level measurement "
-            f"noise) are pooled per arm. Study i of the design with k groups per arm uses runs "
-            f"`[i*k, (i+1)*k)` of each arm's pool of independent runs."
+            f"noise) at pre-test and post-test are analysed. Study i of the design with k "
+            f"groups per arm uses runs `[i*k, (i+1)*k)` of each arm's pool of independent runs "
+            f"(one pool per group size). Attrition is the model's own: clients who drop out "
+            f"or do not answer leave the post-test missing (column 'post-tests missing')."
         ),
         Paragraph(f"Treatment arm: {_describe(t)}. Control arm: {_describe(s)}."),
     ]
 
 
 def _tests(analysis: PowerAnalysis) -> list[Block]:
-    from groupsim.study.power import GAIN_TEST, GROUP_MEANS_TEST, PRIMARY_TEST
+    from groupsim.study.power import (
+        CLIENT_TEST,
+        GAIN_TEST,
+        GROUP_MEANS_TEST,
+        MISSING_POST,
+        PRIMARY_TEST,
+    )
 
     return [
         Heading("Tests"),
         Paragraph(
-            f"Primary test: {PRIMARY_TEST}, on the clients' totals, two-sided, alpha = "
-            f"{analysis.alpha:g}. Also shown: {GAIN_TEST}; and {GROUP_MEANS_TEST}. Power is the "
-            f"share of studies with p < alpha, with a Wilson 95% confidence interval. The type I "
-            f"error columns analyse control-vs-control and treatment-vs-treatment studies cut "
-            f"from one arm's pool (no difference to find; disjoint pairs of blocks, so fewer "
-            f"studies for large k): a calibrated test rejects in about alpha of them. Clients "
-            f"of one group share its climate and cohort, which the client-level tests ignore "
-            f"(they then reject too often); the group-means test does not."
+            f"Primary test: {PRIMARY_TEST}; two-sided, alpha = {analysis.alpha:g}. Fast check: "
+            f"{GROUP_MEANS_TEST}. For comparison only: {CLIENT_TEST}; {GAIN_TEST}. Missing "
+            f"post-tests: {MISSING_POST}. Where the mixed model cannot be fitted (singular, not "
+            f"converged) the study has no p-value for it (column `mixed_status` of "
+            f"`studies.csv`; 'mixed model not fitted' below) and its power is over the rest. "
+            f"Power is the share of studies with p < alpha, with a Wilson 95% confidence "
+            f"interval. One group per arm is not offered: treatment and group would be "
+            f"confounded."
         ),
     ]
 
 
 def _power_by_design(analysis: PowerAnalysis) -> list[Block]:
-    largest = analysis.table.iloc[-1]
     return [
         Heading("Power by design"),
         Table.from_rows(*_power_rows(analysis)),
+        Paragraph(
+            "'Design-effect formula': the power a t-test on 2k - 2 degrees of freedom has "
+            "when each arm's adjusted mean has variance sigma^2 (1 + (n - 1) ICC) / (k n), "
+            "with the mean effect of the design's studies and each arm's residual variance, "
+            "ICC and answered clients per group n from the runs (table below)."
+        ),
         FigureBlock(
             "power_curve",
-            "Power curve: power vs groups per arm (95% Wilson CIs)",
+            "Power of the mixed model by design, with the design-effect formula (left); "
+            "type I error of the tests (right)",
             lambda: power_curve_figure(analysis),
         ),
+        Heading("Type I error"),
         Paragraph(
-            f"With {int(largest.groups_per_arm)} groups per arm "
-            f"({int(largest.clients_per_arm)} clients per arm) the ANCOVA detects the effect in "
-            f"{100 * largest.power_ancova:.0f}% of studies; read the curve for the fewest groups "
-            f"whose lower CI bound clears the power you need (often 0.8)."
+            "Studies of one arm against itself, cut from that arm's pool (disjoint pairs of "
+            "blocks, so fewer studies for large k): no difference to find, so a calibrated "
+            "test rejects in about alpha of them. The client-level ANCOVA ignores that the "
+            "clients of one group share its counselor and climate, and rejects too often."
         ),
+        Table.from_rows(*_null_rows(analysis)),
+        Heading("Clustering: ICC and design effect"),
+        Paragraph(
+            "ICC(1) of the post-test given the pre-test (one-way ANOVA estimator on the "
+            "residuals of post on pre, `groupsim.study.stats.intraclass_correlation`) over "
+            "each pool's runs, a run being a group; 95% percentile bootstrap CIs over groups "
+            "(400 resamples). Design effect 1 + (n - 1) ICC with n the answered clients per "
+            "group: how many times the variance of an arm's mean exceeds that of the same "
+            "number of independent clients."
+        ),
+        Table.from_rows(*_clustering_rows(analysis)),
     ]
 
 
@@ -347,18 +417,20 @@ def _seed_design(analysis: PowerAnalysis) -> list[Block]:
 
 
 def report_document(analysis: PowerAnalysis) -> Document:
-    """The power report, in order: design, tests, power by design, the seed's design, files."""
+    """The power report: the answer first, then design, tests, power, clustering, seed design."""
     return Document(
-        f"Power analysis: {analysis.treatment.name} vs {analysis.control.name}",
+        # The answer is the report's first line.
+        f"{analysis.answer()} (Power analysis: {analysis.treatment.name} vs "
+        f"{analysis.control.name})",
         [
             *_introduction(analysis),
             *_tests(analysis),
             *_power_by_design(analysis),
             *_seed_design(analysis),
             Paragraph(
-                "Files: `power.csv` (this table), `studies.csv` (every study's effect and "
-                "p-values), `null_studies.csv`, `seed_design.csv`, `power_curve.png`/`.svg`, "
-                "`seed_design_bias.png`/`.svg`."
+                "Files: `power.csv` (a row per design), `studies.csv` (every study's effect, "
+                "mixed-model status and p-values), `null_studies.csv`, `clustering.csv`, "
+                "`seed_design.csv`, `power_curve.png`/`.svg`, `seed_design_bias.png`/`.svg`."
             ),
         ],
     )
@@ -370,6 +442,7 @@ def write_report(analysis: PowerAnalysis, out_dir: str | Path) -> Path:
         "power.csv": analysis.table,
         "studies.csv": analysis.studies,
         "null_studies.csv": analysis.nulls,
+        "clustering.csv": analysis.clustering,
         "seed_design.csv": analysis.seed_design,
     }
     document = report_document(analysis)

@@ -452,6 +452,7 @@ def client_level_effect(
         replications=len(differences),
     )
 
+
 # Added for the power analysis' clustering table (kept at the end of the module).
 __all__ += ["intraclass_correlation_ci"]
 

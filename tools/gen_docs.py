@@ -201,6 +201,7 @@ API_PAGES = {
         "matching",
         "client_level",
         "power",
+        "power_studies",
         "analyses",
         "stats",
         "report",

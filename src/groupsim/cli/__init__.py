@@ -30,6 +30,16 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
+def one_line(message: str) -> str:
+    r"""An error message on one line: a user's input may hold line breaks (shown as \n).
+
+    Example:
+        >>> print(one_line("--set: a\nb: expected key=value"))
+        --set: a\nb: expected key=value
+    """
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit status 2."""
     signal.signal(signal.SIGTERM, _raise_terminated)
@@ -39,7 +49,7 @@ def main() -> None:
         if isinstance(code, int) and code != 0:
             sys.exit(code)
     except (ScenarioError, UsageError, LimitError, OutputError) as exc:
-        typer.echo(f"groupsim: error: {exc}", err=True)
+        typer.echo(f"groupsim: error: {one_line(str(exc))}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -60,6 +70,6 @@ def main() -> None:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             message = exc.format_message()
             if message:  # no arguments at all: the help was shown, nothing more to say
-                typer.echo(f"groupsim: error: {message}", err=True)
+                typer.echo(f"groupsim: error: {one_line(message)}", err=True)
             sys.exit(2)
         raise

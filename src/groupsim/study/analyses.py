@@ -247,8 +247,8 @@ def mixed_model_treatment_test(pre: Any, post: Any, treated: Any, group: Any) ->
         >>> post = 10 + 0.8 * pre + 5 * (group < 4) + rng.normal(0, 3, 8)[group]
         >>> post = post + rng.normal(0, 6, 72)
         >>> r = mixed_model_treatment_test(pre, post, group < 4, group)
-        >>> r.status, round(r.df, 1), bool(r.p < 0.05)
-        ('fitted', 6.0, True)
+        >>> r.status, round(r.df), bool(r.p < 0.05)
+        ('fitted', 6, True)
     """
     from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
     from statsmodels.tools.sm_exceptions import ConvergenceWarning

@@ -171,7 +171,7 @@ def render_outputs() -> str:
 #: The subpackages with an API reference page, each with its modules in reading order
 #: (the main module first); a test checks that every module of the package is listed.
 API_PAGES = {
-    "scenario": ("files", "schema", "sections", "shipped"),
+    "scenario": ("files", "instrument", "posterior", "schema", "sections", "shipped"),
     "model": (
         "model",
         "agents",

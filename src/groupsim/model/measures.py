@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from groupsim.model.mechanisms import logistic
+from groupsim.scenario.instrument import Instrument, step_thresholds
 
 __all__ = [
     "CHANGE_CATEGORIES",
@@ -98,6 +99,27 @@ class QuestionnaireModel:
     discrimination: float = 10.0
     thresholds: tuple[float, ...] = (0.025, 0.275, 0.525)
     spread: float = 0.1
+
+    @classmethod
+    def from_instrument(cls, instrument: Instrument) -> QuestionnaireModel:
+        """The graded response model of an instrument: its items and points, same latent range.
+
+        The default instrument gives exactly `QUESTIONNAIRE`; other scales keep the
+        discrimination and item spread and spread their step thresholds evenly over the same
+        latent range (:func:`groupsim.scenario.instrument.step_thresholds`). Responses are
+        scored answers (reverse-scored items already turned round).
+
+        Example:
+            >>> from groupsim.scenario.instrument import default_instrument
+            >>> QuestionnaireModel.from_instrument(default_instrument()) == QUESTIONNAIRE
+            True
+        """
+        return cls(
+            items=instrument.items,
+            lowest=instrument.lowest,
+            highest=instrument.highest,
+            thresholds=step_thresholds(instrument.steps),
+        )
 
     @property
     def minimum(self) -> int:

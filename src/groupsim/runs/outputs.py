@@ -10,6 +10,7 @@ import pandas as pd
 
 __all__ = [
     "FACULTIES",
+    "POSTERIOR_DRAWS",
     "QUESTIONNAIRE",
     "SESSIONS",
     "SESSION_COLUMNS",
@@ -166,6 +167,19 @@ FACULTIES = {
     "social_interaction": ("float64", "mean social interaction score of all its students"),
     "clients_social_interaction": ("float64", "its clients' mean score (NaN: none)"),
     "friends_social_interaction": ("float64", "its clients' friends' mean score (NaN: none)"),
+}
+
+#: `draws.csv` of `groupsim compare --posterior DIR`: a row per replication, these columns and
+#: then one float64 column per posterior parameter (its dotted path, e.g. `counselor.warmth`)
+#: holding the value every arm of that replication ran with.
+POSTERIOR_DRAWS = {
+    "replication": ("int64", "replication number, 0..reps-1"),
+    "seed": ("int64", "the replication's seed (every arm's run)"),
+    "particle": (
+        "int64",
+        "the posterior particle drawn (0-based row of posterior.parquet; "
+        "`groupsim run --posterior DIR --draw K` runs it alone)",
+    ),
 }
 
 TABLES = {

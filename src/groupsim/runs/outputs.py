@@ -208,10 +208,11 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def markdown_table(table: str) -> str:
-    """The table's columns as a Markdown table (for README.md)."""
+def markdown_table(table: str | dict[str, tuple[str, str]]) -> str:
+    """The columns of a table (a name in `TABLES`, or a spec) as a Markdown table."""
     lines = ["| column | type | meaning |", "| --- | --- | --- |"]
-    for name, (dtype, meaning) in TABLES[table].items():
+    spec = TABLES[table] if isinstance(table, str) else table
+    for name, (dtype, meaning) in spec.items():
         lines.append(f"| `{name}` | {dtype} | {meaning} |")
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ from groupsim.runs.outputs import POSTERIOR_DRAWS
 from groupsim.scenario import ScenarioError, load_scenario
 from groupsim.scenario.posterior import POSTERIOR_FILE, load_posterior
 from groupsim.study import report as report_module
-from groupsim.study.posterior_effects import posterior_draws
+from groupsim.study.posterior_effects import posterior_draws, posterior_figure, technique_note
 
 PAIR = [SCENARIOS / "no_intervention.toml", SCENARIOS / "home_room.toml"]
 PARTICLES = 30
@@ -230,3 +230,29 @@ def test_cli_run_refuses_a_folder_without_a_posterior(tmp_path, monkeypatch, cap
     code, _, err = cli(args, monkeypatch, capsys)
     one_line_refusal(code, err, str(tmp_path), POSTERIOR_FILE)
     assert not out.exists()
+
+
+def test_the_figure_shows_every_replication_against_its_draw(uncertain):
+    fig = posterior_figure(uncertain)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "counselor.warmth"
+    (points,) = ax.collections
+    offsets = points.get_offsets()
+    assert len(offsets) == REPS
+    assert sorted(offsets[:, 0]) == sorted(uncertain.draws["counselor.warmth"])
+
+
+def test_a_practice_set_in_designs_of_different_techniques_is_pointed_out(tmp_path):
+    pd.DataFrame({"technique.home_setting": [0.2, 0.9], "weight": [0.5, 0.5]}).to_parquet(
+        tmp_path / POSTERIOR_FILE
+    )
+    arms = [SCENARIOS / f"{name}.toml" for name in ("no_intervention", "standard_group")]
+    two = compare(arms, 1, overrides=SMALL, label=None, posterior=tmp_path, workers=1)
+    assert technique_note(two) is None  # one design: its controls are unaffected
+    three = compare([*arms, PAIR[1]], 1, overrides=SMALL, label=None, posterior=tmp_path,
+                    workers=1)  # fmt: skip
+    note = technique_note(three)
+    assert note is not None
+    assert "standard_group, home_room" in note
+    value = three.draws["technique.home_setting"].iloc[0]
+    assert three.scenario_for("standard_group", 0).practices["home_setting"] == value

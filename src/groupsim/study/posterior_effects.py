@@ -40,12 +40,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from groupsim.document.blocks import Block, Heading, Paragraph, Table
+from groupsim.document.blocks import Block, FigureBlock, Heading, Paragraph, Table
+from groupsim.document.figures import styled
 from groupsim.runs.outputs import POSTERIOR_DRAWS
 from groupsim.scenario.posterior import POSTERIOR_FILE, Posterior, load_posterior
 from groupsim.study.wording import _decimals, _interval, _num
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from groupsim.scenario import Scenario
     from groupsim.study.compare import Comparison
 
@@ -54,6 +57,7 @@ __all__ = [
     "PREDICTIVE_LEVEL",
     "posterior_blocks",
     "posterior_draws",
+    "posterior_figure",
     "posterior_folder",
     "posterior_overrides",
     "predictive_interval",
@@ -181,6 +185,30 @@ def _interval_table(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
+def technique_note(comparison: Comparison) -> str | None:
+    """A warning when a posterior sets a practice in arms of different techniques, else None.
+
+    A `technique.*` column sets that practice in every arm: harmless in an arm without a group,
+    but in two designs of different techniques it makes them alike in that practice.
+    """
+    posterior = comparison.posterior
+    assert posterior is not None
+    practices = [name for name in posterior.parameters if name.startswith("technique.")]
+    designs = {
+        label: scenario.counselor.technique
+        for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True)
+        if scenario.holds_group
+    }
+    if not practices or len(set(designs.values())) < 2:
+        return None
+    return (
+        f"Note: the posterior sets {', '.join(f'`{p}`' for p in practices)} in every arm, so "
+        f"the designs {', '.join(designs)}, of different techniques, share that practice's "
+        "value in each replication; calibrate a practice of one technique only for "
+        "comparisons of that technique with controls."
+    )
+
+
 def posterior_sentences(comparison: Comparison) -> list[str]:
     """What the predictive intervals say, in words, for the report's summary."""
     effects = comparison.effects.set_index(["outcome", "scenario"])
@@ -203,6 +231,53 @@ def posterior_sentences(comparison: Comparison) -> list[str]:
     return sentences
 
 
+#: Parameters drawn as panels of the posterior figure (the posterior's first ones).
+FIGURE_PARAMETERS = 4
+#: Caption of `posterior.png`.
+FIGURE_CAPTION = (
+    "Each replication's paired effect on clients' post-program social interaction against the "
+    "value its posterior draw gave each parameter (one panel per parameter, at most "
+    f"{FIGURE_PARAMETERS}). Wide pale band: the posterior predictive 90% interval; narrow dark "
+    "band: the Monte Carlo 95% CI of the mean effect. A slope shows the parameter driving the "
+    "effect's uncertainty."
+)
+
+
+def posterior_figure(comparison: Comparison) -> Figure:
+    """Per-replication effects against the drawn parameter values, with both intervals."""
+    from matplotlib.figure import Figure
+
+    from groupsim.study.figures import scenario_colors
+
+    assert comparison.posterior is not None
+    outcome = "post_social_interaction"
+    names = list(comparison.posterior.parameters[:FIGURE_PARAMETERS])
+    colors = scenario_colors(comparison.labels)
+    table = comparison.outcomes.pivot(index="replication", columns="scenario", values=outcome)
+    effects = comparison.effects.set_index(["outcome", "scenario"])
+    draws = comparison.draws.set_index("replication")
+    with styled():
+        fig = Figure(figsize=(3.6 * len(names) + 1.0, 3.6), layout="constrained")
+        axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
+        for ax, name in zip(axes, names, strict=True):
+            for label in comparison.treatments:
+                paired = table[label] - table[comparison.control_of(label)]
+                row = effects.loc[(outcome, label)]
+                color = colors[label]
+                ax.axhspan(row["predictive_low"], row["predictive_high"], color=color, alpha=0.12)
+                ax.axhspan(row["difference_low"], row["difference_high"], color=color, alpha=0.4)
+                ax.scatter(draws.loc[paired.index, name], paired, s=14, color=color, label=label)
+            ax.axhline(0, color="black", lw=0.8)
+            ax.set_xlabel(name)
+        axes[0].set_ylabel("paired effect, one replication (0-1)")
+        axes[0].legend(title="scenario", frameon=False, fontsize=8)
+        fig.suptitle(
+            f"Effect under parameter uncertainty: {comparison.reps} replications, one "
+            "posterior draw each"
+        )
+    return fig
+
+
 def posterior_blocks(comparison: Comparison) -> list[Block]:
     """The report section on the posterior: where from, what varied, what it does to effects."""
     posterior = comparison.posterior
@@ -222,6 +297,7 @@ def posterior_blocks(comparison: Comparison) -> list[Block]:
             "K` runs particle K alone."
         ),
         Table.from_frame(_parameter_table(comparison)),
+        *([Paragraph(note)] if (note := technique_note(comparison)) else []),
         Paragraph(
             "Two intervals per effect. The Monte Carlo 95% CI (bootstrap over replications) "
             "shows only simulation noise: how precisely these replications estimate the "
@@ -233,4 +309,5 @@ def posterior_blocks(comparison: Comparison) -> list[Block]:
             "mechanism the model lacks is not in it."
         ),
         Table.from_frame(_interval_table(comparison)),
+        FigureBlock("posterior", FIGURE_CAPTION, lambda: posterior_figure(comparison)),
     ]

@@ -432,7 +432,8 @@ _FILES = BulletList(
         "`summary.csv`: the effects table (a row per outcome and scenario).",
         "`benefits.csv`: the who-benefits table.",
         "`NAME.png` and `NAME.svg`: every figure; `scenario_LABEL.toml`: the resolved scenarios.",
-        "`draws.csv` (with `--posterior`): each replication's particle and parameter values.",
+        "With `--posterior`: `draws.csv`, each replication's particle and parameter values, "
+        "and the figure `posterior.png` / `posterior.svg`.",
     ]
 )
 

@@ -257,7 +257,7 @@ def posterior_figure(comparison: Comparison) -> Figure:
     effects = comparison.effects.set_index(["outcome", "scenario"])
     draws = comparison.draws.set_index("replication")
     with styled():
-        fig = Figure(figsize=(3.6 * len(names) + 1.0, 3.6), layout="constrained")
+        fig = Figure(figsize=(max(6.5, 3.6 * len(names) + 1.0), 4.0), layout="constrained")
         axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
         for ax, name in zip(axes, names, strict=True):
             for label in comparison.treatments:
@@ -270,10 +270,10 @@ def posterior_figure(comparison: Comparison) -> Figure:
             ax.axhline(0, color="black", lw=0.8)
             ax.set_xlabel(name)
         axes[0].set_ylabel("paired effect, one replication (0-1)")
-        axes[0].legend(title="scenario", frameon=False, fontsize=8)
+        axes[0].legend(title="scenario", frameon=False, fontsize=8, loc="best")
         fig.suptitle(
-            f"Effect under parameter uncertainty: {comparison.reps} replications, one "
-            "posterior draw each"
+            f"Effect under parameter uncertainty ({comparison.reps} replications, "
+            "one posterior draw each)"
         )
     return fig
 

@@ -256,3 +256,32 @@ def test_a_practice_set_in_designs_of_different_techniques_is_pointed_out(tmp_pa
     assert "standard_group, home_room" in note
     value = three.draws["technique.home_setting"].iloc[0]
     assert three.scenario_for("standard_group", 0).practices["home_setting"] == value
+
+
+def test_run_with_a_recorded_particle_repeats_that_replication(
+    uncertain, posterior_dir, tmp_path, monkeypatch, capsys
+):
+    """draws.csv is enough to repeat a replication: its particle and seed, on the command line."""
+    particle, seed = (int(uncertain.draws[name].iloc[2]) for name in ("particle", "seed"))
+    out = tmp_path / "again"
+    code, _, err = cli(
+        ["run", str(PAIR[1]), "--posterior", str(posterior_dir),
+         "--draw", str(particle), "--seed", str(seed),
+         "--out", str(out), *_small_sets()],
+        monkeypatch, capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    questionnaire = pd.read_csv(out / "questionnaire.csv")
+    runs = uncertain.outcomes.set_index(["scenario", "replication"])
+    expected = runs.loc[("home_room", 2), "questionnaire_post"]
+    assert questionnaire["post"].mean() == pytest.approx(expected)
+
+
+def test_matched_controls_run_with_the_same_draw(posterior_dir):
+    c = compare([PAIR[1]] * 2, 2, overrides=SMALL, label=None, workers=1, control="auto",
+                posterior=posterior_dir)  # fmt: skip
+    twin = next(label for label in c.labels if c.control_of(label) == label)
+    for replication in range(2):
+        values = {c.scenario_for(label, replication).counselor.warmth for label in c.labels}
+        assert values == {c.draws["counselor.warmth"].iloc[replication]}
+    assert twin in c.labels

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from groupsim.runs.outcomes import OUTCOMES
-from groupsim.runs.outputs import TABLES, markdown_table
+from groupsim.runs.outputs import POSTERIOR_DRAWS, TABLES, markdown_table
 from groupsim.runs.store import RUN_FILES
 from groupsim.scenario import SECTIONS, parameter_table
 
@@ -131,7 +131,7 @@ def render_outputs() -> str:
     lines = [
         NOTICE.format(
             source="groupsim.runs.outputs, groupsim.runs.store.RUN_FILES and "
-            "groupsim.runs.outcomes.OUTCOMES"
+            "groupsim.runs.outcomes.OUTCOMES, groupsim.runs.outputs.POSTERIOR_DRAWS"
         ),
         "# Outputs",
         "",
@@ -165,6 +165,18 @@ def render_outputs() -> str:
     ]
     for name, meaning in OUTCOMES.items():
         lines.append(f"| `{name}` | {_cell(meaning)} |")
+    lines += [
+        "",
+        "## Posterior draws: `draws.csv` of `groupsim compare --posterior DIR`",
+        "",
+        "A row per replication: the posterior particle every arm of that replication ran "
+        "with. After these columns comes one float64 column per posterior parameter, named "
+        "by its dotted path (e.g. `counselor.warmth`), holding the value used. "
+        "`groupsim run SCENARIO --posterior DIR --draw K` runs particle K alone; its "
+        "`scenario.toml` holds the applied values and names the particle in `description`.",
+        "",
+        markdown_table(POSTERIOR_DRAWS),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -198,6 +210,7 @@ API_PAGES = {
     "document": ("blocks", "render", "figures", "network", "network_draw"),
     "study": (
         "compare",
+        "posterior_effects",
         "matching",
         "client_level",
         "power",

@@ -94,6 +94,26 @@ SetOption = Annotated[
     ),
 ]
 
+#: A calibration's output folder (`groupsim calibrate --out DIR`, holding posterior.parquet).
+PosteriorOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Draw parameters from this calibration posterior (a `groupsim calibrate` folder)"
+    ),
+]
+
+
+def check_posterior_sets(posterior: Any, overrides: dict[str, Any]) -> None:
+    """Refuse a --set of a parameter the posterior also varies (which value would hold?)."""
+    from groupsim.study.posterior_effects import posterior_overrides
+
+    both = posterior_overrides(posterior, overrides)
+    if both:
+        raise UsageError(
+            f"--set {both[0]}: the posterior varies this parameter; drop the --set or "
+            "calibrate without it"
+        )
+
 
 def parse_groups(text: str) -> tuple[int, ...]:
     """`--groups 1,2,4,8` to a tuple of designs (groups per arm), or a UsageError."""

@@ -12,11 +12,14 @@ import typer
 from rich.table import Table
 
 from groupsim.cli.app import (
+    PosteriorOption,
     ScenarioArgument,
     SetOption,
+    UsageError,
     app,
     check_minimums,
     check_output_folder,
+    check_posterior_sets,
     console,
     parse_overrides,
 )
@@ -31,15 +34,27 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="Folder for the run's tables, network and scenario")
     ] = None,
+    posterior: PosteriorOption = None,
+    draw: Annotated[
+        int | None,
+        typer.Option(help="With --posterior: the particle to run (0-based row of the posterior)"),
+    ] = None,
 ) -> None:
-    """Run one scenario (file or built-in) and print a summary; with --out, write its outputs."""
+    """Run one scenario (file or built-in) and print a summary; with --out, write its outputs.
+
+    With --posterior DIR --draw K the scenario runs with posterior particle K's values (after
+    any --set); the written scenario.toml holds them.
+    """
     from groupsim.runs.runner import run as run_scenario
     from groupsim.runs.store import write_run
 
     check_minimums(seed=seed)
     from groupsim.runs.resources import check_memory
 
-    loaded = load_scenario(scenario, parse_overrides(set_))
+    overrides = parse_overrides(set_)
+    loaded = load_scenario(scenario, overrides)
+    if posterior is not None or draw is not None:
+        loaded = with_posterior_draw(loaded, posterior, draw, overrides)
     check_memory(loaded, record_students=True, record_ties=True, source=str(scenario))
     if out is not None:
         check_output_folder(out)
@@ -50,6 +65,29 @@ def run(
         console.print(
             f"Wrote {out}/ (weekly, sessions, students, ties, faculties, questionnaire, network)"
         )
+
+
+def with_posterior_draw(
+    loaded: Scenario, folder: Path | None, draw: int | None, overrides: dict[str, Any]
+) -> Scenario:
+    """The scenario with particle `draw` of the posterior in `folder` applied.
+
+    Its description names the posterior and the particle, so the written scenario.toml says
+    where its values came from. A missing option, folder or particle: a one-line error.
+    """
+    from groupsim.scenario.posterior import load_posterior
+
+    if folder is None or draw is None:
+        raise UsageError("--posterior DIR and --draw K go together: give both or neither")
+    posterior = load_posterior(folder)
+    check_posterior_sets(posterior, overrides)
+    values = posterior.draw(draw)
+    applied = posterior.apply(loaded, values)
+    shown = ", ".join(f"{name} = {value:.6g}" for name, value in values.items())
+    note = f"posterior draw {draw} of {folder}: {shown}"
+    console.print(f"Running {note}", markup=False)
+    description = f"{applied.description} ({note})" if applied.description else note
+    return applied.model_copy(update={"description": description})
 
 
 def print_summary(result: Any) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 __all__ = [
     "FACULTIES",
+    "POSTERIOR_DRAWS",
     "QUESTIONNAIRE",
     "SESSIONS",
     "SESSION_COLUMNS",
@@ -168,6 +169,19 @@ FACULTIES = {
     "friends_social_interaction": ("float64", "its clients' friends' mean score (NaN: none)"),
 }
 
+#: `draws.csv` of `groupsim compare --posterior DIR`: a row per replication, these columns and
+#: then one float64 column per posterior parameter (its dotted path, e.g. `counselor.warmth`)
+#: holding the value every arm of that replication ran with.
+POSTERIOR_DRAWS = {
+    "replication": ("int64", "replication number, 0..reps-1"),
+    "seed": ("int64", "the replication's seed (every arm's run)"),
+    "particle": (
+        "int64",
+        "the posterior particle drawn (0-based row of posterior.parquet; "
+        "`groupsim run --posterior DIR --draw K` runs it alone)",
+    ),
+}
+
 TABLES = {
     "weekly": WEEKLY,
     "sessions": SESSIONS,
@@ -194,10 +208,11 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def markdown_table(table: str) -> str:
-    """The table's columns as a Markdown table (for README.md)."""
+def markdown_table(table: str | dict[str, tuple[str, str]]) -> str:
+    """The columns of a table (a name in `TABLES`, or a spec) as a Markdown table."""
     lines = ["| column | type | meaning |", "| --- | --- | --- |"]
-    for name, (dtype, meaning) in TABLES[table].items():
+    spec = TABLES[table] if isinstance(table, str) else table
+    for name, (dtype, meaning) in spec.items():
         lines.append(f"| `{name}` | {dtype} | {meaning} |")
     return "\n".join(lines)
 

@@ -88,8 +88,12 @@ class Posterior:
 
     def sample(self, count: int, rng: np.random.Generator) -> list[dict[str, float]]:
         """`count` parameter sets drawn by weight, with replacement (one per replication)."""
+        return [self.draw(k) for k in self.sample_particles(count, rng)]
+
+    def sample_particles(self, count: int, rng: np.random.Generator) -> list[int]:
+        """The particles (0-based, for `draw`) that `sample` with the same `rng` state picks."""
         rows = rng.choice(len(self), size=count, replace=True, p=self.weights)
-        return [self.draw(int(k)) for k in rows]
+        return [int(k) for k in rows]
 
     def median(self) -> dict[str, float]:
         """The weighted marginal median of every parameter (a central parameter set)."""

@@ -6,7 +6,8 @@ field study reports the client-level effect size: :func:`client_effects` gives C
 Hedges' g on the questionnaire totals over the pooled client-level SD, with CIs over
 replications (`groupsim.study.stats.CLIENT_LEVEL_D`); :func:`arm_summary` gives per arm the
 ICC of the post-test (adjusted for the pre-test; groups = replication x group), reliable
-change, missing post-tests, attendance and dropout, from `Comparison.clients`.
+change, missing post-tests, attendance and dropout, from `Comparison.clients`; and
+:func:`benefit_table`, who benefits: the effect by tercile of a baseline trait.
 
 Example:
     >>> from groupsim import compare
@@ -25,7 +26,12 @@ import numpy as np
 import pandas as pd
 
 from groupsim.document.blocks import Block, Heading, Paragraph, Table
-from groupsim.study.stats import CLIENT_LEVEL_D, client_level_effect, intraclass_correlation
+from groupsim.study.stats import (
+    CLIENT_LEVEL_D,
+    client_level_effect,
+    intraclass_correlation,
+    mean_ci,
+)
 from groupsim.study.wording import _interval, _num, share
 
 if TYPE_CHECKING:
@@ -34,6 +40,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CLIENT_OUTCOMES",
     "arm_summary",
+    "benefit_rows",
+    "benefit_sentences",
+    "benefit_table",
     "client_effects",
     "client_level_blocks",
     "post_icc",
@@ -216,3 +225,96 @@ def client_level_blocks(comparison: Comparison) -> list[Block]:
         ),
         Table.from_frame(pd.DataFrame(arms)),
     ]
+
+
+def benefit_table(comparison: Comparison) -> pd.DataFrame:
+    """Who benefits: each treatment's effect by tercile of a baseline trait.
+
+    The table behind `Comparison.benefits` (see there for its columns): clients' post-program
+    social interaction, treatment minus control, paired by replication and client.
+    """
+    from groupsim.study.compare import MODERATORS, TERCILES
+
+    keys = ["replication", "student_id"]
+    rows = []
+    for moderator, label in ((m, t) for m in MODERATORS for t in comparison.treatments):
+        reference = comparison.clients[
+            comparison.clients["scenario"] == comparison.control_of(label)
+        ]
+        # Cut points from the control arm's clients; under common random numbers every
+        # arm of the same size screened the same clients, with the same baseline traits.
+        tercile, edges = pd.qcut(
+            reference[moderator], 3, labels=list(TERCILES), retbins=True, duplicates="drop"
+        )
+        if len(edges) != 4:  # too little spread to split in three
+            continue
+        base = reference[[*keys, "post_social_interaction"]].assign(tercile=tercile.to_numpy())
+        treated = comparison.clients[comparison.clients["scenario"] == label]
+        pairs = base.merge(
+            treated[[*keys, "post_social_interaction"]], on=keys, suffixes=("_ref", "")
+        )
+        pairs["effect"] = pairs["post_social_interaction"] - pairs["post_social_interaction_ref"]
+        for index, name in enumerate(TERCILES):
+            part = pairs[pairs["tercile"] == name]
+            per_replication = part.groupby("replication")["effect"].mean()
+            estimate = mean_ci(per_replication.to_numpy())
+            rows.append(
+                {
+                    "scenario": label,
+                    "moderator": moderator,
+                    "tercile": name,
+                    "trait_low": float(edges[index]),
+                    "trait_high": float(edges[index + 1]),
+                    "clients": len(part),
+                    "effect": estimate.value,
+                    "effect_low": estimate.low,
+                    "effect_high": estimate.high,
+                }
+            )
+    columns = ["scenario", "moderator", "tercile", "trait_low", "trait_high", "clients"]
+    return pd.DataFrame(rows, columns=[*columns, "effect", "effect_low", "effect_high"])
+
+
+def benefit_sentences(comparison: Comparison, label: str) -> list[str]:
+    """Sentences on which tercile of each baseline trait benefited most and least."""
+    from groupsim.study.compare import MODERATORS
+
+    benefits = comparison.benefits
+    out = []
+    for moderator, name in MODERATORS.items():
+        rows = benefits[(benefits["scenario"] == label) & (benefits["moderator"] == moderator)]
+        rows = rows.dropna(subset=["effect"])
+        if len(rows) < 2:
+            continue
+        best = rows.loc[rows["effect"].idxmax()]
+        worst = rows.loc[rows["effect"].idxmin()]
+        text = (
+            f"By {name}, the effect on post-program social interaction was largest in the "
+            f"{best['tercile']} tercile ({_num(best['effect'])}, 95% CI "
+            f"{_interval(best['effect_low'], best['effect_high'], 3)}) and smallest in the "
+            f"{worst['tercile']} tercile ({_num(worst['effect'])}, 95% CI "
+            f"{_interval(worst['effect_low'], worst['effect_high'], 3)})"
+        )
+        if best["effect_low"] <= worst["effect_high"]:
+            text += "; the intervals overlap, so no tercile clearly benefits more"
+        out.append(text + ".")
+    return out
+
+
+def benefit_rows(comparison: Comparison) -> pd.DataFrame:
+    """The who-benefits table as the report shows it (numbers formatted)."""
+    from groupsim.study.compare import MODERATORS
+
+    rows = []
+    for _, row in comparison.benefits.iterrows():
+        rows.append(
+            {
+                "scenario": row["scenario"],
+                "baseline trait": MODERATORS[row["moderator"]],
+                "tercile": f"{row['tercile']} ({row['trait_low']:.2f}-{row['trait_high']:.2f})",
+                "client-runs": int(row["clients"]),
+                "effect": _num(row["effect"]),
+                "95% CI": _interval(row["effect_low"], row["effect_high"], 3),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -38,6 +38,13 @@ from groupsim.study.matching import (
     missing_controls,
     parameter_differences,
 )
+from groupsim.study.posterior_effects import (
+    posterior_draws,
+    posterior_overrides,
+    predictive_interval,
+    resolve_posterior,
+    with_draw,
+)
 from groupsim.study.stats import (
     bootstrap_mean_difference,
     mean_ci,
@@ -47,6 +54,7 @@ from groupsim.study.stats import (
 
 if TYPE_CHECKING:
     from groupsim.runs.backends import Backend
+    from groupsim.scenario.posterior import Posterior
 
 __all__ = [
     "EFFECT_OUTCOMES",
@@ -174,6 +182,10 @@ class Comparison:
         overrides: the dotted-path overrides applied to every scenario.
         controls: each label's control, where it is not the reference (`--control auto`
             pairs every design with its matched no-intervention twin).
+        posterior: the calibration posterior each replication drew its parameters from
+            (None: every run at the scenarios' own values).
+        draws: with a posterior, a row per replication: its particle and parameter values
+            (`groupsim.study.posterior_effects.posterior_draws`); otherwise empty.
     """
 
     scenarios: list[Scenario]
@@ -187,6 +199,8 @@ class Comparison:
     clients: pd.DataFrame
     overrides: dict[str, Any] = field(default_factory=dict)
     controls: dict[str, str] = field(default_factory=dict)
+    posterior: Posterior | None = None
+    draws: pd.DataFrame = field(default_factory=pd.DataFrame)
     _effects: pd.DataFrame | None = field(default=None, repr=False)
     _benefits: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -201,8 +215,10 @@ class Comparison:
 
         Columns: `outcome`, `description`, `unit`, `scenario`, `reference`, `n`, `mean`,
         `mean_low`, `mean_high`, `sd`, `difference`, `difference_low`, `difference_high`
-        (bootstrap), `hedges_g`, `g_low`, `g_high`, `p_value` (paired t-test). Effect columns
-        are NaN on the reference's own rows.
+        (bootstrap), `hedges_g`, `g_low`, `g_high`, `p_value` (paired t-test),
+        `predictive_low`, `predictive_high` (with a posterior: the 5th-95th percentile of the
+        per-replication paired differences, `groupsim.study.posterior_effects`; else NaN).
+        Effect columns are NaN on the reference's own rows.
         """
         if self._effects is None:
             self._effects = self._compute_effects()
@@ -220,7 +236,9 @@ class Comparison:
         (95% t-interval over replications of the replication's mean effect in the tercile).
         """
         if self._benefits is None:
-            self._benefits = self._compute_benefits()
+            from groupsim.study.client_level import benefit_table
+
+            self._benefits = benefit_table(self)
         return self._benefits
 
     def control_of(self, label: str) -> str:
@@ -260,8 +278,12 @@ class Comparison:
         return arm_summary(self)
 
     def scenario(self, label: str) -> Scenario:
-        """The scenario with this label."""
+        """The scenario with this label (as given, without a posterior draw)."""
         return self.scenarios[self.labels.index(label)]
+
+    def scenario_for(self, label: str, replication: int) -> Scenario:
+        """The scenario replication `replication` of `label` ran with (its posterior draw)."""
+        return with_draw(self.scenario(label), self.posterior, self.draws, replication)
 
     def rerun(self, label: str, replication: int) -> RunResult:
         """Run replication `replication` of scenario `label` again, with every table recorded.
@@ -269,7 +291,7 @@ class Comparison:
         The same seed gives the identical run, so this recovers a run's networks and student
         rows without the comparison keeping them all.
         """
-        return run(self.scenario(label), seed=self.seeds[replication])
+        return run(self.scenario_for(label, replication), seed=self.seeds[replication])
 
     def representative_replication(self, label: str) -> int:
         """The replication closest to the scenario's median post-program social interaction.
@@ -329,48 +351,11 @@ class Comparison:
                         "g_high": g.high,
                         "p_value": paired_t_test(treated, reference),
                     }
+                    if self.posterior is not None:
+                        low, high = predictive_interval(treated - reference)
+                        effect |= {"predictive_low": low, "predictive_high": high}
                 rows.append(row | effect)
         return pd.DataFrame(rows)
-
-    def _compute_benefits(self) -> pd.DataFrame:
-        keys = ["replication", "student_id"]
-        rows = []
-        for moderator, label in ((m, t) for m in MODERATORS for t in self.treatments):
-            reference = self.clients[self.clients["scenario"] == self.control_of(label)]
-            # Cut points from the control arm's clients; under common random numbers every
-            # arm of the same size screened the same clients, with the same baseline traits.
-            tercile, edges = pd.qcut(
-                reference[moderator], 3, labels=list(TERCILES), retbins=True, duplicates="drop"
-            )
-            if len(edges) != 4:  # too little spread to split in three
-                continue
-            base = reference[[*keys, "post_social_interaction"]].assign(tercile=tercile.to_numpy())
-            treated = self.clients[self.clients["scenario"] == label]
-            pairs = base.merge(
-                treated[[*keys, "post_social_interaction"]], on=keys, suffixes=("_ref", "")
-            )
-            pairs["effect"] = (
-                pairs["post_social_interaction"] - pairs["post_social_interaction_ref"]
-            )
-            for index, name in enumerate(TERCILES):
-                part = pairs[pairs["tercile"] == name]
-                per_replication = part.groupby("replication")["effect"].mean()
-                estimate = mean_ci(per_replication.to_numpy())
-                rows.append(
-                    {
-                        "scenario": label,
-                        "moderator": moderator,
-                        "tercile": name,
-                        "trait_low": float(edges[index]),
-                        "trait_high": float(edges[index + 1]),
-                        "clients": len(part),
-                        "effect": estimate.value,
-                        "effect_low": estimate.low,
-                        "effect_high": estimate.high,
-                    }
-                )
-        columns = ["scenario", "moderator", "tercile", "trait_low", "trait_high", "clients"]
-        return pd.DataFrame(rows, columns=[*columns, "effect", "effect_low", "effect_high"])
 
     def weeks(self, label: str | None = None) -> dict[str, int]:
         """An arm's baseline, mid-program, end and follow-up weeks (default: the reference's).
@@ -399,6 +384,8 @@ _EFFECT_COLUMNS = (
     "g_low",
     "g_high",
     "p_value",
+    "predictive_low",
+    "predictive_high",
 )
 
 
@@ -435,6 +422,7 @@ def compare(
     label: str | None = "compare",
     backend: Backend | None = None,
     control: str | None = None,
+    posterior: Posterior | str | Path | None = None,
 ) -> Comparison:
     """Run `reps` replications of each scenario with common random numbers and compare them.
 
@@ -455,14 +443,21 @@ def compare(
             no-intervention twin (`groupsim.study.matching.matched_control`; a given scenario
             that already is that twin serves), run with the same seeds, and its effects are
             against it.
+        posterior: a calibration posterior (`groupsim.scenario.posterior.Posterior`, or the
+            folder `groupsim calibrate` wrote): each replication draws one particle, seeded
+            by its replication seed, and runs every arm with its values (all its dotted
+            paths, in every arm); effects get a posterior predictive 90% interval
+            (`groupsim.study.posterior_effects`).
 
     Returns:
         A :class:`Comparison`.
 
     Raises:
-        ScenarioError: a file is missing or a value is not allowed.
+        ScenarioError: a file is missing or a value is not allowed (a scenario's, or a
+            posterior's: a missing folder, a bad column, a value a scenario does not accept).
         ValueError: fewer than two scenarios, `reps` < 1, `seed` < 0, `workers` < 1,
-            both `workers` and `backend`, or a `control` other than None or "auto".
+            both `workers` and `backend`, a `control` other than None or "auto", or an
+            override of a parameter the posterior varies.
         BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
     """
     _check_arguments(len(scenarios), reps, seed, workers, backend, control)
@@ -476,8 +471,16 @@ def compare(
     if control == "auto":
         controls = {labels[i]: labels[j] for i, j in enumerate(control_positions(loaded))}
     seeds = replication_seeds(seed, reps)
+    posterior = resolve_posterior(posterior)
+    if posterior is not None and (both := posterior_overrides(posterior, overrides or {})):
+        raise ValueError(f"overrides: the posterior varies {', '.join(both)}; set it in one place")
+    draws = pd.DataFrame() if posterior is None else posterior_draws(posterior, seeds)
     # Replication-major order: a partly finished pool has covered all scenarios evenly.
-    tasks = [(scenario, run_seed) for run_seed in seeds for scenario in loaded]
+    tasks = [
+        (with_draw(scenario, posterior, draws, replication), run_seed)
+        for replication, run_seed in enumerate(seeds)
+        for scenario in loaded
+    ]
     runs = map_tasks(_run_replication, tasks, workers=workers, label=label, backend=backend)
 
     weekly, outcomes, clients = [], [], []
@@ -507,6 +510,8 @@ def compare(
         clients=client_table,
         overrides=dict(overrides or {}),
         controls=controls,
+        posterior=posterior,
+        draws=draws,
     )
     for sentence in comparison.mismatches:
         warnings.warn(sentence, MismatchedControlWarning, stacklevel=2)

@@ -35,7 +35,8 @@ from groupsim.document.blocks import (
 from groupsim.document.render import write_document
 from groupsim.runs.store import file_stem, write_folder
 from groupsim.scenario import scenario_to_toml
-from groupsim.study.client_level import client_level_blocks
+from groupsim.study.client_level import benefit_rows, benefit_sentences, client_level_blocks
+from groupsim.study.posterior_effects import posterior_blocks, posterior_folder, posterior_sentences
 from groupsim.study.stats import PAIRED_G, PAIRED_TEST, Estimate, bootstrap_mean_difference
 from groupsim.study.wording import (
     DASH,
@@ -63,8 +64,8 @@ __all__ = [
 ]
 
 #: Files `write_report` writes, besides `NAME.png` and `NAME.svg` for every figure in `FIGURES`
-#: and `scenario_LABEL.toml` for every scenario. One flat folder: `store.atomic_folder` moves
-#: files, not subfolders, into an existing output folder.
+#: and `scenario_LABEL.toml` for every scenario (and `draws.csv` with a posterior). One flat
+#: folder: `store.atomic_folder` moves files, not subfolders, into an existing output folder.
 REPORT_FILES = (
     "results.parquet",
     "outcomes.parquet",
@@ -190,7 +191,9 @@ def summary_sentences(comparison: Comparison) -> list[str]:
             f"a difference of {_num(d['difference'], 1)} points over a client-level SD of "
             f"{_num(d['client_sd'], 1)}."
         )
-        sentences.extend(_benefit_sentences(comparison, label))
+        sentences.extend(benefit_sentences(comparison, label))
+    if comparison.posterior is not None:
+        sentences.extend(posterior_sentences(comparison))
     treatments = comparison.treatments
     for index, first in enumerate(treatments):
         for second in treatments[index + 1 :]:
@@ -202,31 +205,6 @@ def summary_sentences(comparison: Comparison) -> list[str]:
                 f"{_interval(diff.low, diff.high, 3)})."
             )
     return sentences
-
-
-def _benefit_sentences(comparison: Comparison, label: str) -> list[str]:
-    from groupsim.study.compare import MODERATORS
-
-    benefits = comparison.benefits
-    out = []
-    for moderator, name in MODERATORS.items():
-        rows = benefits[(benefits["scenario"] == label) & (benefits["moderator"] == moderator)]
-        rows = rows.dropna(subset=["effect"])
-        if len(rows) < 2:
-            continue
-        best = rows.loc[rows["effect"].idxmax()]
-        worst = rows.loc[rows["effect"].idxmin()]
-        text = (
-            f"By {name}, the effect on post-program social interaction was largest in the "
-            f"{best['tercile']} tercile ({_num(best['effect'])}, 95% CI "
-            f"{_interval(best['effect_low'], best['effect_high'], 3)}) and smallest in the "
-            f"{worst['tercile']} tercile ({_num(worst['effect'])}, 95% CI "
-            f"{_interval(worst['effect_low'], worst['effect_high'], 3)})"
-        )
-        if best["effect_low"] <= worst["effect_high"]:
-            text += "; the intervals overlap, so no tercile clearly benefits more"
-        out.append(text + ".")
-    return out
 
 
 # ---------------------------------------------------------------- blocks
@@ -255,6 +233,11 @@ def _outcome_table(comparison: Comparison, outcome: str) -> pd.DataFrame:
                 "p (paired t)": "" if reference else _p_cell(row["p_value"]),
             }
         )
+        if comparison.posterior is not None:
+            low, high = row["predictive_low"], row["predictive_high"]
+            table[-1]["predictive 90% (posterior)"] = (
+                "" if reference else _interval(low, high, digits)
+            )
     return pd.DataFrame(table)
 
 
@@ -279,30 +262,14 @@ def _design_table(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _benefit_table(comparison: Comparison) -> pd.DataFrame:
-    from groupsim.study.compare import MODERATORS
-
-    rows = []
-    for _, row in comparison.benefits.iterrows():
-        rows.append(
-            {
-                "scenario": row["scenario"],
-                "baseline trait": MODERATORS[row["moderator"]],
-                "tercile": f"{row['tercile']} ({row['trait_low']:.2f}-{row['trait_high']:.2f})",
-                "client-runs": int(row["clients"]),
-                "effect": _num(row["effect"]),
-                "95% CI": _interval(row["effect_low"], row["effect_high"], 3),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def _command(comparison: Comparison) -> str:
     given = [s for s in comparison.sources if not s.startswith("(matched")]
     if any(source.startswith("(") or source.startswith("<") for source in given):
         return ""
     sets = "".join(f" --set {k}={v}" for k, v in comparison.overrides.items())
     auto = " --control auto" if comparison.controls else ""
+    if comparison.posterior is not None:
+        auto += f" --posterior {posterior_folder(comparison.posterior)}"
     files = [source for source in comparison.sources if not source.startswith("(matched")]
     return (
         f"groupsim compare {' '.join(files)} --reps {comparison.reps} "
@@ -448,7 +415,7 @@ def _figure_blocks(comparison: Comparison) -> list[Block]:
             )
             blocks.append(Paragraph(f"Representative runs: {chosen}."))
     blocks.append(Heading("Who benefits (table)", 3))
-    blocks.append(Table.from_frame(_benefit_table(comparison)))
+    blocks.append(Table.from_frame(benefit_rows(comparison)))
     return blocks
 
 
@@ -465,6 +432,8 @@ _FILES = BulletList(
         "`summary.csv`: the effects table (a row per outcome and scenario).",
         "`benefits.csv`: the who-benefits table.",
         "`NAME.png` and `NAME.svg`: every figure; `scenario_LABEL.toml`: the resolved scenarios.",
+        "With `--posterior`: `draws.csv`, each replication's particle and parameter values, "
+        "and the figure `posterior.png` / `posterior.svg`.",
     ]
 )
 
@@ -481,6 +450,7 @@ def report_blocks(comparison: Comparison) -> Document:
             *_summary_blocks(comparison),
             *_design_blocks(comparison),
             *_methods_blocks(comparison),
+            *posterior_blocks(comparison),
             *client_level_blocks(comparison),
             *_results_blocks(comparison),
             *_figure_blocks(comparison),
@@ -505,6 +475,8 @@ def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
         "client_effects.csv": comparison.client_effects,
         "arms.csv": comparison.arms,
     }
+    if comparison.posterior is not None:
+        tables["draws.csv"] = comparison.draws
     document = report_blocks(comparison)
 
     def scenarios_and_report(folder: Path) -> None:

@@ -252,9 +252,7 @@ def make_design(
     unit = qmc.LatinHypercube(d=len(levers) + max(len(ranged), 1), seed=rng).random(n)
     rows = []
     for i, post_row in enumerate(_posterior_rows(posterior, n, rng)):
-        lever_values = [
-            _lever_value(given, unit[i, j]) for j, given in enumerate(levers.values())
-        ]
+        lever_values = [_lever_value(given, unit[i, j]) for j, given in enumerate(levers.values())]
         ranged_values = _ranged_row(ranged, unit[i, len(levers) :])
         rows.append((*lever_values, *ranged_values, *_posterior_row(posterior, post_row)))
     return _typed(rows, kinds), 1

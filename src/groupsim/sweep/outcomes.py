@@ -95,8 +95,10 @@ class OutcomePlan:
 
 def _number(name: str, value: Any) -> float:
     """A custom outcome's value as a float; anything else is the run's failure."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(
-        value, "__float__"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        and not hasattr(value, "__float__")
     ):
         raise TypeError(f"custom outcome {name!r} returned {type(value).__name__}, not a number")
     return float(value)
@@ -124,7 +126,9 @@ def evaluate_expressions(columns: dict[str, list[Any]], plan: OutcomePlan) -> No
     import numpy as np
     import pandas as pd
 
-    frame = pd.DataFrame({name: np.asarray(values, dtype=float) for name, values in columns.items()})
+    frame = pd.DataFrame(
+        {name: np.asarray(values, dtype=float) for name, values in columns.items()}
+    )
     for name, expression in plan.expressions:
         result = frame.eval(expression, engine="python") if len(frame) else frame.iloc[:, 0]
         frame[name] = np.asarray(result, dtype=float)

@@ -43,6 +43,7 @@ __all__ = [
     "FAIL_RUNS_ENV",
     "ChunkResult",
     "ChunkTask",
+    "SweepInterrupted",
     "SweepSummary",
     "chunk_sizes",
     "chunk_tasks",
@@ -60,16 +61,27 @@ MAX_CHUNK = 64
 
 
 def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[int]:
-    """Guided chunk sizes: a quarter of the remaining runs per worker.
+    """Guided chunk sizes: a first small chunk per worker, then a quarter of the remaining
+    runs per worker.
 
     Between `MIN_CHUNK` and `largest` runs, so early chunks are large (few tasks and files)
-    and the last ones small (no worker idles long while another finishes a big chunk).
+    and the last ones small (no worker idles long while another finishes a big chunk). The
+    first `MIN_CHUNK`-run chunk of each worker gives the progress bar a rate (and an ETA)
+    after the first few runs, not after the first big chunk.
 
     Example:
         >>> list(chunk_sizes(40, 2))
-        [5, 5, 4, 4, 4, 4, 4, 4, 4, 2]
+        [4, 4, 4, 4, 4, 4, 4, 4, 4, 4]
+        >>> list(chunk_sizes(400, 2))[:4]
+        [4, 4, 49, 43]
     """
     remaining = runs
+    for _ in range(workers):
+        if remaining <= 0:
+            return
+        size = min(remaining, MIN_CHUNK)
+        yield size
+        remaining -= size
     while remaining > 0:
         size = min(remaining, largest, max(MIN_CHUNK, math.ceil(remaining / (4 * workers))))
         yield size
@@ -134,6 +146,19 @@ class SweepSummary:
     seconds: float = 0.0
     backend: str = ""
     repaired: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep: its finished chunks are saved, `summary` counts them.
+
+    A KeyboardInterrupt, so code that does not expect it still stops; `groupsim sweep`
+    catches it to say how many runs are saved and how to resume.
+    """
+
+    def __init__(self, summary: SweepSummary):
+        super().__init__(f"{summary.done_before + summary.done_now} runs saved")
+        self.summary = summary
 
 
 def run_sweep(
@@ -190,16 +215,22 @@ def run_sweep(
             tasks = chunk_tasks(
                 sweep, pending, chunk_size or sweep.settings.chunk_size, backend.workers
             )
-            _write_chunks(sweep, store, backend.map(run_chunk, tasks), summary, label)
-            summary.seconds = time.monotonic() - started
-            store.write_status(
-                {
-                    "runs": sweep.runs,
-                    "finished": summary.done_before + summary.done_now,
-                    "failed": len(store.failures()) if summary.failed else 0,
-                    "updated": _now(),
-                }
-            )
+            try:
+                _write_chunks(sweep, store, backend.map(run_chunk, tasks), summary, label)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+                raise SweepInterrupted(summary) from None
+            finally:
+                summary.seconds = time.monotonic() - started
+                store.write_status(
+                    {
+                        "runs": sweep.runs,
+                        "finished": summary.done_before + summary.done_now,
+                        "failed": len(store.failures()) if summary.failed else 0,
+                        "interrupted": summary.interrupted,
+                        "updated": _now(),
+                    }
+                )
     return summary
 
 

@@ -441,9 +441,7 @@ def _check_grid_values(source: str, where: str, given: Any, kind: Any) -> list[A
     return values
 
 
-def _check_outcomes(
-    source: str, settings: SweepSettings, custom: dict[str, Any]
-) -> OutcomePlan:
+def _check_outcomes(source: str, settings: SweepSettings, custom: dict[str, Any]) -> OutcomePlan:
     """The kept built-in outcomes, effects and the `[custom_outcomes]`, all checked."""
     if settings.outcomes is not None and not settings.outcomes:
         raise ScenarioError(source, "sweep.outcomes", "empty list; omit it to keep all outcomes")

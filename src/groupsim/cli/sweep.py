@@ -143,13 +143,26 @@ def analyze(
     outcome: Annotated[
         list[str] | None, typer.Option(help="Outcome to analyse (repeatable; default: all kept)")
     ] = None,
+    discover: Annotated[
+        str | None,
+        typer.Option(
+            help='PRIM: the boxes of parameters where a condition holds, e.g. '
+            '"effect_questionnaire_post > 10"'
+        ),
+    ] = None,
+    csv: Annotated[
+        bool, typer.Option("--csv", help="Also write DIR/analysis/runs.csv (Mesa-style names)")
+    ] = False,
 ) -> None:
-    """Tables and figures of a sweep into DIR/analysis/: effects, heatmaps, Sobol/Morris."""
+    """Tables and figures of a sweep into DIR/analysis/ (--discover: PRIM boxes).
+
+    Effects, heatmaps, Sobol/Morris, feature scores; with --discover, scenario discovery.
+    """
     from groupsim.sweep.analyze import analyze as analyze_sweep
     from groupsim.sweep.spec import SweepError
 
     try:
-        report = analyze_sweep(folder, outcome)
+        report = analyze_sweep(folder, outcome, discover=discover, csv=csv)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
     console.print(

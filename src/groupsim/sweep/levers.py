@@ -1,5 +1,6 @@
-"""Levers and uncertainties: the design choices a researcher controls, and what the model is
-unsure of (the EMA Workbench's policies and scenarios; Kwakkel 2017).
+"""Levers and uncertainties: the design choices, and what the model is unsure of.
+
+As the EMA Workbench's policies (levers) and scenarios (uncertainties) (Kwakkel 2017).
 
 A sweep file may split what varies into
 
@@ -74,15 +75,19 @@ class Uncertainty(BaseModel):
         from scipy import stats
 
         if self.distribution == "uniform":
-            assert self.min is not None and self.max is not None
+            assert self.min is not None
+            assert self.max is not None
             return self.min + u * (self.max - self.min)
         if self.distribution == "triangular":
-            assert self.min is not None and self.max is not None and self.mode is not None
+            assert self.min is not None
+            assert self.max is not None
+            assert self.mode is not None
             width = self.max - self.min
             return np.asarray(
                 stats.triang.ppf(u, (self.mode - self.min) / width, self.min, width), dtype=float
             )
-        assert self.mean is not None and self.sd is not None
+        assert self.mean is not None
+        assert self.sd is not None
         lo = -math.inf if self.min is None else (self.min - self.mean) / self.sd
         hi = math.inf if self.max is None else (self.max - self.mean) / self.sd
         return np.asarray(stats.truncnorm.ppf(u, lo, hi, self.mean, self.sd), dtype=float)
@@ -231,8 +236,11 @@ def make_design(
     posterior: Posterior | None,
     kinds: list[Any],
 ) -> tuple[list[tuple[Any, ...]], int]:
-    """The design points (levers, ranged uncertainties, posterior parameters) and how many
-    lever combinations a factorial design has (1 for a joint design)."""
+    """The design points and the lever combinations per draw.
+
+    Points hold levers, ranged uncertainties, posterior parameters, in that order; the
+    combinations per draw are 1 in a joint design.
+    """
     from scipy.stats import qmc
 
     n = settings.samples or 1

@@ -95,10 +95,8 @@ class OutcomePlan:
 
 def _number(name: str, value: Any) -> float:
     """A custom outcome's value as a float; anything else is the run's failure."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        and not hasattr(value, "__float__")
+    if isinstance(value, bool) or (
+        not isinstance(value, (int, float)) and not hasattr(value, "__float__")
     ):
         raise TypeError(f"custom outcome {name!r} returned {type(value).__name__}, not a number")
     return float(value)
@@ -116,7 +114,7 @@ def load_function(spec: str, search_path: str = "") -> Callable[[Any], Any]:
     function = getattr(module, attribute)
     if not callable(function):
         raise TypeError(f"{spec} is not a function")
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 def evaluate_expressions(columns: dict[str, list[Any]], plan: OutcomePlan) -> None:

@@ -61,8 +61,7 @@ MAX_CHUNK = 64
 
 
 def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[int]:
-    """Guided chunk sizes: a first small chunk per worker, then a quarter of the remaining
-    runs per worker.
+    """Guided chunk sizes: a small first chunk per worker, then a quarter of the rest each.
 
     Between `MIN_CHUNK` and `largest` runs, so early chunks are large (few tasks and files)
     and the last ones small (no worker idles long while another finishes a big chunk). The

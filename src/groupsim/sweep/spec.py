@@ -33,7 +33,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from groupsim.runs.outcomes import OUTCOMES
-from groupsim.sweep.outcomes import OutcomePlan, check_custom_outcomes
 from groupsim.scenario import (
     SECTIONS,
     Scenario,
@@ -43,6 +42,7 @@ from groupsim.scenario import (
     read_input_file,
     scenario_from_dict,
 )
+from groupsim.sweep.outcomes import OutcomePlan, check_custom_outcomes
 
 __all__ = [
     "DESIGNS",

@@ -27,7 +27,7 @@ from groupsim.runs.store import check_output_path
 if TYPE_CHECKING:
     from groupsim.sweep.spec import Sweep
 
-__all__ = ["analyze", "sweep"]
+__all__ = ["analyze", "check_sweep_file", "is_sweep_file", "sweep"]
 
 
 @app.command()
@@ -108,6 +108,40 @@ def sweep(
         # SystemExit, not typer.Exit: main() runs the app with standalone_mode=False, where
         # click returns an Exit's code instead of exiting with it.
         raise SystemExit(1)
+
+
+def is_sweep_file(path: str | Path) -> bool:
+    """Whether a file given to `groupsim check` is a sweep file (it has a [sweep] table)."""
+    import tomllib
+
+    path = Path(path)
+    if path.suffix != ".toml" or not path.is_file():
+        return False
+    try:
+        return "sweep" in tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError:
+        return False  # the scenario check names the syntax error
+
+
+def check_sweep_file(path: str | Path, set_: list[str] | None) -> None:
+    """`groupsim check SWEEP.toml`: validate every design point and print the design."""
+    from groupsim.sweep.spec import load_sweep
+
+    if set_:
+        raise UsageError("--set: applies to scenarios; a sweep file sets values in its [set]")
+    loaded = load_sweep(path)
+    console.print(
+        f"{path}: valid sweep {loaded.name!r} on scenario {loaded.base.name!r}: design "
+        f"{loaded.settings.design}, {loaded.points:,} points x {loaded.replications} "
+        f"replications = {loaded.runs:,} runs",
+        markup=False,
+    )
+    for name, values in loaded.describe()["parameters"].items():
+        role = loaded.roles.get(name, "parameter")
+        console.print(f"  {role} {name}: {values}", markup=False)
+    effects = " (with effect_X against the no-intervention twin)" if loaded.plan.effects else ""
+    console.print(f"  outcomes{effects}: {', '.join(loaded.outcomes)}", markup=False)
+    console.print(f"Estimate time and disk with: groupsim sweep {path} --dry-run")
 
 
 def _dry_run(loaded: Sweep, workers: int, local: bool) -> None:

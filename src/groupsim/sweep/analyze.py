@@ -334,7 +334,8 @@ def _write_scores(tmp: Path, report: AnalysisReport, sweep: _Sweep) -> list[Figu
                 f"{row.outcome}: replication noise is {row.noise_share:.0%} of the variance "
                 f"between runs and {row.noise_in_means:.0%} of the variance of point means"
             )
-    scores = feature_scores(sweep.cases, sweep.parameters, sweep.outcomes, sweep.manifest["seed"])
+    # Over runs, not point means: the forest copes with noise, and needs the cases.
+    scores = feature_scores(sweep.ok, sweep.parameters, sweep.outcomes, sweep.manifest["seed"])
     if scores.empty:
         report.notes.append("feature scores skipped: fewer than 10 cases, or nothing varies")
         return []

@@ -53,7 +53,7 @@ def feature_scores(
         if keep.sum() < 10 or np.nanstd(y) == 0:
             continue
         forest = ExtraTreesRegressor(
-            n_estimators=250, min_samples_leaf=2, random_state=seed, n_jobs=1
+            n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1
         )
         forest.fit(x[keep], y[keep])
         for name, score in zip(parameters, forest.feature_importances_, strict=True):

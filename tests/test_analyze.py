@@ -180,7 +180,9 @@ def test_discover_and_csv_from_the_command_line(grid_sweep, monkeypatch, capsys)
     )
     cli.main()
     out = capsys.readouterr().out
-    assert "PRIM:" in out and "coverage" in out and "density" in out
+    assert "PRIM:" in out
+    assert "coverage" in out
+    assert "density" in out
     analysis = grid_sweep / "analysis"
     table = pd.read_csv(analysis / "runs.csv")
     assert {"counselor_warmth", "program_sessions", "final_climate"} <= set(table.columns)
@@ -200,4 +202,5 @@ def test_discover_refuses_a_bad_condition(grid_sweep, monkeypatch, capsys):
         cli.main()
     assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert "--discover" in err and len(err.strip().splitlines()) == 1
+    assert "--discover" in err
+    assert len(err.strip().splitlines()) == 1

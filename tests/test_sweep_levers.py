@@ -47,7 +47,8 @@ def write(folder: Path, body: str, sweep: str = "", name: str = "s.toml") -> Pat
 def test_factorial_design_crosses_every_lever_combination_with_the_same_draws(tmp_path):
     body = LEVERS + '[uncertainties]\n"counselor.warmth" = {min = 0.3, max = 0.9}\n'
     sweep = load_sweep(write(tmp_path, body, "samples = 5\ncommon_random_numbers = true"))
-    assert sweep.points == 4 * 5 and sweep.combinations == 4
+    assert sweep.points == 4 * 5
+    assert sweep.combinations == 4
     design = pd.DataFrame(sweep.design, columns=list(sweep.parameters))
     draws = design.groupby(np.arange(sweep.points) // 4)["counselor.warmth"].nunique()
     assert (draws == 1).all()  # a draw's points are neighbours and share its values
@@ -88,7 +89,8 @@ def test_posterior_draws_follow_the_weights(tmp_path):
     assert list(sweep.parameters[2:]) == ["climate.rate", "counselor.warmth", "rapport.rate"]
     share = (design["counselor.warmth"] == 0.8).mean()
     assert 0.84 < share < 0.96  # weight 0.9, 200 draws: 3 binomial SDs is 0.064
-    assert set(zip(design["counselor.warmth"], design["rapport.rate"])) <= {(0.4, 0.2), (0.8, 0.6)}
+    pairs = set(zip(design["counselor.warmth"], design["rapport.rate"], strict=True))
+    assert pairs <= {(0.4, 0.2), (0.8, 0.6)}  # draws keep a particle's values together
 
 
 @pytest.mark.parametrize(

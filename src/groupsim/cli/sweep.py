@@ -180,7 +180,7 @@ def analyze(
     discover: Annotated[
         str | None,
         typer.Option(
-            help='PRIM: the boxes of parameters where a condition holds, e.g. '
+            help="PRIM: the boxes of parameters where a condition holds, e.g. "
             '"effect_questionnaire_post > 10"'
         ),
     ] = None,

@@ -34,13 +34,11 @@ Example:
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from groupsim.document.blocks import (
@@ -58,15 +56,17 @@ from groupsim.sweep.discover import Discovery, flat_names
 from groupsim.sweep.figures import plot_effects, plot_heatmap, plot_sobol
 from groupsim.sweep.scoring import (
     feature_scores,
+    morris_table,
     noise_shares,
     plot_feature_scores,
     plot_morris,
+    sobol_table,
     sobol_warnings,
 )
 from groupsim.sweep.spec import SweepError
 from groupsim.sweep.store import POINTS, SweepStore
 
-__all__ = ["AnalysisReport", "analyze", "effect_table", "morris_table", "sobol_table"]
+__all__ = ["AnalysisReport", "analyze", "effect_table"]
 
 #: Most bins a sampled parameter's values are cut into for the effect tables and heatmaps.
 MAX_BINS = 8
@@ -423,61 +423,6 @@ def _heatmap_table(
     ]
     table = runs.groupby(keys)[outcomes].mean().reset_index()
     return table.melt(id_vars=[first, second], var_name="outcome", value_name="mean")
-
-
-def _salib_table(
-    problem: dict[str, Any],
-    point_means: pd.DataFrame,
-    outcomes: list[str],
-    analyze_outcome: Any,
-    indices: tuple[str, ...],
-) -> pd.DataFrame:
-    """A row per outcome and parameter with the SALib indices named in `indices`."""
-    rows = []
-    for outcome in outcomes:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = analyze_outcome(point_means[outcome].to_numpy())
-        for i, name in enumerate(problem["names"]):
-            rows.append((outcome, name, *(result[index][i] for index in indices)))
-    return pd.DataFrame(rows, columns=["outcome", "parameter", *indices])
-
-
-def sobol_table(
-    problem: dict[str, Any],
-    point_means: pd.DataFrame,
-    outcomes: list[str],
-    design: dict[str, Any],
-    seed: int,
-) -> pd.DataFrame:
-    """SALib Sobol indices (S1, ST with 95% CIs) per outcome and parameter."""
-    from SALib.analyze import sobol
-
-    def analyze_outcome(values: np.ndarray) -> Any:
-        return sobol.analyze(problem, values, calc_second_order=design["second_order"], seed=seed)
-
-    return _salib_table(
-        problem, point_means, outcomes, analyze_outcome, ("S1", "S1_conf", "ST", "ST_conf")
-    )
-
-
-def morris_table(
-    problem: dict[str, Any],
-    sample: np.ndarray,
-    point_means: pd.DataFrame,
-    outcomes: list[str],
-    design: dict[str, Any],
-    seed: int,
-) -> pd.DataFrame:
-    """SALib Morris screening (mu, mu*, its 95% CI, sigma) per outcome and parameter."""
-    from SALib.analyze import morris
-
-    def analyze_outcome(values: np.ndarray) -> Any:
-        return morris.analyze(problem, sample, values, num_levels=design["levels"], seed=seed)
-
-    return _salib_table(
-        problem, point_means, outcomes, analyze_outcome, ("mu", "mu_star", "mu_star_conf", "sigma")
-    )
 
 
 # ---------------------------------------------------------------------------- document

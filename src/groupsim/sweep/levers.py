@@ -32,6 +32,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from groupsim.scenario import ScenarioError, apply_overrides
+from groupsim.sweep.checks import (
+    MAX_POINTS,
+    allowed,
+    check_bounds,
+    check_grid_values,
+    check_path,
+    field_type,
+)
 
 if TYPE_CHECKING:
     from groupsim.scenario import Scenario
@@ -110,8 +118,6 @@ def lever_sweep(
     """
     import hashlib
 
-    from groupsim.sweep.spec import _field_type
-
     levers = check_levers(source, settings, lever_table, base)
     ranged, posterior, folder = check_uncertainties(source, uncertainty_table, base, levers)
     uncertain = bool(ranged) or posterior is not None
@@ -124,7 +130,7 @@ def lever_sweep(
     values: dict[str, Any] = {**levers, **ranged, **{p: {"posterior": folder} for p in post}}
     roles = {p: ("lever" if p in levers else "uncertainty") for p in parameters}
     _check_size(source, settings, levers, uncertain)
-    kinds = [_field_type(p) for p in parameters]
+    kinds = [field_type(p) for p in parameters]
     design, combinations = make_design(settings, levers, ranged, posterior, kinds)
     extra = b""
     if posterior is not None:
@@ -136,8 +142,6 @@ def lever_sweep(
 def _check_size(
     source: str, settings: SweepSettings, levers: dict[str, Any], uncertain: bool
 ) -> None:
-    from groupsim.sweep.spec import MAX_POINTS
-
     draws = (settings.samples or 1) if uncertain else 1
     if settings.design == "factorial":
         points = math.prod(len(v) for v in levers.values()) * draws
@@ -153,20 +157,18 @@ def check_levers(
     source: str, settings: SweepSettings, table: dict[str, Any], base: Scenario
 ) -> dict[str, Any]:
     """Each lever's list of values (or bounds, in a joint design)."""
-    from groupsim.sweep.spec import _check_bounds, _check_grid_values, _check_path, _field_type
-
     values: dict[str, Any] = {}
     for path, given in table.items():
         where = f"levers.{path}"
-        _check_path(source, where, path, base)
+        check_path(source, where, path, base)
         if isinstance(given, dict) and settings.design == "joint":
-            values[path] = _check_bounds(source, where, "joint", given, _field_type(path))
+            values[path] = check_bounds(source, where, "joint", given, field_type(path))
         elif isinstance(given, dict):
             raise ScenarioError(
                 source, where, "a factorial design takes a list of values, e.g. [4, 8, 12]"
             )
         else:
-            values[path] = _check_grid_values(source, where, given, _field_type(path))
+            values[path] = check_grid_values(source, where, given, field_type(path))
     return values
 
 
@@ -174,8 +176,6 @@ def check_uncertainties(
     source: str, table: dict[str, Any], base: Scenario, levers: dict[str, Any]
 ) -> tuple[dict[str, Uncertainty], Posterior | None, str | None]:
     """Each ranged uncertainty's distribution, and the posterior (with its folder) if named."""
-    from groupsim.sweep.spec import _allowed, _check_path, _field_type
-
     ranged: dict[str, Uncertainty] = {}
     posterior, folder = None, None
     for path, given in table.items():
@@ -183,8 +183,8 @@ def check_uncertainties(
         if path == POSTERIOR_KEY:
             posterior, folder = _posterior(source, given, base)
             continue
-        _check_path(source, where, path, base)
-        if _field_type(path) not in (int, float):
+        check_path(source, where, path, base)
+        if field_type(path) not in (int, float):
             raise ScenarioError(source, where, "only numeric parameters can be uncertain")
         if not isinstance(given, dict):
             raise ScenarioError(
@@ -199,7 +199,7 @@ def check_uncertainties(
         except ValidationError as exc:
             error = exc.errors()[0]
             loc = ".".join(str(p) for p in error["loc"])
-            raise ScenarioError(source, f"{where}.{loc}", _allowed(error)) from None
+            raise ScenarioError(source, f"{where}.{loc}", allowed(error)) from None
         problem = uncertainty.check()
         if problem:
             raise ScenarioError(source, where, f"{problem} (got {given})")

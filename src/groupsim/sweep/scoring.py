@@ -10,6 +10,8 @@
   point means' variance that noise still makes up (noise / replications). Sensitivity
   indices computed from noisy point means attribute that share to the parameters
   (spuriously, mostly to interactions): a warning names it.
+- `sobol_table`, `morris_table`: SALib's indices per outcome and parameter (Sobol's with
+  bootstrap 95% CIs).
 - `sobol_warnings`: too few samples (SALib's bootstrap CIs wide, indices outside [0, 1]).
 - `plot_morris`: the usual Morris figure, sigma against mu* (Campolongo et al. 2007), with
   the lines sigma = mu* (above: nonlinear or interacting) and sigma = 0.1 mu*.
@@ -17,6 +19,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,9 +28,11 @@ import pandas as pd
 __all__ = [
     "MIN_SOBOL_SAMPLES",
     "feature_scores",
+    "morris_table",
     "noise_shares",
     "plot_feature_scores",
     "plot_morris",
+    "sobol_table",
     "sobol_warnings",
 ]
 
@@ -112,6 +117,61 @@ def sobol_warnings(table: pd.DataFrame, samples: int, noise: pd.DataFrame | None
                 "Raise samples (and replications) before reading them."
             )
     return notes
+
+
+def _salib_table(
+    problem: dict[str, Any],
+    point_means: pd.DataFrame,
+    outcomes: list[str],
+    analyze_outcome: Any,
+    indices: tuple[str, ...],
+) -> pd.DataFrame:
+    """A row per outcome and parameter with the SALib indices named in `indices`."""
+    rows = []
+    for outcome in outcomes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = analyze_outcome(point_means[outcome].to_numpy())
+        for i, name in enumerate(problem["names"]):
+            rows.append((outcome, name, *(result[index][i] for index in indices)))
+    return pd.DataFrame(rows, columns=["outcome", "parameter", *indices])
+
+
+def sobol_table(
+    problem: dict[str, Any],
+    point_means: pd.DataFrame,
+    outcomes: list[str],
+    design: dict[str, Any],
+    seed: int,
+) -> pd.DataFrame:
+    """SALib Sobol indices (S1, ST with 95% CIs) per outcome and parameter."""
+    from SALib.analyze import sobol
+
+    def analyze_outcome(values: np.ndarray) -> Any:
+        return sobol.analyze(problem, values, calc_second_order=design["second_order"], seed=seed)
+
+    return _salib_table(
+        problem, point_means, outcomes, analyze_outcome, ("S1", "S1_conf", "ST", "ST_conf")
+    )
+
+
+def morris_table(
+    problem: dict[str, Any],
+    sample: np.ndarray,
+    point_means: pd.DataFrame,
+    outcomes: list[str],
+    design: dict[str, Any],
+    seed: int,
+) -> pd.DataFrame:
+    """SALib Morris screening (mu, mu*, its 95% CI, sigma) per outcome and parameter."""
+    from SALib.analyze import morris
+
+    def analyze_outcome(values: np.ndarray) -> Any:
+        return morris.analyze(problem, sample, values, num_levels=design["levels"], seed=seed)
+
+    return _salib_table(
+        problem, point_means, outcomes, analyze_outcome, ("mu", "mu_star", "mu_star_conf", "sigma")
+    )
 
 
 def plot_morris(table: pd.DataFrame, outcome: str) -> Any:

@@ -24,7 +24,6 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,13 +33,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from groupsim.runs.outcomes import OUTCOMES
 from groupsim.scenario import (
-    SECTIONS,
     Scenario,
     ScenarioError,
     apply_overrides,
     parse_toml,
     read_input_file,
     scenario_from_dict,
+)
+from groupsim.sweep.checks import (
+    MAX_POINTS,
+    Bounds,
+    allowed,
+    check_bounds,
+    check_grid_values,
+    check_path,
+    field_type,
 )
 from groupsim.sweep.outcomes import OutcomePlan, check_custom_outcomes
 
@@ -63,14 +70,6 @@ LEVER_DESIGNS = ("factorial", "joint")
 
 class SweepError(ValueError):
     """A sweep cannot start as asked (folder, resume, backend): one line naming the option."""
-
-
-class Bounds(BaseModel):
-    """The range a sampled design draws a parameter from."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
-    min: float
-    max: float
 
 
 class SweepSettings(BaseModel):
@@ -250,7 +249,7 @@ def load_sweep(path: str | Path) -> Sweep:
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        raise ScenarioError(source, loc, _allowed(error)) from None
+        raise ScenarioError(source, loc, allowed(error)) from None
     settings = parsed.sweep
     base = _base_scenario(path, settings, parsed.set)
     plan = _check_outcomes(source, settings, parsed.custom_outcomes)
@@ -308,18 +307,6 @@ def _lever_settings(
     return settings
 
 
-def _allowed(error: Mapping[str, Any]) -> str:
-    """One pydantic error as 'what is allowed (got ...)'."""
-    got = error.get("input")
-    if error["type"] == "extra_forbidden":
-        return "unknown key; see docs/sweeps.md for the keys of a sweep file"
-    if error["type"] == "missing":
-        return "required; see docs/sweeps.md"
-    message = error["msg"]
-    message = message[0].lower() + message[1:]
-    return f"{message} (got {got!r})" if not isinstance(got, dict) else message
-
-
 #: Keys that make a table a leaf (bounds or a distribution), not a section of dotted keys.
 _LEAF_KEYS = {"min", "max", "mean", "sd", "mode", "distribution"}
 
@@ -364,11 +351,6 @@ def _base_scenario(path: Path, settings: SweepSettings, fixed: dict[str, Any]) -
         raise ScenarioError(source, f"set.{exc.field}", exc.allowed) from None
 
 
-def _field_type(path: str) -> Any:
-    section, key = path.split(".")
-    return SECTIONS[section].model_fields[key].annotation
-
-
 def _check_parameters(
     source: str, settings: SweepSettings, table: dict[str, Any], base: Scenario
 ) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -382,63 +364,13 @@ def _check_parameters(
         )
     for path, given in table.items():
         where = f"parameters.{path}"
-        _check_path(source, where, path, base)
-        kind = _field_type(path)
+        check_path(source, where, path, base)
+        kind = field_type(path)
         if sampled:
-            values[path] = _check_bounds(source, where, settings.design, given, kind)
+            values[path] = check_bounds(source, where, settings.design, given, kind)
         else:
-            values[path] = _check_grid_values(source, where, given, kind)
+            values[path] = check_grid_values(source, where, given, kind)
     return tuple(table), values
-
-
-def _check_path(source: str, where: str, path: str, base: Scenario) -> None:
-    """A varied path must be a scenario's section.parameter."""
-    try:
-        apply_overrides(base.to_dict(), {path: None}, source)
-    except ScenarioError as exc:
-        raise ScenarioError(source, where, exc.allowed) from None
-    if path.count(".") != 1:
-        raise ScenarioError(source, where, "vary a section.parameter, not name/description")
-
-
-def _check_bounds(source: str, where: str, design: str, given: Any, kind: Any) -> Bounds:
-    """A sampled parameter's {min, max}: numeric, valid, min below max."""
-    if not isinstance(given, dict):
-        raise ScenarioError(
-            source,
-            where,
-            f"design '{design}' samples values: give bounds {{min = ..., max = ...}}, not a list",
-        )
-    if kind not in (int, float):
-        raise ScenarioError(source, where, "only numeric parameters can be sampled")
-    try:
-        bounds = Bounds.model_validate(given)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = ".".join(str(p) for p in error["loc"])
-        raise ScenarioError(source, f"{where}.{loc}", _allowed(error)) from None
-    if not bounds.min < bounds.max:
-        raise ScenarioError(source, where, f"min must be below max (got {given})")
-    return bounds
-
-
-def _check_grid_values(source: str, where: str, given: Any, kind: Any) -> list[Any]:
-    """A grid parameter's values: a non-empty list without repeats (ints of floats as floats)."""
-    if not isinstance(given, list):
-        raise ScenarioError(
-            source, where, "the grid design needs a list of values, e.g. [0.2, 0.5, 0.8]"
-        )
-    if not given:
-        raise ScenarioError(source, where, "empty list; give at least one value")
-    if any(isinstance(v, (list, dict)) for v in given):
-        raise ScenarioError(
-            source, where, f"each value must be a number, text or true/false (got {given})"
-        )
-    values = [float(v) if kind is float and type(v) is int else v for v in given]
-    # 1 and 1.0 are one point; True and 1 are not (a bool parameter takes only bools).
-    if len({(type(v) is bool, v) for v in values}) != len(values):
-        raise ScenarioError(source, where, f"values repeat (got {given})")
-    return values
 
 
 def _check_outcomes(source: str, settings: SweepSettings, custom: dict[str, Any]) -> OutcomePlan:
@@ -457,11 +389,6 @@ def _check_outcomes(source: str, settings: SweepSettings, custom: dict[str, Any]
     return OutcomePlan(
         raw, settings.effects, functions, expressions, str(Path(source).resolve().parent)
     )
-
-
-#: The most design points a sweep may have (its design is held in memory); runs are limited
-#: further by `groupsim.runs.resources.check_workload`.
-MAX_POINTS = 1_000_000
 
 
 def design_points(settings: SweepSettings, parameters: tuple[str, ...], values: dict) -> int:
@@ -530,7 +457,7 @@ def _make_design(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sample = morris.sample(problem, n, num_levels=settings.levels, seed=settings.seed)
-    kinds = [_field_type(p) for p in parameters]
+    kinds = [field_type(p) for p in parameters]
     design = [
         tuple(
             round(float(x)) if kind is int else float(x) for x, kind in zip(row, kinds, strict=True)

@@ -33,7 +33,9 @@ __all__ = ["analyze", "check_sweep_file", "is_sweep_file", "sweep"]
 @app.command()
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (.toml), see docs/sweeps.md")],
-    out: Annotated[Path | None, typer.Option(help="Folder for the sweep's results")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the sweep's results (not with --dry-run)")
+    ] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     dask_local: DaskLocalOption = None,

@@ -192,7 +192,8 @@ def plot_morris(table: pd.DataFrame, outcome: str) -> Any:
                 xytext=(4, 4),
                 textcoords="offset points",
             )
-        top = float(np.nanmax(table[["mu_star", "sigma"]].to_numpy())) * 1.15 or 1.0
+        reach = np.concatenate([table["mu_star"] + table["mu_star_conf"], table["sigma"]])
+        top = float(np.nanmax(reach)) * 1.25 or 1.0  # room for the CIs and the labels
         line = np.array([0.0, top])
         ax.plot(line, line, color="0.5", ls="--", lw=0.8, label="sigma = mu*")
         ax.plot(line, 0.1 * line, color="0.5", ls=":", lw=0.8, label="sigma = 0.1 mu*")

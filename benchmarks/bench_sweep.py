@@ -43,7 +43,12 @@ share that image with their parent, so a sweep's whole tree needs little more th
 image; the script prints that floor as a share of batch_run's peak, the lowest ratio any
 engine running this model could reach.
 
+With ``--dry-run`` it checks `groupsim sweep --dry-run`'s estimate: for each workload the
+estimate (`groupsim.sweep.estimate.estimate`, 2 workers) and the sweep's real time in a fresh
+process; the ratio should lie between 0.5 and 2.
+
 Run:  .venv/bin/python benchmarks/bench_sweep.py [--quick] [--repeat N] [--memory [--with-batch]]
+      .venv/bin/python benchmarks/bench_sweep.py --dry-run [--quick]
 """
 
 from __future__ import annotations
@@ -393,6 +398,24 @@ def memory_scaling(counts: list[int], with_batch: bool = False) -> None:
             )
 
 
+def dry_run_accuracy(workloads: list[str], scale: int, workers: int = 2) -> None:
+    """The dry run's estimate against the real time of the same sweep (fresh process)."""
+    from groupsim.sweep.estimate import estimate
+    from groupsim.sweep.spec import load_sweep
+
+    for workload in workloads:
+        replications = WORKLOADS[workload][2] // scale
+        sweep = load_sweep(sweep_file(Path(tempfile.mkdtemp()), workload, replications))
+        guess = estimate(sweep, workers)
+        real = measure("sweep", workload, replications, workers)["seconds"]
+        print(
+            f"{workload}: {sweep.runs} runs on {workers} workers: estimated {guess.seconds:.1f} s "
+            f"(assuming {guess.parallel} at once), real {real:.1f} s, ratio real/estimate "
+            f"{real / guess.seconds:.2f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller smoke version")
@@ -404,6 +427,7 @@ def main() -> None:
     parser.add_argument(
         "--with-batch", action="store_true", help="--memory: batch_run's memory beside it"
     )
+    parser.add_argument("--dry-run", action="store_true", help="the dry run's estimate vs real")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -413,6 +437,9 @@ def main() -> None:
         else:
             result = child_sweep(workload, int(replications), int(workers), kind == "sweep")
         print(json.dumps(result))
+        return
+    if args.dry_run:
+        dry_run_accuracy(args.workload or ["default", "quick"], 5 if args.quick else 1)
         return
     if args.memory:
         memory_scaling([200, 2_000] if args.quick else [2_000, 20_000], args.with_batch)

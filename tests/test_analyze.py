@@ -111,3 +111,96 @@ def test_a_folder_without_a_sweep_is_refused(tmp_path, monkeypatch, capsys):
     assert exit_info.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not (tmp_path / "analysis").exists()
+
+
+def test_sobol_at_small_n_warns_and_says_the_replication_noise_share(tmp_path):
+    path = write_sweep(
+        tmp_path, design="sobol", parameters=BOUNDS, extra="samples = 8", replications=2
+    )
+    run_sweep(load_sweep(path), tmp_path / "out", SerialBackend(), label=None)
+    report = analyze(tmp_path / "out", ["post_social_interaction"])
+    warning = next(n for n in report.notes if n.startswith("Sobol indices of"))
+    assert "N = 8 base samples" in warning
+    noise = pd.read_csv(tmp_path / "out" / "analysis" / "noise.csv").iloc[0]
+    assert 0 < noise["noise_share"] <= 1
+    assert any("replication noise is" in n for n in report.notes)
+
+
+def test_feature_scores_rank_the_parameter_that_drives_the_outcome(grid_sweep):
+    analyze(grid_sweep, ["final_climate"])
+    scores = pd.read_csv(grid_sweep / "analysis" / "feature_scores.csv").set_index("parameter")
+    assert scores["score"].sum() == pytest.approx(1.0)
+    # Warmth sets the room's climate; the number of sessions (2 or 4) hardly does.
+    assert scores.loc["counselor.warmth", "score"] > scores.loc["program.sessions", "score"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_prim_recovers_a_known_box(seed):
+    from groupsim.sweep.discover import discover
+
+    rng = np.random.default_rng(seed)
+    n = 1500
+    cases = pd.DataFrame(
+        {
+            "counselor.warmth": rng.uniform(0, 1, n),
+            "climate.rate": rng.uniform(0, 1, n),
+            "rapport.rate": rng.uniform(0, 1, n),
+            "counselor.technique": rng.choice(["home_room", "standard"], n).astype(object),
+            "program.sessions": rng.integers(2, 13, n),
+        }
+    )
+    inside = (
+        (cases["counselor.warmth"] > 0.6)
+        & (cases["climate.rate"] < 0.4)
+        & (cases["counselor.technique"] == "home_room")
+    )
+    # Noise near the box's edges: 5% of the cases' outcomes are flipped.
+    flipped = rng.uniform(size=n) < 0.05
+    cases["effect_post_total"] = np.where(inside ^ flipped, 15.0, 0.0)
+    found = discover(cases, list(cases.columns[:5]), "effect_post_total > 10")
+    assert set(found.restricted) == {"counselor.warmth", "climate.rate", "counselor.technique"}
+    assert found.limits.loc["counselor.warmth", "low"] == pytest.approx(0.6, abs=0.05)
+    assert found.limits.loc["climate.rate", "high"] == pytest.approx(0.4, abs=0.05)
+    assert found.limits.loc["counselor.technique", "values"] == "home_room"
+    # The true box's own coverage and density on these noisy cases: PRIM's box comes close.
+    interesting = inside ^ flipped
+    ideal_coverage = (interesting & inside).sum() / interesting.sum()
+    ideal_density = (interesting & inside).sum() / inside.sum()
+    assert found.coverage > 0.9 * ideal_coverage
+    assert found.density > 0.9 * ideal_density
+
+
+def test_discover_and_csv_from_the_command_line(grid_sweep, monkeypatch, capsys):
+    from groupsim import cli
+
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["groupsim", "analyze", str(grid_sweep), "--csv", "--discover", "final_climate > 0.5"],
+    )
+    cli.main()
+    out = capsys.readouterr().out
+    assert "PRIM:" in out
+    assert "coverage" in out
+    assert "density" in out
+    analysis = grid_sweep / "analysis"
+    table = pd.read_csv(analysis / "runs.csv")
+    assert {"counselor_warmth", "program_sessions", "final_climate"} <= set(table.columns)
+    assert (analysis / "prim_trajectory.png").is_file()
+    trajectory = pd.read_csv(analysis / "prim_trajectory.csv")
+    assert trajectory["coverage"].between(0, 1).all()
+    assert "counselor.warmth" in pd.read_parquet(grid_sweep / "runs").columns
+
+
+def test_discover_refuses_a_bad_condition(grid_sweep, monkeypatch, capsys):
+    from groupsim import cli
+
+    monkeypatch.setattr(
+        sys, "argv", ["groupsim", "analyze", str(grid_sweep), "--discover", "final_climate +"]
+    )
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--discover" in err
+    assert len(err.strip().splitlines()) == 1

@@ -225,7 +225,14 @@ def test_guided_chunk_sizes_cover_every_run_and_shrink_towards_the_end():
         assert sum(sizes) == runs
         assert max(sizes) <= MAX_CHUNK
         assert min(sizes[:-1], default=MIN_CHUNK) >= MIN_CHUNK
-        assert sizes == sorted(sizes, reverse=True)
+        # A small first chunk per worker (an early rate for the ETA), then shrinking sizes.
+        assert (
+            sizes[:workers]
+            == [min(MIN_CHUNK, runs - MIN_CHUNK * i) for i in range(workers)][
+                : len(sizes[:workers])
+            ]
+        )
+        assert sizes[workers:] == sorted(sizes[workers:], reverse=True)
     assert list(chunk_sizes(2_000, 2))[-2] == MIN_CHUNK
 
 

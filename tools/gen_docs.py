@@ -183,7 +183,7 @@ def render_outputs() -> str:
 #: The subpackages with an API reference page, each with its modules in reading order
 #: (the main module first); a test checks that every module of the package is listed.
 API_PAGES = {
-    "scenario": ("files", "instrument", "posterior", "schema", "sections", "shipped"),
+    "scenario": ("files", "instrument", "posterior", "schema", "sections", "shipped", "twin"),
     "model": (
         "model",
         "agents",
@@ -222,7 +222,21 @@ API_PAGES = {
         "power_report",
         "figures",
     ),
-    "sweep": ("spec", "run", "store", "integrity", "analyze"),
+    "sweep": (
+        "spec",
+        "checks",
+        "levers",
+        "outcomes",
+        "run",
+        "chunk",
+        "estimate",
+        "store",
+        "integrity",
+        "analyze",
+        "scoring",
+        "discover",
+        "figures",
+    ),
     "teach": (
         "app",
         "classroom",

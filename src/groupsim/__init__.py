@@ -6,6 +6,8 @@ The public API:
 - :func:`run` runs one scenario with a seed and returns a :class:`RunResult`;
 - :func:`compare` runs replications of several scenarios and compares them (a :class:`Comparison`);
 - :func:`power` simulates field studies for a power analysis (a :class:`PowerAnalysis`);
+- ``sweep(spec, out=...)`` runs a sweep file and returns its store (``.runs()``: a DataFrame);
+  `groupsim.sweep` is the sweep package, itself callable (see :mod:`groupsim.sweep`);
 - :class:`HomeRoomModel` is the Mesa model (for `mesa.batch_run` and step-by-step use).
 """
 
@@ -35,6 +37,8 @@ _WHERE = {
 
 def __getattr__(name: str) -> Any:
     """Import a public name from its module on first use (PEP 562)."""
+    if name == "sweep":  # the callable sweep package (groupsim.sweep)
+        return import_module("groupsim.sweep")
     if name in _WHERE:
         value = getattr(import_module(_WHERE[name]), name)
         globals()[name] = value
@@ -44,7 +48,7 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     """The module's names, the lazily imported public API included."""
-    return sorted(list(globals()) + list(_WHERE))
+    return sorted({*globals(), *_WHERE, "sweep"})
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
@@ -70,4 +74,5 @@ __all__ = [
     "load_scenario",
     "power",
     "run",
+    "sweep",
 ]

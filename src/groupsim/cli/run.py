@@ -157,9 +157,13 @@ def check(
     scenario: ScenarioArgument,
     set_: SetOption = None,
 ) -> None:
-    """Validate a scenario (file or built-in) and print the resolved parameters."""
+    """Validate a scenario or a sweep file and print the resolved parameters (or design)."""
+    from groupsim.cli.sweep import check_sweep_file, is_sweep_file
     from groupsim.scenario import parameter_table
 
+    if is_sweep_file(scenario):
+        check_sweep_file(scenario, set_)
+        return
     overrides = parse_overrides(set_)
     loaded = load_scenario(scenario, overrides)
     values = loaded.to_dict()

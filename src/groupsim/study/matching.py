@@ -2,8 +2,8 @@
 
 A field study compares a treatment with a control of the same cohort, group size and calendar;
 only then is the difference the technique's. :func:`matched_control` builds that control from
-a design (the same scenario with `counselor.technique = "none"` and no `[technique]`
-overrides); :func:`design_mismatches` names what a given control differs in.
+a design (defined in `groupsim.scenario.twin`, shared with sweeps' `effects = true`);
+:func:`design_mismatches` names what a given control differs in.
 
 Example:
     >>> from groupsim import load_scenario
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from groupsim.scenario import scenario_from_dict
+from groupsim.scenario.twin import is_control, matched_control
 
 if TYPE_CHECKING:
     from groupsim.scenario import Scenario
@@ -54,25 +54,6 @@ MATCHED_PARAMETERS = {
     ),
     "cohort": ("cohort.*", "group.selection", "group.screened_share", "group.screening"),
 }
-
-
-def is_control(scenario: Scenario) -> bool:
-    """Whether a scenario is a no-intervention arm (its technique holds no group sessions)."""
-    return not scenario.holds_group
-
-
-def matched_control(scenario: Scenario) -> Scenario:
-    """The design's no-intervention twin: same cohort, group size and calendar, no technique.
-
-    Named `NAME_control`. Group and counselor values are kept (they do nothing without a
-    group), so the twin differs from its design in the technique alone.
-    """
-    data = scenario.to_dict()
-    data["counselor"]["technique"] = "none"
-    data["technique"] = {}
-    data["name"] = f"{scenario.name}_control"
-    data["description"] = f"Matched no-intervention control of {scenario.name}."
-    return scenario_from_dict(data, f"<matched control of {scenario.name}>")
 
 
 def _values(scenario: Scenario) -> dict[str, Any]:

@@ -34,13 +34,11 @@ Example:
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from groupsim.document.blocks import (
@@ -51,13 +49,24 @@ from groupsim.document.blocks import (
     Heading,
     Paragraph,
 )
-from groupsim.document.figures import Figure, styled
+from groupsim.document.figures import Figure
 from groupsim.document.render import write_document
 from groupsim.runs.store import atomic_folder
+from groupsim.sweep.discover import Discovery, flat_names
+from groupsim.sweep.figures import plot_effects, plot_heatmap, plot_sobol
+from groupsim.sweep.scoring import (
+    feature_scores,
+    morris_table,
+    noise_shares,
+    plot_feature_scores,
+    plot_morris,
+    sobol_table,
+    sobol_warnings,
+)
 from groupsim.sweep.spec import SweepError
 from groupsim.sweep.store import POINTS, SweepStore
 
-__all__ = ["AnalysisReport", "analyze", "effect_table", "morris_table", "sobol_table"]
+__all__ = ["AnalysisReport", "analyze", "effect_table"]
 
 #: Most bins a sampled parameter's values are cut into for the effect tables and heatmaps.
 MAX_BINS = 8
@@ -74,14 +83,25 @@ class AnalysisReport:
     failed: int = 0
     missing: int = 0
     notes: list[str] = field(default_factory=list)
+    discovery: Discovery | None = None
 
 
-def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisReport:
+def analyze(
+    folder: str | Path,
+    outcomes: list[str] | None = None,
+    *,
+    discover: str | None = None,
+    csv: bool = False,
+) -> AnalysisReport:
     """Write the tables and figures of a sweep folder into ``folder/analysis/``.
 
     Args:
         folder: a sweep folder written by `groupsim sweep`.
         outcomes: the outcomes to analyse (default: all the sweep kept).
+        discover: a condition over outcomes (e.g. ``"effect_questionnaire_post > 10"``):
+            PRIM finds the box of parameters where it holds (`groupsim.sweep.discover`).
+        csv: also write ``runs.csv``, every run's row with Mesa-style names
+            (``counselor_warmth``; the Parquet files keep the dotted names).
 
     Raises:
         SweepError: the folder holds no sweep, an outcome was not kept, or a file is damaged
@@ -89,10 +109,7 @@ def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisRe
     """
     folder = Path(folder)
     store = SweepStore(folder)
-    if not store.exists():
-        raise SweepError(f"{folder}: DIR: holds no sweep (no manifest.json)")
-    _refuse_damage(store)
-    manifest = store.read_manifest()
+    manifest = _checked_manifest(store, folder)
     kept = manifest["outcomes"]
     outcomes = list(outcomes or kept)
     for name in outcomes:
@@ -122,6 +139,11 @@ def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisRe
             figures += _write_points_and_effects(tmp, report, sweep)
             figures += _write_heatmaps(tmp, report, sweep)
             figures += _write_indices(tmp, report, sweep)
+            figures += _write_scores(tmp, report, sweep)
+            if discover is not None:
+                figures += _write_discovery(tmp, report, sweep, discover)
+        if csv:
+            _write_csv(tmp, report, runs)
         for block in figures:
             report.files += [f"{block.name}.png", f"{block.name}.svg"]
         report.files += ["README.md", "report.html"]
@@ -129,6 +151,14 @@ def analyze(folder: str | Path, outcomes: list[str] | None = None) -> AnalysisRe
             _analysis_document(manifest, report, figures), tmp, "README.md", "report.html"
         )
     return report
+
+
+def _checked_manifest(store: SweepStore, folder: Path) -> dict[str, Any]:
+    """The manifest of an undamaged sweep folder."""
+    if not store.exists():
+        raise SweepError(f"{folder}: DIR: holds no sweep (no manifest.json)")
+    _refuse_damage(store)
+    return store.read_manifest()
 
 
 def _refuse_damage(store: SweepStore) -> None:
@@ -172,6 +202,26 @@ class _Sweep:
         """Each outcome's mean over a point's finished replications."""
         return self.ok.groupby("point")[self.outcomes].mean()
 
+    @property
+    def cases(self) -> pd.DataFrame:
+        """A row per case for discovery and feature scores.
+
+        Each finished run; with replications, each point's parameters and mean outcomes
+        (the replication noise averaged out).
+        """
+        if self.design["replications"] == 1:
+            return self.ok.reset_index(drop=True)
+        means = self.ok.groupby("point")[list(self.manifest["outcomes"])].mean()
+        return self.points.set_index("point")[self.parameters].join(means, how="inner")
+
+    @property
+    def noise(self) -> pd.DataFrame | None:
+        """Replication noise shares (`scoring.noise_shares`); None with one replication."""
+        replications = self.design["replications"]
+        if replications < 2:
+            return None
+        return noise_shares(self.ok, self.outcomes, replications)
+
 
 def _write_points_and_effects(
     tmp: Path, report: AnalysisReport, sweep: _Sweep
@@ -195,7 +245,7 @@ def _write_points_and_effects(
             f"`{outcome}` against each varied parameter: mean and 95% CI over runs"
             + (" (sampled values in bins)" if sweep.sampled else ""),
             _drawer(
-                _plot_effects, effects[effects["outcome"] == outcome], sweep.parameters, outcome
+                plot_effects, effects[effects["outcome"] == outcome], sweep.parameters, outcome
             ),
         )
         for outcome in sweep.outcomes
@@ -214,7 +264,7 @@ def _write_heatmaps(tmp: Path, report: AnalysisReport, sweep: _Sweep) -> list[Fi
         FigureBlock(
             f"heatmap_{outcome}",
             f"Mean `{outcome}` over `{first}` and `{second}`",
-            _drawer(_plot_heatmap, heat[heat["outcome"] == outcome], first, second, outcome),
+            _drawer(plot_heatmap, heat[heat["outcome"] == outcome], first, second, outcome),
         )
         for outcome in sweep.outcomes
     ]
@@ -245,23 +295,81 @@ def _write_indices(tmp: Path, report: AnalysisReport, sweep: _Sweep) -> list[Fig
     seed = sweep.manifest["seed"]
     if kind == "sobol":
         table = sobol_table(problem, full, complete, design, seed)
+        report.notes += sobol_warnings(table, design["samples"], sweep.noise)
     else:
         raw = sweep.points[[f"sampled[{p}]" for p in parameters]].to_numpy()
         table = morris_table(problem, raw, full, complete, design, seed)
     table.to_csv(tmp / f"{kind}.csv", index=False)
     report.files.append(f"{kind}.csv")
     what = (
-        "first-order (S1) and total (ST) Sobol indices"
+        "first-order (S1) and total (ST) Sobol indices, bootstrap 95% CIs"
         if kind == "sobol"
-        else ("Morris mu* (with its 95% CI) and sigma")
+        else ("Morris sigma against mu* (with its 95% CI)")
     )
+    plot = plot_sobol if kind == "sobol" else plot_morris
     return [
         FigureBlock(
             f"{kind}_{outcome}",
             f"Sensitivity of `{outcome}`: {what}",
-            _drawer(_plot_indices, table[table["outcome"] == outcome], kind, outcome),
+            _drawer(plot, table[table["outcome"] == outcome], outcome),
         )
         for outcome in complete
+    ]
+
+
+def _write_csv(tmp: Path, report: AnalysisReport, runs: pd.DataFrame) -> None:
+    """`runs.csv`: every run's row, with Mesa-style names (dots as underscores)."""
+    runs.rename(columns=flat_names(list(runs.columns))).to_csv(tmp / "runs.csv", index=False)
+    report.files.append("runs.csv")
+
+
+def _write_scores(tmp: Path, report: AnalysisReport, sweep: _Sweep) -> list[FigureBlock]:
+    """`feature_scores.csv` and its figure; `noise.csv` with replications."""
+    noise = sweep.noise
+    if noise is not None:
+        noise.to_csv(tmp / "noise.csv", index=False)
+        report.files.append("noise.csv")
+        for row in noise.itertuples():
+            report.notes.append(
+                f"{row.outcome}: replication noise is {row.noise_share:.0%} of the variance "
+                f"between runs and {row.noise_in_means:.0%} of the variance of point means"
+            )
+    # Over runs, not point means: the forest copes with noise, and needs the cases.
+    scores = feature_scores(sweep.ok, sweep.parameters, sweep.outcomes, sweep.manifest["seed"])
+    if scores.empty:
+        report.notes.append("feature scores skipped: fewer than 10 cases, or nothing varies")
+        return []
+    scores.to_csv(tmp / "feature_scores.csv", index=False)
+    report.files.append("feature_scores.csv")
+    return [
+        FigureBlock(
+            "feature_scores",
+            "Extra-trees feature scores: each parameter's share of the variance reduction in "
+            "predicting each outcome (sum 1 per outcome)",
+            _drawer(plot_feature_scores, scores),
+        )
+    ]
+
+
+def _write_discovery(
+    tmp: Path, report: AnalysisReport, sweep: _Sweep, condition: str
+) -> list[FigureBlock]:
+    """PRIM's trajectory and box for `condition` (`prim_trajectory.csv`, `prim_box.csv`)."""
+    from groupsim.sweep.discover import discover, plot_trajectory
+
+    found = discover(sweep.cases, sweep.parameters, condition)
+    found.trajectory.to_csv(tmp / "prim_trajectory.csv", index_label="step")
+    found.limits.to_csv(tmp / "prim_box.csv")
+    report.files += ["prim_trajectory.csv", "prim_box.csv"]
+    report.discovery = found
+    report.notes.append("PRIM: " + found.sentence())
+    return [
+        FigureBlock(
+            "prim_trajectory",
+            f"PRIM peeling trajectory for `{condition}`: coverage against density of each "
+            "step's box; the circled box is reported (largest harmonic mean of the two)",
+            _drawer(plot_trajectory, found),
+        )
     ]
 
 
@@ -315,130 +423,6 @@ def _heatmap_table(
     ]
     table = runs.groupby(keys)[outcomes].mean().reset_index()
     return table.melt(id_vars=[first, second], var_name="outcome", value_name="mean")
-
-
-def _salib_table(
-    problem: dict[str, Any],
-    point_means: pd.DataFrame,
-    outcomes: list[str],
-    analyze_outcome: Any,
-    indices: tuple[str, ...],
-) -> pd.DataFrame:
-    """A row per outcome and parameter with the SALib indices named in `indices`."""
-    rows = []
-    for outcome in outcomes:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = analyze_outcome(point_means[outcome].to_numpy())
-        for i, name in enumerate(problem["names"]):
-            rows.append((outcome, name, *(result[index][i] for index in indices)))
-    return pd.DataFrame(rows, columns=["outcome", "parameter", *indices])
-
-
-def sobol_table(
-    problem: dict[str, Any],
-    point_means: pd.DataFrame,
-    outcomes: list[str],
-    design: dict[str, Any],
-    seed: int,
-) -> pd.DataFrame:
-    """SALib Sobol indices (S1, ST with 95% CIs) per outcome and parameter."""
-    from SALib.analyze import sobol
-
-    def analyze_outcome(values: np.ndarray) -> Any:
-        return sobol.analyze(problem, values, calc_second_order=design["second_order"], seed=seed)
-
-    return _salib_table(
-        problem, point_means, outcomes, analyze_outcome, ("S1", "S1_conf", "ST", "ST_conf")
-    )
-
-
-def morris_table(
-    problem: dict[str, Any],
-    sample: np.ndarray,
-    point_means: pd.DataFrame,
-    outcomes: list[str],
-    design: dict[str, Any],
-    seed: int,
-) -> pd.DataFrame:
-    """SALib Morris screening (mu, mu*, its 95% CI, sigma) per outcome and parameter."""
-    from SALib.analyze import morris
-
-    def analyze_outcome(values: np.ndarray) -> Any:
-        return morris.analyze(problem, sample, values, num_levels=design["levels"], seed=seed)
-
-    return _salib_table(
-        problem, point_means, outcomes, analyze_outcome, ("mu", "mu_star", "mu_star_conf", "sigma")
-    )
-
-
-# ---------------------------------------------------------------------------- figures
-
-
-def _plot_effects(table: pd.DataFrame, parameters: list[str], outcome: str) -> Figure:
-    with styled():
-        fig = Figure(figsize=(3.6 * len(parameters), 3.4), layout="constrained")
-        axes = fig.subplots(1, len(parameters), squeeze=False, sharey=True)
-        for ax, parameter in zip(axes[0], parameters, strict=True):
-            rows = table[table["parameter"] == parameter]
-            categorical = rows["value"].map(lambda v: isinstance(v, str)).any()
-            x = np.arange(len(rows)) if categorical else rows["value"].astype(float).to_numpy()
-            low = (rows["mean"] - rows["ci_low"]).to_numpy()
-            high = (rows["ci_high"] - rows["mean"]).to_numpy()
-            ax.errorbar(x, rows["mean"], yerr=[low, high], marker="o", capsize=3)
-            if categorical:
-                ax.set_xticks(x, rows["value"].astype(str))
-            ax.set_xlabel(parameter)
-        axes[0][0].set_ylabel(outcome)
-        fig.suptitle(f"{outcome}: mean and 95% CI over runs")
-    return fig
-
-
-def _plot_heatmap(table: pd.DataFrame, first: str, second: str, outcome: str) -> Figure:
-    grid = table.pivot(index=second, columns=first, values="mean").sort_index(ascending=False)
-    size = (max(5.0, 2.0 + 0.8 * grid.shape[1]), max(3.5, 1.5 + 0.6 * grid.shape[0]))
-    values = grid.to_numpy(dtype=float)
-    with styled(**{"axes.grid": False}):
-        fig = Figure(figsize=size, layout="constrained")
-        ax = fig.subplots()
-        image = ax.imshow(values, aspect="auto", cmap="viridis")
-        ax.set_xticks(range(grid.shape[1]), [_label(v) for v in grid.columns], rotation=45)
-        ax.set_yticks(range(grid.shape[0]), [_label(v) for v in grid.index])
-        ax.set_xlabel(first)
-        ax.set_ylabel(second)
-        if grid.size <= 100:
-            for (i, j), value in np.ndenumerate(values):
-                if value == value:
-                    ax.text(j, i, f"{value:.2g}", ha="center", va="center", color="w", fontsize=7)
-        fig.colorbar(image, ax=ax, label=outcome)
-        ax.set_title(f"mean {outcome}")
-    return fig
-
-
-def _label(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-def _plot_indices(table: pd.DataFrame, kind: str, outcome: str) -> Figure:
-    names = table["parameter"].tolist()
-    x = np.arange(len(names))
-    with styled():
-        fig = Figure(figsize=(1.5 + 1.0 * len(names), 3.6), layout="constrained")
-        ax = fig.subplots()
-        if kind == "sobol":
-            ax.bar(x - 0.2, table["S1"], 0.4, yerr=table["S1_conf"], capsize=3, label="S1")
-            ax.bar(x + 0.2, table["ST"], 0.4, yerr=table["ST_conf"], capsize=3, label="ST")
-            ax.set_ylabel("Sobol index (95% CI)")
-        else:
-            ax.bar(
-                x - 0.2, table["mu_star"], 0.4, yerr=table["mu_star_conf"], capsize=3, label="mu*"
-            )
-            ax.bar(x + 0.2, table["sigma"], 0.4, label="sigma")
-            ax.set_ylabel("Morris elementary effects")
-        ax.set_xticks(x, names, rotation=30, ha="right")
-        ax.legend()
-        ax.set_title(outcome)
-    return fig
 
 
 # ---------------------------------------------------------------------------- document

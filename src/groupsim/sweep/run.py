@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from groupsim.runs.backends import Backend, make_backend, opened
-from groupsim.scenario import Scenario, apply_overrides, scenario_from_dict
+from groupsim.sweep.chunk import FAIL_RUNS_ENV, ID_COLUMNS, ChunkResult, ChunkTask, run_chunk
 from groupsim.sweep.spec import Sweep, SweepError
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = [
     "FAIL_RUNS_ENV",
     "ChunkResult",
     "ChunkTask",
+    "SweepInterrupted",
     "SweepSummary",
     "chunk_sizes",
     "chunk_tasks",
@@ -52,70 +53,34 @@ __all__ = [
     "sweep_files",
 ]
 
-#: Test-only: comma-separated run ids that raise on purpose, to exercise failure handling
-#: (read by the process that starts the sweep; never set it for real sweeps).
-FAIL_RUNS_ENV = "GROUPSIM_SWEEP_FAIL_RUNS"
-
 #: Guided chunk sizes (`chunk_sizes`) stay within these bounds: large enough that a task's
 #: overhead (about a millisecond, and a file) is small against its runs, small enough that
 #: a worker finishing the last chunk keeps the others waiting briefly.
 MIN_CHUNK = 4
 MAX_CHUNK = 64
 
-#: Columns every runs file starts with; the varied parameters and the outcomes follow.
-ID_COLUMNS = ("run_id", "point", "replication", "seed", "status", "error")
-
-
-@dataclass(frozen=True)
-class ChunkTask:
-    """A chunk of runs sent to a worker: plain data, so it pickles to any backend.
-
-    Attributes:
-        first: the chunk's first run id (names its file).
-        runs: (run_id, point, replication, seed) per run.
-        overrides: the design point's overrides by point index.
-        base: the base scenario as a dict.
-        source: the sweep file (for error messages).
-        outcomes: the outcomes to keep.
-        weekly: keep weekly rows.
-        fail_runs: test-only run ids that raise (see `FAIL_RUNS_ENV`).
-    """
-
-    first: int
-    runs: tuple[tuple[int, int, int, int], ...]
-    overrides: dict[int, dict[str, Any]]
-    base: dict[str, Any]
-    source: str
-    outcomes: tuple[str, ...]
-    weekly: bool
-    fail_runs: frozenset[int] = frozenset()
-
-
-@dataclass
-class ChunkResult:
-    """What a worker sends back: compact columns, not a row dict per run.
-
-    Attributes:
-        columns: run_id, point, replication, seed, status, error and every kept outcome,
-            a list each (a run a position), in the order of the chunk's runs.
-        weekly: the finished runs' weekly rows (a DataFrame), or None.
-    """
-
-    columns: dict[str, list[Any]]
-    weekly: Any = None
-
 
 def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[int]:
-    """Guided chunk sizes: a quarter of the remaining runs per worker.
+    """Guided chunk sizes: a small first chunk per worker, then a quarter of the rest each.
 
     Between `MIN_CHUNK` and `largest` runs, so early chunks are large (few tasks and files)
-    and the last ones small (no worker idles long while another finishes a big chunk).
+    and the last ones small (no worker idles long while another finishes a big chunk). The
+    first `MIN_CHUNK`-run chunk of each worker gives the progress bar a rate (and an ETA)
+    after the first few runs, not after the first big chunk.
 
     Example:
         >>> list(chunk_sizes(40, 2))
-        [5, 5, 4, 4, 4, 4, 4, 4, 4, 2]
+        [4, 4, 4, 4, 4, 4, 4, 4, 4, 4]
+        >>> list(chunk_sizes(400, 2))[:4]
+        [4, 4, 49, 43]
     """
     remaining = runs
+    for _ in range(workers):
+        if remaining <= 0:
+            return
+        size = min(remaining, MIN_CHUNK)
+        yield size
+        remaining -= size
     while remaining > 0:
         size = min(remaining, largest, max(MIN_CHUNK, math.ceil(remaining / (4 * workers))))
         yield size
@@ -150,73 +115,10 @@ def chunk_tasks(
             overrides={p: sweep.overrides(p) for p in points},
             base=base,
             source=str(sweep.path),
-            outcomes=sweep.outcomes,
+            plan=sweep.plan,
             weekly=sweep.settings.weekly,
             fail_runs=fail_runs & set(ids),
         )
-
-
-def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Run every run of a chunk; a run that raises becomes a `failed` row, the rest go on.
-
-    Outcomes come from `model_outcomes`, straight from the model's records: building the
-    output tables (what `groupsim.run` does) would cost more than a small run's simulation,
-    and a sweep of summary outcomes keeps none of them. Without weekly rows a run records
-    only the three weeks its outcomes read (`outcome_weeks`).
-    """
-    from groupsim.runs.outcomes import model_outcomes, outcome_weeks
-    from groupsim.runs.runner import build_model
-
-    scenarios: dict[int, Scenario] = {}
-    columns: dict[str, list[Any]] = {name: [] for name in (*ID_COLUMNS, *task.outcomes)}
-    weekly_frames = []
-    for run_id, point, replication, seed in task.runs:
-        try:
-            if point not in scenarios:
-                data = apply_overrides(task.base, task.overrides[point], task.source)
-                scenarios[point] = scenario_from_dict(data, task.source)
-            if run_id in task.fail_runs:
-                raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
-            # Summary outcomes need neither the per-student table nor the weekly edge lists,
-            # and read only the pre-test, post-test and follow-up weeks' metrics.
-            scenario = scenarios[point]
-            model = build_model(
-                scenario,
-                seed,
-                record_students=False,
-                record_ties=False,
-                record_weeks=None if task.weekly else outcome_weeks(scenario).values(),
-            )
-            model.run_model()
-            outcomes = model_outcomes(model)
-            values = [outcomes[name] for name in task.outcomes]
-            status, error = "ok", ""
-            if task.weekly:
-                weekly_frames.append(_weekly_rows(model, run_id))
-        except Exception as exc:  # a failed run is data: recorded, and the sweep goes on
-            status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-            values = [math.nan] * len(task.outcomes)
-        for name, value in zip(
-            ID_COLUMNS, (run_id, point, replication, seed, status, error), strict=True
-        ):
-            columns[name].append(value)
-        for name, value in zip(task.outcomes, values, strict=True):
-            columns[name].append(value)
-    weekly = None
-    if weekly_frames:
-        import pandas as pd
-
-        weekly = pd.concat(weekly_frames, ignore_index=True)
-    return ChunkResult(columns, weekly)
-
-
-def _weekly_rows(model: Any, run_id: int) -> Any:
-    """A finished run's weekly table (the output contract's columns), led by its run id."""
-    from groupsim.runs.outputs import conform
-
-    weekly = conform("weekly", model.datacollector.get_model_vars_dataframe())
-    weekly.insert(0, "run_id", run_id)
-    return weekly
 
 
 @dataclass
@@ -243,6 +145,19 @@ class SweepSummary:
     seconds: float = 0.0
     backend: str = ""
     repaired: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep: its finished chunks are saved, `summary` counts them.
+
+    A KeyboardInterrupt, so code that does not expect it still stops; `groupsim sweep`
+    catches it to say how many runs are saved and how to resume.
+    """
+
+    def __init__(self, summary: SweepSummary):
+        super().__init__(f"{summary.done_before + summary.done_now} runs saved")
+        self.summary = summary
 
 
 def run_sweep(
@@ -299,16 +214,22 @@ def run_sweep(
             tasks = chunk_tasks(
                 sweep, pending, chunk_size or sweep.settings.chunk_size, backend.workers
             )
-            _write_chunks(sweep, store, backend.map(run_chunk, tasks), summary, label)
-            summary.seconds = time.monotonic() - started
-            store.write_status(
-                {
-                    "runs": sweep.runs,
-                    "finished": summary.done_before + summary.done_now,
-                    "failed": len(store.failures()) if summary.failed else 0,
-                    "updated": _now(),
-                }
-            )
+            try:
+                _write_chunks(sweep, store, backend.map(run_chunk, tasks), summary, label)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+                raise SweepInterrupted(summary) from None
+            finally:
+                summary.seconds = time.monotonic() - started
+                store.write_status(
+                    {
+                        "runs": sweep.runs,
+                        "finished": summary.done_before + summary.done_now,
+                        "failed": len(store.failures()) if summary.failed else 0,
+                        "interrupted": summary.interrupted,
+                        "updated": _now(),
+                    }
+                )
     return summary
 
 

@@ -24,7 +24,6 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from groupsim.runs.outcomes import OUTCOMES
 from groupsim.scenario import (
-    SECTIONS,
     Scenario,
     ScenarioError,
     apply_overrides,
@@ -42,9 +40,20 @@ from groupsim.scenario import (
     read_input_file,
     scenario_from_dict,
 )
+from groupsim.sweep.checks import (
+    MAX_POINTS,
+    Bounds,
+    allowed,
+    check_bounds,
+    check_grid_values,
+    check_path,
+    field_type,
+)
+from groupsim.sweep.outcomes import OutcomePlan, check_custom_outcomes
 
 __all__ = [
     "DESIGNS",
+    "LEVER_DESIGNS",
     "Bounds",
     "Sweep",
     "SweepError",
@@ -54,19 +63,13 @@ __all__ = [
     "run_seed",
 ]
 
-DESIGNS = ("grid", "latin_hypercube", "sobol", "morris")
+DESIGNS = ("grid", "latin_hypercube", "sobol", "morris", "factorial", "joint")
+#: Designs over `[levers]` and `[uncertainties]` (`groupsim.sweep.levers`).
+LEVER_DESIGNS = ("factorial", "joint")
 
 
 class SweepError(ValueError):
     """A sweep cannot start as asked (folder, resume, backend): one line naming the option."""
-
-
-class Bounds(BaseModel):
-    """The range a sampled design draws a parameter from."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
-    min: float
-    max: float
 
 
 class SweepSettings(BaseModel):
@@ -76,7 +79,7 @@ class SweepSettings(BaseModel):
 
     scenario: str = Field(description="base scenario file, relative to the sweep file")
     name: str = Field("", description="a label for outputs (default: the file's stem)")
-    design: Literal["grid", "latin_hypercube", "sobol", "morris"] = "grid"
+    design: Literal["grid", "latin_hypercube", "sobol", "morris", "factorial", "joint"] = "grid"
     replications: int = Field(1, ge=1, le=1_000_000, description="runs per design point")
     seed: int = Field(0, ge=0, description="the sweep seed: design samples and run seeds")
     samples: int | None = Field(
@@ -90,13 +93,19 @@ class SweepSettings(BaseModel):
         False, description="seed by replication only: replication r shares its seed across points"
     )
     chunk_size: int | None = Field(None, ge=1, le=100_000, description="runs per task")
+    effects: bool = Field(
+        False, description="run each run's no-intervention twin and keep effect_X = X - twin's X"
+    )
 
 
 class _SweepFile(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     sweep: SweepSettings
     set: dict[str, Any] = Field(default_factory=dict)
-    parameters: dict[str, Any]
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    levers: dict[str, Any] = Field(default_factory=dict)
+    uncertainties: dict[str, Any] = Field(default_factory=dict)
+    custom_outcomes: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,11 @@ class Sweep:
         values: grid values (grid) or bounds (sampled designs) per parameter.
         design: the applied value of each parameter at each point (a row per point).
         sample: sampled designs: SALib's unrounded sample matrix (points x parameters).
-        digest: sha256 of the sweep file and the resolved base scenario.
+        digest: sha256 of the sweep file, the resolved base scenario (and the posterior).
+        outcomes: every outcome column a run's row holds (`plan.columns`).
+        plan: what a worker measures (`groupsim.sweep.outcomes.OutcomePlan`).
+        roles: levers/uncertainties sweeps: "lever" or "uncertainty" per parameter.
+        combinations: factorial designs: lever combinations per uncertainty draw.
     """
 
     path: Path
@@ -123,6 +136,9 @@ class Sweep:
     sample: np.ndarray | None
     digest: str
     outcomes: tuple[str, ...] = field(default=())
+    plan: OutcomePlan = field(default_factory=lambda: OutcomePlan(raw=()))
+    roles: dict[str, str] = field(default_factory=dict)
+    combinations: int = 1
 
     @property
     def name(self) -> str:
@@ -153,8 +169,17 @@ class Sweep:
         return divmod(run_id, self.replications)
 
     def run_seed(self, run_id: int) -> int:
-        """The run's seed (see `run_seed`)."""
-        key = self.locate(run_id)[1] if self.settings.common_random_numbers else run_id
+        """The run's seed (see `run_seed`).
+
+        With common random numbers: keyed by the replication; in a factorial levers design
+        by the uncertainty draw and the replication, so every lever combination under one
+        draw shares its seeds.
+        """
+        key = run_id
+        if self.settings.common_random_numbers:
+            point, replication = self.locate(run_id)
+            draw = point // self.combinations if self.settings.design == "factorial" else 0
+            key = draw * self.replications + replication
         return run_seed(self.settings.seed, key)
 
     def overrides(self, point: int) -> dict[str, Any]:
@@ -169,7 +194,7 @@ class Sweep:
     def describe(self) -> dict[str, Any]:
         """The design as plain data (for the manifest)."""
         values = {
-            p: (v.model_dump() if isinstance(v, Bounds) else list(v))
+            p: (v.model_dump(exclude_none=True) if isinstance(v, BaseModel) else v)
             for p, v in self.values.items()
         }
         s = self.settings
@@ -182,6 +207,10 @@ class Sweep:
             "second_order": s.second_order,
             "points": self.points,
             "runs": self.runs,
+            "levers": [p for p, role in self.roles.items() if role == "lever"],
+            "uncertainties": [p for p, role in self.roles.items() if role == "uncertainty"],
+            "effects": s.effects,
+            "custom_outcomes": dict(self.plan.functions + self.plan.expressions),
         }
 
 
@@ -212,51 +241,91 @@ def load_sweep(path: str | Path) -> Sweep:
     source = str(path)
     raw_bytes = read_input_file(path, "sweep")
     data = parse_toml(raw_bytes, source)
-    if isinstance(data.get("parameters"), dict):
-        data["parameters"] = _flatten_parameters(data["parameters"], source)
+    for table in ("parameters", "levers", "uncertainties"):
+        if isinstance(data.get(table), dict):
+            data[table] = _flatten_parameters(data[table], source, table)
     try:
         parsed = _SweepFile.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        raise ScenarioError(source, loc, _allowed(error)) from None
+        raise ScenarioError(source, loc, allowed(error)) from None
     settings = parsed.sweep
     base = _base_scenario(path, settings, parsed.set)
-    parameters, values = _check_parameters(source, settings, parsed.parameters, base)
-    outcomes = _check_outcomes(source, settings)
-    design, sample = _make_design(source, settings, parameters, values, base)
+    plan = _check_outcomes(source, settings, parsed.custom_outcomes)
+    extra = b""
+    roles: dict[str, str] = {}
+    combinations = 1
+    if parsed.levers or parsed.uncertainties:
+        from groupsim.sweep.levers import lever_sweep
+
+        settings = _lever_settings(source, settings, parsed.parameters)
+        parameters, values, design, roles, combinations, extra = lever_sweep(
+            source, settings, parsed.levers, parsed.uncertainties, base
+        )
+        sample = None
+    else:
+        parameters, values = _check_parameters(source, settings, parsed.parameters, base)
+        design, sample = _make_design(source, settings, parameters, values, base)
     _check_points(source, base, parameters, design)
     digest = hashlib.sha256(
-        raw_bytes + json.dumps(base.to_dict(), sort_keys=True).encode()
+        raw_bytes + json.dumps(base.to_dict(), sort_keys=True).encode() + extra
     ).hexdigest()
-    return Sweep(path, settings, base, parameters, values, design, sample, digest, outcomes)
+    return Sweep(
+        path,
+        settings,
+        base,
+        parameters,
+        values,
+        design,
+        sample,
+        digest,
+        plan.columns,
+        plan,
+        roles,
+        combinations,
+    )
 
 
-def _allowed(error: Mapping[str, Any]) -> str:
-    """One pydantic error as 'what is allowed (got ...)'."""
-    got = error.get("input")
-    if error["type"] == "extra_forbidden":
-        return "unknown key; see docs/sweeps.md for the keys of a sweep file"
-    if error["type"] == "missing":
-        return "required; see docs/sweeps.md"
-    message = error["msg"]
-    message = message[0].lower() + message[1:]
-    return f"{message} (got {got!r})" if not isinstance(got, dict) else message
+def _lever_settings(
+    source: str, settings: SweepSettings, parameters: dict[str, Any]
+) -> SweepSettings:
+    """A levers sweep's settings: no `[parameters]`; design factorial (default) or joint."""
+    if parameters:
+        raise ScenarioError(
+            source, "parameters", "give either [parameters] or [levers]/[uncertainties], not both"
+        )
+    if "design" not in settings.model_fields_set:
+        return settings.model_copy(update={"design": "factorial"})
+    if settings.design not in LEVER_DESIGNS:
+        raise ScenarioError(
+            source,
+            "sweep.design",
+            f"with [levers]/[uncertainties] use {' or '.join(LEVER_DESIGNS)} "
+            f"(got {settings.design!r})",
+        )
+    return settings
 
 
-def _flatten_parameters(table: dict[str, Any], source: str, prefix: str = "") -> dict[str, Any]:
+#: Keys that make a table a leaf (bounds or a distribution), not a section of dotted keys.
+_LEAF_KEYS = {"min", "max", "mean", "sd", "mode", "distribution"}
+
+
+def _flatten_parameters(
+    table: dict[str, Any], source: str, section: str, prefix: str = ""
+) -> dict[str, Any]:
     """`counselor.warmth = [...]` parses as nested tables; bounds tables are leaves."""
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and not ({"min", "max"} & set(value)):
-            inner = _flatten_parameters(value, source, name + ".")
+        if isinstance(value, dict) and not (_LEAF_KEYS & set(value)):
+            inner = _flatten_parameters(value, source, section, name + ".")
         else:
             inner = {name: value}
         for path, item in inner.items():
             if path in flat:  # "a.b" = [...] and a.b = [...] (or [parameters.a] b = ...)
                 raise ScenarioError(
-                    source, f"parameters.{path}", "given twice (written two ways); give it once"
+                    source, f"{section}.{path}", "given twice (written two ways); give it once"
                 )
             flat[path] = item
     return flat
@@ -282,11 +351,6 @@ def _base_scenario(path: Path, settings: SweepSettings, fixed: dict[str, Any]) -
         raise ScenarioError(source, f"set.{exc.field}", exc.allowed) from None
 
 
-def _field_type(path: str) -> Any:
-    section, key = path.split(".")
-    return SECTIONS[section].model_fields[key].annotation
-
-
 def _check_parameters(
     source: str, settings: SweepSettings, table: dict[str, Any], base: Scenario
 ) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -294,80 +358,37 @@ def _check_parameters(
         raise ScenarioError(source, "parameters", "empty; name at least one parameter to vary")
     sampled = settings.design != "grid"
     values: dict[str, Any] = {}
+    if settings.design in LEVER_DESIGNS:
+        raise ScenarioError(
+            source, "sweep.design", f"design {settings.design!r} varies [levers]/[uncertainties]"
+        )
     for path, given in table.items():
         where = f"parameters.{path}"
-        try:
-            apply_overrides(base.to_dict(), {path: None}, source)
-        except ScenarioError as exc:
-            raise ScenarioError(source, where, exc.allowed) from None
-        if path.count(".") != 1:
-            raise ScenarioError(source, where, "vary a section.parameter, not name/description")
-        kind = _field_type(path)
+        check_path(source, where, path, base)
+        kind = field_type(path)
         if sampled:
-            values[path] = _check_bounds(source, where, settings.design, given, kind)
+            values[path] = check_bounds(source, where, settings.design, given, kind)
         else:
-            values[path] = _check_grid_values(source, where, given, kind)
+            values[path] = check_grid_values(source, where, given, kind)
     return tuple(table), values
 
 
-def _check_bounds(source: str, where: str, design: str, given: Any, kind: Any) -> Bounds:
-    """A sampled parameter's {min, max}: numeric, valid, min below max."""
-    if not isinstance(given, dict):
-        raise ScenarioError(
-            source,
-            where,
-            f"design '{design}' samples values: give bounds {{min = ..., max = ...}}, not a list",
-        )
-    if kind not in (int, float):
-        raise ScenarioError(source, where, "only numeric parameters can be sampled")
-    try:
-        bounds = Bounds.model_validate(given)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = ".".join(str(p) for p in error["loc"])
-        raise ScenarioError(source, f"{where}.{loc}", _allowed(error)) from None
-    if not bounds.min < bounds.max:
-        raise ScenarioError(source, where, f"min must be below max (got {given})")
-    return bounds
-
-
-def _check_grid_values(source: str, where: str, given: Any, kind: Any) -> list[Any]:
-    """A grid parameter's values: a non-empty list without repeats (ints of floats as floats)."""
-    if not isinstance(given, list):
-        raise ScenarioError(
-            source, where, "the grid design needs a list of values, e.g. [0.2, 0.5, 0.8]"
-        )
-    if not given:
-        raise ScenarioError(source, where, "empty list; give at least one value")
-    if any(isinstance(v, (list, dict)) for v in given):
-        raise ScenarioError(
-            source, where, f"each value must be a number, text or true/false (got {given})"
-        )
-    values = [float(v) if kind is float and type(v) is int else v for v in given]
-    # 1 and 1.0 are one point; True and 1 are not (a bool parameter takes only bools).
-    if len({(type(v) is bool, v) for v in values}) != len(values):
-        raise ScenarioError(source, where, f"values repeat (got {given})")
-    return values
-
-
-def _check_outcomes(source: str, settings: SweepSettings) -> tuple[str, ...]:
-    if settings.outcomes is None:
-        return tuple(OUTCOMES)
-    if not settings.outcomes:
+def _check_outcomes(source: str, settings: SweepSettings, custom: dict[str, Any]) -> OutcomePlan:
+    """The kept built-in outcomes, effects and the `[custom_outcomes]`, all checked."""
+    if settings.outcomes is not None and not settings.outcomes:
         raise ScenarioError(source, "sweep.outcomes", "empty list; omit it to keep all outcomes")
-    for name in settings.outcomes:
+    for name in settings.outcomes or ():
         if name not in OUTCOMES:
             raise ScenarioError(
                 source,
                 "sweep.outcomes",
                 f"unknown outcome {name!r}; allowed: {', '.join(OUTCOMES)}",
             )
-    return tuple(settings.outcomes)
-
-
-#: The most design points a sweep may have (its design is held in memory); runs are limited
-#: further by `groupsim.runs.resources.check_workload`.
-MAX_POINTS = 1_000_000
+    raw = tuple(OUTCOMES) if settings.outcomes is None else tuple(settings.outcomes)
+    functions, expressions = check_custom_outcomes(source, custom, raw, settings.effects)
+    return OutcomePlan(
+        raw, settings.effects, functions, expressions, str(Path(source).resolve().parent)
+    )
 
 
 def design_points(settings: SweepSettings, parameters: tuple[str, ...], values: dict) -> int:
@@ -436,7 +457,7 @@ def _make_design(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sample = morris.sample(problem, n, num_levels=settings.levels, seed=settings.seed)
-    kinds = [_field_type(p) for p in parameters]
+    kinds = [field_type(p) for p in parameters]
     design = [
         tuple(
             round(float(x)) if kind is int else float(x) for x, kind in zip(row, kinds, strict=True)

@@ -1,0 +1,170 @@
+"""A worker's share of a sweep: a chunk of runs, each with its outcomes (and its twin's).
+
+`run_chunk` is what every backend runs (`groupsim.runs.backends`): plain data in
+(`ChunkTask`), compact columns out (`ChunkResult`). With ``effects = true`` each run's
+no-intervention twin (`groupsim.scenario.twin.matched_control`) runs with the run's own seed,
+and the row keeps ``effect_X = X - X of the twin`` for every measured outcome; twins shared by
+runs of a chunk (common random numbers over levers that leave the twin alike, such as the
+technique) run once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from groupsim.scenario import Scenario, apply_overrides, scenario_from_dict
+from groupsim.sweep.outcomes import EFFECT_PREFIX, OutcomePlan, evaluate_expressions
+
+__all__ = ["FAIL_RUNS_ENV", "ID_COLUMNS", "ChunkResult", "ChunkTask", "run_chunk"]
+
+#: Test-only: comma-separated run ids that raise on purpose, to exercise failure handling
+#: (read by the process that starts the sweep; never set it for real sweeps).
+FAIL_RUNS_ENV = "GROUPSIM_SWEEP_FAIL_RUNS"
+
+#: Columns every runs file starts with; the varied parameters and the outcomes follow.
+ID_COLUMNS = ("run_id", "point", "replication", "seed", "status", "error")
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """A chunk of runs sent to a worker: plain data, so it pickles to any backend.
+
+    Attributes:
+        first: the chunk's first run id (names its file).
+        runs: (run_id, point, replication, seed) per run.
+        overrides: the design point's overrides by point index.
+        base: the base scenario as a dict.
+        source: the sweep file (for error messages).
+        plan: the outcomes to keep and how (`groupsim.sweep.outcomes.OutcomePlan`).
+        weekly: keep weekly rows.
+        fail_runs: test-only run ids that raise (see `FAIL_RUNS_ENV`).
+    """
+
+    first: int
+    runs: tuple[tuple[int, int, int, int], ...]
+    overrides: dict[int, dict[str, Any]]
+    base: dict[str, Any]
+    source: str
+    plan: OutcomePlan
+    weekly: bool
+    fail_runs: frozenset[int] = frozenset()
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back: compact columns, not a row dict per run.
+
+    Attributes:
+        columns: run_id, point, replication, seed, status, error and every kept outcome,
+            a list each (a run a position), in the order of the chunk's runs.
+        weekly: the finished runs' weekly rows (a DataFrame), or None.
+    """
+
+    columns: dict[str, list[Any]]
+    weekly: Any = None
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Run every run of a chunk; a run that raises becomes a `failed` row, the rest go on.
+
+    Outcomes come from the model's records (`groupsim.sweep.outcomes.OutcomePlan.measure`):
+    building the output tables (what `groupsim.run` does) would cost more than a small run's
+    simulation, and a sweep of summary outcomes keeps none of them. Without weekly rows a run
+    records only the three weeks its outcomes read (`outcome_weeks`).
+    """
+    plan = task.plan
+    scenarios: dict[int, Scenario] = {}
+    twins: dict[tuple[str, int], dict[str, float]] = {}
+    ids: dict[str, list[Any]] = {name: [] for name in ID_COLUMNS}
+    measured = [name for name in plan.columns if name not in dict(plan.expressions)]
+    outcomes: dict[str, list[Any]] = {name: [] for name in measured}
+    weekly_frames = []
+    for run_id, point, replication, seed in task.runs:
+        try:
+            if point not in scenarios:
+                data = apply_overrides(task.base, task.overrides[point], task.source)
+                scenarios[point] = scenario_from_dict(data, task.source)
+            if run_id in task.fail_runs:
+                raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
+            scenario = scenarios[point]
+            model = _finished_model(scenario, seed, task.weekly)
+            values = plan.measure(_records(model))
+            if plan.effects:
+                values.update(_effects(plan, scenario, seed, values, twins))
+            row = [values[name] for name in measured]
+            status, error = "ok", ""
+            if task.weekly:
+                weekly_frames.append(_weekly_rows(model, run_id))
+        except Exception as exc:  # a failed run is data: recorded, and the sweep goes on
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            row = [math.nan] * len(measured)
+        for name, value in zip(
+            ID_COLUMNS, (run_id, point, replication, seed, status, error), strict=True
+        ):
+            ids[name].append(value)
+        for name, value in zip(measured, row, strict=True):
+            outcomes[name].append(value)
+    evaluate_expressions(outcomes, plan)
+    weekly = None
+    if weekly_frames:
+        import pandas as pd
+
+        weekly = pd.concat(weekly_frames, ignore_index=True)
+    return ChunkResult(ids | outcomes, weekly)
+
+
+def _finished_model(scenario: Scenario, seed: int, weekly: bool) -> Any:
+    """Build and run a model that records only what the outcomes read (unless `weekly`)."""
+    from groupsim.runs.outcomes import outcome_weeks
+    from groupsim.runs.runner import build_model
+
+    # Summary outcomes need neither the per-student table nor the weekly edge lists,
+    # and read only the pre-test, post-test and follow-up weeks' metrics.
+    model = build_model(
+        scenario,
+        seed,
+        record_students=False,
+        record_ties=False,
+        record_weeks=None if weekly else outcome_weeks(scenario).values(),
+    )
+    model.run_model()
+    return model
+
+
+def _records(model: Any) -> Any:
+    from groupsim.runs.records import RunRecords
+
+    return RunRecords.of(model)
+
+
+def _effects(
+    plan: OutcomePlan,
+    scenario: Scenario,
+    seed: int,
+    values: dict[str, float],
+    twins: dict[tuple[str, int], dict[str, float]],
+) -> dict[str, float]:
+    """`effect_X` = the run's X minus its twin's (same seed); a control is its own twin."""
+    from groupsim.scenario.twin import is_control, matched_control
+
+    if is_control(scenario):
+        twin_values = values
+    else:
+        twin = matched_control(scenario)
+        key = (json.dumps(twin.to_dict(), sort_keys=True), seed)
+        if key not in twins:
+            twins[key] = plan.measure(_records(_finished_model(twin, seed, False)))
+        twin_values = twins[key]
+    return {EFFECT_PREFIX + name: values[name] - twin_values[name] for name in plan.measured}
+
+
+def _weekly_rows(model: Any, run_id: int) -> Any:
+    """A finished run's weekly table (the output contract's columns), led by its run id."""
+    from groupsim.runs.outputs import conform
+
+    weekly = conform("weekly", model.datacollector.get_model_vars_dataframe())
+    weekly.insert(0, "run_id", run_id)
+    return weekly

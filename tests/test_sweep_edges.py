@@ -1,0 +1,112 @@
+"""Sweeps' friendly edges: dry run, Ctrl-C and resume, the Python API, `groupsim check`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from groupsim.runs.backends import SerialBackend
+from groupsim.sweep.run import run_sweep
+from groupsim.sweep.spec import load_sweep
+from test_sweep import GROUPSIM, runs_table, write_sweep
+
+
+def test_dry_run_prints_runs_time_and_disk_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from groupsim import cli
+
+    path = write_sweep(tmp_path, replications=2, extra="effects = true")
+    out = tmp_path / "out"
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["groupsim", "sweep", str(path), "--out", str(out), "--dry-run", "--workers", "1"],
+    )
+    cli.main()
+    printed = capsys.readouterr().out
+    assert "12 runs + 12 twin runs (effects)" in printed
+    assert "timed 3 runs" in printed
+    assert "estimated time on 1 worker" in printed
+    assert "disk needed" in printed
+    assert not out.exists()
+
+
+def test_ctrl_c_saves_names_the_resume_and_resume_equals_an_uninterrupted_sweep(tmp_path):
+    path = write_sweep(tmp_path, replications=6)  # 36 runs
+    reference_out = tmp_path / "reference"
+    run_sweep(load_sweep(path), reference_out, SerialBackend(), chunk_size=2, label=None)
+    reference = runs_table(reference_out)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [GROUPSIM, "sweep", str(path), "--out", str(out), "--workers", "1", "--chunk-size", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if (out / "runs").is_dir() and len(list((out / "runs").glob("part-*"))) >= 3:
+            break
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGINT)  # as Ctrl-C: the sweep's own process
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    status = json.loads((out / "status.json").read_text())
+    assert status["interrupted"] is True
+    assert 0 < status["finished"] < 36
+    message = " ".join(stdout.split())
+    assert f"Interrupted: {status['finished']}/36 runs saved" in message
+    assert f"groupsim sweep {path} --out {out} --resume" in message
+    resumed = subprocess.run(
+        [GROUPSIM, "sweep", str(path), "--out", str(out), "--resume", "--workers", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    pd.testing.assert_frame_equal(runs_table(out), reference)
+    assert json.loads((out / "status.json").read_text())["interrupted"] is False
+
+
+def test_python_api_returns_the_store_whatever_was_imported_first(tmp_path):
+    import groupsim
+    import groupsim.sweep.spec  # binds groupsim.sweep to the package: still callable
+
+    path = write_sweep(tmp_path, replications=1)
+    store = groupsim.sweep(path, out=tmp_path / "out", workers=1, label=None)
+    runs = store.runs()
+    assert isinstance(runs, pd.DataFrame)
+    assert len(runs) == 6
+    assert (runs["status"] == "ok").all()
+    from groupsim import sweep
+
+    assert sweep is groupsim.sweep
+
+
+def test_check_accepts_a_sweep_file(tmp_path, monkeypatch, capsys):
+    from groupsim import cli
+
+    path = write_sweep(tmp_path, replications=2)
+    monkeypatch.setattr(sys, "argv", ["groupsim", "check", str(path)])
+    cli.main()
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "valid sweep" in printed
+    assert "6 points x 2 replications = 12 runs" in printed
+    assert "parameter counselor.warmth: [0.3, 0.6, 0.9]" in printed
+
+
+def test_check_names_the_field_of_a_bad_sweep_file(tmp_path):
+    path = write_sweep(tmp_path, parameters='"counselor.warmthh" = [0.3]')
+    result = subprocess.run(
+        [GROUPSIM, "check", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "parameters.counselor.warmthh" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert Path(path).is_file()

@@ -90,6 +90,13 @@ class Scenario(_Section):
                 f"over all {self.program.groups} group(s); got {self.group.clients} x "
                 f"{self.program.groups} = {clients}",
             )
+        ids = self.group.client_ids
+        if ids and (len(ids) != clients or len(set(ids)) != len(ids)):
+            raise _ComboError(
+                "group.client_ids",
+                f"exactly program.groups x group.clients = {clients} different ids, "
+                f"got {len(ids)} ({len(set(ids))} different)",
+            )
         if self.group.selection == "within_faculty":
             per_faculty_groups = math.ceil(self.program.groups / self.cohort.faculties)
             if per_faculty_groups * self.group.clients > self.cohort.students_per_faculty:

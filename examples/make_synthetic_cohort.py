@@ -77,6 +77,7 @@ def draw_friendships(
 
 
 def main() -> None:
+    """Draw the cohort and write the answer sheet and the friendship survey."""
     rng = np.random.default_rng(SEED)
     faculty = np.repeat(np.arange(len(SIZES)), SIZES)
     ids = np.array([f"24{n:05d}" for n in rng.choice(100_000, size=len(faculty), replace=False)])

@@ -171,7 +171,15 @@ def render_outputs() -> str:
 #: The subpackages with an API reference page, each with its modules in reading order
 #: (the main module first); a test checks that every module of the package is listed.
 API_PAGES = {
-    "scenario": ("files", "instrument", "posterior", "schema", "sections", "shipped"),
+    "scenario": (
+        "files",
+        "instrument",
+        "posterior",
+        "schema",
+        "sections",
+        "shipped",
+        "cohort_file",
+    ),
     "model": (
         "model",
         "agents",
@@ -183,6 +191,7 @@ API_PAGES = {
         "measures",
         "schedule",
         "ties",
+        "roster",
     ),
     "runs": (
         "runner",
@@ -210,6 +219,7 @@ API_PAGES = {
         "figures",
     ),
     "sweep": ("spec", "run", "store", "integrity", "analyze"),
+    "cohort": ("importer", "responses", "scoring"),
     "teach": (
         "app",
         "classroom",
@@ -222,7 +232,7 @@ API_PAGES = {
         "animate",
         "replay",
     ),
-    "cli": ("app", "run", "study", "sweep", "teach"),
+    "cli": ("app", "run", "study", "sweep", "teach", "cohort"),
 }
 
 

@@ -77,4 +77,3 @@ def cohort_import(
     if not keep_ids:
         typer.echo(f"pseudonym key: {key_file} (keep it private; same key, same pseudonyms)")
     typer.echo(f"wrote {out}")
-

@@ -15,7 +15,7 @@ cohort file (by default ``~/.config/groupsim/pseudonym.key``, created on first u
 
 Example:
     >>> pseudonym("2024-0007", b"k" * 32)
-    'P8a3d7b8b6e47'
+    'P4b8665fe7e53'
 """
 
 from __future__ import annotations
@@ -201,7 +201,8 @@ def import_cohort(
         ties=int(sum(len(t) for t in frame["tie_targets"])),
         ties_dropped=dropped,
         below_model_range=int((frame["own_total"] < frame["own_floor"]).sum()),
-        mean_total=float(np.nanmean(frame["own_total"])) if frame["own_total"].notna().any()
+        mean_total=float(np.nanmean(frame["own_total"]))
+        if frame["own_total"].notna().any()
         else float("nan"),
         mean_expected_total=float(frame["own_expected"].mean()),
         pseudonymised=key is not None,

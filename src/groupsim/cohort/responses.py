@@ -1,4 +1,4 @@
-"""Reading a cohort's answer sheet and friendship survey, refusing anything a cohort file must not hold.
+"""Reading a cohort's answer sheet and friendship survey; refusing what must not be imported.
 
 The answer sheet is a CSV or XLSX table, a row per student: an id column, one column per
 item (``item1`` .. ``item35`` by default) and optionally a faculty column. Every other column
@@ -62,12 +62,14 @@ def read_sheet(path: str | Path) -> pd.DataFrame:
         raise ScenarioError(str(path), "(file)", "no such file") from None
     except (OSError, ValueError, UnicodeDecodeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ScenarioError(str(path), "(file)", f"not a readable CSV or XLSX table: {reason}")
+        raise ScenarioError(
+            str(path), "(file)", f"not a readable CSV or XLSX table: {reason}"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.fillna("").astype(str).apply(lambda column: column.str.strip())
 
 
-def _cell(path: str | Path, row: int, column: str) -> str:
+def _cell(row: int, column: str) -> str:
     return f"row {row}, column {column}"
 
 
@@ -97,24 +99,24 @@ def _refuse_other_columns(
                 f"not an id, item ({item_prefix}1, ...) or faculty column; remove it "
                 "(a cohort file keeps only ids, faculties and answers)"
             )
-        raise ScenarioError(str(path), _cell(path, 1, column), reason)
+        raise ScenarioError(str(path), _cell(1, column), reason)
 
 
 def _ids(frame: pd.DataFrame, path: str | Path, id_column: str) -> tuple[str, ...]:
     """The id column's values: present, non-empty and unique."""
     if id_column not in frame.columns:
         raise ScenarioError(
-            str(path), _cell(path, 1, id_column), "no id column (name it with --id-column)"
+            str(path), _cell(1, id_column), "no id column (name it with --id-column)"
         )
     seen: dict[str, int] = {}
     for offset, student in enumerate(frame[id_column]):
         row = offset + 2
         if student == "":
-            raise ScenarioError(str(path), _cell(path, row, id_column), "empty id")
+            raise ScenarioError(str(path), _cell(row, id_column), "empty id")
         if student in seen:
             raise ScenarioError(
                 str(path),
-                _cell(path, row, id_column),
+                _cell(row, id_column),
                 f"duplicate id (also on row {seen[student]}); each student once",
             )
         seen[student] = row
@@ -136,13 +138,15 @@ def read_answers(
         if column not in frame.columns:
             raise ScenarioError(
                 str(path),
-                _cell(path, 1, column),
+                _cell(1, column),
                 f"no such item column; the instrument has {instrument.items} items named "
                 f"{items[0]} .. {items[-1]} (--item-prefix sets the prefix)",
             )
     if faculty_column is not None and faculty_column not in frame.columns:
-        raise ScenarioError(str(path), _cell(path, 1, faculty_column), "no such faculty column")
-    _refuse_other_columns(frame, path, {id_column, *items, faculty_column or id_column}, item_prefix)
+        raise ScenarioError(str(path), _cell(1, faculty_column), "no such faculty column")
+    _refuse_other_columns(
+        frame, path, {id_column, *items, faculty_column or id_column}, item_prefix
+    )
     values = np.full((len(frame), instrument.items), np.nan)
     allowed = set(range(instrument.lowest, instrument.highest + 1))
     for j, column in enumerate(items):
@@ -153,7 +157,7 @@ def read_answers(
             if number is None or number not in allowed:
                 raise ScenarioError(
                     str(path),
-                    _cell(path, offset + 2, column),
+                    _cell(offset + 2, column),
                     f"answers are whole numbers {instrument.lowest} to {instrument.highest} "
                     f"(or empty for no answer), got {text!r}",
                 )
@@ -167,23 +171,23 @@ def read_edges(path: str | Path, known: set[str]) -> Edges:
     frame = read_sheet(path)
     for column in ("source", "target"):
         if column not in frame.columns:
-            raise ScenarioError(str(path), _cell(path, 1, column), "no such column")
+            raise ScenarioError(str(path), _cell(1, column), "no such column")
     extra = [c for c in frame.columns if c not in ("source", "target", "strength")]
     if extra:
         raise ScenarioError(
-            str(path), _cell(path, 1, extra[0]), "only source, target and strength are read"
+            str(path), _cell(1, extra[0]), "only source, target and strength are read"
         )
     for offset, (source, target) in enumerate(zip(frame["source"], frame["target"], strict=True)):
         for column, student in (("source", source), ("target", target)):
             if student not in known:
                 raise ScenarioError(
                     str(path),
-                    _cell(path, offset + 2, column),
+                    _cell(offset + 2, column),
                     f"unknown id {student!r}: every id must be a student of the answer sheet",
                 )
         if source == target:
             raise ScenarioError(
-                str(path), _cell(path, offset + 2, "target"), "a student cannot name themself"
+                str(path), _cell(offset + 2, "target"), "a student cannot name themself"
             )
     strength = np.full(len(frame), DEFAULT_STRENGTH)
     if "strength" in frame.columns:
@@ -192,7 +196,7 @@ def read_edges(path: str | Path, known: set[str]) -> Edges:
             if not 0.0 < number <= 1.0:
                 raise ScenarioError(
                     str(path),
-                    _cell(path, offset + 2, "strength"),
+                    _cell(offset + 2, "strength"),
                     f"a tie strength is a number in (0, 1], got {text!r}",
                 )
             strength[offset] = number

@@ -41,7 +41,7 @@ _CHUNK = 256
 
 
 def category_log_probabilities(model: QuestionnaireModel, grid: np.ndarray) -> np.ndarray:
-    """log P(answer = lowest + m | theta) for each grid point, item and category m."""
+    """Log P(answer = lowest + m | theta) for each grid point, item and category m."""
     at_least = model.category_probabilities(grid)  # (grid, items, steps): P(X >= lowest + k + 1)
     ones = np.ones((*at_least.shape[:2], 1))
     bounds = np.concatenate([ones, at_least, 0.0 * ones], axis=2)

@@ -36,8 +36,8 @@ from groupsim.model.agents import (
     draw_students,
 )
 from groupsim.model.measures import QUESTIONNAIRE, social_interaction_score, update_contact_rate
-from groupsim.model.roster import adopt_roster
 from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record_week, reporter
+from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
 from groupsim.model.sessions import SessionTies

@@ -168,8 +168,9 @@ def _ties(
         for target, strength in zip(list(targets), list(strengths), strict=True):
             if target not in position:
                 raise ScenarioError(path, f"row {row + 1}, column tie_targets", "unknown id")
-            pair = tuple(sorted((position[str(student)], position[str(target)])))
-            strongest[pair] = max(strongest.get(pair, 0.0), float(strength))  # type: ignore[index]
+            a, b = position[str(student)], position[str(target)]
+            pair = (min(a, b), max(a, b))
+            strongest[pair] = max(strongest.get(pair, 0.0), float(strength))
     pairs = np.array(sorted(strongest), dtype=np.int64).reshape(-1, 2)
     strength = np.array([strongest[(int(a), int(b))] for a, b in pairs], dtype=float)
     return pairs[:, 0], pairs[:, 1], strength

@@ -1,0 +1,211 @@
+"""Cohort import: scoring recovers known latent scores; runs start from the imported cohort.
+
+The round trip and the run checks are statistical, with thresholds stated in each test; the
+bad-file checks are one line naming file, row and column, exit status 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, optimize
+
+from conftest import ROOT, cli, one_line_refusal
+from groupsim import load_scenario
+from groupsim.cohort.importer import import_cohort, pseudonym
+from groupsim.cohort.scoring import eap_scores, log_likelihoods
+from groupsim.model.measures import QUESTIONNAIRE
+from groupsim.model.model import HomeRoomModel
+from groupsim.scenario import ScenarioError
+from groupsim.scenario.cohort_file import read_cohort
+from groupsim.scenario.instrument import Instrument, default_instrument
+
+EXAMPLES = ROOT / "examples"
+ITEMS = [f"item{k}" for k in range(1, 36)]
+
+
+def simulated_sheet(latent: np.ndarray, rng: np.random.Generator, missing: float) -> pd.DataFrame:
+    """Answers drawn from the model's questionnaire at known latent scores, some left empty."""
+    answers = QUESTIONNAIRE.responses(latent, rng).astype(float)
+    answers[rng.random(answers.shape) < missing] = np.nan
+    sheet = pd.DataFrame(answers, columns=ITEMS).astype("Int64")
+    sheet.insert(0, "id", [f"s{i:04d}" for i in range(len(latent))])
+    return sheet
+
+
+@pytest.fixture(scope="module")
+def example_cohort(tmp_path_factory):
+    """The synthetic example cohort imported with a key of the test's own."""
+    folder = tmp_path_factory.mktemp("cohort")
+    out = folder / "cohort.parquet"
+    summary = import_cohort(
+        EXAMPLES / "synthetic_responses.csv",
+        Instrument.model_validate({"items": 35, "reverse_items": [3, 8, 14, 22, 29]}),
+        out,
+        network=EXAMPLES / "synthetic_friendships.csv",
+        faculty_column="faculty",
+        key_file=folder / "key",
+    )
+    return out, summary, folder
+
+
+def test_round_trip_recovers_known_latent_scores(tmp_path):
+    """600 students, 35 items, 2% missing: r >= 0.9; simulated totals within 1 point on average.
+
+    The mean difference between a fresh questionnaire at the estimate and the real total has
+    a standard error of about 0.35 points at n = 600, so the 1-point bound is ~3 SE.
+    """
+    rng = np.random.default_rng(11)
+    latent = rng.uniform(0.1, 0.9, size=600)
+    sheet = simulated_sheet(latent, rng, missing=0.02)
+    sheet.to_csv(tmp_path / "answers.csv", index=False)
+    import_cohort(tmp_path / "answers.csv", default_instrument(), tmp_path / "c.parquet",
+                  key_file=None)  # fmt: skip
+    cohort = read_cohort(tmp_path / "c.parquet")
+    truth = latent[[int(i[1:]) for i in cohort.ids]]
+    assert np.corrcoef(cohort.latent, truth)[0, 1] >= 0.9
+    real = sheet[ITEMS].to_numpy(float)[[int(i[1:]) for i in cohort.ids]]
+    complete = ~np.isnan(real).any(axis=1)
+    simulated = QUESTIONNAIRE.totals(cohort.latent, rng)
+    assert abs(np.mean(simulated[complete] - real[complete].sum(axis=1))) <= 1.0
+
+
+def test_eap_matches_numerical_integration_and_the_maximum_likelihood():
+    """The grid EAP equals scipy's quadrature; its likelihood peaks where scipy's optimiser does."""
+    rng = np.random.default_rng(3)
+    answers = QUESTIONNAIRE.responses(np.array([0.25, 0.5, 0.75]), rng).astype(float)
+    answers[0, :5] = np.nan
+    mean, _ = eap_scores(answers, QUESTIONNAIRE)
+    for k in range(3):
+
+        def like(theta: float, k: int = k) -> float:
+            return float(np.exp(log_likelihoods(answers[k : k + 1], QUESTIONNAIRE,
+                                                np.array([theta]))[0, 0]))  # fmt: skip
+
+        peak = optimize.minimize_scalar(lambda t: -np.log(like(t)), bounds=(0, 1),
+                                        method="bounded").x  # fmt: skip
+        norm = integrate.quad(like, 0, 1, points=[peak], limit=200)[0]
+        first = integrate.quad(lambda t: t * like(t), 0, 1, points=[peak], limit=200)[0]
+        assert mean[k] == pytest.approx(first / norm, abs=1e-3)
+        assert abs(peak - mean[k]) < 0.02  # a peaked, near-symmetric posterior
+
+
+def test_students_with_too_few_answers_are_listed_and_left_out(example_cohort):
+    _, summary, _ = example_cohort
+    assert summary.students == 177
+    assert len(summary.left_out_rows) == 3
+    assert summary.missing_answers > 0
+    assert summary.ties_dropped > 0
+
+
+def test_a_run_starts_from_the_imported_cohort(example_cohort):
+    """Same students, same edges; totals at the start reproduce the imported ones (mean +-1)."""
+    out, _, _ = example_cohort
+    cohort = read_cohort(out)
+    scenario = load_scenario("home_room", {"cohort.data": str(out)})
+    model = HomeRoomModel(rng=5, config=scenario)
+    assert model.n == cohort.n == 177
+    edges = set(zip(model.ties.sources.tolist(), model.ties.targets.tolist(), strict=True))
+    assert edges == set(zip(cohort.tie_source.tolist(), cohort.tie_target.tolist(), strict=True))
+    assert np.allclose(model.ties.lookup(cohort.tie_source, cohort.tie_target),
+                       cohort.tie_strength)  # fmt: skip
+    assert np.max(np.abs(model.social_interaction - cohort.latent)) < 0.03
+    totals = np.mean(
+        [
+            QUESTIONNAIRE.totals(model.social_interaction, np.random.default_rng(s)).mean()
+            for s in range(10)
+        ]
+    )
+    assert abs(totals - cohort.screening_total.mean()) <= 1.0
+    assert {a.name for a in model.student_agents} == set(cohort.ids)
+
+
+def test_pretest_screening_gives_the_imported_totals(example_cohort):
+    out, _, _ = example_cohort
+    cohort = read_cohort(out)
+    scenario = load_scenario("home_room", {"cohort.data": str(out), "group.screening": "pretest"})
+    model = HomeRoomModel(rng=2, config=scenario)
+    assert np.array_equal(model.questionnaire["pre"], cohort.screening_total[model.clients])
+    lowest = np.sort(cohort.screening_total)[: len(model.clients)]
+    assert model.questionnaire["pre"].mean() <= lowest.mean() + 10  # the least active chosen
+
+
+def test_explicit_client_ids_are_the_clients(example_cohort):
+    out, _, _ = example_cohort
+    cohort = read_cohort(out)
+    chosen = list(cohort.ids[::19][:9])
+    scenario = load_scenario("home_room", {"cohort.data": str(out), "group.client_ids": chosen})
+    model = HomeRoomModel(rng=2, config=scenario)
+    assert sorted(cohort.ids[i] for i in model.clients) == sorted(chosen)
+    with pytest.raises(ScenarioError, match=r"group\.client_ids"):
+        load_scenario("home_room", {"cohort.data": str(out), "group.client_ids": ["nobody"]})
+
+
+def test_a_scenario_file_finds_its_cohort_relative_to_itself():
+    scenario = load_scenario(EXAMPLES / "my_cohort.toml")
+    assert scenario.cohort.data == str((EXAMPLES / "synthetic_cohort.parquet").resolve())
+    assert scenario.cohort.faculties == 9
+
+
+def test_the_cohort_file_holds_no_raw_id_and_no_text_column(example_cohort):
+    out, _, folder = example_cohort
+    raw = pd.read_csv(EXAMPLES / "synthetic_responses.csv", dtype=str)["id"]
+    data = out.read_bytes()
+    assert not any(student.encode() in data for student in raw)
+    key = (folder / "key").read_text().strip().encode()
+    assert set(read_cohort(out).ids) <= {pseudonym(s, key) for s in raw}
+
+
+BAD = {
+    "outside the points": ("id,item1,item2\na,1,2\nb,5,1\n", "row 3, column item1"),
+    "duplicate id": ("id,item1,item2\na,1,2\nb,2,2\na,3,1\n", "row 4, column id"),
+    "missing id column": ("student,item1,item2\na,1,2\n", "row 1, column id"),
+    "a names column": ("id,name,item1,item2\na,Siti Rahma,1,2\n", "row 1, column name"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_answer_sheets_are_one_line_and_write_nothing(case, tmp_path, monkeypatch, capsys):
+    text, where = BAD[case]
+    (tmp_path / "answers.csv").write_text(text)
+    (tmp_path / "two.toml").write_text("[instrument]\nitems = 2\n")
+    out = tmp_path / "c.parquet"
+    code, _, err = cli(["cohort", "import", str(tmp_path / "answers.csv"), "--instrument",
+                        str(tmp_path / "two.toml"), "--key-file", str(tmp_path / "key"),
+                        "--out", str(out)], monkeypatch, capsys)  # fmt: skip
+    one_line_refusal(code, err, "answers.csv", where)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.csv", "two.toml"]
+
+
+def test_an_unknown_id_in_the_edges_is_refused(tmp_path, monkeypatch, capsys):
+    (tmp_path / "answers.csv").write_text("id,item1,item2\na,1,2\nb,2,2\n")
+    (tmp_path / "edges.csv").write_text("source,target\na,b\nb,zz\n")
+    (tmp_path / "two.toml").write_text("[instrument]\nitems = 2\n")
+    code, _, err = cli(["cohort", "import", str(tmp_path / "answers.csv"), "--instrument",
+                        str(tmp_path / "two.toml"), "--network", str(tmp_path / "edges.csv"),
+                        "--key-file", str(tmp_path / "key"), "--out",
+                        str(tmp_path / "c.parquet")], monkeypatch, capsys)  # fmt: skip
+    one_line_refusal(code, err, "edges.csv", "row 3, column target", "zz")
+    assert not (tmp_path / "c.parquet").exists()
+    assert not (tmp_path / "key").exists()
+
+
+def test_ids_are_pseudonymised_in_every_output(example_cohort, tmp_path, monkeypatch, capsys):
+    """`groupsim run --out` on a cohort scenario: no file holds a raw id."""
+    out, _, _ = example_cohort
+    raw = pd.read_csv(EXAMPLES / "synthetic_responses.csv", dtype=str)["id"].tolist()
+    folder = tmp_path / "run"
+    code, stdout, err = cli(["run", "home_room", "--set", f"cohort.data={out}", "--seed", "1",
+                             "--out", str(folder)], monkeypatch, capsys)  # fmt: skip
+    assert code == 0, err
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert files
+    # An id as a whole token (a 7-digit id can sit inside a long decimal number).
+    pattern = re.compile(rb"(?<![0-9.])(" + b"|".join(s.encode() for s in raw) + rb")(?![0-9])")
+    for path in files:
+        leaked = pattern.findall(path.read_bytes())
+        assert not leaked, (path.name, leaked[:3])
+    assert not pattern.findall(stdout.encode())

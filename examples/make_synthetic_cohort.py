@@ -14,9 +14,9 @@ What is drawn (seed 2026, so the files are the same on every machine):
   model (items 3, 8, 14, 22 and 29 worded the other way, so their raw answers are reversed).
 * 1.5% of answers left empty at random, and three students who stopped after 10 items (the
   import leaves those out and lists them).
-* A friendship survey ("who do you talk to?"): each student names Poisson(1 + 4 x score)
-  others, 80% in their own faculty, with "how often" (rarely/weekly/daily) as strength
-  0.3/0.5/0.8.
+* A friendship survey ("who do you talk to?"): each student names Poisson(0.5 + 5 x score)
+  others, 80% in their own faculty, the more active students more often (weight = score
+  squared), with "how often" (rarely/weekly/daily) as strength 0.3/0.5/0.8.
 
 Run from the repository root::
 
@@ -62,13 +62,19 @@ def draw_answers(latent: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
 def draw_friendships(
     ids: np.ndarray, faculty: np.ndarray, latent: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Nominations: Poisson(1 + 4 x score) each, 80% inside the faculty, no repeats."""
+    """Nominations: Poisson(0.5 + 5 x score) each, 80% inside the faculty, no repeats.
+
+    Who is named follows how socially active they are (weight = score squared): the active
+    students are named often, the withdrawn ones rarely, as in a real sociogram.
+    """
     rows = []
+    weight = latent**2
     for i in range(len(ids)):
         named: set[int] = set()
-        for _ in range(rng.poisson(1.0 + 4.0 * latent[i])):
-            mates = np.flatnonzero(faculty == faculty[i]) if rng.random() < 0.8 else None
-            j = int(rng.choice(mates)) if mates is not None else int(rng.integers(len(ids)))
+        for _ in range(rng.poisson(0.5 + 5.0 * latent[i])):
+            inside = rng.random() < 0.8
+            pool = np.flatnonzero(faculty == faculty[i]) if inside else np.arange(len(ids))
+            j = int(rng.choice(pool, p=weight[pool] / weight[pool].sum()))
             if j != i and j not in named:
                 named.add(j)
                 how_often = rng.choice([0.3, 0.5, 0.8], p=[0.3, 0.45, 0.25])

@@ -169,9 +169,14 @@ class Student(mesa.Agent):
         return bool(self.model.states.client[self.student_id])
 
     @property
+    def tag(self) -> str:
+        """How the student is named: "S3", or its id in a cohort from data (a pseudonym)."""
+        return self.name or f"S{self.student_id}"
+
+    @property
     def label(self) -> str:
         """A short label such as "S3 - Faculty of Law" (a cohort from data: its id)."""
-        return f"{self.name or f'S{self.student_id}'} - {self.faculty_name}"
+        return f"{self.tag} - {self.faculty_name}"
 
     def state(self) -> dict[str, float]:
         """All states of this student."""

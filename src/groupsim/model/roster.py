@@ -15,8 +15,9 @@ estimate, drawing the unmeasured ones conditional on it:
    a real student takes over the rank-matched donor's sociability, openness, anxiety, skill,
    attitude, responsiveness, sensitivity and contact frequency, so the unmeasured states
    come from students of the same score level.
-3. The network is the imported one (same edges, same strengths); without a friendship
-   survey, the donors' settled network among the chosen donors.
+3. The network is the imported one (same edges; the strengths rescaled to the settled
+   network's mean strength, `_network`); without a friendship survey, the donors' settled
+   network among the chosen donors.
 4. Skill, attitude and calm are then shifted by equal amounts (kept in [0, 1]) until the
    score, with the real network's ties, equals the estimate; their baselines move with them.
 
@@ -104,10 +105,16 @@ def share_shift(values: np.ndarray, target_sum: np.ndarray, rounds: int = 4) -> 
 
 
 def _network(model: HomeRoomModel, data: CohortData, donors: np.ndarray) -> TieStore:
-    """The imported ties; without a survey, the donors' ties among the chosen donors."""
+    """The imported ties; without a survey, the donors' ties among the chosen donors.
+
+    A survey's strengths are ordinal ("how often do you talk?"); the model's tie strength is
+    its own scale. The imported strengths keep their order and ratios and are rescaled so
+    that their mean is the settled drawn network's mean strength (then capped at 1).
+    """
     ties = TieStore(data.n)
     if data.has_network:
-        ties.set(data.tie_source, data.tie_target, data.tie_strength)
+        scale = model.ties.strength.mean() / data.tie_strength.mean() if len(model.ties) else 1.0
+        ties.set(data.tie_source, data.tie_target, np.minimum(data.tie_strength * scale, 1.0))
         return ties
     new_number = np.full(model.n, -1, dtype=np.int64)
     new_number[donors] = np.arange(data.n)

@@ -162,7 +162,11 @@ class Scenario(_Section):
 
     @property
     def students(self) -> int:
-        """Students on campus: faculties times students per faculty."""
+        """Students on campus: faculties times students per faculty (or the cohort file's)."""
+        if self.cohort.data:
+            from groupsim.scenario.cohort_file import read_cohort  # it imports this module
+
+            return read_cohort(self.cohort.data).n
         return self.cohort.faculties * self.cohort.students_per_faculty
 
     def to_dict(self) -> dict[str, Any]:

@@ -241,3 +241,26 @@ def test_ids_are_pseudonymised_in_every_output(example_cohort, tmp_path, monkeyp
         leaked = pattern.findall(path.read_bytes())
         assert not leaked, (path.name, leaked[:3])
     assert not pattern.findall(stdout.encode())
+
+
+def test_the_teaching_page_and_replay_show_the_pseudonyms(example_cohort, tmp_path):
+    """Smoke test of `ui` (the page's model and views) and `replay` on a cohort scenario."""
+    from groupsim import run
+    from groupsim.teach.classroom import Classroom
+    from groupsim.teach.messages import messages
+    from groupsim.teach.replay import result_labels
+    from groupsim.teach.views import arm_drawing, student_panel
+
+    out, _, _ = example_cohort
+    scenario = load_scenario("home_room", {"cohort.data": str(out)})
+    room = Classroom(scenario, second="none")
+    room.step()
+    words = messages("en")
+    arm = room.arms[0]
+    client = int(arm.clients[0])
+    tag = arm.student_agents[client].tag
+    assert tag in read_cohort(out).ids
+    assert tag in arm_drawing(arm, words)
+    assert tag in student_panel(room, 0, client, words)
+    labels = result_labels(run(scenario, seed=1, record_ties=False), words)
+    assert labels[client].startswith(read_cohort(out).ids[client])

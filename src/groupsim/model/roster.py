@@ -23,8 +23,10 @@ estimate, drawing the unmeasured ones conditional on it:
 
 Example:
     >>> import numpy as np
-    >>> share_shift(np.array([[0.5, 0.5, 0.5]]), np.array([0.6])).round(2).tolist()
+    >>> share_shift(np.array([[0.5, 0.5, 0.5]]), np.array([2.1])).round(2).tolist()
     [[0.7, 0.7, 0.7]]
+    >>> share_shift(np.array([[0.9, 0.5, 0.5]]), np.array([2.5])).round(2).tolist()
+    [[1.0, 0.75, 0.75]]
 """
 
 from __future__ import annotations

@@ -222,25 +222,48 @@ def test_an_unknown_id_in_the_edges_is_refused(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "key").exists()
 
 
-def test_ids_are_pseudonymised_in_every_output(example_cohort, tmp_path, monkeypatch, capsys):
-    """`groupsim run --out` on a cohort scenario: no file holds a raw id."""
-    out, _, _ = example_cohort
+def leaked_ids(folder) -> list[tuple[str, list[bytes]]]:
+    """Files under `folder` holding a raw id of the example sheet, as a whole token."""
     raw = pd.read_csv(EXAMPLES / "synthetic_responses.csv", dtype=str)["id"].tolist()
-    folder = tmp_path / "run"
-    code, stdout, err = cli(
-        ["run", "home_room", "--set", f"cohort.data={out}", "--seed", "1", "--out", str(folder)],
-        monkeypatch,
-        capsys,
-    )
-    assert code == 0, err
+    # A whole token: a 7-digit id can sit inside a long decimal number.
+    pattern = re.compile(rb"(?<![0-9.])(" + b"|".join(s.encode() for s in raw) + rb")(?![0-9])")
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert files
-    # An id as a whole token (a 7-digit id can sit inside a long decimal number).
-    pattern = re.compile(rb"(?<![0-9.])(" + b"|".join(s.encode() for s in raw) + rb")(?![0-9])")
-    for path in files:
-        leaked = pattern.findall(path.read_bytes())
-        assert not leaked, (path.name, leaked[:3])
-    assert not pattern.findall(stdout.encode())
+    return [(p.name, hits[:3]) for p in files if (hits := pattern.findall(p.read_bytes()))]
+
+
+def cohort_arms(out, folder) -> list[str]:
+    """Scenario files on the imported cohort: no group and home room."""
+    arms = []
+    for technique in ("none", "home_room"):
+        path = folder / f"{technique}.toml"
+        path.write_text(f'[cohort]\ndata = "{out}"\n[counselor]\ntechnique = "{technique}"\n')
+        arms.append(str(path))
+    return arms
+
+
+def test_ids_are_pseudonymised_in_every_output(example_cohort, tmp_path, monkeypatch, capsys):
+    """`groupsim run --out` on a cohort scenario: no file (and nothing printed) holds a raw id."""
+    out, _, _ = example_cohort
+    arms = cohort_arms(out, tmp_path)
+    code, stdout, err = cli(["run", arms[1], "--seed", "1", "--out", str(tmp_path / "run")],
+                            monkeypatch, capsys)  # fmt: skip
+    assert code == 0, err
+    (tmp_path / "printed.txt").write_text(stdout)
+    assert leaked_ids(tmp_path) == []
+
+
+def test_compare_outputs_hold_no_raw_id(example_cohort, tmp_path, monkeypatch, capsys):
+    """`groupsim compare` (tables, figures, report) on cohort scenarios: no raw id anywhere."""
+    out, _, _ = example_cohort
+    arms = cohort_arms(out, tmp_path)
+    short = ["cohort.burn_in_weeks=2", "program.sessions=4", "program.followup_weeks=1"]
+    command = ["compare", *arms, "--reps", "2", "--workers", "1", "--out", str(tmp_path / "c")]
+    command += [part for setting in short for part in ("--set", setting)]
+    code, _, err = cli(command, monkeypatch, capsys)
+    assert code == 0, err
+    assert len(list((tmp_path / "c").iterdir())) > 15
+    assert leaked_ids(tmp_path) == []
 
 
 def test_the_teaching_page_and_replay_show_the_pseudonyms(example_cohort, tmp_path):
@@ -264,3 +287,20 @@ def test_the_teaching_page_and_replay_show_the_pseudonyms(example_cohort, tmp_pa
     assert tag in student_panel(room, 0, client, words)
     labels = result_labels(run(scenario, seed=1, record_ties=False), words)
     assert labels[client].startswith(read_cohort(out).ids[client])
+
+
+def test_xlsx_and_keep_ids(tmp_path):
+    """An XLSX sheet reads like its CSV; --keep-ids keeps the ids and says so in the file."""
+    rng = np.random.default_rng(4)
+    sheet = simulated_sheet(rng.uniform(0.2, 0.8, size=20), rng, missing=0.0)
+    sheet.to_excel(tmp_path / "answers.xlsx", index=False)
+    sheet.to_csv(tmp_path / "answers.csv", index=False)
+    for name in ("answers.xlsx", "answers.csv"):
+        import_cohort(
+            tmp_path / name, default_instrument(), tmp_path / f"{name}.parquet", key_file=None
+        )
+    from_xlsx = read_cohort(tmp_path / "answers.xlsx.parquet")
+    from_csv = read_cohort(tmp_path / "answers.csv.parquet")
+    assert from_xlsx.ids == from_csv.ids == tuple(sorted(sheet["id"]))
+    assert np.array_equal(from_xlsx.latent, from_csv.latent)
+    assert not from_csv.pseudonymised

@@ -73,8 +73,8 @@ class ImportSummary:
             "(too few answers)",
             f"missing answers: {self.missing_answers} (in {self.students_with_missing} "
             "imported students; scored from the answers given, nothing imputed)",
-            f"friendship ties: {self.ties} ({self.ties_dropped} dropped: they named a student "
-            "left out)",
+            f"friendship nominations: {self.ties} kept ({self.ties_dropped} dropped: they "
+            "named or came from a student left out)",
             f"mean screening total {self.mean_total:.1f}; the model's expected total at the "
             f"estimated scores {self.mean_expected_total:.1f}",
             f"ids: {'pseudonymised (keyed hash)' if self.pseudonymised else 'KEPT AS GIVEN'}",
@@ -121,7 +121,7 @@ def score_cohort(
     keep = answered >= min_answered
     own = QuestionnaireModel.from_instrument(instrument)
     latent, latent_sd = eap_scores(scored[keep], own)
-    same_scale = QuestionnaireModel.from_instrument(instrument) == QUESTIONNAIRE
+    same_scale = own == QUESTIONNAIRE
     observed = scored[keep].sum(axis=1)  # NaN where an answer is missing
     expected = QUESTIONNAIRE.expected_total(latent)
     screening = np.where(same_scale & ~np.isnan(observed), observed, expected)
@@ -201,9 +201,7 @@ def import_cohort(
         ties=int(sum(len(t) for t in frame["tie_targets"])),
         ties_dropped=dropped,
         below_model_range=int((frame["own_total"] < frame["own_floor"]).sum()),
-        mean_total=float(np.nanmean(frame["own_total"]))
-        if frame["own_total"].notna().any()
-        else float("nan"),
+        mean_total=float(frame["own_total"].mean()),  # complete sheets (pandas skips NaN)
         mean_expected_total=float(frame["own_expected"].mean()),
         pseudonymised=key is not None,
     )

@@ -264,8 +264,9 @@ def test_ids_are_pseudonymised_in_every_output(example_cohort, tmp_path, monkeyp
     """`groupsim run --out` on a cohort scenario: no file (and nothing printed) holds a raw id."""
     out, _, _ = example_cohort
     arms = cohort_arms(out, tmp_path)
-    code, stdout, err = cli(["run", arms[1], "--seed", "1", "--out", str(tmp_path / "run")],
-                            monkeypatch, capsys)  # fmt: skip
+    code, stdout, err = cli(
+        ["run", arms[1], "--seed", "1", "--out", str(tmp_path / "run")], monkeypatch, capsys
+    )
     assert code == 0, err
     (tmp_path / "printed.txt").write_text(stdout)
     assert leaked_ids(tmp_path) == []
@@ -322,3 +323,15 @@ def test_xlsx_and_keep_ids(tmp_path):
     assert from_xlsx.ids == from_csv.ids == tuple(sorted(sheet["id"]))
     assert np.array_equal(from_xlsx.latent, from_csv.latent)
     assert not from_csv.pseudonymised
+
+
+def test_a_missing_or_foreign_cohort_file_is_one_line(tmp_path, monkeypatch, capsys):
+    code, _, err = cli(
+        ["check", "home_room", "--set", f"cohort.data={tmp_path / 'no.parquet'}"],
+        monkeypatch,
+        capsys,
+    )
+    one_line_refusal(code, err, "no.parquet", "cohort.data", "no such cohort file")
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "other.parquet")
+    with pytest.raises(ScenarioError, match="not a cohort file"):
+        load_scenario("home_room", {"cohort.data": str(tmp_path / "other.parquet")})

@@ -183,7 +183,16 @@ def render_outputs() -> str:
 #: The subpackages with an API reference page, each with its modules in reading order
 #: (the main module first); a test checks that every module of the package is listed.
 API_PAGES = {
-    "scenario": ("files", "instrument", "posterior", "schema", "sections", "shipped", "twin"),
+    "scenario": (
+        "files",
+        "instrument",
+        "posterior",
+        "schema",
+        "sections",
+        "shipped",
+        "twin",
+        "cohort_file",
+    ),
     "model": (
         "model",
         "agents",
@@ -195,6 +204,7 @@ API_PAGES = {
         "measures",
         "schedule",
         "ties",
+        "roster",
     ),
     "runs": (
         "runner",
@@ -237,6 +247,7 @@ API_PAGES = {
         "discover",
         "figures",
     ),
+    "cohort": ("importer", "responses", "scoring"),
     "teach": (
         "app",
         "classroom",
@@ -249,7 +260,7 @@ API_PAGES = {
         "animate",
         "replay",
     ),
-    "cli": ("app", "run", "study", "sweep", "teach"),
+    "cli": ("app", "run", "study", "sweep", "teach", "cohort"),
 }
 
 

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from groupsim.cli import run, study, sweep, teach  # noqa: F401  (each registers its commands)
+from groupsim.cli import cohort, run, study, sweep, teach  # noqa: F401  (each registers its commands)
 from groupsim.cli.app import UsageError, app
 from groupsim.runs.resources import LimitError
 from groupsim.runs.store import OutputError

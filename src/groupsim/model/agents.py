@@ -140,10 +140,14 @@ def _state_property(name: str) -> property:
 class Student(mesa.Agent):
     """A student: a view of one row of the model's state arrays."""
 
-    def __init__(self, model: mesa.Model, student_id: int, faculty_name: str):
+    def __init__(
+        self, model: mesa.Model, student_id: int, faculty_name: str, name: str | None = None
+    ):
         super().__init__(model)
         self.student_id = student_id
         self.faculty_name = faculty_name
+        #: The student's id in a cohort from data (a pseudonym by default); None when drawn.
+        self.name = name
 
     sociability = _state_property("sociability")
     openness = _state_property("openness")
@@ -165,9 +169,14 @@ class Student(mesa.Agent):
         return bool(self.model.states.client[self.student_id])
 
     @property
+    def tag(self) -> str:
+        """How the student is named: "S3", or its id in a cohort from data (a pseudonym)."""
+        return self.name or f"S{self.student_id}"
+
+    @property
     def label(self) -> str:
-        """A short label such as "S3 - Faculty of Law"."""
-        return f"S{self.student_id} - {self.faculty_name}"
+        """A short label such as "S3 - Faculty of Law" (a cohort from data: its id)."""
+        return f"{self.tag} - {self.faculty_name}"
 
     def state(self) -> dict[str, float]:
         """All states of this student."""

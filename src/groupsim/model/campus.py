@@ -139,8 +139,10 @@ def pick_campus_partners(
     partner[via_friend[walk]] = model.ties.sample_neighbours(friend[walk], rng)
     to_faculty = np.concatenate([np.flatnonzero(channel == 2), via_friend[~has_friend]])
     faculty = model.states.faculty[seekers[to_faculty]]
+    # Per-faculty sizes (a cohort from data has unequal faculties); the same numbers as a
+    # scalar size when the faculties are equal.
     partner[to_faculty] = model.faculty_start[faculty] + rng.integers(
-        0, model.faculty_size, size=len(to_faculty)
+        0, model.faculty_sizes[faculty]
     )
     anyone = np.flatnonzero(channel == 3)
     partner[anyone] = rng.integers(0, model.n, size=len(anyone))

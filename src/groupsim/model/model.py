@@ -37,6 +37,7 @@ from groupsim.model.agents import (
 )
 from groupsim.model.measures import QUESTIONNAIRE, social_interaction_score, update_contact_rate
 from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record_week, reporter
+from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
 from groupsim.model.sessions import SessionTies
@@ -160,6 +161,8 @@ class HomeRoomModel(mesa.Model):
         self.burn_in_done = False
         self.draw_population()
         self.burn_in()
+        # A cohort from data takes the settled drawn cohort's place (`model.roster`, ODD 5).
+        self.roster = adopt_roster(self) if c.cohort.data else None
         self.form_groups()
         self.start_records()
 
@@ -187,6 +190,7 @@ class HomeRoomModel(mesa.Model):
         # Faculties are contiguous blocks of ids: faculty f is [start[f], start[f] + size).
         self.faculty_start = np.arange(c.faculties) * c.students_per_faculty
         self.faculty_size = c.students_per_faculty
+        self.faculty_sizes = np.full(c.faculties, c.students_per_faculty)
         self.update_resolve()
         self.ties = initial_ties(
             self.states.faculty,

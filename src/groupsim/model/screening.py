@@ -22,6 +22,7 @@ import numpy as np
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import CounselingGroup, Counselor
 from groupsim.model.measures import QUESTIONNAIRE
+from groupsim.model.roster import explicit_groups
 from groupsim.model.ties import TieStore
 
 if TYPE_CHECKING:
@@ -136,17 +137,22 @@ def screen_clients(model: HomeRoomModel) -> list[CounselingGroup]:
     """
     c = model.config
     screening = QUESTIONNAIRE.totals(model.social_interaction, model.measurement_rng)
+    if model.roster is not None:  # a cohort from data was screened already: its own totals
+        screening = model.roster.screening_totals
     order = np.lexsort((np.arange(model.n), screening))  # lowest first, ties by id
-    members = select_groups(
-        order,
-        model.states.faculty,
-        c.cohort.faculties,
-        c.program.groups,
-        c.group.clients,
-        c.group.selection,
-        c.group.screened_share,
-        model.population_rng,
-    )
+    if c.group.client_ids:
+        members = explicit_groups(model, c.group.client_ids, c.program.groups)
+    else:
+        members = select_groups(
+            order,
+            model.states.faculty,
+            c.cohort.faculties,
+            c.program.groups,
+            c.group.clients,
+            c.group.selection,
+            c.group.screened_share,
+            model.population_rng,
+        )
     groups = []
     for number, ids in enumerate(members):
         counselor = draw_counselor(model)

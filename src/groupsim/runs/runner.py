@@ -170,6 +170,7 @@ def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
     group = model.group_of.copy()
     score = model.social_interaction.copy()
     names = list(model.faculty_names)
+    labels = [agent.label for agent in model.student_agents]
 
     def build() -> nx.Graph:
         graph = ties.to_networkx()
@@ -180,7 +181,7 @@ def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
                 faculty_name=names[faculty[i]],
                 client=bool(client[i]),
                 group=int(group[i]),
-                label=f"S{i} - {names[faculty[i]]}",
+                label=labels[i],
                 social_interaction=float(score[i]),
             )
             graph.nodes[i].update(attrs)

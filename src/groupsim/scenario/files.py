@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from groupsim.scenario.cohort_file import adopt_cohort_file
 from groupsim.scenario.schema import PRACTICES, SECTIONS, Scenario, ScenarioError, _ComboError
 from groupsim.scenario.shipped import (
     builtin_location,
@@ -110,6 +111,7 @@ def _describe_allowed(error: ErrorDetails) -> str:
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a nested dict (as read from TOML) into a :class:`Scenario`."""
     _reject_nan(data, source, ())
+    data = adopt_cohort_file(data, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -311,8 +313,18 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         path = Path(path)
         source = str(path)
         data = _read_toml(path)
+        data = _resolve_cohort_data(data, path)
     data = apply_overrides(data, overrides, source)
     return scenario_from_dict(data, source)
+
+
+def _resolve_cohort_data(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``cohort.data`` in a scenario file is relative to that file: make it absolute."""
+    cohort = data.get("cohort")
+    if isinstance(cohort, dict) and isinstance(cohort.get("data"), str) and cohort["data"]:
+        located = (path.parent / cohort["data"]).resolve()
+        data = {**data, "cohort": {**cohort, "data": str(located)}}
+    return data
 
 
 def _read_builtin(name: str) -> dict[str, Any]:

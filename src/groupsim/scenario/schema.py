@@ -90,6 +90,13 @@ class Scenario(_Section):
                 f"over all {self.program.groups} group(s); got {self.group.clients} x "
                 f"{self.program.groups} = {clients}",
             )
+        ids = self.group.client_ids
+        if ids and (len(ids) != clients or len(set(ids)) != len(ids)):
+            raise _ComboError(
+                "group.client_ids",
+                f"exactly program.groups x group.clients = {clients} different ids, "
+                f"got {len(ids)} ({len(set(ids))} different)",
+            )
         if self.group.selection == "within_faculty":
             per_faculty_groups = math.ceil(self.program.groups / self.cohort.faculties)
             if per_faculty_groups * self.group.clients > self.cohort.students_per_faculty:
@@ -155,7 +162,11 @@ class Scenario(_Section):
 
     @property
     def students(self) -> int:
-        """Students on campus: faculties times students per faculty."""
+        """Students on campus: faculties times students per faculty (or the cohort file's)."""
+        if self.cohort.data:
+            from groupsim.scenario.cohort_file import read_cohort  # it imports this module
+
+            return read_cohort(self.cohort.data).n
         return self.cohort.faculties * self.cohort.students_per_faculty
 
     def to_dict(self) -> dict[str, Any]:

@@ -101,6 +101,15 @@ class Cohort(_Section):
         description="faculty labels shown in outputs and the UI (empty: built-in names)",
         json_schema_extra={"unit": "names"},
     )
+    data: str = Field(
+        "",
+        description=(
+            "a cohort file from `groupsim cohort import` (path relative to the scenario file): "
+            "its students, scores and friendships replace the drawn cohort, and its faculties "
+            "set faculties, students_per_faculty and faculty_names (empty: draw the cohort)"
+        ),
+        json_schema_extra={"unit": "path"},
+    )
 
 
 class Group(_Section):
@@ -134,6 +143,14 @@ class Group(_Section):
             "mean then inflates the gain)"
         ),
         json_schema_extra={"unit": "choice"},
+    )
+    client_ids: list[str] = Field(
+        default_factory=list,
+        description=(
+            "the clients by id (pseudonyms of a cohort file; needs cohort.data): exactly "
+            "groups x clients ids, dealt to the groups in order; empty: screening chooses"
+        ),
+        json_schema_extra={"unit": "ids"},
     )
     turn_minutes: float = _p(
         2.5,

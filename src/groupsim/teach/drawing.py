@@ -62,9 +62,18 @@ def network_texts(words: Messages) -> NetworkTexts:
     )
 
 
-def short_labels(faculty_names: Mapping[int, str], words: Messages) -> dict[int, str]:
-    """Drawing labels such as "S3 Law" (the faculty's short name, in the reader's language)."""
-    return {i: f"S{i} {words.short_faculty(name)}" for i, name in faculty_names.items()}
+def short_labels(
+    faculty_names: Mapping[int, str], words: Messages, tags: Mapping[int, str] | None = None
+) -> dict[int, str]:
+    """Drawing labels such as "S3 Law" (the faculty's short name, in the reader's language).
+
+    `tags` names the students otherwise (a cohort from data: their pseudonyms).
+    """
+    tags = tags or {}
+    return {
+        i: f"{tags.get(i, f'S{i}')} {words.short_faculty(name)}"
+        for i, name in faculty_names.items()
+    }
 
 
 #: One line for the class: week, phase, sessions and stages, climate (`lesson.week_caption`).

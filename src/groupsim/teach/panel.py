@@ -190,8 +190,8 @@ def View(
     solara.Checkbox(label=words("page.context"), value=context)
     arm = classroom.arms[0]
     labels = {
-        int(i): f"S{int(i)} \N{EN DASH} {words.faculty(arm.student_agents[int(i)].faculty_name)}"
-        for i in arm.clients
+        int(i): f"{agent.tag} \N{EN DASH} {words.faculty(agent.faculty_name)}"
+        for i, agent in ((int(i), arm.student_agents[int(i)]) for i in arm.clients)
     }
     students = {"": words("page.no_student"), **{str(i): t for i, t in labels.items()}}
     _choice(

@@ -31,6 +31,7 @@ from groupsim.document.network import (
 from groupsim.document.network_draw import network_svg
 from groupsim.model.model import faculty_names
 from groupsim.runs.store import atomic_file
+from groupsim.scenario.cohort_file import read_cohort
 from groupsim.teach.drawing import (
     CLIENT_SERIES,
     chart_svg,
@@ -112,9 +113,11 @@ def result_labels(result: Any, words: Messages) -> dict[int, str]:
     sc = result.scenario
     names = faculty_names(sc.cohort.faculty_names, sc.cohort.faculties)
     first = result.students[result.students["week"] == result.students["week"].min()]
+    ids = read_cohort(sc.cohort.data).ids if sc.cohort.data else ()
     return short_labels(
         {int(i): names[int(f)] for i, f in zip(first["student_id"], first["faculty"], strict=True)},
         words,
+        dict(enumerate(ids)),
     )
 
 

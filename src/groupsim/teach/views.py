@@ -55,7 +55,11 @@ def arm_drawing(
     selected: int | None = None,
 ) -> str:
     """The arm's network this week as a fluid SVG (opened-up clients ringed)."""
-    labels = short_labels({a.student_id: a.faculty_name for a in arm.student_agents}, words)
+    labels = short_labels(
+        {a.student_id: a.faculty_name for a in arm.student_agents},
+        words,
+        {a.student_id: a.tag for a in arm.student_agents},
+    )
     positions = faculty_layout(arm.states.faculty, arm.clients)
     return network_svg(
         picture_from_model(arm, colour_by, context=context),
@@ -170,7 +174,7 @@ def student_panel(classroom: Classroom, k: int, student: int, words: Messages) -
         words.state(name): [float(frame[name][student]) for frame in arm.student_frames]
         for name in STUDENT_STATES
     }
-    label = f"S{student} \N{EN DASH} {words.faculty(agent.faculty_name)}"
+    label = f"{agent.tag} \N{EN DASH} {words.faculty(agent.faculty_name)}"
     line = words(
         "page.student_line",
         label=label,

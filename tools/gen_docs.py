@@ -183,6 +183,7 @@ API_PAGES = {
         "measures",
         "schedule",
         "ties",
+        "kernel",
     ),
     "runs": (
         "runner",

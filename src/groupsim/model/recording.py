@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from groupsim.model import kernel
 from groupsim.model.measures import score_parts, social_interaction_score
 
 if TYPE_CHECKING:
@@ -138,24 +139,15 @@ def _mean(values: np.ndarray) -> float:
 # ---------------------------------------------------------------------- campus measures
 
 
-def clustering_sample(ties: TieStore, degree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def clustering_sample(ties: TieStore) -> tuple[np.ndarray, np.ndarray]:
     """Local clustering of a systematic sample of students (all of a small cohort).
 
     Returns the sampled students and their local clustering coefficients.
     """
-    from scipy import sparse
-
-    n = ties.n
-    step = -(-n // CLUSTERING_SAMPLE)  # ceil: at most CLUSTERING_SAMPLE students
-    sample = np.arange(0, n, step)
+    step = -(-ties.n // CLUSTERING_SAMPLE)  # ceil: at most CLUSTERING_SAMPLE students
+    sample = np.arange(0, ties.n, step)
     indptr, cols, _, _ = ties.csr()
-    adjacency = sparse.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(n, n))
-    rows = adjacency[sample]
-    triangles = np.asarray((rows @ adjacency).multiply(rows).sum(axis=1)).ravel() / 2.0
-    d = degree[sample].astype(float)
-    possible = d * (d - 1) / 2.0
-    local = np.divide(triangles, possible, out=np.zeros_like(triangles), where=possible > 0)
-    return sample, local
+    return sample, kernel.local_clustering(indptr, cols, sample)
 
 
 # ---------------------------------------------------------------------- the week's records
@@ -169,7 +161,7 @@ def record_week(model: HomeRoomModel, week: Week) -> None:
     if model.record_weeks is not None and week.number not in model.record_weeks:
         return
     degree = model.ties.degrees()
-    sample = clustering_sample(model.ties, degree)
+    sample = clustering_sample(model.ties)
     model.record = weekly_metrics(model, week, degree, sample)
     model.datacollector.collect(model)
     model.faculty_rows.append(faculty_snapshot(model, week.number, degree, sample))

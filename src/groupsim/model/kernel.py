@@ -40,6 +40,7 @@ __all__ = [
     "lookup",
     "pair_key",
     "sample_neighbours",
+    "search_right",
     "set_pairs",
     "strength_sums",
 ]
@@ -255,9 +256,25 @@ def sample_neighbours(
             continue
         before = cumulative[start - 1] if start > 0 else 0.0
         target = before + draws[i] * (cumulative[stop - 1] - before)
-        pos = np.searchsorted(cumulative, target, side="right")
-        out[i] = cols[min(max(pos, start), stop - 1)]  # guard float round-off
+        pos = search_right(cumulative, target, start, stop)
+        out[i] = cols[min(pos, stop - 1)]  # guard float round-off
     return out
+
+
+@compiled
+def search_right(values: np.ndarray, target: float, lo: int, hi: int) -> int:
+    """The first index in [lo, hi) whose value exceeds `target` (hi if none), by bisection.
+
+    As `np.searchsorted(values[lo:hi], target, side="right") + lo` on sorted values, without
+    the array a scalar search costs numba.
+    """
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] <= target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @compiled

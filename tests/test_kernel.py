@@ -138,3 +138,10 @@ def test_same_seed_same_run_twice():
     )
     assert first.students.equals(second.students)
     assert first.ties.equals(second.ties)
+
+
+@pytest.mark.parametrize("loop", [*LOOPS, kernel.exchange_success_probability])
+def test_disk_cache_is_stamped_with_every_model_source(loop):
+    """A changed mechanism invalidates the cached loops that inline it (numba alone would not)."""
+    locator = loop._cache._impl.locator
+    assert locator.get_source_stamp() == kernel.sources_stamp()

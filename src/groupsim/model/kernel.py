@@ -7,9 +7,11 @@ with numba (`numba.njit`), and the mechanisms it runs are the very functions of
 mechanisms.exchange_success_probability` (a test checks every one). There is no second copy
 of a mechanism to drift.
 
-Compiled code is cached on disk (`cache=True`, in `__pycache__` next to each module), so only
-the first run after installing or changing the code pays the compile time
-(`benchmarks/bench_run.py --compile` reports it).
+Compiled code is cached on disk (`cache=True`, in `__pycache__` next to each module, or in
+`NUMBA_CACHE_DIR`), so only the first run after installing or changing the code pays the
+compile time (`benchmarks/bench_run.py --compile` reports it). The cache is stamped with all
+of the model's source files (`sources_stamp`), so changing a mechanism recompiles every loop
+that runs it.
 
 Random numbers come from the run's own `numpy.random.Generator` streams, passed into the
 compiled code: numba draws from the Generator's bit generator with numpy's algorithms, so a
@@ -21,10 +23,13 @@ The tie store's arrays (`TieStore.keys`, `strength`, `used`, sorted by pair key)
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
+from numba.core import caching
 from numba.extending import register_jitable
 
 from groupsim.model import mechanisms as mech
@@ -44,6 +49,54 @@ __all__ = [
     "set_pairs",
     "strength_sums",
 ]
+
+
+MODEL_DIR = Path(__file__).resolve().parent
+
+
+def sources_stamp() -> str:
+    """A hash of every source file of `groupsim.model`: the compiled code's version.
+
+    numba's disk cache checks only the file of the function it compiled; a loop in
+    `campus.py` compiled with `mechanisms.py` inlined would survive a change to a mechanism.
+    Stamping every cached function with all the model's sources makes any change to any of
+    them recompile everything.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(MODEL_DIR.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+SOURCES_STAMP = sources_stamp()
+
+
+class _ModelSources:
+    """A numba cache locator mix-in: model files only, stamped with `SOURCES_STAMP`."""
+
+    def get_source_stamp(self) -> str:
+        return SOURCES_STAMP
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> Any:
+        if Path(py_file).resolve().parent != MODEL_DIR:
+            return None  # another package's function: numba's own locators
+        return super().from_function(py_func, py_file)  # type: ignore[misc]
+
+
+class _ModelSourcesUserDir(_ModelSources, caching.UserProvidedCacheLocator):
+    """In `NUMBA_CACHE_DIR` when it is set."""
+
+
+class _ModelSourcesInTree(_ModelSources, caching.InTreeCacheLocator):
+    """In `__pycache__` next to the module otherwise."""
+
+
+# Registered before any function below is compiled (numba picks a locator at decoration).
+_LOCATORS = caching.CacheImpl._locator_classes  # numba's locators, tried in order
+if _ModelSourcesUserDir not in _LOCATORS:
+    _LOCATORS[:0] = [_ModelSourcesUserDir, _ModelSourcesInTree]
 
 
 def compile_options() -> dict[str, Any]:

@@ -100,9 +100,9 @@ if _ModelSourcesUserDir not in _LOCATORS:
 
 
 def compile_options() -> dict[str, Any]:
-    """numba options of every compiled function: nopython, cached on disk, no fastmath.
+    """Options of every compiled function: nopython, cached on disk, no fastmath.
 
-    fastmath stays off so floating point follows IEEE order and a seed gives the same
+    Fastmath stays off so floating point follows IEEE order and a seed gives the same
     numbers on every machine with the same build.
     """
     return {"cache": True, "nogil": True}

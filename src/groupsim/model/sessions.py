@@ -130,12 +130,12 @@ class SessionParameters(NamedTuple):
 def session_parameters(c: Scenario, practices: dict[str, float]) -> SessionParameters:
     """Read a session's parameters from a scenario and the technique's practices, once."""
     a, x, d, e = c.attendance, c.exchange, c.disclosure, c.engagement
+    rapport_rate = c.rapport.rate * (1.0 + c.rapport.family_tone_boost * practices["family_tone"])
     return SessionParameters(
         a.intercept, a.resolve, a.rapport, a.climate, a.anxiety, int(a.dropout_after),
         a.dropout_chance, c.tension.anxiety_weight, c.tension.mismatch_weight,
         c.tension.calming, c.tension.rate, c.climate.setting_weight, c.climate.tension_weight,
-        c.climate.rate, c.rapport.rate * (1.0 + c.rapport.family_tone_boost * practices["family_tone"]),
-        c.rapport.anxiety_inhibition,
+        c.climate.rate, rapport_rate, c.rapport.anxiety_inhibition,
         mech.turns_in_session(c.program.session_minutes, c.group.turn_minutes),
         e.intercept, e.sociability, e.resolve,
         mech.relieved_inhibition(e.inhibition, practices["informality"], e.informality_relief),

@@ -1,19 +1,32 @@
-"""Time one default home-room run and one week of it; optionally against another revision.
+"""Runs per second of the default home-room scenario, by recording mode; optionally against REF.
 
     python benchmarks/bench_run.py                 # this working tree
     python benchmarks/bench_run.py --against REF   # also REF (a git revision) in a temporary
                                                    # worktree, alternating, and print the ratio
+    python benchmarks/bench_run.py --compile       # also the first-call compile time, with an
+                                                   # empty numba cache and with a warm one
 
-Prints medians over repeated runs. A week is timed as the mean program/follow-up step (the
-model stepped after construction, burn-in excluded); construction (with burn-in) is timed
-apart. With --against, both trees are timed in separate processes that alternate, so load on
-the machine hits both alike; the ratio REF / working tree is the speed-up of this tree.
+A run is `groupsim.run(scenario, seed)` from start to finish (cohort, burn-in, every week, the
+records), as a study calls it, in three recording modes:
+
+- `off`: no per-student or tie tables, only the three weeks a summary reads (`record_weeks`,
+  as a power study or a sweep runs);
+- `compare`: the per-student table every week, no tie tables (as `groupsim compare` runs);
+- `all`: every table every week.
+
+It also prints the cost per student-week (mode `off`) of a cohort of 180, 1,800 and 18,000
+students (the default scenario with 20, 200 and 2,000 students per faculty). Medians over
+repeated runs; each tree runs in its own processes, one process per round and size, after one
+warm-up run (imports, first calls and the compile cache are not charged). With --against the
+two trees alternate round by round, so load on the machine hits both alike; the ratio
+REF / working tree is the speed-up of this tree.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -21,6 +34,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MODES = ("off", "compare", "all")
+SIZES = (20, 200, 2000)  # students per faculty: 180, 1,800 and 18,000 students
 
 # Runs inside the tree being measured (its own `groupsim` on sys.path).
 PROBE = r"""
@@ -28,98 +43,141 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import groupsim
 assert groupsim.__file__.startswith(sys.argv[1]), (groupsim.__file__, sys.argv[1])
-from groupsim import HomeRoomModel, load_scenario
-scenario = load_scenario(sys.argv[2])
-repeats = int(sys.argv[3])
-runs, builds, weeks = [], [], []
-for seed in range(repeats):
-    t0 = time.perf_counter()
-    model = HomeRoomModel(rng=seed, config=scenario, record_students=True, record_ties=True)
-    t1 = time.perf_counter()
-    steps = 0
-    while model.running:
-        model.step()
-        steps += 1
-    t2 = time.perf_counter()
-    runs.append(t2 - t0)
-    builds.append(t1 - t0)
-    weeks.append((t2 - t1) / steps)
-print(json.dumps({"run": runs, "build": builds, "week": weeks}))
+from groupsim import load_scenario, run
+scenario = load_scenario(sys.argv[2], {"cohort.students_per_faculty": int(sys.argv[4])})
+repeats, modes = int(sys.argv[3]), sys.argv[5].split(",")
+weeks = scenario.cohort.burn_in_weeks + scenario.total_weeks
+summary = (scenario.program.baseline_weeks, scenario.program.baseline_weeks
+           + scenario.program_weeks, scenario.total_weeks)
+options = {
+    "off": {"record_students": False, "record_ties": False, "record_weeks": summary},
+    "compare": {"record_students": True, "record_ties": False},
+    "all": {"record_students": True, "record_ties": True},
+}
+t0 = time.process_time()
+run(scenario, seed=10_000, **options[modes[0]])  # warm-up: first calls, compile cache
+first = time.process_time() - t0
+out = {"first": first, "students": scenario.cohort.faculties * scenario.cohort.students_per_faculty,
+       "weeks": weeks}
+for mode in modes:
+    times = []
+    for seed in range(repeats):
+        t0 = time.process_time()
+        run(scenario, seed=seed, **options[mode])
+        times.append(time.process_time() - t0)
+    out[mode] = times
+print(json.dumps(out))
 """
 
 
-def measure(src: Path, scenario: Path, repeats: int) -> dict[str, list[float]]:
+def measure(
+    src: Path, scenario: Path, repeats: int, per_faculty: int, modes: tuple[str, ...]
+) -> dict:
+    """One process of the probe in the tree `src`: run times by mode."""
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(src), str(scenario), str(repeats)],
+        [sys.executable, "-c", PROBE, str(src), str(scenario), str(repeats), str(per_faculty),
+         ",".join(modes)],
         check=True,
         capture_output=True,
         text=True,
-    )
+    )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def compile_times(scenario: Path) -> tuple[float, float]:
+    """First run's time in a fresh process with an empty numba cache, then with the cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        times = []
+        for _ in range(2):
+            out = subprocess.run(
+                [sys.executable, "-c", PROBE, str(ROOT / "src"), str(scenario), "0", "20", "off"],
+                check=True, capture_output=True, text=True, env=env,
+            )  # fmt: skip
+            times.append(json.loads(out.stdout.strip().splitlines()[-1])["first"])
+    return times[0], times[1]
+
+
+def trees(against: str | None, tmp: str) -> list[tuple[str, Path]]:
+    """The trees to time: this one, and REF checked out in a temporary worktree."""
+    found = [("working tree", ROOT)]
+    if against:
+        ref_tree = Path(tmp) / "ref"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(ref_tree), against],
+            check=True,
+            capture_output=True,
+        )
+        found.append((against, ref_tree))
+    return found
+
+
+def per_student_week(sink: dict[str, list[float]], result: dict) -> None:
+    """Add a probe's `off` run times per student-week to `sink` under `off@STUDENTS`."""
+    cost = result["students"] * result["weeks"]
+    sink.setdefault(f"off@{result['students']}", []).extend(t / cost for t in result["off"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "home_room.toml")
-    parser.add_argument("--repeats", type=int, default=10, help="runs per round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (--against)")
+    parser.add_argument("--repeats", type=int, default=10, help="runs per round and mode")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--against", metavar="REF", help="git revision to compare with")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="students/faculty")
+    parser.add_argument("--compile", action="store_true", help="also time the first compile")
     args = parser.parse_args()
-
-    if not args.against:
-        result = measure(ROOT / "src", args.scenario, args.repeats)
-        print(f"scenario: {args.scenario.name}, {args.repeats} runs")
-        print(
-            f"median run  (build + burn-in + all weeks): {statistics.median(result['run']):.3f} s"
-        )
-        print(
-            f"median build (cohort, network, burn-in):   {statistics.median(result['build']):.3f} s"
-        )
-        week_ms = 1000 * statistics.median(result["week"])
-        print(f"median week (one step after burn-in):      {week_ms:.2f} ms")
-        return
-
+    scenario = args.scenario.resolve()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
-        ref_tree = Path(tmp) / "ref"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(ref_tree), args.against],
-            check=True,
-            capture_output=True,
-        )
+        found = trees(args.against, tmp)
+        runs: dict[str, dict[str, list[float]]] = {label: {} for label, _ in found}
         try:
-            here: dict[str, list[float]] = {"run": [], "week": []}
-            there: dict[str, list[float]] = {"run": [], "week": []}
-            # Each tree reads its own copy of the scenario file (a newer schema may have
-            # parameters an older one rejects); the shipped files hold the same defaults.
-            scenario = args.scenario.resolve()
-            ref_scenario = scenario
-            if scenario.is_relative_to(ROOT):
-                ref_scenario = ref_tree / scenario.relative_to(ROOT)
             for _ in range(args.rounds):
-                for tree, sink, path in (
-                    (ROOT / "src", here, scenario),
-                    (ref_tree / "src", there, ref_scenario),
-                ):
-                    result = measure(tree, path, args.repeats)
-                    sink["run"] += result["run"]
-                    sink["week"] += result["week"]
+                for label, tree in found:
+                    # Each tree reads its own copy of the scenario file (a newer schema may
+                    # have parameters an older one rejects); shipped files hold the defaults.
+                    path = scenario
+                    if scenario.is_relative_to(ROOT):
+                        path = tree / scenario.relative_to(ROOT)
+                    result = measure(tree / "src", path, args.repeats, SIZES[0], MODES)
+                    for mode in MODES:
+                        runs[label].setdefault(mode, []).extend(result[mode])
+                    per_student_week(runs[label], result)
+                    for per_faculty in sizes[1:]:
+                        repeats = max(1, args.repeats // 10)
+                        big = measure(tree / "src", path, repeats, per_faculty, ("off",))
+                        per_student_week(runs[label], big)
         finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(ref_tree)],
-                check=False,
-                capture_output=True,
-            )
-    run_here, run_ref = statistics.median(here["run"]), statistics.median(there["run"])
-    week_here, week_ref = statistics.median(here["week"]), statistics.median(there["week"])
-    print(f"scenario: {args.scenario.name}; {args.rounds} alternating rounds x {args.repeats} runs")
-    print(
-        f"median run:  working tree {run_here:.3f} s, {args.against} {run_ref:.3f} s, "
-        f"ratio {run_ref / run_here:.2f}x"
-    )
-    print(
-        f"median week: working tree {1000 * week_here:.2f} ms, {args.against} "
-        f"{1000 * week_ref:.2f} ms, ratio {week_ref / week_here:.2f}x"
-    )
+            if args.against:
+                remove = ["worktree", "remove", "--force", str(Path(tmp) / "ref")]
+                subprocess.run(["git", "-C", str(ROOT), *remove], check=False, capture_output=True)
+    report(runs, args)
+    if args.compile:
+        cold, warm = compile_times(scenario)
+        print(f"first run in a new process: {cold:.1f} s with an empty numba cache "
+              f"(compiling), {warm:.2f} s with the cache on disk")  # fmt: skip
+
+
+def report(runs: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
+    """Medians, runs per second and (with --against) the ratios."""
+    labels = list(runs)
+    print(f"scenario: {args.scenario.name}; {args.rounds} rounds x {args.repeats} runs per mode; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    for mode in runs[labels[0]]:
+        medians = [statistics.median(runs[label][mode]) for label in labels]
+        if mode.startswith("off@"):
+            cells = [f"{label} {1e6 * m:.2f} us" for label, m in zip(labels, medians, strict=True)]
+            line = f"per student-week, {mode[4:]:>6} students: " + ", ".join(cells)
+        else:
+            cells = [
+                f"{label} {1000 * m:.1f} ms ({1 / m:.0f} runs/s)"
+                for label, m in zip(labels, medians, strict=True)
+            ]
+            line = f"run, recording {mode:<8}: " + ", ".join(cells)
+        if len(labels) == 2:
+            line += f"; ratio {medians[1] / medians[0]:.2f}x"
+        print(line)
 
 
 if __name__ == "__main__":

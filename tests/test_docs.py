@@ -25,6 +25,7 @@ MODULES = {
     "schedule": importlib.import_module("groupsim.model.schedule"),
     "agents": importlib.import_module("groupsim.model.agents"),
     "ties": importlib.import_module("groupsim.model.ties"),
+    "kernel": importlib.import_module("groupsim.model.kernel"),
     "screening": importlib.import_module("groupsim.model.screening"),
     "sessions": importlib.import_module("groupsim.model.sessions"),
     "recording": importlib.import_module("groupsim.model.recording"),

@@ -71,9 +71,7 @@ def apply(store: TieStore, graph: nx.Graph, used: set[tuple[int, int]], op: tupl
                 used.add((min(i, j), max(i, j)))
     elif kind == "decay":  # the model's decay_week: unused ties weaken, then the week ends
         _, rate, floor = op
-        unused = ~store.used
-        store.strength[unused] = mech.decay_tie(store.strength[unused], rate)
-        store.end_week(floor)
+        store.decay(rate, floor)
         net.decay_unused_ties(graph, used, rate, floor)
         # The week's end drops every tie below the floor, a used one too (ODD 7.9); the
         # reference drops only the unused ones it decayed.

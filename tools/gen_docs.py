@@ -205,6 +205,7 @@ API_PAGES = {
         "schedule",
         "ties",
         "roster",
+        "kernel",
     ),
     "runs": (
         "runner",

@@ -1,24 +1,32 @@
 """Campus life (ODD 3, step 2; 7.8): every student's contact opportunities in a week, at once.
 
 Partners are drawn and exchanges judged against the states and ties at the start of the
-week; their effects are then applied together. Draws from `model.campus_rng`; the arithmetic
-is in `groupsim.model.mechanisms`.
+week; their effects are then applied together. `run_campus_week` hands the model's arrays to
+`campus_week`, compiled (`groupsim.model.kernel`), which draws from `model.campus_rng` and
+runs the mechanisms of `groupsim.model.mechanisms` (compiled) in this order:
+`campus_meetings` (opportunities, engagement, channel, `pick_campus_partners`), the exchanges'
+success, `strengthen_campus_ties`, `learn_on_campus`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from groupsim.model import mechanisms as mech
+from groupsim.model import kernel as k
+from groupsim.model.kernel import compiled
 
 if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
+    from groupsim.scenario import Scenario
 
 __all__ = [
     "CAMPUS_CHANNELS",
+    "CampusParameters",
     "campus_meetings",
+    "campus_parameters",
+    "campus_week",
     "learn_on_campus",
     "pick_campus_partners",
     "run_campus_week",
@@ -28,6 +36,50 @@ __all__ = [
 CAMPUS_CHANNELS = ("tie", "closure", "faculty", "anyone")
 
 
+class CampusParameters(NamedTuple):
+    """The scenario's numbers campus life reads, as the compiled code takes them."""
+
+    contacts_per_week: float
+    channel_cdf: np.ndarray  # cumulative shares of CAMPUS_CHANNELS (as numpy's choice)
+    climate: float
+    engagement_intercept: float
+    engagement_sociability: float
+    engagement_resolve: float
+    engagement_inhibition: float
+    exchange_intercept: float
+    exchange_skill: float
+    exchange_climate: float
+    exchange_tie: float
+    tie_gain: float
+    relief: float  # anxiety relief per good exchange on campus (x campus_learning)
+    sting: float
+    skill_gain: float
+    confidence_bound: float
+    confidence_climate: float
+    convergence: float
+    resolve_attitude: float
+    resolve_control: float
+    resolve_calm: float
+
+
+def campus_parameters(c: Scenario) -> CampusParameters:
+    """Read campus life's parameters from a scenario once per run."""
+    shares = np.array([c.campus.along_ties, c.campus.triadic_closure, c.campus.same_faculty, 0.0])
+    shares[3] = max(0.0, 1.0 - shares[:3].sum())
+    cdf = shares.cumsum()  # as numpy's Generator.choice(p=shares) turns shares into draws
+    cdf /= cdf[-1]
+    x = c.exchange
+    return CampusParameters(
+        float(c.campus.contacts_per_week), cdf, c.climate.campus,
+        c.engagement.intercept, c.engagement.sociability, c.engagement.resolve,
+        c.engagement.inhibition, x.intercept, x.skill, x.climate, x.tie, x.tie_gain,
+        x.anxiety_relief * x.campus_learning, x.anxiety_sting * x.campus_learning,
+        x.skill_gain * x.campus_learning, c.attitude.confidence_bound,
+        c.attitude.confidence_climate, c.attitude.convergence, c.resolve.attitude_weight,
+        c.resolve.control_weight, c.resolve.calm_weight,
+    )  # fmt: skip
+
+
 def run_campus_week(model: HomeRoomModel) -> None:
     """Everyone's contact opportunities this week, all at once (ODD 3, step 2; 7.8).
 
@@ -35,93 +87,97 @@ def run_campus_week(model: HomeRoomModel) -> None:
     the week; their effects are then applied together (a student with several good
     exchanges gets the effect of each, `times` in the mechanisms).
     """
-    a, b = campus_meetings(model, model.campus_rng)
-    if len(a) == 0:
-        return
-    x = model.config.exchange
     s = model.states
-    climate = model.config.climate.campus
-    p_success = mech.exchange_success_probability(
-        s.skill[a], s.skill[b], climate, model.ties.lookup(a, b), x.intercept, x.skill,
-        x.climate, x.tie,
+    ties = model.ties
+    ties.keys, ties.strength, ties.used = campus_week(
+        model.campus_rng, ties.keys, ties.strength, ties.used,
+        s.sociability, s.resolve, s.anxiety, s.skill, s.attitude, s.contacts_this_week,
+        s.faculty, model.faculty_start, model.faculty_sizes, model.campus_parameters,
     )  # fmt: skip
-    success = model.campus_rng.random(len(a)) < p_success
-    strengthen_campus_ties(model, a[success], b[success])
-    learn_on_campus(model, a, b, success)
+    ties.changed()
+    model.ties_changed()
 
 
+@compiled
+def campus_week(
+    rng: np.random.Generator,
+    keys: np.ndarray,
+    strength: np.ndarray,
+    used: np.ndarray,
+    sociability: np.ndarray,
+    resolve: np.ndarray,
+    anxiety: np.ndarray,
+    skill: np.ndarray,
+    attitude: np.ndarray,
+    contacts: np.ndarray,
+    faculty: np.ndarray,
+    faculty_start: np.ndarray,
+    faculty_sizes: np.ndarray,
+    p: CampusParameters,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The campus week on the state arrays (changed in place); returns the tie arrays."""
+    n = len(sociability)
+    a, b = campus_meetings(
+        rng, keys, strength, sociability, resolve, anxiety, faculty, faculty_start,
+        faculty_sizes, p,
+    )  # fmt: skip
+    if len(a) == 0:
+        return keys, strength, used
+    pairs = np.minimum(a, b) * n + np.maximum(a, b)
+    p_success = k.exchange_success_probability(
+        skill[a], skill[b], p.climate, k.lookup(keys, strength, pairs), p.exchange_intercept,
+        p.exchange_skill, p.exchange_climate, p.exchange_tie,
+    )  # fmt: skip
+    success = rng.random(len(a)) < p_success
+    keys, strength, used = strengthen_campus_ties(keys, strength, used, pairs[success], p.tie_gain)
+    learn_on_campus(a, b, success, anxiety, skill, attitude, contacts, p)
+    resolve[:] = k.resolve_from(
+        attitude, skill, anxiety, p.resolve_attitude, p.resolve_control, p.resolve_calm
+    )
+    return keys, strength, used
+
+
+@compiled
 def campus_meetings(
-    model: HomeRoomModel, rng: np.random.Generator
+    rng: np.random.Generator,
+    keys: np.ndarray,
+    strength: np.ndarray,
+    sociability: np.ndarray,
+    resolve: np.ndarray,
+    anxiety: np.ndarray,
+    faculty: np.ndarray,
+    faculty_start: np.ndarray,
+    faculty_sizes: np.ndarray,
+    p: CampusParameters,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Who meets whom this week: opportunities, engagement, channel, partner (ODD 7.8)."""
-    c = model.config
-    s = model.states
-    shares = np.array([c.campus.along_ties, c.campus.triadic_closure, c.campus.same_faculty, 0.0])
-    shares[3] = max(0.0, 1.0 - shares[:3].sum())
-    opportunities = rng.poisson(c.campus.contacts_per_week, size=model.n)
-    probability = np.asarray(
-        mech.engagement_probability(
-            s.sociability,
-            s.resolve,
-            s.anxiety,
-            c.climate.campus,
-            c.engagement.intercept,
-            c.engagement.sociability,
-            c.engagement.resolve,
-            c.engagement.inhibition,
-        )
-    )
-    seekers = np.repeat(np.arange(model.n), opportunities)
+    n = len(sociability)
+    opportunities = rng.poisson(p.contacts_per_week, n)
+    probability = k.engagement_probability(
+        sociability, resolve, anxiety, p.climate, p.engagement_intercept,
+        p.engagement_sociability, p.engagement_resolve, p.engagement_inhibition,
+    )  # fmt: skip
+    seekers = np.repeat(np.arange(n), opportunities)
     seekers = seekers[rng.random(len(seekers)) < probability[seekers]]
-    channel = rng.choice(len(CAMPUS_CHANNELS), size=len(seekers), p=shares)
-    partner = pick_campus_partners(model, seekers, channel, rng)
+    channel = np.searchsorted(p.channel_cdf, rng.random(len(seekers)), side="right")
+    partner = pick_campus_partners(
+        rng, keys, strength, n, seekers, channel, faculty, faculty_start, faculty_sizes
+    )
     met = (partner >= 0) & (partner != seekers)
     return seekers[met], partner[met]
 
 
-def strengthen_campus_ties(model: HomeRoomModel, a: np.ndarray, b: np.ndarray) -> None:
-    """Each pair's tie is strengthened once per good exchange this week (ODD 7.4)."""
-    gain = model.config.exchange.tie_gain
-    keys = model.ties.pair_keys(a, b)
-    unique_keys, times = np.unique(keys, return_counts=True)
-    lo, hi = unique_keys // model.n, unique_keys % model.n
-    strength = np.asarray(mech.strengthen_tie(model.ties.lookup(lo, hi), gain, times))
-    grown = strength > 0  # with tie_gain = 0 strangers stay strangers: no empty ties
-    model.ties.set(lo[grown], hi[grown], strength[grown], used=True)
-    model.ties_changed()
-
-
-def learn_on_campus(
-    model: HomeRoomModel, a: np.ndarray, b: np.ndarray, success: np.ndarray
-) -> None:
-    """The week's campus exchanges change anxiety, skill, attitude and contacts."""
-    c = model.config
-    x = c.exchange
-    s = model.states
-    climate = c.climate.campus
-    learning = x.campus_learning
-    both = np.concatenate
-    good = np.bincount(both([a[success], b[success]]), minlength=model.n)
-    bad = np.bincount(both([a[~success], b[~success]]), minlength=model.n)
-    s.anxiety[:] = mech.relieve_anxiety(s.anxiety, x.anxiety_relief * learning, climate, good)
-    s.anxiety[:] = mech.sting_anxiety(s.anxiety, x.anxiety_sting * learning, climate, bad)
-    s.skill[:] = mech.practice_skill(s.skill, x.skill_gain * learning, good)
-    epsilon = mech.confidence_bound(
-        climate, c.attitude.confidence_bound, c.attitude.confidence_climate
-    )
-    speaker = both([a[success], b[success]])
-    listener = both([b[success], a[success]])
-    s.attitude[:] = mech.bounded_confidence_heard(
-        s.attitude, speaker, listener, epsilon, c.attitude.convergence
-    )
-    # Contact frequency is everyday campus contact: what a questionnaire asks about,
-    # and where a gain made in the group has to show.
-    s.contacts_this_week += good
-    model.update_resolve()
-
-
+@compiled
 def pick_campus_partners(
-    model: HomeRoomModel, seekers: np.ndarray, channel: np.ndarray, rng: np.random.Generator
+    rng: np.random.Generator,
+    keys: np.ndarray,
+    strength: np.ndarray,
+    n: int,
+    seekers: np.ndarray,
+    channel: np.ndarray,
+    faculty: np.ndarray,
+    faculty_start: np.ndarray,
+    faculty_sizes: np.ndarray,
 ) -> np.ndarray:
     """Whom each seeker meets through its channel (ODD 7.8); -1 for nobody.
 
@@ -129,21 +185,73 @@ def pick_campus_partners(
     `faculty`: a faculty mate (homophily); `anyone`: any student. Without friends,
     `tie` and `closure` fall back to a faculty mate.
     """
+    indptr, cols, _, cumulative = k.build_csr(keys, strength, n)
     partner = np.full(len(seekers), -1, dtype=np.int64)
     via_friend = np.flatnonzero(channel <= 1)
-    friend = model.ties.sample_neighbours(seekers[via_friend], rng)
+    friend = k.sample_neighbours(indptr, cols, cumulative, seekers[via_friend], rng)
     has_friend = friend >= 0
     direct = (channel[via_friend] == 0) & has_friend
     partner[via_friend[direct]] = friend[direct]
     walk = (channel[via_friend] == 1) & has_friend
-    partner[via_friend[walk]] = model.ties.sample_neighbours(friend[walk], rng)
-    to_faculty = np.concatenate([np.flatnonzero(channel == 2), via_friend[~has_friend]])
-    faculty = model.states.faculty[seekers[to_faculty]]
-    # Per-faculty sizes (a cohort from data has unequal faculties); the same numbers as a
-    # scalar size when the faculties are equal.
-    partner[to_faculty] = model.faculty_start[faculty] + rng.integers(
-        0, model.faculty_sizes[faculty]
-    )
+    partner[via_friend[walk]] = k.sample_neighbours(indptr, cols, cumulative, friend[walk], rng)
+    to_faculty = np.concatenate((np.flatnonzero(channel == 2), via_friend[~has_friend]))
+    mates = faculty_start[faculty[seekers[to_faculty]]]
+    sizes = faculty_sizes[faculty[seekers[to_faculty]]]
+    if len(sizes) > 0 and (sizes == sizes[0]).all():
+        partner[to_faculty] = mates + rng.integers(0, sizes[0], len(to_faculty))
+    else:  # a cohort from data has faculties of unequal sizes (`model.roster`)
+        for j in range(len(to_faculty)):
+            partner[to_faculty[j]] = mates[j] + rng.integers(0, sizes[j])
     anyone = np.flatnonzero(channel == 3)
-    partner[anyone] = rng.integers(0, model.n, size=len(anyone))
+    partner[anyone] = rng.integers(0, n, len(anyone))
     return partner
+
+
+@compiled
+def strengthen_campus_ties(
+    keys: np.ndarray, strength: np.ndarray, used: np.ndarray, pairs: np.ndarray, gain: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair's tie is strengthened once per good exchange this week (ODD 7.4)."""
+    pairs = np.sort(pairs)
+    unique = np.empty(len(pairs), dtype=np.int64)
+    times = np.empty(len(pairs))
+    count = 0
+    for i in range(len(pairs)):
+        if i > 0 and pairs[i] == pairs[i - 1]:
+            times[count - 1] += 1.0
+        else:
+            unique[count], times[count] = pairs[i], 1.0
+            count += 1
+    unique, times = unique[:count], times[:count]
+    grown = k.strengthen_tie(k.lookup(keys, strength, unique), gain, times)
+    keep = grown > 0  # with tie_gain = 0 strangers stay strangers: no empty ties
+    return k.set_pairs(
+        keys, strength, used, unique[keep], grown[keep], np.ones(keep.sum(), dtype=np.bool_)
+    )
+
+
+@compiled
+def learn_on_campus(
+    a: np.ndarray,
+    b: np.ndarray,
+    success: np.ndarray,
+    anxiety: np.ndarray,
+    skill: np.ndarray,
+    attitude: np.ndarray,
+    contacts: np.ndarray,
+    p: CampusParameters,
+) -> None:
+    """The week's campus exchanges change anxiety, skill, attitude and contacts (in place)."""
+    n = len(anxiety)
+    speaker = np.concatenate((a[success], b[success]))
+    listener = np.concatenate((b[success], a[success]))
+    good = np.bincount(speaker, minlength=n).astype(np.float64)
+    bad = np.bincount(np.concatenate((a[~success], b[~success])), minlength=n).astype(np.float64)
+    anxiety[:] = k.relieve_anxiety(anxiety, p.relief, p.climate, good)
+    anxiety[:] = k.sting_anxiety(anxiety, p.sting, p.climate, bad)
+    skill[:] = k.practice_skill(skill, p.skill_gain, good)
+    epsilon = k.confidence_bound(p.climate, p.confidence_bound, p.confidence_climate)
+    attitude[:] = k.bounded_confidence_heard(attitude, speaker, listener, epsilon, p.convergence)
+    # Contact frequency is everyday campus contact: what a questionnaire asks about,
+    # and where a gain made in the group has to show.
+    contacts += good

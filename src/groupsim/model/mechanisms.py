@@ -222,7 +222,7 @@ def facilitate(probability: Values, facilitation: float) -> Values:
     The least engaged gain most and the most engaged are unchanged, so quiet members are
     not left out: `p + facilitation * (max(p) - p)`.
     """
-    p = np.asarray(probability, dtype=float)
+    p = np.asarray(probability, dtype=np.float64)
     if p.size == 0:
         return p
     return p + facilitation * (p.max() - p)
@@ -243,7 +243,7 @@ def relieved_inhibition(inhibition: float, informality: float, relief: float) ->
 
 def partner_weights(tie_strength: Values, base_weight: float) -> Values:
     """Normalised chances of choosing each partner: friends first, strangers still met."""
-    w = np.asarray(tie_strength, dtype=float) + base_weight
+    w = np.asarray(tie_strength, dtype=np.float64) + base_weight
     return w / w.sum()
 
 

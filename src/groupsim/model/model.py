@@ -159,6 +159,9 @@ class HomeRoomModel(mesa.Model):
         )
         self.week = 0
         self.burn_in_done = False
+        # The parameters the compiled weekly process reads, taken from the scenario once.
+        self.campus_parameters = campus.campus_parameters(c)
+        self.session_parameters = sessions.session_parameters(c, self.practices)
         self.draw_population()
         self.burn_in()
         # A cohort from data takes the settled drawn cohort's place (`model.roster`, ODD 5).
@@ -310,20 +313,12 @@ class HomeRoomModel(mesa.Model):
         """Everyone's contact opportunities this week (`groupsim.model.campus`, ODD 7.8)."""
         campus.run_campus_week(self)
 
-    def pick_campus_partners(
-        self, seekers: np.ndarray, channel: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Whom each seeker meets through its channel; -1 for nobody (`campus`, ODD 7.8)."""
-        return campus.pick_campus_partners(self, seekers, channel, rng)
-
     # ------------------------------------------------------------------ decay (ODD 7.9)
 
     def decay_week(self) -> None:
         """Unused ties weaken and may drop; states drift toward baselines (ODD 3, step 3)."""
         c = self.config
-        unused = ~self.ties.used
-        self.ties.strength[unused] = mech.decay_tie(self.ties.strength[unused], c.decay.tie_decay)
-        self.ties.end_week(c.decay.tie_floor)
+        self.ties.decay(c.decay.tie_decay, c.decay.tie_floor)
         self.ties_changed()
         for name in TRAIT_BASELINES:
             values = getattr(self.states, name)

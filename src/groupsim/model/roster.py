@@ -176,7 +176,7 @@ def _install(model: HomeRoomModel, data: CohortData, states: StudentStates, ties
     model.states = states
     model.n = data.n
     sizes = data.faculty_sizes
-    model.faculty_sizes = sizes
+    model.faculty_sizes = np.asarray(sizes, dtype=np.int64)
     model.faculty_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     model.faculty_names = list(data.faculty_names)
     model.ties = ties

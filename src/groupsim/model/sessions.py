@@ -4,39 +4,49 @@ Every group holds the week's session among the members who came, turn by turn, o
 members' k x k tie matrix; the ties go back to the model's tie store at the end
 (`run_group_sessions`). A session has time for a fixed number of turns (its length over a
 turn's), shared by whoever is present, so each member's airtime falls as the group grows.
-The arithmetic is in `groupsim.model.mechanisms`; these functions apply it to the model's
-states in the ODD's order, drawing from `model.group_rng` (a fixed number of draws per
-session and member, used or not, so the arms of a comparison stay in step).
+
+`run_group_session` hands one group's arrays to the compiled session (`group_session`, through
+`groupsim.model.kernel`), which runs, in the ODD's order, `take_attendance`, `open_session`,
+`hold_turns` (each turn's `group_exchange`, with `disclose` or `fail_exchange`) and, in the
+working stage, `teach`; their arithmetic is the mechanisms of `groupsim.model.mechanisms`,
+compiled. Draws come from `model.group_rng` (a fixed number per session and member, used or
+not, so the arms of a comparison stay in step).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from groupsim.model import kernel as k
 from groupsim.model import mechanisms as mech
+from groupsim.model.kernel import compiled
 from groupsim.model.recording import cohesion, density, disclosed_share
 
 if TYPE_CHECKING:
-    from groupsim.model.agents import CounselingGroup
+    from groupsim.model.agents import CounselingGroup, StudentStates
     from groupsim.model.model import HomeRoomModel
     from groupsim.model.schedule import Session
+    from groupsim.scenario import Scenario
 
 __all__ = [
+    "SessionParameters",
     "SessionTies",
-    "SessionTurns",
+    "StudentArrays",
     "depth_cap",
     "disclose",
     "facilitation",
     "fail_exchange",
     "group_exchange",
+    "group_session",
     "hold_turns",
     "open_session",
     "run_group_session",
     "run_group_sessions",
+    "session_parameters",
     "session_row",
+    "student_arrays",
     "take_attendance",
     "teach",
 ]
@@ -45,13 +55,96 @@ __all__ = [
 SessionTies = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-@dataclass
-class SessionTurns:
-    """What a session's turns came to: turns offered and taken, depths disclosed."""
+class StudentArrays(NamedTuple):
+    """The state arrays a session reads and changes (views of `model.states`)."""
 
-    offered: int = 0
-    taken: int = 0
-    depths: list[float] = field(default_factory=list)
+    sociability: np.ndarray
+    openness: np.ndarray
+    anxiety: np.ndarray
+    skill: np.ndarray
+    attitude: np.ndarray
+    resolve: np.ndarray
+    rapport: np.ndarray
+    disclosure: np.ndarray
+    responsiveness: np.ndarray
+    sensitivity: np.ndarray
+    attended: np.ndarray
+    absent_streak: np.ndarray
+    dropped_out: np.ndarray
+
+
+def student_arrays(s: StudentStates) -> StudentArrays:
+    """The model's state arrays as the compiled session takes them (no copies)."""
+    return StudentArrays(*(getattr(s, name) for name in StudentArrays._fields))
+
+
+class SessionParameters(NamedTuple):
+    """The scenario's numbers a session reads, as the compiled code takes them."""
+
+    attendance_intercept: float
+    attendance_resolve: float
+    attendance_rapport: float
+    attendance_climate: float
+    attendance_anxiety: float
+    dropout_after: int
+    dropout_chance: float
+    tension_anxiety: float
+    tension_mismatch: float
+    tension_calming: float
+    tension_rate: float
+    climate_setting_weight: float
+    climate_tension_weight: float
+    climate_rate: float
+    rapport_rate: float  # with the technique's family tone
+    rapport_anxiety_inhibition: float
+    turns: int
+    engagement_intercept: float
+    engagement_sociability: float
+    engagement_resolve: float
+    inhibition: float  # relieved by the technique's informality
+    partner_base_weight: float
+    exchange_intercept: float
+    exchange_skill: float
+    exchange_climate: float
+    exchange_tie: float
+    tie_gain: float
+    tie_loss: float
+    novelty: float
+    anxiety_relief: float
+    anxiety_sting: float
+    skill_gain: float
+    disillusion: float
+    withdrawal: float
+    tie_bonus: float
+    openness_weight: float
+    rapport_weight: float
+    climate_weight: float
+    openness_gain: float
+    confidence_bound: float
+    confidence_climate: float
+    convergence: float
+    psychoeducation_rate: float
+    counselor_view: float
+
+
+def session_parameters(c: Scenario, practices: dict[str, float]) -> SessionParameters:
+    """Read a session's parameters from a scenario and the technique's practices, once."""
+    a, x, d, e = c.attendance, c.exchange, c.disclosure, c.engagement
+    rapport_rate = c.rapport.rate * (1.0 + c.rapport.family_tone_boost * practices["family_tone"])
+    return SessionParameters(
+        a.intercept, a.resolve, a.rapport, a.climate, a.anxiety, int(a.dropout_after),
+        a.dropout_chance, c.tension.anxiety_weight, c.tension.mismatch_weight,
+        c.tension.calming, c.tension.rate, c.climate.setting_weight, c.climate.tension_weight,
+        c.climate.rate, rapport_rate, c.rapport.anxiety_inhibition,
+        mech.turns_in_session(c.program.session_minutes, c.group.turn_minutes),
+        e.intercept, e.sociability, e.resolve,
+        mech.relieved_inhibition(e.inhibition, practices["informality"], e.informality_relief),
+        c.group.partner_base_weight, x.intercept, x.skill, x.climate, x.tie, x.tie_gain,
+        x.tie_loss, x.novelty, x.anxiety_relief, x.anxiety_sting, x.skill_gain, x.disillusion,
+        d.withdrawal, d.tie_bonus, d.openness_weight, d.rapport_weight, d.climate_weight,
+        d.openness_gain, c.attitude.confidence_bound, c.attitude.confidence_climate,
+        c.attitude.convergence, c.attitude.psychoeducation_rate, c.attitude.counselor_view,
+    )  # fmt: skip
 
 
 def run_group_sessions(model: HomeRoomModel, session: Session) -> None:
@@ -76,96 +169,276 @@ def run_group_session(
     for the tie store.
     """
     members = group.members
-    k = len(members)
     tie = model.ties.dense(members)  # the members' ties, updated in place this session
-    used = np.zeros((k, k), dtype=bool)
-    present = take_attendance(model, group)
-    climate = open_session(model, group, tie, session, present)
-    turns = hold_turns(model, group, tie, used, present, climate, depth_cap(model, session))
-    if session.stage == "working":
-        teach(model, members[present])
+    used = np.zeros(tie.shape, dtype=np.bool_)
+    outcome = group_session(
+        model.group_rng, members, tie, used, student_arrays(model.states), group.climate,
+        group.tension, group.setting, group.counselor.warmth, facilitation(model, group),
+        getattr(model.config.tension, session.stage), depth_cap(model, session),
+        session.stage == "working", model.session_parameters,
+    )  # fmt: skip
+    group.climate, group.tension, present, offered, taken, depth_sum, disclosed = outcome
     group.sessions_held += 1
+    turns = (offered, taken, depth_sum / disclosed if disclosed else 0.0)
     model.session_rows.append(session_row(model, group, session, tie, present, turns))
-    a, b = np.triu_indices(k, 1)
+    a, b = np.triu_indices(len(members), 1)
     held = tie[a, b] > 0
     a, b = a[held], b[held]
     return members[a], members[b], tie[a, b], used[a, b]
 
 
-def take_attendance(model: HomeRoomModel, group: CounselingGroup) -> np.ndarray:
+@compiled
+def group_session(
+    rng: np.random.Generator,
+    members: np.ndarray,
+    tie: np.ndarray,
+    used: np.ndarray,
+    st: StudentArrays,
+    climate: float,
+    tension: float,
+    setting: float,
+    warmth: float,
+    facilitation: float,
+    stage_conflict: float,
+    cap: float,
+    working: bool,
+    p: SessionParameters,
+) -> tuple[float, float, np.ndarray, int, int, float, int]:
+    """One group's session on its tie matrix `tie` (changed in place, `used` marked).
+
+    Returns the climate and tension after it, the members present (local indices), turns
+    offered and taken, the summed depth disclosed and how many disclosures it sums.
+    """
+    present = take_attendance(rng, members, st, climate, p)
+    climate, tension = open_session(
+        members[present], tie, st, climate, tension, setting, warmth, facilitation,
+        stage_conflict, p,
+    )  # fmt: skip
+    offered, taken, depth_sum, disclosed = hold_turns(
+        rng, members, present, tie, used, st, climate, tension, cap, facilitation, p
+    )
+    if working:
+        teach(members[present], st, p)
+    return climate, tension, present, offered, taken, depth_sum, disclosed
+
+
+@compiled
+def take_attendance(
+    rng: np.random.Generator,
+    members: np.ndarray,
+    st: StudentArrays,
+    climate: float,
+    p: SessionParameters,
+) -> np.ndarray:
     """Who comes to this session, and who drops out after repeated absences (ODD 7.3b).
 
-    Returns the local indices (0..k-1) of the members present.
+    Two uniforms per member, used or not. Returns the local indices of the members present.
     """
-    a = model.config.attendance
-    s = model.states
-    members = group.members
-    comes, leaves = model.group_rng.random((2, len(members)))
-    chance = mech.attendance_probability(
-        s.resolve[members],
-        s.rapport[members],
-        group.climate,
-        s.anxiety[members],
-        a.intercept,
-        a.resolve,
-        a.rapport,
-        a.climate,
-        a.anxiety,
-    )
-    active = ~s.dropped_out[members]
-    present = active & (comes < chance)
-    absent = active & ~present
-    s.attended[members[present]] += 1
-    s.absent_streak[members[present]] = 0
-    s.absent_streak[members[absent]] += 1
-    quits = absent & (s.absent_streak[members] >= a.dropout_after) & (leaves < a.dropout_chance)
-    s.dropped_out[members[quits]] = True
+    k_ = len(members)
+    draws = rng.random(2 * k_)  # numpy's random((2, k)): a row of `comes`, one of `leaves`
+    chance = k.attendance_probability(
+        st.resolve[members], st.rapport[members], climate, st.anxiety[members],
+        p.attendance_intercept, p.attendance_resolve, p.attendance_rapport,
+        p.attendance_climate, p.attendance_anxiety,
+    )  # fmt: skip
+    present = np.zeros(k_, dtype=np.bool_)
+    for i in range(k_):
+        m = members[i]
+        if st.dropped_out[m]:
+            continue
+        if draws[i] < chance[i]:
+            present[i] = True
+            st.attended[m] += 1
+            st.absent_streak[m] = 0
+        else:
+            st.absent_streak[m] += 1
+            if st.absent_streak[m] >= p.dropout_after and draws[k_ + i] < p.dropout_chance:
+                st.dropped_out[m] = True
     return np.flatnonzero(present)
 
 
+@compiled
 def open_session(
-    model: HomeRoomModel,
-    group: CounselingGroup,
+    here: np.ndarray,
     tie: np.ndarray,
-    session: Session,
-    present: np.ndarray,
-) -> float:
+    st: StudentArrays,
+    climate: float,
+    tension: float,
+    setting: float,
+    warmth: float,
+    facilitation: float,
+    stage_conflict: float,
+    p: SessionParameters,
+) -> tuple[float, float]:
     """Tension and climate move toward their targets; present clients' rapport grows.
 
-    ODD 7.1b, 7.1, 7.2. Returns the session's climate.
+    ODD 7.1b, 7.1, 7.2. Returns the session's climate and tension.
     """
-    c = model.config
-    s = model.states
-    here = group.members[present]
-    calm = 0.5 * (group.setting + facilitation(model, group))
-    tension = mech.tension_target(
-        float(s.anxiety[here].mean()) if len(here) else 0.0,
-        float(s.attitude[here].std()) if len(here) else 0.0,
-        getattr(c.tension, session.stage),
-        calm,
-        c.tension.anxiety_weight,
-        c.tension.mismatch_weight,
-        c.tension.calming,
+    calm = 0.5 * (setting + facilitation)
+    mean_anxiety = st.anxiety[here].mean() if len(here) else 0.0
+    spread = st.attitude[here].std() if len(here) else 0.0
+    target = k.tension_target(
+        mean_anxiety, spread, stage_conflict, calm, p.tension_anxiety, p.tension_mismatch,
+        p.tension_calming,
+    )  # fmt: skip
+    tension = k.update_tension(tension, target, p.tension_rate)
+    pairs = len(tie) * (len(tie) - 1) / 2.0
+    cohesion = tie.sum() / 2.0 / pairs if pairs else 0.0
+    target = k.climate_target(
+        setting, cohesion, tension, p.climate_setting_weight, p.climate_tension_weight
     )
-    group.tension = mech.update_tension(group.tension, tension, c.tension.rate)
-    target = mech.climate_target(
-        group.setting,
-        cohesion(tie),
-        group.tension,
-        c.climate.setting_weight,
-        c.climate.tension_weight,
+    climate = k.update_climate(climate, target, p.climate_rate)
+    st.rapport[here] = k.grow_rapport(
+        st.rapport[here], warmth, climate, st.anxiety[here], p.rapport_rate,
+        p.rapport_anxiety_inhibition,
+    )  # fmt: skip
+    return climate, tension
+
+
+@compiled
+def hold_turns(
+    rng: np.random.Generator,
+    members: np.ndarray,
+    present: np.ndarray,
+    tie: np.ndarray,
+    used: np.ndarray,
+    st: StudentArrays,
+    climate: float,
+    tension: float,
+    cap: float,
+    facilitation: float,
+    p: SessionParameters,
+) -> tuple[int, int, float, int]:
+    """The session's turns: each goes to a present member, who takes it or stays silent.
+
+    A member who takes the turn speaks with a partner chosen by tie strength (ODD 7.3,
+    7.4). The four random numbers of every turn are drawn at once, whether used or not.
+    Returns turns offered and taken, the summed depth disclosed and the disclosures.
+    """
+    draws = rng.random(4 * p.turns)  # numpy's random((4, turns)): turn, take, pick, success
+    offered, taken, depth_sum, disclosed = 0, 0, 0.0, 0
+    if len(present) < 2:  # nobody to talk with
+        return offered, taken, depth_sum, disclosed
+    here = members[present]
+    willing = k.facilitate(
+        k.engagement_probability(
+            st.sociability[here], st.resolve[here], st.anxiety[here], climate,
+            p.engagement_intercept, p.engagement_sociability, p.engagement_resolve,
+            p.inhibition,
+        ),
+        facilitation,
+    )  # fmt: skip
+    for t in range(p.turns):
+        speaker = int(draws[t] * len(present))
+        offered += 1
+        if draws[p.turns + t] >= willing[speaker]:
+            continue  # the turn passes in silence
+        taken += 1
+        i = present[speaker]
+        others = present[present != i]
+        weights = k.partner_weights(tie[i][others], p.partner_base_weight)
+        chosen = np.searchsorted(np.cumsum(weights), draws[2 * p.turns + t], side="right")
+        j = others[min(chosen, len(others) - 1)]  # guard float round-off
+        success, depth_a, depth_b = group_exchange(
+            members, tie, used, st, i, j, climate, cap, draws[3 * p.turns + t], tension, p
+        )
+        if success:
+            depth_sum += depth_a + depth_b
+            disclosed += 2
+    return offered, taken, depth_sum, disclosed
+
+
+@compiled
+def group_exchange(
+    members: np.ndarray,
+    tie: np.ndarray,
+    used: np.ndarray,
+    st: StudentArrays,
+    i: int,
+    j: int,
+    climate: float,
+    cap: float,
+    draw: float,
+    tension: float,
+    p: SessionParameters,
+) -> tuple[bool, float, float]:
+    """An exchange between members i and j (local indices) in a session (ODD 7.4-7.6).
+
+    `draw` is the exchange's uniform random number; `tension` the group's. Returns whether
+    it went well and the depths the two disclosed.
+    """
+    a, b = members[i], members[j]
+    w = tie[i, j]
+    p_success = k.exchange_success_probability(
+        st.skill[a], st.skill[b], climate, w, p.exchange_intercept, p.exchange_skill,
+        p.exchange_climate, p.exchange_tie,
+    )  # fmt: skip
+    if draw >= p_success:
+        # A rebuff in a tense group stings as in a colder room (ODD 7.1b, 7.4).
+        felt = k.felt_climate(climate, tension)
+        fail_exchange(st, a, felt, p)
+        fail_exchange(st, b, felt, p)
+        tie[i, j] = tie[j, i] = k.weaken_tie(w, p.tie_loss, felt)
+        return False, 0.0, 0.0
+    # Self-disclosure met well: deeper ties, more openness (social penetration).
+    depth_a = disclose(st, a, climate, cap, p)
+    depth_b = disclose(st, b, climate, cap, p)
+    gain = p.tie_gain + p.tie_bonus * 0.5 * (depth_a + depth_b)
+    tie[i, j] = tie[j, i] = min(1.0, k.strengthen_tie(w, gain))
+    used[i, j] = used[j, i] = True
+    for m in (a, b):
+        learned = k.learning_weight(st.responsiveness[m], w, p.novelty)
+        relief = min(1.0, p.anxiety_relief * learned)
+        st.anxiety[m] = k.relieve_anxiety(st.anxiety[m], relief, climate)
+        st.skill[m] = k.practice_skill(st.skill[m], min(1.0, p.skill_gain * learned))
+    epsilon = k.confidence_bound(climate, p.confidence_bound, p.confidence_climate)
+    st.attitude[a], st.attitude[b] = k.bounded_confidence(
+        st.attitude[a], st.attitude[b], epsilon, p.convergence
     )
-    group.climate = mech.update_climate(group.climate, target, c.climate.rate)
-    rate = c.rapport.rate * (1.0 + c.rapport.family_tone_boost * model.practices["family_tone"])
-    s.rapport[here] = mech.grow_rapport(
-        s.rapport[here],
-        group.counselor.warmth,
-        group.climate,
-        s.anxiety[here],
-        rate,
-        c.rapport.anxiety_inhibition,
+    return True, depth_a, depth_b
+
+
+@compiled
+def fail_exchange(st: StudentArrays, m: int, climate: float, p: SessionParameters) -> None:
+    """A failed exchange stings (more for the sensitive, in a colder room); `m` closes up.
+
+    A sensitive member may also conclude that interaction is not worth it: their view of it
+    (attitude) falls by `exchange.disillusion` x sensitivity, as far as the room felt unsafe.
+    """
+    sting = min(1.0, p.anxiety_sting * st.sensitivity[m])
+    st.anxiety[m] = k.sting_anxiety(st.anxiety[m], sting, climate)
+    disillusion = min(1.0, p.disillusion * st.sensitivity[m])
+    st.attitude[m] = k.withdraw(st.attitude[m], disillusion, climate)
+    st.disclosure[m] = k.withdraw(st.disclosure[m], p.withdrawal, climate)
+    st.openness[m] = k.withdraw(st.openness[m], p.withdrawal, climate)
+
+
+@compiled
+def disclose(
+    st: StudentArrays, student: int, climate: float, cap: float, p: SessionParameters
+) -> float:
+    """A student's self-disclosure in a good exchange (ODD 7.5); returns its depth."""
+    depth = k.disclosure_depth(
+        st.openness[student], st.rapport[student], climate, cap, p.openness_weight,
+        p.rapport_weight, p.climate_weight,
+    )  # fmt: skip
+    st.disclosure[student] = max(st.disclosure[student], depth)
+    gain = min(1.0, p.openness_gain * st.responsiveness[student])
+    st.openness[student] = k.open_up(st.openness[student], depth, gain)
+    return depth
+
+
+@compiled
+def teach(here: np.ndarray, st: StudentArrays, p: SessionParameters) -> None:
+    """Psychoeducation in a working session pulls present clients' views through rapport.
+
+    How far a client moves also depends on their responsiveness (what they take from a
+    session).
+    """
+    rate = np.minimum(1.0, p.psychoeducation_rate * st.responsiveness[here])
+    st.attitude[here] = k.psychoeducation(
+        st.attitude[here], st.rapport[here], rate, p.counselor_view
     )
-    return group.climate
 
 
 def facilitation(model: HomeRoomModel, group: CounselingGroup) -> float:
@@ -183,81 +456,7 @@ def depth_cap(model: HomeRoomModel, session: Session) -> float:
     cap = getattr(d, f"{session.stage}_depth")
     if session.stage == "forming":
         cap += d.ice_breaker_depth * model.practices["ice_breakers"]
-    return min(1.0, cap)
-
-
-def hold_turns(
-    model: HomeRoomModel,
-    group: CounselingGroup,
-    tie: np.ndarray,
-    used: np.ndarray,
-    present: np.ndarray,
-    climate: float,
-    cap: float,
-) -> SessionTurns:
-    """The session's turns: each goes to a present member, who takes it or stays silent.
-
-    A member who takes the turn speaks with a partner chosen by tie strength (ODD 7.3,
-    7.4). The random numbers of every turn are drawn at once, whether used or not.
-    """
-    c = model.config
-    s = model.states
-    rng = model.group_rng
-    turns = mech.turns_in_session(c.program.session_minutes, c.group.turn_minutes)
-    draws = rng.random((4, turns))
-    result = SessionTurns()
-    if len(present) < 2:  # nobody to talk with
-        return result
-    here = group.members[present]
-    inhibition = mech.relieved_inhibition(
-        c.engagement.inhibition, model.practices["informality"], c.engagement.informality_relief
-    )
-    willing = np.asarray(
-        mech.facilitate(
-            mech.engagement_probability(
-                s.sociability[here],
-                s.resolve[here],
-                s.anxiety[here],
-                climate,
-                c.engagement.intercept,
-                c.engagement.sociability,
-                c.engagement.resolve,
-                inhibition,
-            ),
-            facilitation(model, group),
-        )
-    )
-    for turn, take, pick, success in draws.T:
-        speaker = int(turn * len(present))
-        result.offered += 1
-        if take >= willing[speaker]:
-            continue  # the turn passes in silence
-        result.taken += 1
-        i = int(present[speaker])
-        others = present[present != i]
-        weights = mech.partner_weights(tie[i, others], c.group.partner_base_weight)
-        chosen = np.searchsorted(np.cumsum(weights), pick, side="right")
-        j = int(others[min(chosen, len(others) - 1)])  # guard float round-off
-        result.depths.extend(
-            group_exchange(
-                model, group.members, tie, used, i, j, climate, cap, success, group.tension
-            )
-        )
-    return result
-
-
-def teach(model: HomeRoomModel, here: np.ndarray) -> None:
-    """Psychoeducation in a working session pulls present clients' views through rapport.
-
-    How far a client moves also depends on their responsiveness (what they take from a
-    session).
-    """
-    a = model.config.attitude
-    s = model.states
-    rate = np.minimum(1.0, a.psychoeducation_rate * s.responsiveness[here])
-    s.attitude[here] = mech.psychoeducation(
-        s.attitude[here], s.rapport[here], rate, a.counselor_view
-    )
+    return float(min(1.0, cap))
 
 
 def session_row(
@@ -266,10 +465,11 @@ def session_row(
     session: Session,
     tie: np.ndarray,
     present: np.ndarray,
-    turns: SessionTurns,
+    turns: tuple[int, int, float],
 ) -> dict[str, Any]:
-    """The sessions table's row for one group's session."""
+    """The sessions table's row for one group's session (turns: offered, taken, mean depth)."""
     c = model.config
+    offered, taken, mean_depth = turns
     return {
         "group": group.number,
         "session": session.number,
@@ -278,102 +478,11 @@ def session_row(
         "climate": group.climate,
         "tension": group.tension,
         "attendance": len(present) / len(group.members),
-        "engagement": turns.taken / turns.offered if turns.offered else 0.0,
-        "disclosure_depth": float(np.mean(turns.depths)) if turns.depths else 0.0,
+        "engagement": taken / offered if offered else 0.0,
+        "disclosure_depth": mean_depth,
         "group_density": density(tie),
         "group_cohesion": cohesion(tie),
         "clients_disclosed_share": disclosed_share(
             model.states.disclosure[group.members], c.disclosure.personal_threshold
         ),
     }
-
-
-def group_exchange(
-    model: HomeRoomModel,
-    members: np.ndarray,
-    tie: np.ndarray,
-    used: np.ndarray,
-    i: int,
-    j: int,
-    climate: float,
-    cap: float,
-    draw: float,
-    tension: float = 0.0,
-) -> list[float]:
-    """An exchange between members i and j (local indices) in a session (ODD 7.4-7.6).
-
-    `draw` is the exchange's uniform random number; `tension` the group's. Returns the
-    depths disclosed so the session can report them.
-    """
-    c = model.config
-    x = c.exchange
-    s = model.states
-    a, b = int(members[i]), int(members[j])
-    w = tie[i, j]
-    p_success = mech.exchange_success_probability(
-        s.skill[a], s.skill[b], climate, w, x.intercept, x.skill, x.climate, x.tie
-    )
-    if draw >= p_success:
-        # A rebuff in a tense group stings as in a colder room (ODD 7.1b, 7.4).
-        felt = mech.felt_climate(climate, tension)
-        fail_exchange(model, (a, b), felt)
-        tie[i, j] = tie[j, i] = float(mech.weaken_tie(w, x.tie_loss, felt))
-        return []
-    # Self-disclosure met well: deeper ties, more openness (social penetration).
-    d = c.disclosure
-    depths = [disclose(model, m, climate, cap) for m in (a, b)]
-    gain = x.tie_gain + d.tie_bonus * 0.5 * (depths[0] + depths[1])
-    tie[i, j] = tie[j, i] = min(1.0, float(mech.strengthen_tie(w, gain)))
-    used[i, j] = used[j, i] = True
-    for m in (a, b):
-        learned = float(mech.learning_weight(s.responsiveness[m], w, x.novelty))
-        relief = min(1.0, x.anxiety_relief * learned)
-        s.anxiety[m] = mech.relieve_anxiety(s.anxiety[m], relief, climate)
-        s.skill[m] = mech.practice_skill(s.skill[m], min(1.0, x.skill_gain * learned))
-    epsilon = mech.confidence_bound(
-        climate, c.attitude.confidence_bound, c.attitude.confidence_climate
-    )
-    s.attitude[a], s.attitude[b] = mech.bounded_confidence(
-        s.attitude[a], s.attitude[b], epsilon, c.attitude.convergence
-    )
-    return depths
-
-
-def fail_exchange(model: HomeRoomModel, pair: tuple[int, int], climate: float) -> None:
-    """A failed exchange stings (more for the sensitive, in a colder room); both close up.
-
-    A sensitive member may also conclude that interaction is not worth it: their view of it
-    (attitude) falls by `exchange.disillusion` x sensitivity, as far as the room felt unsafe.
-    """
-    x = model.config.exchange
-    withdrawal = model.config.disclosure.withdrawal
-    s = model.states
-    for m in pair:
-        sting = min(1.0, x.anxiety_sting * s.sensitivity[m])
-        s.anxiety[m] = mech.sting_anxiety(s.anxiety[m], sting, climate)
-        disillusion = min(1.0, x.disillusion * s.sensitivity[m])
-        s.attitude[m] = mech.withdraw(s.attitude[m], disillusion, climate)
-        s.disclosure[m] = mech.withdraw(s.disclosure[m], withdrawal, climate)
-        s.openness[m] = mech.withdraw(s.openness[m], withdrawal, climate)
-
-
-def disclose(model: HomeRoomModel, student: int, climate: float, cap: float) -> float:
-    """A student's self-disclosure in a good exchange (ODD 7.5); returns its depth."""
-    d = model.config.disclosure
-    s = model.states
-    depth = float(
-        mech.disclosure_depth(
-            s.openness[student],
-            s.rapport[student],
-            climate,
-            cap,
-            d.openness_weight,
-            d.rapport_weight,
-            d.climate_weight,
-        )
-    )
-    s.disclosure[student] = max(s.disclosure[student], depth)
-    s.openness[student] = mech.open_up(
-        s.openness[student], depth, min(1.0, d.openness_gain * s.responsiveness[student])
-    )
-    return depth

@@ -19,6 +19,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from groupsim.model import kernel
+
 __all__ = ["TieStore"]
 
 
@@ -40,20 +42,10 @@ class TieStore:
         hi = np.maximum(a, b).astype(np.int64)
         return lo * self.n + hi
 
-    def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of keys in the store and whether each is present."""
-        pos = np.searchsorted(self.keys, keys)
-        found = pos < len(self.keys)
-        found[found] = self.keys[pos[found]] == keys[found]
-        return pos, found
-
     def lookup(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Strength of each pair's tie (0 when there is none)."""
         keys = self.pair_keys(np.asarray(a), np.asarray(b))
-        pos, found = self._find(keys)
-        out = np.zeros(len(keys))
-        out[found] = self.strength[pos[found]]
-        return out
+        return kernel.lookup(self.keys, self.strength, keys)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -73,21 +65,16 @@ class TieStore:
     def set(self, a: np.ndarray, b: np.ndarray, strength: np.ndarray, used: bool = False) -> None:
         """Set the strength of pairs (adding the new ones); pairs must be distinct."""
         keys = self.pair_keys(np.asarray(a), np.asarray(b))
-        strength = np.minimum(np.asarray(strength, dtype=float), 1.0)
-        pos, found = self._find(keys)
-        self.strength[pos[found]] = strength[found]
-        if used:
-            self.used[pos[found]] = True
-        new = ~found
-        if new.any():
-            # Insert the new pairs where they belong: sort only the few new keys, then one
-            # linear pass (np.insert) instead of re-sorting the whole store.
-            order = np.argsort(keys[new], kind="stable")
-            keys_new = keys[new][order]
-            where = pos[new][order]
-            self.keys = np.insert(self.keys, where, keys_new)
-            self.strength = np.insert(self.strength, where, strength[new][order])
-            self.used = np.insert(self.used, where, used)
+        strength = np.asarray(strength, dtype=float)
+        # The new pairs are merged in where they belong (`kernel.set_pairs`): one linear
+        # pass, not a re-sort of the whole store.
+        self.keys, self.strength, self.used = kernel.set_pairs(
+            self.keys, self.strength, self.used, keys, strength, np.full(len(keys), used)
+        )
+        self._csr = None
+
+    def changed(self) -> None:
+        """Forget the compressed-row view after the arrays were changed in place."""
         self._csr = None
 
     def drop_weaker_than(self, floor: float) -> int:
@@ -101,23 +88,23 @@ class TieStore:
             self._csr = None
         return dropped
 
-    def end_week(self, floor: float) -> int:
-        """Close a week: drop ties below the floor and clear the `used` marks.
+    def decay(self, rate: float, floor: float) -> int:
+        """Close a week: unused ties decay (`mechanisms.decay_tie`), ties below the floor go.
 
-        Returns how many ties were dropped. (The decay itself is `mechanisms.decay_tie`,
-        applied by the model to the unused ties first.)
+        Every tie's `used` mark is cleared; returns how many ties were dropped.
         """
-        self.used[:] = False
+        before = len(self.keys)
+        self.keys, self.strength, self.used = kernel.decay_ties(
+            self.keys, self.strength, self.used, rate, floor
+        )
         self._csr = None
-        return self.drop_weaker_than(floor)
+        return before - len(self.keys)
 
     # ------------------------------------------------------------------ per student
 
     def strength_sums(self) -> np.ndarray:
         """Each student's summed tie strength (weighted degree)."""
-        return np.bincount(self.sources, self.strength, self.n) + np.bincount(
-            self.targets, self.strength, self.n
-        )
+        return kernel.strength_sums(self.keys, self.strength, self.n)
 
     def degrees(self) -> np.ndarray:
         """Each student's number of ties."""
@@ -128,49 +115,19 @@ class TieStore:
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rows of neighbours: (indptr, neighbour, strength, cumulative strength)."""
         if self._csr is None:
-            from scipy import sparse
-
-            src, dst = self.sources, self.targets
-            # scipy's COO -> CSR conversion is a linear-time counting sort by row.
-            matrix = sparse.csr_matrix(
-                (
-                    np.concatenate([self.strength, self.strength]),
-                    (np.concatenate([src, dst]), np.concatenate([dst, src])),
-                ),
-                shape=(self.n, self.n),
-            )
-            indptr = matrix.indptr.astype(np.int64)
-            cols = matrix.indices.astype(np.int64)
-            self._csr = (indptr, cols, matrix.data, np.cumsum(matrix.data))
+            self._csr = kernel.build_csr(self.keys, self.strength, self.n)
         return self._csr
 
     def sample_neighbours(self, students: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """For each student, a friend drawn in proportion to tie strength (-1: no friends)."""
         indptr, cols, _, cumulative = self.csr()
         students = np.asarray(students, dtype=np.int64)
-        start, stop = indptr[students], indptr[students + 1]
-        has = stop > start
-        out = np.full(len(students), -1, dtype=np.int64)
-        if not has.any():
-            return out
-        before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
-        total = cumulative[np.maximum(stop - 1, 0)] - before
-        target = before + rng.random(len(students)) * total
-        pos = np.searchsorted(cumulative, target, side="right")
-        pos = np.clip(pos, start, np.maximum(stop - 1, start))  # guard float round-off
-        out[has] = cols[pos[has]]
-        return out
+        return kernel.sample_neighbours(indptr, cols, cumulative, students, rng)
 
     def dense(self, members: np.ndarray) -> np.ndarray:
         """The k x k matrix of tie strengths among `members` (0 where no tie)."""
         members = np.asarray(members, dtype=np.int64)
-        k = len(members)
-        a, b = np.triu_indices(k, 1)
-        values = self.lookup(members[a], members[b])
-        matrix = np.zeros((k, k))
-        matrix[a, b] = values
-        matrix[b, a] = values
-        return matrix
+        return kernel.dense(self.keys, self.strength, members, self.n)
 
     # ------------------------------------------------------------------ views
 

@@ -1,0 +1,401 @@
+"""The compiled fast path: the mechanisms of ODD 7 and the tie store's loops, through numba.
+
+A default run is a few thousand small steps on arrays of 9 to 180 students; run as numpy calls
+its time went into call overhead, not arithmetic. The fast path compiles the weekly process
+with numba (`numba.njit`), and the mechanisms it runs are the very functions of
+`groupsim.model.mechanisms`, compiled: `kernel.exchange_success_probability.py_func is
+mechanisms.exchange_success_probability` (a test checks every one). There is no second copy
+of a mechanism to drift.
+
+Compiled code is cached on disk (`cache=True`, in `__pycache__` next to each module, or in
+`NUMBA_CACHE_DIR`), so only the first run after installing or changing the code pays the
+compile time (`benchmarks/bench_run.py --compile` reports it). The cache is stamped with all
+of the model's source files (`sources_stamp`), so changing a mechanism recompiles every loop
+that runs it.
+
+Random numbers come from the run's own `numpy.random.Generator` streams, passed into the
+compiled code: numba draws from the Generator's bit generator with numpy's algorithms, so a
+seed gives the same numbers, and the same run, on every backend.
+
+The tie store's arrays (`TieStore.keys`, `strength`, `used`, sorted by pair key) are shared:
+`find`, `set_pairs`, `build_csr` and `sample_neighbours` here are its loops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+from numba.core import caching
+from numba.extending import register_jitable
+
+from groupsim.model import mechanisms as mech
+
+__all__ = [
+    "COMPILED",
+    "build_csr",
+    "compile_options",
+    "decay_ties",
+    "dense",
+    "find",
+    "local_clustering",
+    "lookup",
+    "pair_key",
+    "sample_neighbours",
+    "search_right",
+    "set_pairs",
+    "strength_sums",
+]
+
+
+MODEL_DIR = Path(__file__).resolve().parent
+
+
+def sources_stamp() -> str:
+    """A hash of every source file of `groupsim.model`: the compiled code's version.
+
+    numba's disk cache checks only the file of the function it compiled; a loop in
+    `campus.py` compiled with `mechanisms.py` inlined would survive a change to a mechanism.
+    Stamping every cached function with all the model's sources makes any change to any of
+    them recompile everything.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(MODEL_DIR.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+SOURCES_STAMP = sources_stamp()
+
+
+class _ModelSources:
+    """A numba cache locator mix-in: model files only, stamped with `SOURCES_STAMP`."""
+
+    def get_source_stamp(self) -> str:
+        return SOURCES_STAMP
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> Any:
+        if Path(py_file).resolve().parent != MODEL_DIR:
+            return None  # another package's function: numba's own locators
+        return super().from_function(py_func, py_file)  # type: ignore[misc]
+
+
+class _ModelSourcesUserDir(_ModelSources, caching.UserProvidedCacheLocator):
+    """In `NUMBA_CACHE_DIR` when it is set."""
+
+
+class _ModelSourcesInTree(_ModelSources, caching.InTreeCacheLocator):
+    """In `__pycache__` next to the module otherwise."""
+
+
+# Registered before any function below is compiled (numba picks a locator at decoration).
+_LOCATORS = caching.CacheImpl._locator_classes  # numba's locators, tried in order
+if _ModelSourcesUserDir not in _LOCATORS:
+    _LOCATORS[:0] = [_ModelSourcesUserDir, _ModelSourcesInTree]
+
+
+def compile_options() -> dict[str, Any]:
+    """Options of every compiled function: nopython, cached on disk, no fastmath.
+
+    Fastmath stays off so floating point follows IEEE order and a seed gives the same
+    numbers on every machine with the same build.
+    """
+    return {"cache": True, "nogil": True}
+
+
+def compiled(function: Any) -> Any:
+    """`function` compiled by numba with the package's options (`compile_options`)."""
+    return numba.njit(**compile_options())(function)
+
+
+# Every mechanism may call another (most call `logistic`): registering them lets numba
+# compile those calls. The functions themselves are unchanged (plain Python when called
+# from Python).
+for _name in mech.__all__:
+    register_jitable(getattr(mech, _name))
+
+#: The mechanisms the fast path runs, compiled from the functions of `mechanisms` themselves.
+COMPILED_NAMES = (
+    "attendance_probability",
+    "bounded_confidence",
+    "bounded_confidence_heard",
+    "climate_target",
+    "confidence_bound",
+    "decay_tie",
+    "disclosure_depth",
+    "engagement_probability",
+    "exchange_success_probability",
+    "facilitate",
+    "felt_climate",
+    "grow_rapport",
+    "learning_weight",
+    "open_up",
+    "partner_weights",
+    "practice_skill",
+    "psychoeducation",
+    "relieve_anxiety",
+    "resolve_from",
+    "sting_anxiety",
+    "strengthen_tie",
+    "tension_target",
+    "update_climate",
+    "update_tension",
+    "weaken_tie",
+    "withdraw",
+)
+COMPILED = {name: compiled(getattr(mech, name)) for name in COMPILED_NAMES}
+
+attendance_probability = COMPILED["attendance_probability"]
+bounded_confidence = COMPILED["bounded_confidence"]
+bounded_confidence_heard = COMPILED["bounded_confidence_heard"]
+climate_target = COMPILED["climate_target"]
+confidence_bound = COMPILED["confidence_bound"]
+decay_tie = COMPILED["decay_tie"]
+disclosure_depth = COMPILED["disclosure_depth"]
+engagement_probability = COMPILED["engagement_probability"]
+exchange_success_probability = COMPILED["exchange_success_probability"]
+facilitate = COMPILED["facilitate"]
+felt_climate = COMPILED["felt_climate"]
+grow_rapport = COMPILED["grow_rapport"]
+learning_weight = COMPILED["learning_weight"]
+open_up = COMPILED["open_up"]
+partner_weights = COMPILED["partner_weights"]
+practice_skill = COMPILED["practice_skill"]
+psychoeducation = COMPILED["psychoeducation"]
+relieve_anxiety = COMPILED["relieve_anxiety"]
+resolve_from = COMPILED["resolve_from"]
+sting_anxiety = COMPILED["sting_anxiety"]
+strengthen_tie = COMPILED["strengthen_tie"]
+tension_target = COMPILED["tension_target"]
+update_climate = COMPILED["update_climate"]
+update_tension = COMPILED["update_tension"]
+weaken_tie = COMPILED["weaken_tie"]
+withdraw = COMPILED["withdraw"]
+
+
+# ---------------------------------------------------------------------- the tie store's loops
+
+
+@compiled
+def pair_key(a: int, b: int, n: int) -> int:
+    """The store's key of the pair (a, b): `min * n + max`."""
+    return min(a, b) * n + max(a, b)
+
+
+@compiled
+def find(keys: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `query` keys in the sorted `keys`, and whether each is there."""
+    pos = np.searchsorted(keys, query)
+    found = np.zeros(len(query), dtype=np.bool_)
+    for i in range(len(query)):
+        found[i] = pos[i] < len(keys) and keys[pos[i]] == query[i]
+    return pos, found
+
+
+@compiled
+def lookup(keys: np.ndarray, strength: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Strength of each queried pair key (0 when there is no tie)."""
+    pos, found = find(keys, query)
+    out = np.zeros(len(query))
+    for i in range(len(query)):
+        if found[i]:
+            out[i] = strength[pos[i]]
+    return out
+
+
+@compiled
+def set_pairs(
+    keys: np.ndarray,
+    strength: np.ndarray,
+    used: np.ndarray,
+    new_keys: np.ndarray,
+    new_strength: np.ndarray,
+    new_used: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Set the strength of distinct pairs (at most 1), adding the new ones in key order.
+
+    A pair already present keeps its `used` mark or gains `new_used`; returns the arrays
+    (new ones when pairs were added, else the same arrays changed in place).
+    """
+    pos, found = find(keys, new_keys)
+    added = 0
+    for i in range(len(new_keys)):
+        if found[i]:
+            strength[pos[i]] = min(new_strength[i], 1.0)
+            used[pos[i]] = used[pos[i]] or new_used[i]
+        else:
+            added += 1
+    if added == 0:
+        return keys, strength, used
+    order = np.argsort(new_keys, kind="mergesort")
+    total = len(keys) + added
+    out_keys = np.empty(total, dtype=np.int64)
+    out_strength = np.empty(total)
+    out_used = np.empty(total, dtype=np.bool_)
+    old, out = 0, 0
+    for i in order:  # merge the new keys, in order, into the old
+        if found[i]:
+            continue
+        while old < len(keys) and keys[old] < new_keys[i]:
+            out_keys[out], out_strength[out], out_used[out] = keys[old], strength[old], used[old]
+            old += 1
+            out += 1
+        out_keys[out] = new_keys[i]
+        out_strength[out] = min(new_strength[i], 1.0)
+        out_used[out] = new_used[i]
+        out += 1
+    while old < len(keys):
+        out_keys[out], out_strength[out], out_used[out] = keys[old], strength[old], used[old]
+        old += 1
+        out += 1
+    return out_keys, out_strength, out_used
+
+
+@compiled
+def build_csr(
+    keys: np.ndarray, strength: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of neighbours in both directions: (indptr, neighbour, strength, cumulative).
+
+    Walking the pairs in key order fills each row in ascending neighbour order (a row's
+    lower neighbours come from earlier keys than its higher ones); `cumulative` is the
+    running sum of the strengths over all rows, for drawing a neighbour by strength.
+    """
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for key in keys:
+        indptr[key // n + 1] += 1
+        indptr[key % n + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:-1].copy()
+    cols = np.empty(2 * len(keys), dtype=np.int64)
+    data = np.empty(2 * len(keys))
+    for t in range(len(keys)):
+        a, b = keys[t] // n, keys[t] % n
+        cols[fill[a]], data[fill[a]] = b, strength[t]
+        fill[a] += 1
+        cols[fill[b]], data[fill[b]] = a, strength[t]
+        fill[b] += 1
+    return indptr, cols, data, np.cumsum(data)
+
+
+@compiled
+def sample_neighbours(
+    indptr: np.ndarray,
+    cols: np.ndarray,
+    cumulative: np.ndarray,
+    students: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """For each student a friend drawn in proportion to tie strength (-1: no friends).
+
+    One uniform per student, drawn only when at least one of them has a friend.
+    """
+    out = np.full(len(students), -1, dtype=np.int64)
+    anyone = False
+    for s in students:
+        anyone = anyone or indptr[s + 1] > indptr[s]
+    if not anyone:
+        return out
+    draws = rng.random(len(students))
+    for i in range(len(students)):
+        start, stop = indptr[students[i]], indptr[students[i] + 1]
+        if stop == start:
+            continue
+        before = cumulative[start - 1] if start > 0 else 0.0
+        target = before + draws[i] * (cumulative[stop - 1] - before)
+        pos = search_right(cumulative, target, start, stop)
+        out[i] = cols[min(pos, stop - 1)]  # guard float round-off
+    return out
+
+
+@compiled
+def search_right(values: np.ndarray, target: float, lo: int, hi: int) -> int:
+    """The first index in [lo, hi) whose value exceeds `target` (hi if none), by bisection.
+
+    As `np.searchsorted(values[lo:hi], target, side="right") + lo` on sorted values, without
+    the array a scalar search costs numba.
+    """
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] <= target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@compiled
+def dense(keys: np.ndarray, strength: np.ndarray, members: np.ndarray, n: int) -> np.ndarray:
+    """The k x k matrix of tie strengths among `members` (0 where no tie)."""
+    size = len(members)
+    matrix = np.zeros((size, size))
+    for i in range(size):
+        for j in range(i + 1, size):
+            key = pair_key(members[i], members[j], n)
+            pos = np.searchsorted(keys, key)
+            if pos < len(keys) and keys[pos] == key:
+                matrix[i, j] = matrix[j, i] = strength[pos]
+    return matrix
+
+
+@compiled
+def local_clustering(indptr: np.ndarray, cols: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Local clustering coefficient of each sampled student (as networkx.clustering).
+
+    Triangles through a student are the links among its neighbours, counted by merging
+    the sorted neighbour rows (`build_csr` keeps each row in ascending order).
+    """
+    out = np.zeros(len(sample))
+    for s in range(len(sample)):
+        v = sample[s]
+        start, stop = indptr[v], indptr[v + 1]
+        degree = stop - start
+        if degree < 2:
+            continue
+        links = 0
+        for a in range(start, stop):
+            u = cols[a]
+            # neighbours of v that are also neighbours of u, counted once per pair (w > u)
+            x, y = a + 1, indptr[u]
+            while x < stop and y < indptr[u + 1]:
+                if cols[x] == cols[y]:
+                    links += 1
+                    x += 1
+                    y += 1
+                elif cols[x] < cols[y]:
+                    x += 1
+                else:
+                    y += 1
+        out[s] = links / (degree * (degree - 1) / 2.0)
+    return out
+
+
+@compiled
+def decay_ties(
+    keys: np.ndarray, strength: np.ndarray, used: np.ndarray, rate: float, floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Close a week: unused ties decay (`mechanisms.decay_tie`), ties below `floor` go.
+
+    Returns the kept ties with their `used` marks cleared.
+    """
+    for t in range(len(keys)):
+        if not used[t]:
+            strength[t] = decay_tie(strength[t], rate)
+    keep = strength >= floor
+    return keys[keep], strength[keep], np.zeros(keep.sum(), dtype=np.bool_)
+
+
+@compiled
+def strength_sums(keys: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
+    """Each student's summed tie strength (weighted degree)."""
+    out = np.zeros(n)
+    for t in range(len(keys)):
+        out[keys[t] // n] += strength[t]
+        out[keys[t] % n] += strength[t]
+    return out

@@ -1,0 +1,147 @@
+"""The compiled fast path: it runs the mechanisms themselves, and gives the old kernel's numbers.
+
+`tests/data/kernel_reference.json` holds every outcome of seeds 0..5 of the three shipped arms
+as the numpy kernel before the compiled one computed them (written by
+`benchmarks/bench_equivalence.py --write-reference` from revision e97e4f2). The compiled
+kernel draws the same random numbers in the same order, so it must give the same outcomes,
+seed by seed; the 1,000-seed distribution check is `benchmarks/bench_equivalence.py`.
+"""
+
+from __future__ import annotations
+
+import dis
+import json
+import math
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from groupsim import load_scenario, run
+from groupsim.model import campus, kernel, sessions
+from groupsim.model import mechanisms as mech
+from groupsim.model.ties import TieStore
+from groupsim.runs.outcomes import outcome_weeks, run_outcomes
+
+REFERENCE = json.loads(
+    (Path(__file__).parent / "data" / "kernel_reference.json").read_text(encoding="utf-8")
+)
+
+#: The compiled loops of the weekly process, each with the mechanisms (ODD 7) it must run.
+LOOPS = {
+    campus.campus_week: {"exchange_success_probability", "resolve_from"},
+    campus.campus_meetings: {"engagement_probability"},
+    campus.strengthen_campus_ties: {"strengthen_tie"},
+    campus.learn_on_campus: {
+        "relieve_anxiety",
+        "sting_anxiety",
+        "practice_skill",
+        "confidence_bound",
+        "bounded_confidence_heard",
+    },
+    sessions.take_attendance: {"attendance_probability"},
+    sessions.open_session: {
+        "tension_target",
+        "update_tension",
+        "climate_target",
+        "update_climate",
+        "grow_rapport",
+    },
+    sessions.hold_turns: {"facilitate", "engagement_probability", "partner_weights"},
+    sessions.group_exchange: {
+        "exchange_success_probability",
+        "felt_climate",
+        "weaken_tie",
+        "strengthen_tie",
+        "learning_weight",
+        "relieve_anxiety",
+        "practice_skill",
+        "confidence_bound",
+        "bounded_confidence",
+    },
+    sessions.fail_exchange: {"sting_anxiety", "withdraw"},
+    sessions.disclose: {"disclosure_depth", "open_up"},
+    sessions.teach: {"psychoeducation"},
+    kernel.decay_ties: {"decay_tie"},
+}
+
+
+@pytest.mark.parametrize("name", kernel.COMPILED_NAMES)
+def test_each_compiled_mechanism_is_the_mechanism_itself(name):
+    """`kernel.X` is `mechanisms.X` compiled: no second copy that could drift."""
+    compiled = getattr(kernel, name)
+    assert compiled.py_func is getattr(mech, name)
+    assert kernel.COMPILED[name] is compiled
+
+
+@pytest.mark.parametrize("loop", list(LOOPS), ids=lambda f: f.py_func.__qualname__)
+def test_the_fast_path_calls_the_named_mechanisms(loop):
+    """Each compiled loop calls its mechanisms through `kernel` (the compiled mechanisms)."""
+    names = {
+        ins.argval
+        for ins in dis.get_instructions(loop.py_func)
+        if ins.opname in {"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_METHOD"}
+    }
+    called = names & set(mech.__all__)
+    assert LOOPS[loop] <= called, LOOPS[loop] - called
+    # And nothing but compiled mechanisms under those names.
+    for name in called & set(kernel.COMPILED_NAMES):
+        assert getattr(kernel, name).py_func is getattr(mech, name)
+
+
+def test_every_compiled_mechanism_is_run_by_a_loop():
+    """The registry holds no mechanism the fast path never runs."""
+    run_by_loops = set().union(*LOOPS.values())
+    assert set(kernel.COMPILED_NAMES) == run_by_loops
+
+
+@pytest.mark.parametrize("arm", sorted(REFERENCE["arms"]))
+def test_same_outcomes_as_the_numpy_kernel_seed_by_seed(arm):
+    """Every outcome of the reference seeds equals the old kernel's (to 1e-9, relative)."""
+    scenario = load_scenario(f"scenarios/{arm}.toml")
+    weeks = tuple(outcome_weeks(scenario).values())
+    expected = REFERENCE["arms"][arm]
+    for seed in range(REFERENCE["seeds"]):
+        result = run(
+            scenario, seed=seed, record_students=False, record_ties=False, record_weeks=weeks
+        )
+        got = run_outcomes(result)
+        for name, values in expected.items():
+            want = values[seed]
+            if want is None or (isinstance(want, float) and math.isnan(want)):
+                assert math.isnan(got[name]), (arm, seed, name)
+            else:
+                assert got[name] == pytest.approx(want, rel=1e-9, abs=1e-12), (arm, seed, name)
+
+
+def test_local_clustering_agrees_with_networkx():
+    """The compiled triangle count gives networkx's local clustering."""
+    rng = np.random.default_rng(4)
+    ties = TieStore(40)
+    a, b = rng.integers(0, 40, 150), rng.integers(0, 40, 150)
+    keep = a != b
+    keys, first = np.unique(ties.pair_keys(a[keep], b[keep]), return_index=True)
+    ties.set(a[keep][first], b[keep][first], rng.uniform(0.1, 1.0, len(keys)))
+    indptr, cols, _, _ = ties.csr()
+    sample = np.arange(40)
+    expected = nx.clustering(ties.to_networkx())
+    got = kernel.local_clustering(indptr, cols, sample)
+    assert got.tolist() == pytest.approx([expected[i] for i in range(40)])
+
+
+def test_same_seed_same_run_twice():
+    """Same seed, same numbers: the compiled path reads only the run's generators."""
+    scenario = load_scenario("scenarios/home_room.toml", {"cohort.students_per_faculty": 8})
+    first, second = (
+        run(scenario, seed=11, record_students=True, record_ties=True) for _ in range(2)
+    )
+    assert first.students.equals(second.students)
+    assert first.ties.equals(second.ties)
+
+
+@pytest.mark.parametrize("loop", [*LOOPS, kernel.exchange_success_probability])
+def test_disk_cache_is_stamped_with_every_model_source(loop):
+    """A changed mechanism invalidates the cached loops that inline it (numba alone would not)."""
+    locator = loop._cache._impl.locator
+    assert locator.get_source_stamp() == kernel.sources_stamp()

@@ -202,6 +202,7 @@ API_PAGES = {
         "client_level",
         "power",
         "power_studies",
+        "power_assurance",
         "analyses",
         "stats",
         "report",

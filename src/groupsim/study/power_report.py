@@ -421,7 +421,7 @@ def _power_by_design(analysis: PowerAnalysis) -> list[Block]:
         ),
         FigureBlock(
             "power_curve",
-            "Power of the mixed model by design, with the design-effect formula (left); "
+            "Power of the primary test by design, with the design-effect formula (left); "
             "type I error of the tests (right)",
             lambda: power_curve_figure(analysis),
         ),

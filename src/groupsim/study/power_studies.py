@@ -339,9 +339,13 @@ def formula_power(
     df = 2 * groups - 2
     noncentrality = effect / np.sqrt(variance)
     critical = stats.t.ppf(1 - alpha / 2, df)
-    return float(
-        stats.nct.sf(critical, df, noncentrality) + stats.nct.cdf(-critical, df, noncentrality)
-    )
+    power = stats.nct.sf(critical, df, noncentrality) + stats.nct.cdf(-critical, df, noncentrality)
+    if not np.isfinite(power):
+        # scipy's noncentral t gives NaN far in the tail (noncentrality in the tens), where
+        # the power is 1 to many digits: the normal approximation says so.
+        shift = abs(noncentrality)
+        power = stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift)
+    return float(power)
 
 
 # ---------------------------------------------------------------------------- all studies

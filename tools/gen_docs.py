@@ -203,6 +203,7 @@ API_PAGES = {
         "power",
         "power_studies",
         "power_assurance",
+        "power_seed",
         "analyses",
         "stats",
         "report",

@@ -31,6 +31,7 @@ __all__ = [
     "bias_figure",
     "formula_agreement",
     "power_curve_figure",
+    "rate_cell",
     "report_document",
     "write_report",
 ]
@@ -179,7 +180,7 @@ def _ci(value: float, low: float, high: float) -> str:
     return f"{value:.2f} [{low:.2f}, {high:.2f}]"
 
 
-def _cell(row: dict, name: str) -> str:
+def rate_cell(row: dict, name: str) -> str:
     """A rate with its CI, or n/a where the test does not apply (NaN) or was not run."""
     if name not in row or row[name] != row[name]:
         return "n/a"
@@ -212,12 +213,12 @@ def _power_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
                 str(r["clients_total"]),
                 f"{100 * r['missing_post']:.1f}%",
                 PRIMARY_NAMES[r["primary_test"]],
-                _cell(r, "power_primary"),
+                rate_cell(r, "power_primary"),
                 f"{r['formula_power_mixed']:.2f}",
-                f"{_cell(r, 'power_mixed')} ({r['mixed_not_fitted']} of {r['studies']})",
-                _cell(r, "power_cluster"),
-                _cell(r, "power_ancova_group_means"),
-                _cell(r, "power_ancova"),
+                f"{rate_cell(r, 'power_mixed')} ({r['mixed_not_fitted']} of {r['studies']})",
+                rate_cell(r, "power_cluster"),
+                rate_cell(r, "power_ancova_group_means"),
+                rate_cell(r, "power_ancova"),
                 f"{r['mean_effect']:.1f}",
             ]
         )
@@ -243,12 +244,12 @@ def _null_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
                 str(r["groups_per_arm"]),
                 str(r["clients_per_group"]),
                 str(r.get("null_studies", 0)),
-                _cell(r, "null_primary"),
-                _cell(r, "null_treatment_primary"),
-                _cell(r, "null_treatment_mixed"),
-                _cell(r, "null_treatment_cluster"),
-                _cell(r, "null_treatment_ancova_group_means"),
-                _cell(r, "null_treatment_ancova"),
+                rate_cell(r, "null_primary"),
+                rate_cell(r, "null_treatment_primary"),
+                rate_cell(r, "null_treatment_mixed"),
+                rate_cell(r, "null_treatment_cluster"),
+                rate_cell(r, "null_treatment_ancova_group_means"),
+                rate_cell(r, "null_treatment_ancova"),
             ]
         )
     return header, rows
@@ -498,63 +499,10 @@ def _seed_design(analysis: PowerAnalysis) -> list[Block]:
     ]
 
 
-def _assurance_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
-    header = [
-        "groups per arm",
-        "clients per group",
-        "power at the posterior median [95% CI]",
-        "assurance over the posterior [95% CI]",
-        "assurance - power",
-        "mean adjusted effect, median / over the draws (points)",
-    ]
-    rows = []
-    for r in analysis.table.to_dict("records"):
-        rows.append(
-            [
-                str(r["groups_per_arm"]),
-                str(r["clients_per_group"]),
-                _cell(r, "power_primary"),
-                _cell(r, "assurance"),
-                f"{r['assurance'] - r['power_primary']:+.2f}",
-                f"{r['mean_effect']:.1f} / {r['assurance_mean_effect']:.1f}",
-            ]
-        )
-    return header, rows
-
-
-def _assurance(analysis: PowerAnalysis) -> list[Block]:
-    """With a posterior: assurance beside power at the posterior median."""
-    from groupsim.study.power_assurance import DRAW_PREFIX, draw_columns
-
-    if analysis.assurance_studies is None:
-        return []
-    studies = analysis.assurance_studies
-    spread = "; ".join(
-        f"{c.removeprefix(DRAW_PREFIX)} {studies[c].quantile(0.05):.3g} to "
-        f"{studies[c].quantile(0.95):.3g}"
-        for c in draw_columns(studies)
-    )
-    return [
-        Heading("Assurance: power over what the calibration could not pin down"),
-        Paragraph(
-            f"Posterior: {analysis.posterior}. Every design above was simulated with both arms "
-            f"at the posterior's weighted marginal medians (power at the posterior median). "
-            f"Assurance (O'Hagan, Stevens & Campbell 2005) is the share of studies that "
-            f"succeed with the primary test when each study draws ONE parameter set from the "
-            f"posterior (by weight, with replacement), applied to both arms; "
-            f"{int(studies.groupby(['clients_per_group', 'groups']).size().iloc[0])} studies "
-            f"per design, the draws' 5-95% range: {spread}. Study i's draw comes from its own "
-            f"generator spawned from the seed, and its runs use the same seeds as the "
-            f"median's (common random numbers), so the difference is the parameters' doing. "
-            f"Where power at the median is high, parameter uncertainty mostly lowers it: "
-            f"assurance is the number to plan on. The recommendation above rests on it."
-        ),
-        Table.from_rows(*_assurance_rows(analysis)),
-    ]
-
-
 def report_document(analysis: PowerAnalysis) -> Document:
     """The power report: the answer first, then design, tests, power, clustering, seed design."""
+    from groupsim.study.power_assurance import assurance_blocks
+
     return Document(
         # The answer is the report's first line.
         f"{analysis.answer()} (Power analysis: {analysis.treatment.name} vs "
@@ -563,7 +511,7 @@ def report_document(analysis: PowerAnalysis) -> Document:
             *_introduction(analysis),
             *_tests(analysis),
             *_power_by_design(analysis),
-            *_assurance(analysis),
+            *assurance_blocks(analysis),
             *_seed_design(analysis),
             Paragraph(
                 "Files: `power.csv` (a row per design), `studies.csv` (every study's effect, "

@@ -226,6 +226,8 @@ API_PAGES = {
         "client_level",
         "power",
         "power_studies",
+        "power_assurance",
+        "power_seed",
         "analyses",
         "stats",
         "report",

@@ -7,7 +7,11 @@
 - :func:`paired_gain_test`: the paired t-test of the seed's one-group pre/post design;
 - :func:`mixed_model_treatment_test`: the linear mixed model of post-test on pre-test and
   treatment with a random intercept per group (statsmodels MixedLM, REML), the primary test of
-  a study whose clients are nested in groups.
+  a study whose clients are nested in groups once it has enough groups;
+- :func:`cluster_residual_test`: the covariate-adjusted cluster-level analysis (two stages:
+  clients' residuals from post-test on pre-test, then a t-test on the groups' mean residuals),
+  the primary test of a study with few groups, where the mixed model's small-sample t-test
+  does not keep its level.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ __all__ = [
     "AncovaResult",
     "MixedModelResult",
     "ancova_treatment_test",
+    "cluster_residual_test",
     "mixed_model_treatment_test",
     "paired_gain_test",
     "satterthwaite_df",
@@ -82,6 +87,53 @@ def ancova_treatment_test(pre: Any, post: Any, treated: Any) -> AncovaResult:
     se = float(np.sqrt(covariance[2, 2]))
     effect = float(coef[2])
     t = effect / se if se > 0 else (0.0 if effect == 0 else np.copysign(np.inf, effect))
+    p = float(2.0 * stats.t.sf(abs(t), df))
+    return AncovaResult(effect=effect, standard_error=se, t=float(t), df=int(df), p=p)
+
+
+def cluster_residual_test(pre: Any, post: Any, treated: Any, group: Any) -> AncovaResult:
+    """Covariate-adjusted cluster-level analysis: a t-test on the groups' mean residuals.
+
+    Stage 1 regresses post-test on pre-test over all clients, ignoring treatment (so the
+    adjustment cannot borrow from the effect under test); stage 2 compares the groups' mean
+    residuals between the arms by Student's t-test on groups - 2 degrees of freedom, every
+    group weighing the same: the covariate-adjusted cluster-level analysis of Hayes & Moulton
+    (*Cluster Randomised Trials*, 2nd ed. 2017) and Gail et al. (1996, Stat Med 15:1069). The
+    group is the unit, so the test
+    keeps its level with as few as 2 groups per arm, where the mixed model's does not
+    (docs/power.md, "The primary test's level").
+
+    Args:
+        pre: pre-test totals, one per client (both arms; clients with a post-test only).
+        post: post-test totals, same order.
+        treated: True (or 1) for clients of the treatment arm (constant within a group).
+        group: each client's group label.
+
+    Returns:
+        effect: difference of the arms' mean group residuals (points); df: groups - 2.
+
+    Example:
+        >>> r = cluster_residual_test([1, 2, 1, 2, 1, 2, 1, 2], [2, 3, 3, 4, 1, 2, 1, 3],
+        ...                           [1, 1, 1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 2, 2, 3, 3])
+        >>> round(r.effect, 2), r.df
+        (1.25, 2)
+    """
+    pre, post = np.asarray(pre, dtype=float), np.asarray(post, dtype=float)
+    treated = np.asarray(treated, dtype=float)
+    labels = np.unique(np.asarray(group), return_inverse=True)[1]
+    design = np.column_stack([np.ones_like(pre), pre])
+    coef, *_ = np.linalg.lstsq(design, post, rcond=None)
+    sizes = np.bincount(labels)
+    residual = np.bincount(labels, post - design @ coef) / sizes
+    arm = np.bincount(labels, treated) / sizes > 0.5
+    df = len(sizes) - 2
+    if df < 1 or arm.all() or not arm.any():
+        raise ValueError(f"the cluster-level test needs 2 groups per arm (got {len(sizes)})")
+    first, second = residual[arm], residual[~arm]
+    effect = float(first.mean() - second.mean())
+    pooled = (((first - first.mean()) ** 2).sum() + ((second - second.mean()) ** 2).sum()) / df
+    se = float(np.sqrt(pooled * (1 / len(first) + 1 / len(second))))
+    t = effect / se if se > 0 else (0.0 if effect == 0 else float(np.copysign(np.inf, effect)))
     p = float(2.0 * stats.t.sf(abs(t), df))
     return AncovaResult(effect=effect, standard_error=se, t=float(t), df=int(df), p=p)
 

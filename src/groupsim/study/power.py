@@ -5,11 +5,15 @@ clients in the control arm. Every group is a separate run (its own cohort, its o
 the clients' questionnaire totals at pre-test and post-test, which already carry the
 questionnaire's item-level noise, are analysed as a field researcher would. Clients of one
 group share its counselor and climate, so the primary test is a linear mixed model with a
-random intercept per group (REML, t-test of treatment on groups - 2 degrees of freedom),
-with the ANCOVA on group means as the fast check; the client-level ANCOVA and Welch's test
-on gains are shown as the liberal comparison they are (see :mod:`groupsim.study.power_studies`).
-Power is the share of studies with p < alpha; the recommended design is the smallest whose
-power's lower 95% bound clears a target.
+random intercept per group (REML, Satterthwaite's t-test) from 4 groups per arm, and with
+fewer groups the covariate-adjusted cluster-level analysis, which keeps its level where the
+mixed model's t-test does not; the ANCOVA on group means is the fast check; the client-level
+ANCOVA and Welch's test on gains are shown as the liberal comparison they are (see
+:mod:`groupsim.study.power_studies`). Power is the share of studies with p < alpha; the
+recommended design is the smallest whose power's lower 95% bound clears a target. With a
+calibrated posterior (`posterior=`), power is computed at the posterior median and each
+design's *assurance* beside it (:mod:`groupsim.study.power_assurance`); the recommendation
+then rests on assurance.
 
 Runs are expensive, so each arm's pool of runs (per group size m) is simulated once and the
 studies of every design are cut from disjoint blocks of it: study i of the design with k
@@ -33,7 +37,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,8 +48,10 @@ import pandas as pd
 from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
-from groupsim.study.analyses import paired_gain_test
+from groupsim.study.power_assurance import as_posterior, assurance_studies, assurance_table
+from groupsim.study.power_seed import SCREENING_OPTIONS, seed_design_bias
 from groupsim.study.power_studies import (
+    MIXED_MIN_GROUPS,
     TESTS,
     analyse_pools,
     clustering_table,
@@ -55,16 +61,19 @@ from groupsim.study.power_studies import (
     recommend,
     with_formula_power,
 )
-from groupsim.study.stats import wilson_interval
 
 if TYPE_CHECKING:
     from groupsim.runs.backends import Backend
+    from groupsim.scenario.posterior import Posterior
 
 __all__ = [
     "CLIENT_TEST",
+    "CLUSTER_TEST",
     "GAIN_TEST",
     "GROUP_MEANS_TEST",
     "MISSING_POST",
+    "MIXED_TEST",
+    "PRIMARY_NAMES",
     "PRIMARY_TEST",
     "SEED_TEST",
     "TESTS",
@@ -79,10 +88,20 @@ __all__ = [
 ]
 
 #: The names of the tests, as the report gives them.
-PRIMARY_TEST = (
+MIXED_TEST = (
     "linear mixed model post ~ pre + treatment + (1 | group), REML (statsmodels MixedLM), "
-    "t-test of treatment on groups - 2 degrees of freedom (between-within)"
+    "t-test of treatment on Satterthwaite's degrees of freedom"
 )
+CLUSTER_TEST = (
+    "covariate-adjusted cluster-level analysis: residuals of post on pre over all clients, "
+    "then Student's t-test on the groups' mean residuals, groups - 2 degrees of freedom"
+)
+PRIMARY_TEST = (
+    f"the {MIXED_TEST} from {MIXED_MIN_GROUPS} groups per arm; with fewer groups per arm the "
+    f"{CLUSTER_TEST} (the mixed model's t-test rejects a true null too often there)"
+)
+#: The primary test of a design, by its `primary_test` value, in a few words.
+PRIMARY_NAMES = {"mixed": "the mixed model", "cluster": "the cluster-level analysis"}
 GROUP_MEANS_TEST = "ANCOVA on group means (groups as the unit, 2k - 3 degrees of freedom)"
 CLIENT_TEST = (
     "ANCOVA on clients, post ~ pre + treatment by OLS (ignores the groups: liberal, for "
@@ -95,8 +114,6 @@ MISSING_POST = (
     "mixed model uses every answered post-test of every group (valid if missingness depends "
     "only on the pre-test and the group, missing at random)"
 )
-
-SCREENING_OPTIONS = ("separate", "pretest")
 
 
 # ---------------------------------------------------------------------------- the runs
@@ -148,101 +165,6 @@ def simulate_pool(
     return map_tasks(group_totals, tasks, workers, label, backend=backend)
 
 
-def _answered(run: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """A run's pre- and post-test totals of the clients who answered the post-test."""
-    kept = ~np.isnan(run["post"])
-    return run["pre"][kept], run["post"][kept]
-
-
-def _mean_gain(pre: np.ndarray, post: np.ndarray) -> float:
-    """Mean post - pre (NaN when no client answered)."""
-    return float((post - pre).mean()) if len(pre) else float("nan")
-
-
-# ---------------------------------------------------------------------------- the seed's design
-
-
-def seed_design_bias(
-    treatment_runs: Mapping[str, Sequence[dict]],
-    control_runs: Mapping[str, Sequence[dict]],
-    alpha: float,
-) -> pd.DataFrame:
-    """The one-group pre/post design's power and bias, a row per screening option.
-
-    `treatment_runs[s][j]` and `control_runs[s][j]` are runs with the same seed (the same
-    cohort and clients, common random numbers) under `group.screening = s`. Gains are mean
-    post - pre totals (questionnaire points), averaged over runs:
-
-    - one-group gain = the treatment group's gain, what the seed's design reports;
-    - true effect = treatment gain - control gain (the program's own contribution);
-    - campus life = the control gain under separate screening;
-    - regression to the mean = control gain under pretest screening - under separate; of it,
-      `rtm_selection_on_noise` (expected minus observed screening totals of the chosen
-      clients) and `rtm_baseline_change` (real change of their expected totals over the
-      baseline weeks, which the pre-test then no longer waits for); the rest is item noise.
-
-    Runs need `expected_screening` and `expected_pre` (see `group_totals`) for the split.
-
-    So one-group gain = true effect + campus life (+ regression to the mean under `pretest`).
-    """
-
-    def gains(runs: Sequence[dict]) -> np.ndarray:
-        # Paired over the clients who answered the post-test (available cases).
-        return np.array([_mean_gain(*_answered(r)) for r in runs])
-
-    def rejections(runs: Sequence[dict]) -> int:
-        return sum(paired_gain_test(*_answered(r)) < alpha for r in runs)
-
-    campus_life = float(gains(control_runs["separate"]).mean())
-    # Screening on the pre-test moves the pre-test from the end of the baseline weeks to
-    # screening: its extra gain is selection on item noise (the screened clients' observed
-    # totals lie below their expected totals) plus the real change over the baseline weeks.
-    pretest_controls = control_runs["pretest"]
-    selection_on_noise = float(
-        np.mean([np.mean(r["expected_screening"] - r["screening"]) for r in pretest_controls])
-    )
-    baseline_change = float(
-        np.mean([np.mean(r["expected_pre"] - r["expected_screening"]) for r in pretest_controls])
-    )
-    rows = []
-    for screening in SCREENING_OPTIONS:
-        treated = gains(treatment_runs[screening])
-        control = gains(control_runs[screening])
-        n = len(treated)
-        hits = rejections(treatment_runs[screening])
-        false_hits = rejections(control_runs[screening])
-        low, high = wilson_interval(hits, n)
-        false_low, false_high = wilson_interval(false_hits, n)
-        true_effect = float((treated - control).mean())
-        one_group = float(treated.mean())
-        rows.append(
-            {
-                "screening": screening,
-                "runs": n,
-                "one_group_gain": one_group,
-                "true_effect": true_effect,
-                "true_effect_se": float((treated - control).std(ddof=1) / np.sqrt(n))
-                if n > 1
-                else float("nan"),
-                "campus_life": campus_life,
-                "regression_to_mean": float(control.mean()) - campus_life,
-                "rtm_selection_on_noise": selection_on_noise if screening == "pretest" else 0.0,
-                "rtm_baseline_change": baseline_change if screening == "pretest" else 0.0,
-                "overstatement": one_group - true_effect,
-                "overstatement_share": (one_group - true_effect) / true_effect
-                if true_effect
-                else float("nan"),
-                "power_paired": hits / n,
-                "power_ci_low": low,
-                "power_ci_high": high,
-                "no_program_rejection": false_hits / n,
-                "no_program_ci_low": false_low,
-                "no_program_ci_high": false_high,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 # ---------------------------------------------------------------------------- the analysis
 
 
@@ -267,6 +189,11 @@ class PowerAnalysis:
         target: the power the recommended design must clear with its lower 95% bound.
         clustering: ICC and design effect per arm and group size (see `clustering_table`).
         recommended: the recommended design's row of `table`, None if none clears `target`.
+        posterior: the posterior's source (its Parquet file) when power was computed at its
+            median and assurance beside it; None at fixed parameters.
+        assurance_studies: with a posterior, a row per study under its own draw (see
+            `groupsim.study.power_assurance.assurance_studies`); `table` then has
+            `assurance`, `assurance_low`, `assurance_high`.
     """
 
     treatment: Scenario
@@ -284,31 +211,46 @@ class PowerAnalysis:
     target: float = 0.8
     clustering: pd.DataFrame = field(default_factory=pd.DataFrame)
     recommended: dict[str, Any] | None = None
+    posterior: str | None = None
+    assurance_studies: pd.DataFrame | None = None
 
     def answer(self) -> str:
         """The recommended design in one sentence (the report's first line)."""
+        measure, what = (
+            ("assurance", f"assurance over the posterior ({self.posterior})")
+            if self.posterior
+            else ("power_primary", "power with the primary test")
+        )
         if self.recommended is None:
-            best = self.table.sort_values(["power_mixed", "clients_total"]).iloc[-1]
+            best = self.table.sort_values([measure, "clients_total"]).iloc[-1]
             return (
-                f"No design clears power {self.target:g} (lower 95% bound, mixed model): the "
-                f"best, {int(best.groups_per_arm)} groups of {int(best.clients_per_group)} "
-                f"clients per arm, has {best.power_mixed:.2f} [{best.power_mixed_low:.2f}, "
-                f"{best.power_mixed_high:.2f}]; try more groups per arm (or more --reps if "
-                f"the CI is wide)."
+                f"No design clears {self.target:g} ({what}, lower 95% bound): the best, "
+                f"{int(best.groups_per_arm)} groups of {int(best.clients_per_group)} clients "
+                f"per arm, has {_rate(best, measure)}; try more groups per arm (or more --reps "
+                f"if the CI is wide)."
             )
         r = self.recommended
-        return (
+        sentence = (
             f"Recommended design: {r['groups_per_arm']} groups of {r['clients_per_group']} "
-            f"clients per arm ({r['clients_total']} clients in all), the smallest whose power "
-            f"with the mixed model, {r['power_mixed']:.2f} [{r['power_mixed_low']:.2f}, "
-            f"{r['power_mixed_high']:.2f}], clears {self.target:g} with its lower 95% bound."
+            f"clients per arm ({r['clients_total']} clients in all), the smallest whose {what}, "
+            f"{_rate(r, measure)}, clears {self.target:g} with its lower 95% bound (primary "
+            f"test: {PRIMARY_NAMES[r['primary_test']]}"
         )
+        if self.posterior:
+            sentence += f"; power at the posterior median {_rate(r, 'power_primary')}"
+        return sentence + ")."
 
     def report(self, out_dir: str | Path) -> Path:
         """Write power.csv, studies.csv, seed_design.csv, figures, report.md and report.html."""
         from groupsim.study.power_report import write_report
 
         return write_report(self, out_dir)
+
+
+def _rate(row: Any, name: str) -> str:
+    """A rate with its 95% CI, from a table row (dict or named tuple)."""
+    get = row.get if isinstance(row, dict) else lambda key: getattr(row, key)
+    return f"{get(name):.2f} [{get(name + '_low'):.2f}, {get(name + '_high'):.2f}]"
 
 
 def _scenario(value: Scenario | str | Path) -> Scenario:
@@ -370,6 +312,7 @@ def power(
     backend: Backend | None = None,
     clients: Sequence[int] | None = None,
     target: float = 0.8,
+    posterior: Posterior | str | Path | None = None,
 ) -> PowerAnalysis:
     """Power of field studies with k groups of m clients per arm, and the seed design's bias.
 
@@ -393,10 +336,16 @@ def power(
         clients: designs as clients per group (`group.clients` of both arms; default: the
             treatment scenario's own group size).
         target: the power the recommended design's lower 95% Wilson bound must clear.
+        posterior: a calibrated posterior (`groupsim.scenario.posterior.Posterior`, or the
+            folder `groupsim calibrate` wrote): both arms take its median for the power
+            analysis, and every design gets its assurance beside it, each simulated study
+            under one parameter set drawn from the posterior (twice the runs); the
+            recommendation then rests on assurance.
 
     Raises:
         ValueError: a bad design (one group per arm among them), `reps`, `alpha`, `clients`
             or `target`, or both `workers` and `backend`.
+        ScenarioError: a bad posterior folder, or a draw outside a parameter's range.
         BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
 
     Example:
@@ -410,6 +359,11 @@ def power(
     """
     design = check_design(groups, reps, alpha)
     arms = {"treatment": _scenario(treatment), "control": _scenario(control)}
+    drawn_from = None if posterior is None else as_posterior(posterior)
+    before_draws = dict(arms)
+    if drawn_from is not None:
+        centre = drawn_from.median()
+        arms = {arm: drawn_from.apply(scenario, centre) for arm, scenario in arms.items()}
     sizes = check_clients(clients, target) or (arms["treatment"].group.clients,)
     seeds = replication_seeds(seed, 2 * max(design) * reps)
     arm_seeds = {"treatment": seeds[0::2], "control": seeds[1::2]}
@@ -427,6 +381,21 @@ def power(
     studies, nulls = analyse_pools(pools, design, reps, sizes, workers, backend)
     clustering = clustering_table(pools, seed=seed)
     table = with_formula_power(power_table(studies, alpha, nulls), clustering, alpha)
+    assurance = None
+    if drawn_from is not None:
+        assurance = assurance_studies(
+            before_draws,
+            drawn_from,
+            design,
+            reps,
+            sizes,
+            arm_seeds,
+            seed,
+            workers=workers,
+            label=label and f"{label} (posterior draws)",
+            backend=backend,
+        )
+        table = assurance_table(table, assurance, alpha)
     own = arms["treatment"].group.clients
     seed_runs = {
         arm: {
@@ -450,7 +419,9 @@ def power(
         clients=sizes,
         target=target,
         clustering=clustering,
-        recommended=recommend(table, target),
+        recommended=recommend(table, target, "power_primary" if assurance is None else "assurance"),
+        posterior=None if drawn_from is None else drawn_from.source,
+        assurance_studies=assurance,
     )
 
 

@@ -25,7 +25,16 @@ if TYPE_CHECKING:
     from groupsim.scenario import Scenario
     from groupsim.study.power import PowerAnalysis
 
-__all__ = ["REPORT_FILES", "bias_figure", "power_curve_figure", "report_document", "write_report"]
+__all__ = [
+    "ASSURANCE_FILES",
+    "REPORT_FILES",
+    "bias_figure",
+    "formula_agreement",
+    "power_curve_figure",
+    "rate_cell",
+    "report_document",
+    "write_report",
+]
 
 #: What `PowerAnalysis.report` (and `groupsim power --out`) writes.
 REPORT_FILES = (
@@ -41,6 +50,8 @@ REPORT_FILES = (
     "report.md",
     "report.html",
 )
+#: What it writes besides, with a posterior.
+ASSURANCE_FILES = ("assurance_studies.csv",)
 
 POINTS = f"questionnaire points ({QUESTIONNAIRE.minimum}-{QUESTIONNAIRE.maximum})"
 
@@ -55,14 +66,17 @@ def _curve(ax: Axes, table: Any, column: str, label: str, nudge: float, **style:
 
 
 def _power_panel(ax: Axes, analysis: PowerAnalysis) -> None:
-    """Left: the mixed model's power per group size, with the design-effect formula's."""
+    """Left: the primary test's power per group size, the formula's, and assurance if any."""
     sizes = analysis.clients
     colours = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink")
+    assured = "assurance" in analysis.table
     for i, m in enumerate(sizes):
         rows = analysis.table[analysis.table["clients_per_group"] == m]
         colour = colours[i % len(colours)]
         nudge = 1.0 + 0.03 * (i - (len(sizes) - 1) / 2)
-        _curve(ax, rows, "power_mixed", f"{m} clients per group", nudge, marker="o", color=colour)
+        where = " at the posterior median" if assured else ""
+        label = f"{m} clients per group{where}"
+        _curve(ax, rows, "power_primary", label, nudge, marker="o", color=colour)
         ax.plot(
             rows["groups_per_arm"] * nudge,
             rows["formula_power_mixed"],
@@ -70,8 +84,12 @@ def _power_panel(ax: Axes, analysis: PowerAnalysis) -> None:
             color=colour,
             label=f"{m} per group, design-effect formula",
         )
+        if assured:
+            label = f"{m} per group, assurance over the posterior"
+            style = {"marker": "s", "ls": "--", "color": colour, "mfc": "white"}
+            _curve(ax, rows, "assurance", label, nudge * 1.02, **style)
     ax.axhline(analysis.target, color="tab:red", lw=1, ls="--", label=f"target {analysis.target:g}")
-    ax.set_ylabel("power of the mixed model (share of studies with p < alpha)")
+    ax.set_ylabel("power of the primary test (share of studies with p < alpha)")
     ax.set_title("Power by design (95% Wilson CIs)", fontsize=10)
 
 
@@ -80,13 +98,15 @@ def _null_panel(ax: Axes, analysis: PowerAnalysis) -> None:
     m = max(analysis.clients)
     rows = analysis.table[analysis.table["clients_per_group"] == m]
     tests = (
-        ("null_treatment_mixed", "mixed model (primary)", "o", "tab:blue"),
-        ("null_treatment_ancova_group_means", "ANCOVA on group means", "D", "tab:green"),
+        ("null_treatment_primary", "primary test", "o", "tab:blue"),
+        ("null_treatment_mixed", "mixed model (Satterthwaite)", "v", "tab:purple"),
+        ("null_treatment_cluster", "cluster-level analysis", "D", "tab:green"),
         ("null_treatment_ancova", "ANCOVA on clients (liberal)", "^", "tab:gray"),
     )
     for i, (column, label, marker, colour) in enumerate(tests):
         if column in rows:
-            _curve(ax, rows, column, label, 1.0 + 0.03 * (i - 1), marker=marker, color=colour)
+            nudge = 1.0 + 0.03 * (i - 1.5)
+            _curve(ax, rows, column, label, nudge, marker=marker, color=colour, mfc="white")
     ax.axhline(analysis.alpha, color="tab:red", lw=1, ls="--", label=f"alpha = {analysis.alpha:g}")
     ax.set_ylabel("type I error (share of null studies with p < alpha)")
     ax.set_title(f"{analysis.treatment.name} vs itself, {m} clients per group", fontsize=10)
@@ -160,7 +180,7 @@ def _ci(value: float, low: float, high: float) -> str:
     return f"{value:.2f} [{low:.2f}, {high:.2f}]"
 
 
-def _cell(row: dict, name: str) -> str:
+def rate_cell(row: dict, name: str) -> str:
     """A rate with its CI, or n/a where the test does not apply (NaN) or was not run."""
     if name not in row or row[name] != row[name]:
         return "n/a"
@@ -168,17 +188,21 @@ def _cell(row: dict, name: str) -> str:
 
 
 def _power_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
+    from groupsim.study.power import PRIMARY_NAMES
+
     header = [
         "groups per arm",
         "clients per group",
         "clients in all",
         "post-tests missing",
-        "mixed model not fitted",
-        "mean adjusted effect (points)",
-        "power, mixed model [95% CI]",
+        "primary test",
+        "power, primary test [95% CI]",
         "design-effect formula",
+        "power, mixed model [95% CI] (not fitted)",
+        "power, cluster-level analysis [95% CI]",
         "power, ANCOVA on group means [95% CI]",
         "power, ANCOVA on clients (liberal) [95% CI]",
+        "mean adjusted effect (points)",
     ]
     rows = []
     for r in analysis.table.to_dict("records"):
@@ -188,12 +212,14 @@ def _power_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
                 str(r["clients_per_group"]),
                 str(r["clients_total"]),
                 f"{100 * r['missing_post']:.1f}%",
-                f"{r['mixed_not_fitted']} of {r['studies']}",
-                f"{r['mean_effect']:.1f}",
-                _cell(r, "power_mixed"),
+                PRIMARY_NAMES[r["primary_test"]],
+                rate_cell(r, "power_primary"),
                 f"{r['formula_power_mixed']:.2f}",
-                _cell(r, "power_ancova_group_means"),
-                _cell(r, "power_ancova"),
+                f"{rate_cell(r, 'power_mixed')} ({r['mixed_not_fitted']} of {r['studies']})",
+                rate_cell(r, "power_cluster"),
+                rate_cell(r, "power_ancova_group_means"),
+                rate_cell(r, "power_ancova"),
+                f"{r['mean_effect']:.1f}",
             ]
         )
     return header, rows
@@ -204,9 +230,10 @@ def _null_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
         "groups per arm",
         "clients per group",
         "null studies (each arm)",
-        "mixed model, control vs control",
+        "primary test, control vs control",
+        "primary test, treatment vs treatment",
         "mixed model, treatment vs treatment",
-        "group means, control vs control",
+        "cluster-level, treatment vs treatment",
         "group means, treatment vs treatment",
         "ANCOVA on clients (liberal), treatment vs treatment",
     ]
@@ -217,11 +244,12 @@ def _null_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
                 str(r["groups_per_arm"]),
                 str(r["clients_per_group"]),
                 str(r.get("null_studies", 0)),
-                _cell(r, "null_mixed"),
-                _cell(r, "null_treatment_mixed"),
-                _cell(r, "null_ancova_group_means"),
-                _cell(r, "null_treatment_ancova_group_means"),
-                _cell(r, "null_treatment_ancova"),
+                rate_cell(r, "null_primary"),
+                rate_cell(r, "null_treatment_primary"),
+                rate_cell(r, "null_treatment_mixed"),
+                rate_cell(r, "null_treatment_cluster"),
+                rate_cell(r, "null_treatment_ancova_group_means"),
+                rate_cell(r, "null_treatment_ancova"),
             ]
         )
     return header, rows
@@ -251,6 +279,51 @@ def _clustering_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]
             ]
         )
     return header, rows
+
+
+def _flattening_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
+    """Per group size and arm: what n clients per group are worth, n / DE, and its ceiling."""
+    header = [
+        "arm",
+        "clients per group",
+        "answered per group n",
+        "design effect 1 + (n - 1) ICC",
+        "worth in independent clients, n / DE",
+        "ceiling as n grows, 1 / ICC",
+    ]
+    rows = []
+    names = {"treatment": analysis.treatment.name, "control": analysis.control.name}
+    for r in analysis.clustering.to_dict("records"):
+        worth = r["answered_per_group"] / r["design_effect"]
+        ceiling = f"{1 / r['icc']:.1f}" if r["icc"] > 0 else "none (ICC <= 0)"
+        rows.append(
+            [
+                names[r["arm"]],
+                str(r["clients_per_group"]),
+                f"{r['answered_per_group']:.1f}",
+                f"{r['design_effect']:.2f}",
+                f"{worth:.1f}",
+                ceiling,
+            ]
+        )
+    return header, rows
+
+
+def formula_agreement(analysis: PowerAnalysis) -> str:
+    """How the design-effect formula's power compares with the simulated power, in words."""
+    table = analysis.table
+    inside = (table["formula_power_mixed"] >= table["power_primary_low"]) & (
+        table["formula_power_mixed"] <= table["power_primary_high"]
+    )
+    gap = (table["power_primary"] - table["formula_power_mixed"]).to_numpy(dtype=float)
+    widest = int(np.nanargmax(np.abs(gap)))
+    row = table.iloc[widest]
+    return (
+        f"The design-effect formula's power lies inside the simulated power's 95% CI at "
+        f"{int(inside.sum())} of {len(table)} designs; simulated minus formula averages "
+        f"{np.nanmean(gap):+.2f} (largest {gap[widest]:+.2f}, at {int(row.groups_per_arm)} "
+        f"groups of {int(row.clients_per_group)})."
+    )
 
 
 def _seed_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
@@ -349,7 +422,7 @@ def _power_by_design(analysis: PowerAnalysis) -> list[Block]:
         ),
         FigureBlock(
             "power_curve",
-            "Power of the mixed model by design, with the design-effect formula (left); "
+            "Power of the primary test by design, with the design-effect formula (left); "
             "type I error of the tests (right)",
             lambda: power_curve_figure(analysis),
         ),
@@ -371,6 +444,16 @@ def _power_by_design(analysis: PowerAnalysis) -> list[Block]:
             "number of independent clients."
         ),
         Table.from_rows(*_clustering_rows(analysis)),
+        Heading("Groups or clients? The design effect against the simulation"),
+        Paragraph(
+            "With an ICC above 0, each extra client of a group is worth less than an "
+            "independent one: n clients per group count as n / DE = n / (1 + (n - 1) ICC) "
+            "independent clients (Donner & Klar 2000, ch. 5; Murray 1998), which rises with n "
+            "but never past 1 / ICC. So power rises without limit in the number of groups and "
+            "flattens in clients per group, the sooner the larger the ICC. "
+            + formula_agreement(analysis)
+        ),
+        Table.from_rows(*_flattening_rows(analysis)),
     ]
 
 
@@ -418,6 +501,8 @@ def _seed_design(analysis: PowerAnalysis) -> list[Block]:
 
 def report_document(analysis: PowerAnalysis) -> Document:
     """The power report: the answer first, then design, tests, power, clustering, seed design."""
+    from groupsim.study.power_assurance import assurance_blocks
+
     return Document(
         # The answer is the report's first line.
         f"{analysis.answer()} (Power analysis: {analysis.treatment.name} vs "
@@ -426,11 +511,17 @@ def report_document(analysis: PowerAnalysis) -> Document:
             *_introduction(analysis),
             *_tests(analysis),
             *_power_by_design(analysis),
+            *assurance_blocks(analysis),
             *_seed_design(analysis),
             Paragraph(
                 "Files: `power.csv` (a row per design), `studies.csv` (every study's effect, "
                 "mixed-model status and p-values), `null_studies.csv`, `clustering.csv`, "
-                "`seed_design.csv`, `power_curve.png`/`.svg`, `seed_design_bias.png`/`.svg`."
+                "`seed_design.csv`, `power_curve.png`/`.svg`, `seed_design_bias.png`/`.svg`"
+                + (
+                    "; `assurance_studies.csv` (every posterior study: its draw and p-values)."
+                    if analysis.assurance_studies is not None
+                    else "."
+                )
             ),
         ],
     )
@@ -445,5 +536,7 @@ def write_report(analysis: PowerAnalysis, out_dir: str | Path) -> Path:
         "clustering.csv": analysis.clustering,
         "seed_design.csv": analysis.seed_design,
     }
+    if analysis.assurance_studies is not None:
+        tables["assurance_studies.csv"] = analysis.assurance_studies
     document = report_document(analysis)
     return write_folder(out_dir, tables, lambda folder: write_document(document, folder))

@@ -406,3 +406,16 @@ def test_scenario_is_frozen():
     scenario = load_scenario(HOME_ROOM)
     with pytest.raises(ValueError, match="Instance is frozen"):
         scenario.counselor.warmth = 0.1  # type: ignore[misc]
+
+
+def test_a_posterior_rounds_whole_number_parameters_and_keeps_others():
+    """ABC perturbs every parameter continuously: `program.sessions` takes the nearest count."""
+    import pandas as pd
+
+    from groupsim.scenario.posterior import Posterior
+
+    frame = pd.DataFrame({"program.sessions": [7.6], "counselor.warmth": [0.55], "weight": [1.0]})
+    posterior = Posterior.from_frame(frame, "test")
+    applied = posterior.apply(load_scenario("home_room"), posterior.draw(0))
+    assert applied.program.sessions == 8
+    assert applied.counselor.warmth == 0.55

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from groupsim.scenario.files import apply_overrides, scenario_from_dict
-from groupsim.scenario.schema import Scenario, ScenarioError
+from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError
 
 __all__ = ["POSTERIOR_FILE", "WEIGHT", "Posterior", "load_posterior"]
 
@@ -107,9 +107,23 @@ class Posterior:
         return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])])
 
     def apply(self, scenario: Scenario, draw: dict[str, Any]) -> Scenario:
-        """The scenario with one parameter set applied (validated like a scenario file)."""
+        """The scenario with one parameter set applied (validated like a scenario file).
+
+        A whole-number parameter (such as ``program.sessions``) takes the nearest whole number:
+        the posterior stores every column as a float, and ABC perturbs it continuously.
+        """
+        draw = {path: _as_field_type(path, value) for path, value in draw.items()}
         data = apply_overrides(scenario.to_dict(), draw, self.source)
         return scenario_from_dict(data, self.source)
+
+
+def _as_field_type(path: str, value: Any) -> Any:
+    """Round a value for a whole-number scenario field; other values pass unchanged."""
+    section, _, key = path.partition(".")
+    field = SECTIONS[section].model_fields.get(key) if section in SECTIONS else None
+    if field is not None and field.annotation is int and isinstance(value, float):
+        return round(value)
+    return value
 
 
 def load_posterior(folder: str | Path) -> Posterior:

@@ -1,4 +1,4 @@
-"""Field data for calibration: published summaries per study arm, and individual pilot data.
+r"""Field data for calibration: published summaries per study arm, and individual pilot data.
 
 Two formats, each read by one function that checks every cell and names the file, the row
 and the column of the first bad one (a :class:`~groupsim.scenario.ScenarioError`):
@@ -126,7 +126,9 @@ def _number(text: str, source: str, row: int, column: str, *, whole: bool = Fals
         value = float(text)
     except ValueError:
         kind = "a whole number" if whole else "a number"
-        raise ScenarioError(source, _where(row, column), f"{kind} or empty (got {text!r})") from None
+        raise ScenarioError(
+            source, _where(row, column), f"{kind} or empty (got {text!r})"
+        ) from None
     if not np.isfinite(value) or (whole and value != int(value)):
         kind = "a whole number" if whole else "a finite number"
         raise ScenarioError(source, _where(row, column), f"{kind} or empty (got {text!r})")
@@ -227,7 +229,12 @@ def load_pilot(
     frame = _read_csv(path, source)
     items = _item_columns(instrument)
     allowed = (*PILOT_COLUMNS, "followup", *(c for cols in items.values() for c in cols))
-    _check_columns(frame, source, PILOT_COLUMNS, allowed)
+    _check_columns(frame, source, ("client", "group", "arm"), allowed)
+    for occasion in ("pre", "post"):  # a total, or its items
+        if occasion not in frame.columns and not set(items[occasion]) <= set(frame.columns):
+            raise ScenarioError(
+                source, _where(1, occasion), "this column (or all its item columns) is missing"
+            )
     known_arms = None if arms is None else set(arms)
     seen: dict[str, int] = {}
     rows: list[dict[str, object]] = []
@@ -252,7 +259,9 @@ def load_pilot(
         record: dict[str, object] = {"client": client, "group": str(cells["group"]).strip()}
         record["arm"] = arm
         for occasion in OCCASIONS:
-            record[occasion] = _pilot_total(cells, occasion, items[occasion], instrument, source, row)
+            record[occasion] = _pilot_total(
+                cells, occasion, items[occasion], instrument, source, row
+            )
         if np.isnan(float(str(record["pre"]))):
             raise ScenarioError(source, _where(row, "pre"), "every client needs a pre-test")
         rows.append(record)
@@ -283,8 +292,7 @@ def _pilot_total(
                 raise ScenarioError(
                     source,
                     _where(row, column),
-                    f"an answer from {instrument.lowest} to {instrument.highest} "
-                    f"(got {value:g})",
+                    f"an answer from {instrument.lowest} to {instrument.highest} (got {value:g})",
                 )
             answers.append(value)
         return float(instrument.score([answers])[0])

@@ -183,10 +183,15 @@ def report_document(results: Results) -> Document:
         Table.from_rows(
             ["target", "observed", "predictive median", "90% interval", "covered"],
             [
-                (r.target, _fmt(r.observed), _fmt(r.predictive_median),
-                 f"{_fmt(r.low_5)} to {_fmt(r.high_95)}", "yes" if r.covered else "NO")
+                (
+                    r.target,
+                    _fmt(r.observed),
+                    _fmt(r.predictive_median),
+                    f"{_fmt(r.low_5)} to {_fmt(r.high_95)}",
+                    "yes" if r.covered else "NO",
+                )
                 for r in pred.itertuples()
-            ],  # fmt: skip
+            ],
         ),
         FigureBlock(
             "predictive",

@@ -11,8 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from groupsim.calibrate.outputs import Results, diagnostics_table, posterior_frame, predictive_check
-from groupsim.calibrate.outputs import write_results
+from groupsim.calibrate.outputs import (
+    Results,
+    diagnostics_table,
+    posterior_frame,
+    predictive_check,
+    write_results,
+)
 from groupsim.calibrate.simulate import Problem, build_problem
 from groupsim.calibrate.smc import Generation, run_abc
 from groupsim.calibrate.spec import Calibration, load_calibration
@@ -69,9 +74,7 @@ def calibrate(
         database.write_bytes(finished.read_bytes())
     backend = backend or SerialBackend()
     with opened(backend):
-        history = run_abc(
-            calibration, problem, database, backend, resume=resume, progress=progress
-        )
+        history = run_abc(calibration, problem, database, backend, resume=resume, progress=progress)
         posterior = Posterior.from_frame(posterior_frame(history, problem), str(out))
         predictive, draws = predictive_check(
             problem,

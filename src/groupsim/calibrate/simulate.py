@@ -32,7 +32,7 @@ __all__ = ["Problem", "build_problem", "parameter_key"]
 
 
 def parameter_key(path: str) -> str:
-    """pyABC's name of a dotted parameter path (pyABC keys hold no dots)."""
+    """PyABC's name of a dotted parameter path (pyABC keys hold no dots)."""
     return path.replace(".", "__")
 
 
@@ -65,9 +65,7 @@ class Problem:
             for index, arm in enumerate(self.scenarios)
             if arm in needed
         }
-        return {
-            f"t{i}": stats[arm][statistic] for i, (arm, statistic) in enumerate(self.targets)
-        }
+        return {f"t{i}": stats[arm][statistic] for i, (arm, statistic) in enumerate(self.targets)}
 
     def _simulate_arm(
         self, arm: str, index: int, values: dict[str, float], seed: int
@@ -78,7 +76,7 @@ class Problem:
         model.run_model()
         questionnaire = QuestionnaireModel.from_instrument(self.instruments[arm])
         rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
-        totals = {}
+        totals: dict[str, np.ndarray | None] = {}
         for occasion in OCCASIONS:
             latent = model.latent.get(occasion)
             if latent is None:
@@ -86,19 +84,20 @@ class Problem:
                 continue
             drawn = questionnaire.totals(np.nan_to_num(latent), rng).astype(float)
             totals[occasion] = np.where(np.isnan(latent), np.nan, drawn)
-        return arm_statistics(
-            totals["pre"], totals["post"], totals["followup"], self.instruments[arm]
-        )
+        pre, post = totals["pre"], totals["post"]
+        if pre is None or post is None:  # every calendar has a pre- and a post-test
+            raise ValueError(f"arm {arm!r}: the run gave no pre- or post-test")
+        return arm_statistics(pre, post, totals["followup"], self.instruments[arm])
 
     def __call__(self, particle: dict[str, Any]) -> dict[str, float]:
-        """pyABC's model: a particle's parameters -> summary statistics.
+        """PyABC's model: a particle's parameters -> summary statistics.
 
         The run's seed comes from NumPy's global generator, which the calibration's sampler
         seeds for every particle task (`groupsim.calibrate.smc`): pyABC draws its particles
         from that global state, so seeding it there makes the whole sample reproducible.
         """
         values = {path: float(particle[parameter_key(path)]) for path in self.parameters}
-        seed = int(np.random.randint(0, 2**62))
+        seed = int(np.random.randint(0, 2**62))  # noqa: NPY002  (seeded per task, see above)
         return self.simulate(values, seed)
 
 

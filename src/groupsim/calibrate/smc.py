@@ -60,7 +60,7 @@ class TruncatedRV(RVBase):
 
     def rvs(self, *args: Any, **kwargs: Any) -> float:
         """One draw by inverse CDF, with NumPy's global generator (as pyABC draws)."""
-        u = self._bottom + self._mass * np.random.uniform()
+        u = self._bottom + self._mass * np.random.uniform()  # noqa: NPY002  (as pyABC's RV)
         return float(np.clip(self.distribution.ppf(u), self.low, self.high))
 
     def pdf(self, x: float, *args: Any, **kwargs: Any) -> float:
@@ -108,7 +108,7 @@ class Generation:
 def _sample_task(factory: Any, blob: bytes, words: tuple[int, ...]) -> tuple[Any, int]:
     """One particle task: seed NumPy's and Python's global generators, sample until accepted."""
     simulate_one = cloudpickle.loads(blob)
-    np.random.seed(np.asarray(words, dtype=np.uint32))
+    np.random.seed(np.asarray(words, dtype=np.uint32))  # noqa: NPY002  (pyABC draws from it)
     random.seed(int.from_bytes(np.asarray(words, dtype=np.uint32).tobytes(), "little"))
     sample = factory()
     simulations = 0
@@ -193,7 +193,8 @@ def run_abc(
     """
     settings = calibration.abc
     seed = calibration.calibration.seed
-    np.random.seed(seed % 2**32)  # pyABC's main-process draws (population-size bootstrap)
+    # pyABC's main process draws from NumPy's global generator (population-size bootstrap).
+    np.random.seed(seed % 2**32)  # noqa: NPY002
     started = time.monotonic()
     sampler = SeededMappingSampler(seed, backend)
     abc = pyabc.ABCSMC(
@@ -230,7 +231,7 @@ def run_abc(
         database.unlink(missing_ok=True)
         abc.new(url, problem.observed_stats)
         first = 0
-    np.random.seed([seed % 2**32, first])
+    np.random.seed([seed % 2**32, first])  # noqa: NPY002  (a resumed run reseeds alike)
     left = settings.generations - first
     if left <= 0:  # a finished run resumed with no more generations asked for
         return abc.history

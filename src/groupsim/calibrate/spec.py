@@ -108,7 +108,7 @@ class Parameter(_Strict):
         return st.lognorm(self.sigma, scale=math.exp(self.mu))
 
     def rv_arguments(self) -> tuple[str, tuple[float, ...], dict[str, float]]:
-        """pyABC's ``RV(name, *args, **kwargs)`` for this prior."""
+        """PyABC's ``RV(name, *args, **kwargs)`` for this prior."""
         if self.prior == "uniform":
             return "uniform", (self.low, self.high - self.low), {}
         if self.prior == "normal":

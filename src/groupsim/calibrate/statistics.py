@@ -52,7 +52,9 @@ def reliable_change_threshold(instrument: Instrument, pre_mean: float) -> float:
 
 @cache
 def _threshold(items: int, lowest: int, highest: int, pre_mean: float) -> float:
-    model = QuestionnaireModel.from_instrument(Instrument(items=items, lowest=lowest, highest=highest))
+    model = QuestionnaireModel.from_instrument(
+        Instrument(items=items, lowest=lowest, highest=highest)
+    )
     latent = model.latent_for_total(pre_mean)
     return float(1.96 * np.sqrt(2.0) * model.standard_error([latent])[0])
 

@@ -117,27 +117,38 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "calibration_sbc")
+    parser.add_argument(
+        "--report-only", action="store_true", help="summarise an earlier coverage.csv in --out"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        write_summary(pd.read_csv(args.out / "coverage.csv"), args.out, "(summarised)")
+        return
     import logging
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
     start = time.monotonic()
+
+    def save(rows: pd.DataFrame) -> None:  # after every calibration: a long check can be read
+        with atomic_file(args.out / "coverage.csv") as handle:
+            rows.to_csv(handle, index=False)
+        print(f"{rows['rep'].nunique()} of {args.reps} calibrations done", flush=True)
+
     with tempfile.TemporaryDirectory() as folder:
         calibration, problem = check_inputs(reduced_calibration(Path(folder)))
         coverage = synthetic_coverage(
-            calibration, problem, args.reps, args.seed, make_backend(args.workers)
+            calibration, problem, args.reps, args.seed, make_backend(args.workers), on_rep=save
         )
     minutes = (time.monotonic() - start) / 60
-    args.out.mkdir(parents=True, exist_ok=True)
-    with atomic_file(args.out / "coverage.csv") as handle:
-        coverage.to_csv(handle, index=False)
-    save_figure(coverage_figure(coverage), args.out, "coverage")
+    write_summary(coverage, args.out, f"seed {args.seed}, {minutes:.1f} min")
+
+
+def write_summary(coverage: pd.DataFrame, out: Path, note: str) -> None:
+    """The coverage figure and sbc.md (the table docs/calibration.md quotes)."""
+    save_figure(coverage_figure(coverage), out, "coverage")
     table = markdown_table(Table.from_frame(summary(coverage)))
-    text = (
-        f"{args.reps} synthetic calibrations (seed {args.seed}, {args.workers} workers, "
-        f"{minutes:.1f} min)\n\n{table}\n"
-    )
-    with atomic_file(args.out / "sbc.md") as handle:
+    text = f"{coverage['rep'].nunique()} synthetic calibrations ({note})\n\n{table}\n"
+    with atomic_file(out / "sbc.md") as handle:
         handle.write(text)
     print(text)
 

@@ -210,6 +210,17 @@ API_PAGES = {
         "figures",
     ),
     "sweep": ("spec", "run", "store", "integrity", "analyze"),
+    "calibrate": (
+        "run",
+        "spec",
+        "data",
+        "statistics",
+        "simulate",
+        "smc",
+        "outputs",
+        "figures",
+        "checks",
+    ),
     "teach": (
         "app",
         "classroom",
@@ -222,7 +233,7 @@ API_PAGES = {
         "animate",
         "replay",
     ),
-    "cli": ("app", "run", "study", "sweep", "teach"),
+    "cli": ("app", "run", "study", "sweep", "teach", "calibrate"),
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +53,13 @@ def synthetic_coverage(
     reps: int,
     seed: int,
     backend: Backend,
+    on_rep: Callable[[pd.DataFrame], None] | None = None,
 ) -> pd.DataFrame:
     """Calibrate `reps` times to data simulated at prior draws; one row per rep and parameter.
 
     Columns: rep, parameter, truth, median, and for each level in `LEVELS` its interval's
-    bounds and whether it covers the truth (``covered_50``, ``covered_90``).
+    bounds and whether it covers the truth (``covered_50``, ``covered_90``). `on_rep`, if
+    given, gets the rows so far after each calibration (a long check can be followed).
     """
     from groupsim.calibrate.smc import priors
 
@@ -85,4 +88,6 @@ def synthetic_coverage(
                 row |= {f"low_{tag}": low, f"high_{tag}": high,
                         f"covered_{tag}": bool(low <= value <= high)}  # fmt: skip
             rows.append(row)
+        if on_rep is not None:
+            on_rep(pd.DataFrame(rows))
     return pd.DataFrame(rows)

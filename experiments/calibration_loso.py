@@ -80,7 +80,7 @@ def loso_figure(table: pd.DataFrame, draws: dict[str, np.ndarray]) -> Figure:
             ax.plot([row.observed_dz], [k], "o", color="black")
         ax.set_yticks(range(len(table)), [f"{r.study} (n={r.n})" for r in table.itertuples()])
         ax.set_xlabel("d_z, pre to post (group guidance)")
-        ax.set_title("Held-out studies: predictive distribution, 90% interval, observed (dot)")
+        ax.set_title("Held-out studies: predicted d_z (90% interval) and observed (dot)")
         return fig
 
 

@@ -52,7 +52,7 @@ SMALL = {
 }
 #: The smaller ABC budget.
 BUDGET = Abc(population=20, min_population=20, max_population=30, generations=3,
-             max_simulations=200, predictive_draws=20)  # fmt: skip
+             max_simulations=150, predictive_draws=20)  # fmt: skip
 
 
 def reduced_calibration() -> Calibration:

@@ -37,6 +37,7 @@ def show_generation(generation: Generation) -> None:
         f"{g.accepted / g.simulations:.1%} ({g.accepted} of {g.simulations}), "
         f"{_minutes(g.seconds)}; ETA {_minutes(g.eta_seconds)}",
         markup=False,
+        soft_wrap=True,  # one line per generation, also in a log file
     )
 
 

@@ -101,8 +101,10 @@ def priors(parameters: tuple[Parameter, ...]) -> pyabc.Distribution:
 
 
 def unit_bandwidth(effective_size: float, dimension: int) -> float:
-    """No bandwidth shrinkage: with ``scaling=2`` the perturbation kernel's covariance is twice
-    the weighted covariance of the last generation (Beaumont et al. 2009).
+    """No bandwidth shrinkage (with ``scaling=2``: twice the weighted covariance).
+
+    The perturbation kernel's covariance is then twice the weighted covariance of the last
+    generation (Beaumont et al. 2009).
 
     pyABC's default (Silverman's rule, about 0.2 of the covariance for 200 particles in three
     dimensions) proposes too narrowly for a posterior with a long tail: a particle accepted at

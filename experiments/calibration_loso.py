@@ -72,7 +72,9 @@ def loso_figure(table: pd.DataFrame, draws: dict[str, np.ndarray]) -> Figure:
         ax = fig.subplots()
         for k, row in enumerate(table.itertuples()):
             values = draws[row.study]
-            parts = ax.violinplot([values], positions=[k], vert=False, showextrema=False)
+            parts = ax.violinplot(
+                [values], positions=[k], orientation="horizontal", showextrema=False
+            )
             for body in parts["bodies"]:
                 body.set_alpha(0.4)
             low, high = np.quantile(values, [0.05, 0.95])

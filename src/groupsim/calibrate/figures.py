@@ -78,7 +78,10 @@ def predictive_figure(predictive: pd.DataFrame) -> Figure:
 
 
 def diagnostics_figure(diagnostics: pd.DataFrame) -> Figure:
-    """Epsilon, acceptance rate and effective sample size by generation."""
+    """Epsilon, acceptance rate and effective sample size (beside the particles) by generation.
+
+    Linear axes: the house style shows tick labels as plain text, never mathtext.
+    """
     with styled():
         fig = Figure(figsize=(9.0, 2.8), layout="constrained")
         axes = fig.subplots(1, 3)
@@ -92,5 +95,8 @@ def diagnostics_figure(diagnostics: pd.DataFrame) -> Figure:
             ax.plot(t, diagnostics[column], "o-", color="tab:blue")
             ax.set_xlabel("generation")
             ax.set_ylabel(label)
-        axes[0].set_yscale("log")
+            ax.set_ylim(bottom=0)
+        axes[2].plot(t, diagnostics["particles"], "--", color="0.5", label="particles")
+        axes[2].set_ylim(0, 1.05 * diagnostics["particles"].max())
+        axes[2].legend(loc="lower left")
         return fig

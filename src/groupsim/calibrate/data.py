@@ -17,7 +17,7 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first cl
 Example:
     >>> import io
     >>> from groupsim.scenario.instrument import default_instrument
-    >>> text = "client,group,arm,pre,post\\n1,1,treated,90,120\\n2,1,treated,95,\\n"
+    >>> text = "client,group,arm,pre,post\n1,1,treated,90,120\n2,1,treated,95,\n"
     >>> pilot = load_pilot(io.StringIO(text), default_instrument(), source="pilot.csv")
     >>> pilot["post"].isna().tolist()
     [False, True]

@@ -16,6 +16,7 @@ The history lives in pyABC's SQLite database; a run that stopped resumes from it
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -216,7 +217,6 @@ def run_abc(
     seed = calibration.calibration.seed
     # pyABC's main process draws from NumPy's global generator (population-size bootstrap).
     np.random.seed(seed % 2**32)  # noqa: NPY002
-    started = time.monotonic()
     sampler = SeededMappingSampler(seed, backend)
     abc = pyabc.ABCSMC(
         models=problem,
@@ -240,10 +240,12 @@ def run_abc(
         if progress is None:
             return
         used = abc.history.total_nr_simulations + simulations if abc.history else simulations
-        rate = used / max(time.monotonic() - started, 1e-9)
         left_generations = max(settings.generations - (t - first + 1), 0)
-        by_budget = max(settings.max_simulations - used, 0) / max(rate, 1e-9)
-        eta = min(left_generations * seconds, by_budget)
+        # pyABC checks the simulation budget between generations only: while any budget is
+        # left, the next generation runs whole (and costs at least what this one did).
+        left_budget = max(settings.max_simulations - used, 0)
+        by_budget = math.ceil(left_budget / max(simulations, 1))
+        eta = min(left_generations, by_budget) * seconds
         progress(Generation(t, float(abc.eps(t)), accepted, simulations, seconds, eta))
 
     sampler.on_generation = report

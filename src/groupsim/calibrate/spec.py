@@ -221,10 +221,10 @@ def load_calibration(path: str | Path) -> Calibration:
 
 
 def _check_priors(calibration: Calibration, scenarios: dict[str, Scenario]) -> None:
-    """Every prior's central 99.8% must be allowed values of its parameter in every arm.
+    """A bounded prior's central 99.8%, an unbounded one's median, must be allowed values.
 
-    Unbounded priors (normal, log-normal) may still draw a value outside the range: such a
-    particle is never accepted, which truncates the prior to the allowed range.
+    Every prior is cut to the parameter's allowed range when the calibration runs
+    (`groupsim.calibrate.smc.priors`), so its far tails may reach beyond it.
     """
     from groupsim.scenario.files import apply_overrides, scenario_from_dict
 
@@ -232,7 +232,8 @@ def _check_priors(calibration: Calibration, scenarios: dict[str, Scenario]) -> N
         if parameter.prior in ("uniform", "beta") and parameter.high <= parameter.low:
             raise ScenarioError(calibration.source, f"parameters[{i}].high", "must be above low")
         distribution = parameter.distribution()
-        for q in (0.001, 0.5, 0.999):
+        bounded = parameter.prior in ("uniform", "beta")
+        for q in (0.001, 0.5, 0.999) if bounded else (0.5,):
             value = float(distribution.ppf(q))
             for name, scenario in scenarios.items():
                 try:

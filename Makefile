@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format docs demo bench clean
+.PHONY: install test lint format docs demo bench calibrate clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ docs: $(STAMP)
 # DEMO_REPS replications per scenario: the default took 282 s on 2 cores shared with other work.
 demo: $(STAMP)
 	$(BIN)/python experiments/compare_home_room.py --reps $(or $(DEMO_REPS),700)
+
+# The seed-anchor calibration (issue 15) into out/calibration_seed_anchor/ (report.html):
+# ABC-SMC of three parameters to Nur Azizah & Murtafi'ah (2021); see docs/calibration.md.
+calibrate: $(STAMP)
+	$(BIN)/groupsim calibrate calibrations/seed_anchor.toml --out out/calibration_seed_anchor --workers $(or $(CALIBRATE_WORKERS),2)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py

@@ -251,6 +251,17 @@ API_PAGES = {
         "figures",
     ),
     "cohort": ("importer", "responses", "scoring"),
+    "calibrate": (
+        "run",
+        "spec",
+        "data",
+        "statistics",
+        "simulate",
+        "smc",
+        "outputs",
+        "figures",
+        "checks",
+    ),
     "teach": (
         "app",
         "classroom",
@@ -263,7 +274,7 @@ API_PAGES = {
         "animate",
         "replay",
     ),
-    "cli": ("app", "run", "study", "sweep", "teach", "cohort"),
+    "cli": ("app", "run", "study", "sweep", "teach", "cohort", "calibrate"),
 }
 
 

@@ -2,8 +2,9 @@
 
 Bad input (a :class:`~groupsim.scenario.ScenarioError` or a :class:`UsageError`) becomes one
 line on stderr and exit status 2, with no traceback and nothing written. The commands live in
-`run` (run, check), `sweep` (sweep, analyze), `teach` (ui, animate, replay) and `study` (power,
-compare), each registering itself on the one `app` of `groupsim.cli.app`.
+`run` (run, check), `sweep` (sweep, analyze), `teach` (ui, animate, replay), `study` (power,
+compare) and `calibrate` (calibrate), each registering itself on the one `app` of
+`groupsim.cli.app`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ import sys
 
 import typer
 
-from groupsim.cli import cohort, run, study, sweep, teach  # noqa: F401  (each registers its commands)
+from groupsim.cli import (  # noqa: F401  (each registers its commands)
+    calibrate,
+    cohort,
+    run,
+    study,
+    sweep,
+    teach,
+)
 from groupsim.cli.app import UsageError, app
 from groupsim.runs.resources import LimitError
 from groupsim.runs.store import OutputError

@@ -223,6 +223,9 @@ class HomeRoomModel(mesa.Model):
     def form_groups(self) -> None:
         """Screening forms the groups; the pre-test at week 0 without baseline weeks."""
         self.questionnaire: dict[str, np.ndarray] = {}
+        # The clients' latent scores at each occasion given: calibration measures them on a
+        # field study's own instrument (`QuestionnaireModel.from_instrument`).
+        self.latent: dict[str, np.ndarray] = {}
         self.groups = self.screen_clients()
         self.clients = np.sort(np.concatenate([g.members for g in self.groups]))
         self.group_of = np.full(self.n, -1, dtype=np.int64)
@@ -234,6 +237,7 @@ class HomeRoomModel(mesa.Model):
             self.questionnaire["pre"] = QUESTIONNAIRE.totals(
                 self.social_interaction[self.clients], self.measurement_rng
             ).astype(float)
+            self.latent["pre"] = self.social_interaction[self.clients].copy()
         # The clients' noise-free expected totals at screening and at the pre-test week
         # (a power study splits the pre-test's screening bias with them); no random numbers.
         expected = QUESTIONNAIRE.expected_total(self.social_interaction[self.clients])
@@ -366,6 +370,7 @@ class HomeRoomModel(mesa.Model):
             if occasion != "pre":  # clients are enrolled at the pre-test: it is never missing
                 totals[~self.answers(self.measurement_rng)] = np.nan
             self.questionnaire[occasion] = totals
+            self.latent[occasion] = np.where(np.isnan(totals), np.nan, scores)
 
     def answers(self, rng: np.random.Generator) -> np.ndarray:
         """Which clients answer a post-test or follow-up: dropouts answer less often (ODD 7.10).

@@ -37,6 +37,7 @@ class RunRecords:
         weekly: the weekly metrics, a list of values per column (Mesa's `model_vars`).
         sessions: a dict per group session (`SESSION_COLUMNS`).
         questionnaire: the clients' totals per occasion given (screening, pre, post, ...).
+        latent: the clients' latent scores per occasion given (NaN where a total is missing).
         clients: the clients' student ids (sorted).
         client_faculty: each client's faculty.
         client_traits: per client: group, sessions attended, dropped out, responsiveness and
@@ -50,6 +51,7 @@ class RunRecords:
     weekly: Mapping[str, Sequence[Any]]
     sessions: Sequence[Mapping[str, Any]]
     questionnaire: Mapping[str, np.ndarray]
+    latent: Mapping[str, np.ndarray]
     clients: np.ndarray
     client_faculty: np.ndarray
     client_traits: Mapping[str, np.ndarray]
@@ -67,6 +69,7 @@ class RunRecords:
             weekly={name: list(values) for name, values in model.datacollector.model_vars.items()},
             sessions=list(model.session_rows),
             questionnaire=dict(model.questionnaire),
+            latent=dict(model.latent),
             clients=model.clients,
             client_faculty=model.states.faculty[model.clients],
             client_traits={

@@ -38,14 +38,19 @@ Every error names the file and the field (``arms[1].scenario``, ``targets[0].sta
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import stats as st
 
-from groupsim.scenario import Scenario, ScenarioError, load_scenario
+from groupsim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_toml,
+    read_input_file,
+)
 from groupsim.scenario.instrument import Instrument, load_instrument
 
 __all__ = ["Abc", "Arm", "Calibration", "Parameter", "Target", "load_calibration"]
@@ -187,12 +192,7 @@ def load_calibration(path: str | Path) -> Calibration:
     from groupsim.calibrate.statistics import STATISTICS
 
     source = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(source, "(file)", "no such calibration file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ScenarioError(source, "(file)", f"not valid TOML: {error}") from None
+    data = parse_toml(read_input_file(Path(path), "calibration"), source)
     for key in ("arms", "parameters", "targets"):
         if not data.get(key):
             raise ScenarioError(source, key, f"give at least one [[{key}]] table")

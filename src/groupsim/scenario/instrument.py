@@ -34,7 +34,6 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from groupsim.scenario.files import parse_toml, read_input_file
 from groupsim.scenario.schema import ScenarioError
 
 __all__ = [
@@ -139,12 +139,7 @@ def load_instrument(path: str | Path | None) -> Instrument:
     if path is None:
         return default_instrument()
     source = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(source, "(file)", "no such instrument file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ScenarioError(source, "(file)", f"not valid TOML: {error}") from None
+    data = parse_toml(read_input_file(Path(path), "questionnaire instrument"), source)
     table = data.get("instrument")
     if not isinstance(table, dict):
         raise ScenarioError(source, "instrument", "the file needs an [instrument] table")

@@ -218,7 +218,7 @@ API_PAGES = {
         "backends",
         "workers",
     ),
-    "document": ("blocks", "render", "figures", "network", "network_draw"),
+    "document": ("blocks", "render", "figures", "network", "layout", "network_draw"),
     "study": (
         "compare",
         "posterior_effects",

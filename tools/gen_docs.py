@@ -233,6 +233,7 @@ API_PAGES = {
         "report",
         "wording",
         "power_report",
+        "power_figures",
         "figures",
     ),
     "sweep": (

@@ -105,6 +105,8 @@ class HomeRoomModel(mesa.Model):
             keyword parameters (and defaults) are used.
         record_students: keep a row per student per week (`student_frames`).
         record_ties: keep the edge list every week (`tie_frames`).
+        record_faculties: keep a row per faculty every recorded week (`faculty_rows`); a
+            study that reads only the weekly metrics (`compare`) turns it off.
         record_weeks: the weeks to record (weekly metrics, faculty rows, and the snapshots
             above); None, the default: every week. A run that keeps only summary outcomes
             (a sweep, a power study) records the three weeks it reads and skips the rest,
@@ -121,6 +123,7 @@ class HomeRoomModel(mesa.Model):
         record_students: bool = True,
         record_ties: bool = True,
         record_weeks: Iterable[int] | None = None,
+        record_faculties: bool = True,
         **params: Any,
     ):
         super().__init__(rng=rng)
@@ -131,6 +134,7 @@ class HomeRoomModel(mesa.Model):
         self.config = config if config is not None else scenario_from_flat(params)
         self.record_students = record_students
         self.record_ties = record_ties
+        self.record_faculties = record_faculties
         self.record_weeks = None if record_weeks is None else frozenset(map(int, record_weeks))
         self.record: dict[str, Any] = {}  # the last recorded week's metrics
         # The technique's practices (its preset with the scenario's own values), read once.

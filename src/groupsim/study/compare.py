@@ -124,7 +124,10 @@ def _run_replication(task: tuple[Scenario, int]) -> dict[str, Any]:
     DataFrame per run cost more than the run).
     """
     scenario, seed = task
-    records = run(scenario, seed=seed, record_students=True, record_ties=False).records
+    # Every week's metrics and student rows; no edge lists or faculty rows (not read here).
+    records = run(
+        scenario, seed=seed, record_students=True, record_ties=False, record_faculties=False
+    ).records
     answers = records.questionnaire_columns()
     clients = client_columns(records)
     clients.update({name: answers[column] for column, name in QUESTIONNAIRE_COLUMNS.items()})

@@ -221,7 +221,9 @@ class HomeRoomModel(mesa.Model):
         for _ in range(self.config.cohort.burn_in_weeks):
             self.run_campus_week()
             self.decay_week()
-            self.measure_week()
+            self.count_contacts()
+        # Nothing reads the score before screening: it is taken once, from the settled network.
+        self.score_students()
         self.burn_in_done = True
 
     def form_groups(self) -> None:
@@ -333,12 +335,23 @@ class HomeRoomModel(mesa.Model):
 
     def measure_week(self) -> None:
         """Update contact frequency and the latent score; give questionnaires when due."""
-        c = self.config.measurement
+        self.count_contacts()
+        self.score_students()
+        if self.burn_in_done:
+            self.give_questionnaires()
+
+    def count_contacts(self) -> None:
+        """This week's good exchanges move each student's contact frequency (a moving average)."""
         s = self.states
         s.contact_rate[:] = update_contact_rate(
-            s.contact_rate, s.contacts_this_week, c.contact_memory
+            s.contact_rate, s.contacts_this_week, self.config.measurement.contact_memory
         )
         s.contacts_this_week[:] = 0
+
+    def score_students(self) -> None:
+        """Every student's summed tie strength and latent social interaction score (ODD 7.10)."""
+        c = self.config.measurement
+        s = self.states
         self.strength_sum = self.ties.strength_sums()
         self.social_interaction = social_interaction_score(
             s.contact_rate,
@@ -349,8 +362,6 @@ class HomeRoomModel(mesa.Model):
             c.contact_scale,
             c.tie_scale,
         )
-        if self.burn_in_done:
-            self.give_questionnaires()
 
     def give_questionnaires(self) -> None:
         """The pre-test, post-test and follow-up, each at its week (ODD 7.10)."""

@@ -13,6 +13,9 @@ records), as a study calls it, in three recording modes:
   as a power study or a sweep runs);
 - `compare`: the per-student table every week, no tie or faculty tables (as `groupsim compare`
   runs; a tree whose `run` cannot skip faculty rows records them, as its `compare` did);
+- `compare-task`: what a run costs `compare` in all: the run as above and its reduction to
+  what a comparison keeps (`groupsim.study.compare._run_replication`: weekly rows, outcomes,
+  clients; a DataFrame per run before this tree's compare built its tables once);
 - `all`: every table every week.
 
 It also prints the cost per student-week (mode `off`) of a cohort of 180, 1,800 and 18,000
@@ -35,7 +38,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODES = ("off", "compare", "all")
+MODES = ("off", "compare", "compare-task", "all")
 SIZES = (20, 200, 2000)  # students per faculty: 180, 1,800 and 18,000 students
 
 # Runs inside the tree being measured (its own `groupsim` on sys.path).
@@ -62,11 +65,15 @@ run(scenario, seed=10_000, **options[modes[0]])  # warm-up: first calls, compile
 first = time.process_time() - t0
 out = {"first": first, "students": scenario.cohort.faculties * scenario.cohort.students_per_faculty,
        "weeks": weeks}
+from groupsim.study.compare import _run_replication
 for mode in modes:
     times = []
     for seed in range(repeats):
         t0 = time.process_time()
-        run(scenario, seed=seed, **options[mode])
+        if mode == "compare-task":
+            _run_replication((scenario, seed))
+        else:
+            run(scenario, seed=seed, **options[mode])
         times.append(time.process_time() - t0)
     out[mode] = times
 print(json.dumps(out))
@@ -177,7 +184,7 @@ def report(runs: dict[str, dict[str, list[float]]], args: argparse.Namespace) ->
                 f"{label} {1000 * m:.1f} ms ({1 / m:.0f} runs/s)"
                 for label, m in zip(labels, medians, strict=True)
             ]
-            line = f"run, recording {mode:<8}: " + ", ".join(cells)
+            line = f"run, recording {mode:<12}: " + ", ".join(cells)
         if len(labels) == 2:
             line += f"; ratio {medians[1] / medians[0]:.2f}x"
         print(line)

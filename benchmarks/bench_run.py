@@ -54,7 +54,9 @@ weeks = scenario.cohort.burn_in_weeks + scenario.total_weeks
 summary = (scenario.program.baseline_weeks, scenario.program.baseline_weeks
            + scenario.program_weeks, scenario.total_weeks)
 # As `compare` runs in this tree: without faculty rows where `run` can skip them.
-lean = {"record_faculties": False} if "record_faculties" in inspect.signature(run).parameters else {}
+lean = {"record_faculties": False}
+if "record_faculties" not in inspect.signature(run).parameters:
+    lean = {}
 options = {
     "off": {"record_students": False, "record_ties": False, "record_weeks": summary},
     "compare": {"record_students": True, "record_ties": False, **lean},

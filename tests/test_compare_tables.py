@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SCENARIOS, small_scenario
 
+from conftest import SCENARIOS, small_scenario
 from groupsim import compare, run
 from groupsim.runs.outcomes import client_columns, client_outcomes
 

@@ -138,8 +138,10 @@ def _stacked(
     runs: list[dict[str, Any]], part: str, ids: dict[str, list[Any]], rows: list[int]
 ) -> pd.DataFrame:
     """One table of every run's `part` columns, led by the run's `ids` repeated over its rows."""
-    columns = {name: [v for v, n in zip(values, rows, strict=True) for _ in range(n)]
-               for name, values in ids.items()}  # fmt: skip
+    columns: dict[str, Any] = {
+        name: [v for v, n in zip(values, rows, strict=True) for _ in range(n)]
+        for name, values in ids.items()
+    }
     for name in runs[0][part]:
         columns[name] = np.concatenate([np.asarray(r[part][name]) for r in runs])
     return pd.DataFrame(columns)
@@ -506,7 +508,7 @@ def compare(
     runs = map_tasks(_run_replication, tasks, workers=workers, label=label, backend=backend)
 
     positions = [divmod(index, len(loaded)) for index in range(len(runs))]
-    ids = {
+    ids: dict[str, list[Any]] = {
         "scenario": [labels[position] for _, position in positions],
         "replication": [replication for replication, _ in positions],
         "seed": [seeds[replication] for replication, _ in positions],

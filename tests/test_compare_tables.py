@@ -50,3 +50,10 @@ def test_faculty_rows_off_leaves_the_run_unchanged():
     assert len(kept.faculties) > 0
     for table in ("weekly", "students", "questionnaire", "sessions"):
         pd.testing.assert_frame_equal(getattr(skipped, table), getattr(kept, table))
+
+
+def test_client_columns_need_the_outcome_weeks():
+    scenario = small_scenario()
+    partial = run(scenario, seed=2, record_ties=False, record_weeks=[0, 1])
+    with pytest.raises(ValueError, match="student rows of weeks"):
+        client_columns(partial.records)

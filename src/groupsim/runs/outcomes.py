@@ -247,6 +247,8 @@ def client_columns(records: RunRecords) -> dict[str, np.ndarray]:
         raise ValueError("client_outcomes needs the students table (run with record_students)")
     snapshot = {int(frame["week"][0]): frame for frame in records.students}
     points = outcome_weeks(records.scenario)
+    if missing := sorted(set(points.values()) - set(snapshot)):
+        raise ValueError(f"client_outcomes needs the student rows of weeks {missing} (record them)")
     base = snapshot[points["pre"]]
     ids = base["student_id"][base["client"]]
     columns = {

@@ -11,7 +11,11 @@ records), as a study calls it, in three recording modes:
 
 - `off`: no per-student or tie tables, only the three weeks a summary reads (`record_weeks`,
   as a power study or a sweep runs);
-- `compare`: the per-student table every week, no tie tables (as `groupsim compare` runs);
+- `compare`: the per-student table every week, no tie or faculty tables (as `groupsim compare`
+  runs; a tree whose `run` cannot skip faculty rows records them, as its `compare` did);
+- `compare-task`: what a run costs `compare` in all: the run as above and its reduction to
+  what a comparison keeps (`groupsim.study.compare._run_replication`: weekly rows, outcomes,
+  clients; a DataFrame per run before this tree's compare built its tables once);
 - `all`: every table every week.
 
 It also prints the cost per student-week (mode `off`) of a cohort of 180, 1,800 and 18,000
@@ -34,12 +38,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODES = ("off", "compare", "all")
+MODES = ("off", "compare", "compare-task", "all")
 SIZES = (20, 200, 2000)  # students per faculty: 180, 1,800 and 18,000 students
 
 # Runs inside the tree being measured (its own `groupsim` on sys.path).
 PROBE = r"""
-import json, sys, time
+import inspect, json, sys, time
 sys.path.insert(0, sys.argv[1])
 import groupsim
 assert groupsim.__file__.startswith(sys.argv[1]), (groupsim.__file__, sys.argv[1])
@@ -49,9 +53,13 @@ repeats, modes = int(sys.argv[3]), sys.argv[5].split(",")
 weeks = scenario.cohort.burn_in_weeks + scenario.total_weeks
 summary = (scenario.program.baseline_weeks, scenario.program.baseline_weeks
            + scenario.program_weeks, scenario.total_weeks)
+# As `compare` runs in this tree: without faculty rows where `run` can skip them.
+lean = {"record_faculties": False}
+if "record_faculties" not in inspect.signature(run).parameters:
+    lean = {}
 options = {
     "off": {"record_students": False, "record_ties": False, "record_weeks": summary},
-    "compare": {"record_students": True, "record_ties": False},
+    "compare": {"record_students": True, "record_ties": False, **lean},
     "all": {"record_students": True, "record_ties": True},
 }
 t0 = time.process_time()
@@ -59,11 +67,15 @@ run(scenario, seed=10_000, **options[modes[0]])  # warm-up: first calls, compile
 first = time.process_time() - t0
 out = {"first": first, "students": scenario.cohort.faculties * scenario.cohort.students_per_faculty,
        "weeks": weeks}
+from groupsim.study.compare import _run_replication
 for mode in modes:
     times = []
     for seed in range(repeats):
         t0 = time.process_time()
-        run(scenario, seed=seed, **options[mode])
+        if mode == "compare-task":
+            _run_replication((scenario, seed))
+        else:
+            run(scenario, seed=seed, **options[mode])
         times.append(time.process_time() - t0)
     out[mode] = times
 print(json.dumps(out))
@@ -174,7 +186,7 @@ def report(runs: dict[str, dict[str, list[float]]], args: argparse.Namespace) ->
                 f"{label} {1000 * m:.1f} ms ({1 / m:.0f} runs/s)"
                 for label, m in zip(labels, medians, strict=True)
             ]
-            line = f"run, recording {mode:<8}: " + ", ".join(cells)
+            line = f"run, recording {mode:<12}: " + ", ".join(cells)
         if len(labels) == 2:
             line += f"; ratio {medians[1] / medians[0]:.2f}x"
         print(line)

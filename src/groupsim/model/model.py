@@ -105,6 +105,8 @@ class HomeRoomModel(mesa.Model):
             keyword parameters (and defaults) are used.
         record_students: keep a row per student per week (`student_frames`).
         record_ties: keep the edge list every week (`tie_frames`).
+        record_faculties: keep a row per faculty every recorded week (`faculty_rows`); a
+            study that reads only the weekly metrics (`compare`) turns it off.
         record_weeks: the weeks to record (weekly metrics, faculty rows, and the snapshots
             above); None, the default: every week. A run that keeps only summary outcomes
             (a sweep, a power study) records the three weeks it reads and skips the rest,
@@ -121,6 +123,7 @@ class HomeRoomModel(mesa.Model):
         record_students: bool = True,
         record_ties: bool = True,
         record_weeks: Iterable[int] | None = None,
+        record_faculties: bool = True,
         **params: Any,
     ):
         super().__init__(rng=rng)
@@ -131,6 +134,7 @@ class HomeRoomModel(mesa.Model):
         self.config = config if config is not None else scenario_from_flat(params)
         self.record_students = record_students
         self.record_ties = record_ties
+        self.record_faculties = record_faculties
         self.record_weeks = None if record_weeks is None else frozenset(map(int, record_weeks))
         self.record: dict[str, Any] = {}  # the last recorded week's metrics
         # The technique's practices (its preset with the scenario's own values), read once.
@@ -217,7 +221,9 @@ class HomeRoomModel(mesa.Model):
         for _ in range(self.config.cohort.burn_in_weeks):
             self.run_campus_week()
             self.decay_week()
-            self.measure_week()
+            self.count_contacts()
+        # Nothing reads the score before screening: it is taken once, from the settled network.
+        self.score_students()
         self.burn_in_done = True
 
     def form_groups(self) -> None:
@@ -333,12 +339,23 @@ class HomeRoomModel(mesa.Model):
 
     def measure_week(self) -> None:
         """Update contact frequency and the latent score; give questionnaires when due."""
-        c = self.config.measurement
+        self.count_contacts()
+        self.score_students()
+        if self.burn_in_done:
+            self.give_questionnaires()
+
+    def count_contacts(self) -> None:
+        """This week's good exchanges move each student's contact frequency (a moving average)."""
         s = self.states
         s.contact_rate[:] = update_contact_rate(
-            s.contact_rate, s.contacts_this_week, c.contact_memory
+            s.contact_rate, s.contacts_this_week, self.config.measurement.contact_memory
         )
         s.contacts_this_week[:] = 0
+
+    def score_students(self) -> None:
+        """Every student's summed tie strength and latent social interaction score (ODD 7.10)."""
+        c = self.config.measurement
+        s = self.states
         self.strength_sum = self.ties.strength_sums()
         self.social_interaction = social_interaction_score(
             s.contact_rate,
@@ -349,8 +366,6 @@ class HomeRoomModel(mesa.Model):
             c.contact_scale,
             c.tie_scale,
         )
-        if self.burn_in_done:
-            self.give_questionnaires()
 
     def give_questionnaires(self) -> None:
         """The pre-test, post-test and follow-up, each at its week (ODD 7.10)."""

@@ -38,6 +38,7 @@ __all__ = [
     "density",
     "disclosed_share",
     "faculty_snapshot",
+    "group_ties",
     "in_group_ties",
     "isolates",
     "record_week",
@@ -160,7 +161,7 @@ def clustering_sample(ties: TieStore) -> tuple[np.ndarray, np.ndarray]:
 def record_week(model: HomeRoomModel, week: Week) -> None:
     """Record this week: metrics (Mesa DataCollector), faculty rows, student and tie snapshots.
 
-    Only the model's `record_weeks` when they are given.
+    Only the model's `record_weeks` when they are given, and only the snapshots it keeps.
     """
     if model.record_weeks is not None and week.number not in model.record_weeks:
         return
@@ -168,7 +169,8 @@ def record_week(model: HomeRoomModel, week: Week) -> None:
     sample = clustering_sample(model.ties)
     model.record = weekly_metrics(model, week, degree, sample)
     model.datacollector.collect(model)
-    model.faculty_rows.append(faculty_snapshot(model, week.number, degree, sample))
+    if model.record_faculties:
+        model.faculty_rows.append(faculty_snapshot(model, week.number, degree, sample))
     if model.record_students:
         model.student_frames.append(student_snapshot(model, week.number, degree))
     if model.record_ties:
@@ -182,11 +184,12 @@ def weekly_metrics(
     sample: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, Any]:
     """The weekly table's row (`WEEKLY_REPORTERS`): groups, campus, clients, others, friends."""
+    dense = group_ties(model)
     return {
         **_calendar_metrics(model, week),
-        **_group_metrics(model),
+        **_group_metrics(dense),
         **_campus_metrics(model, sample),
-        **_client_metrics(model),
+        **_client_metrics(model, dense),
         **_peer_metrics(model, degree),
     }
 
@@ -203,8 +206,12 @@ def _calendar_metrics(model: HomeRoomModel, week: Week) -> dict[str, Any]:
     }
 
 
-def _group_metrics(model: HomeRoomModel) -> dict[str, Any]:
-    dense = [model.ties.dense(g.members) for g in model.groups]
+def group_ties(model: HomeRoomModel) -> list[np.ndarray]:
+    """Each group's k x k matrix of tie strengths among its members (the groups' order)."""
+    return [model.ties.dense(g.members) for g in model.groups]
+
+
+def _group_metrics(dense: list[np.ndarray]) -> dict[str, Any]:
     return {
         "group_density": float(np.mean([density(t) for t in dense])),
         "group_cohesion": float(np.mean([cohesion(t) for t in dense])),
@@ -223,7 +230,7 @@ def _campus_metrics(model: HomeRoomModel, sample: tuple[np.ndarray, np.ndarray])
     }
 
 
-def _client_metrics(model: HomeRoomModel) -> dict[str, Any]:
+def _client_metrics(model: HomeRoomModel, dense: list[np.ndarray]) -> dict[str, Any]:
     s = model.states
     cl = model.clients
     started = model.config.holds_group and model.groups[0].sessions_held > 0
@@ -231,7 +238,7 @@ def _client_metrics(model: HomeRoomModel) -> dict[str, Any]:
     return {
         "clients_disclosed_share": disclosed_share(s.disclosure[cl], threshold) if started else 0.0,
         "clients_social_interaction": _mean(model.social_interaction[cl]),
-        **_score_metrics(model),
+        **_score_metrics(model, dense),
         **_attendance_metrics(model),
         "clients_anxiety": _mean(s.anxiety[cl]),
         "clients_skill": _mean(s.skill[cl]),
@@ -244,20 +251,23 @@ def _client_metrics(model: HomeRoomModel) -> dict[str, Any]:
     }
 
 
-def in_group_ties(model: HomeRoomModel) -> np.ndarray:
-    """Each client's summed tie strength to the other members of their group (clients' order)."""
+def in_group_ties(model: HomeRoomModel, dense: list[np.ndarray] | None = None) -> np.ndarray:
+    """Each client's summed tie strength to the other members of their group (clients' order).
+
+    `dense`: the groups' tie matrices (`group_ties`) when the caller has them already.
+    """
     strength = np.zeros(model.n)
-    for group in model.groups:
-        strength[group.members] = model.ties.dense(group.members).sum(axis=1)
+    for group, tie in zip(model.groups, dense or group_ties(model), strict=True):
+        strength[group.members] = tie.sum(axis=1)
     return strength[model.clients]
 
 
-def _score_metrics(model: HomeRoomModel) -> dict[str, float]:
+def _score_metrics(model: HomeRoomModel, dense: list[np.ndarray]) -> dict[str, float]:
     """The clients' score by part, and without the ties inside their group (transfer)."""
     s = model.states
     cl = model.clients
     m = model.config.measurement
-    inside = in_group_ties(model)
+    inside = in_group_ties(model, dense)
     outside = np.maximum(model.strength_sum[cl] - inside, 0.0)
     state = (s.skill[cl], s.attitude[cl], s.anxiety[cl], m.contact_scale, m.tie_scale)
     parts = score_parts(s.contact_rate[cl], model.strength_sum[cl], *state)

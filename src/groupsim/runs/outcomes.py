@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OUTCOMES",
+    "client_columns",
     "client_outcomes",
     "model_outcomes",
     "outcome_weeks",
@@ -230,24 +231,32 @@ def _mean(values: np.ndarray) -> float:
 def client_outcomes(result: RunResult) -> pd.DataFrame:
     """A row per client: baseline traits and social interaction at pre, post and follow-up.
 
-    For "who benefits" analyses (effects by baseline anxiety or sociability).
+    For "who benefits" analyses (effects by baseline anxiety or sociability); the table of
+    `client_columns`.
     """
-    students = result.students
-    if students.empty:
+    return pd.DataFrame(client_columns(result.records))
+
+
+def client_columns(records: RunRecords) -> dict[str, np.ndarray]:
+    """`client_outcomes` as columns, read from a run's student snapshots (no table is built).
+
+    A comparison takes these from every run and builds one table at the end. The snapshot's
+    rows are the students in id order, so a client's row is their id.
+    """
+    if not records.students:
         raise ValueError("client_outcomes needs the students table (run with record_students)")
-    points = time_points(result)
-    clients = students[students["client"]]
-    base = clients[clients["week"] == points["pre"]].set_index("student_id")
-    frame = pd.DataFrame(
-        {
-            "student_id": base.index.to_numpy(dtype=np.int64),
-            "faculty": base["faculty"].to_numpy(),
-            "baseline_anxiety": base["anxiety"].to_numpy(),
-            "baseline_sociability": base["sociability"].to_numpy(),
-        }
-    )
+    snapshot = {int(frame["week"][0]): frame for frame in records.students}
+    points = outcome_weeks(records.scenario)
+    if missing := sorted(set(points.values()) - set(snapshot)):
+        raise ValueError(f"client_outcomes needs the student rows of weeks {missing} (record them)")
+    base = snapshot[points["pre"]]
+    ids = base["student_id"][base["client"]]
+    columns = {
+        "student_id": ids,
+        "faculty": base["faculty"][ids],
+        "baseline_anxiety": base["anxiety"][ids],
+        "baseline_sociability": base["sociability"][ids],
+    }
     for when, week in points.items():
-        at = clients[clients["week"] == week].set_index("student_id")
-        scores = at.loc[frame["student_id"], "social_interaction"]
-        frame[f"{when}_social_interaction"] = scores.to_numpy()
-    return frame
+        columns[f"{when}_social_interaction"] = snapshot[week]["social_interaction"][ids]
+    return columns

@@ -113,6 +113,10 @@ class RunRecords:
 
     def questionnaire_table(self) -> pd.DataFrame:
         """A row per client: student id, faculty and the totals of every occasion."""
+        return conform("questionnaire", pd.DataFrame(self.questionnaire_columns()))
+
+    def questionnaire_columns(self) -> dict[str, np.ndarray]:
+        """The questionnaire table's columns (`groupsim.runs.outputs.QUESTIONNAIRE`) as arrays."""
         columns: dict[str, Any] = {
             "student_id": self.clients.astype(np.int64),
             "faculty": self.client_faculty.astype(np.int64),
@@ -122,7 +126,7 @@ class RunRecords:
         columns["followup_missing"] = np.isnan(columns["followup"])
         columns["reliable_change"] = reliable_change(columns["pre"], columns["post"])
         columns.update(self.client_traits)
-        return conform("questionnaire", pd.DataFrame(columns))
+        return columns
 
 
 def _stack(frames: Sequence[Mapping[str, np.ndarray]]) -> pd.DataFrame:

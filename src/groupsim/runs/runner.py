@@ -97,6 +97,7 @@ def run(
     record_students: bool = True,
     record_ties: bool = True,
     record_weeks: Iterable[int] | None = None,
+    record_faculties: bool = True,
 ) -> RunResult:
     """Run one scenario to its last week.
 
@@ -108,6 +109,7 @@ def run(
         record_weeks: record only these weeks (None: every week). For outcomes alone,
             ``groupsim.runs.outcomes.outcome_weeks(scenario).values()``: the weeks `run_outcomes`
             reads; the run is the same, its tables have only those weeks.
+        record_faculties: keep the per-faculty weekly table (off: `faculties` is empty).
     """
     model = build_model(
         scenario,
@@ -115,6 +117,7 @@ def run(
         record_students=record_students,
         record_ties=record_ties,
         record_weeks=record_weeks,
+        record_faculties=record_faculties,
     )
     model.run_model()
     return collect(model, seed)
@@ -127,6 +130,7 @@ def build_model(
     record_students: bool = True,
     record_ties: bool = True,
     record_weeks: Iterable[int] | None = None,
+    record_faculties: bool = True,
 ) -> HomeRoomModel:
     """A :class:`HomeRoomModel` for one run, after checking that its records fit in memory.
 
@@ -147,6 +151,7 @@ def build_model(
         record_students=record_students,
         record_ties=record_ties,
         record_weeks=weeks,
+        record_faculties=record_faculties,
     )
 
 

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from groupsim.runs.execute import map_tasks, replication_seeds
-from groupsim.runs.outcomes import client_outcomes, run_outcomes
+from groupsim.runs.outcomes import client_columns, record_outcomes
+from groupsim.runs.outputs import QUESTIONNAIRE, conform
 from groupsim.runs.runner import RunResult, run
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
 from groupsim.study.matching import (
@@ -108,19 +109,42 @@ QUESTIONNAIRE_COLUMNS = {
 }
 
 
+#: The types of the clients table's questionnaire columns (the questionnaire's contract).
+_CLIENT_TYPES = {name: QUESTIONNAIRE[column][0] for column, name in QUESTIONNAIRE_COLUMNS.items()}
+
+
 class MismatchedControlWarning(UserWarning):
     """A treatment is compared with a control of another group size, calendar or cohort."""
 
 
 def _run_replication(task: tuple[Scenario, int]) -> dict[str, Any]:
-    """One run, reduced to what a comparison keeps (module level: it goes to worker processes)."""
+    """One run, reduced to what a comparison keeps (module level: it goes to worker processes).
+
+    Columns, not tables: `compare` builds each of its tables once from all runs (a
+    DataFrame per run cost more than the run).
+    """
     scenario, seed = task
-    result = run(scenario, seed=seed, record_students=True, record_ties=False)
-    answers = result.questionnaire[["student_id", *QUESTIONNAIRE_COLUMNS]]
-    clients = client_outcomes(result).merge(
-        answers.rename(columns=QUESTIONNAIRE_COLUMNS), on="student_id", how="left"
-    )
-    return {"weekly": result.weekly, "outcomes": run_outcomes(result), "clients": clients}
+    # Every week's metrics and student rows; no edge lists or faculty rows (not read here).
+    records = run(
+        scenario, seed=seed, record_students=True, record_ties=False, record_faculties=False
+    ).records
+    answers = records.questionnaire_columns()
+    clients = client_columns(records)
+    clients.update({name: answers[column] for column, name in QUESTIONNAIRE_COLUMNS.items()})
+    return {"weekly": records.weekly, "outcomes": record_outcomes(records), "clients": clients}
+
+
+def _stacked(
+    runs: list[dict[str, Any]], part: str, ids: dict[str, list[Any]], rows: list[int]
+) -> pd.DataFrame:
+    """One table of every run's `part` columns, led by the run's `ids` repeated over its rows."""
+    columns: dict[str, Any] = {
+        name: [v for v, n in zip(values, rows, strict=True) for _ in range(n)]
+        for name, values in ids.items()
+    }
+    for name in runs[0][part]:
+        columns[name] = np.concatenate([np.asarray(r[part][name]) for r in runs])
+    return pd.DataFrame(columns)
 
 
 def _resolve(item: Scenario | str | Path, overrides: dict[str, Any] | None) -> tuple[Scenario, str]:
@@ -483,21 +507,22 @@ def compare(
     ]
     runs = map_tasks(_run_replication, tasks, workers=workers, label=label, backend=backend)
 
-    weekly, outcomes, clients = [], [], []
-    for index, result in enumerate(runs):
-        replication, position = divmod(index, len(loaded))
-        ids = {"scenario": labels[position], "replication": replication, "seed": seeds[replication]}
-        weekly.append(result["weekly"].assign(**ids))
-        outcomes.append(ids | result["outcomes"])
-        clients.append(result["clients"].assign(scenario=labels[position], replication=replication))
-    front = ["scenario", "replication", "seed"]
-    results = pd.concat(weekly, ignore_index=True)
-    results = results[front + [c for c in results.columns if c not in front]]
-    client_table = pd.concat(clients, ignore_index=True)
-    client_table = client_table[
-        ["scenario", "replication"]
-        + [c for c in client_table.columns if c not in ("scenario", "replication")]
+    positions = [divmod(index, len(loaded)) for index in range(len(runs))]
+    ids: dict[str, list[Any]] = {
+        "scenario": [labels[position] for _, position in positions],
+        "replication": [replication for replication, _ in positions],
+        "seed": [seeds[replication] for replication, _ in positions],
+    }
+    outcomes = [
+        {name: values[index] for name, values in ids.items()} | result["outcomes"]
+        for index, result in enumerate(runs)
     ]
+    weeks = [len(result["weekly"]["week"]) for result in runs]
+    results = _stacked(runs, "weekly", ids, weeks)
+    results = pd.concat([results[list(ids)], conform("weekly", results)], axis=1)
+    client_ids = {"scenario": ids["scenario"], "replication": ids["replication"]}
+    client_rows = [len(result["clients"]["student_id"]) for result in runs]
+    client_table = _stacked(runs, "clients", client_ids, client_rows).astype(_CLIENT_TYPES)
     comparison = Comparison(
         scenarios=loaded,
         labels=labels,

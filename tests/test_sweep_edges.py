@@ -38,7 +38,8 @@ def test_dry_run_prints_runs_time_and_disk_and_writes_nothing(tmp_path, monkeypa
 
 
 def test_ctrl_c_saves_names_the_resume_and_resume_equals_an_uninterrupted_sweep(tmp_path):
-    path = write_sweep(tmp_path, replications=6)  # 36 runs
+    # 72 runs: a compiled run takes ~30 ms, so the sweep must last long enough to be stopped.
+    path = write_sweep(tmp_path, replications=12)
     reference_out = tmp_path / "reference"
     run_sweep(load_sweep(path), reference_out, SerialBackend(), chunk_size=2, label=None)
     reference = runs_table(reference_out)
@@ -59,9 +60,9 @@ def test_ctrl_c_saves_names_the_resume_and_resume_equals_an_uninterrupted_sweep(
     assert process.returncode == 130, stderr
     status = json.loads((out / "status.json").read_text())
     assert status["interrupted"] is True
-    assert 0 < status["finished"] < 36
+    assert 0 < status["finished"] < 72
     message = " ".join(stdout.split())
-    assert f"Interrupted: {status['finished']}/36 runs saved" in message
+    assert f"Interrupted: {status['finished']}/72 runs saved" in message
     assert f"groupsim sweep {path} --out {out} --resume" in message
     resumed = subprocess.run(
         [GROUPSIM, "sweep", str(path), "--out", str(out), "--resume", "--workers", "1"],

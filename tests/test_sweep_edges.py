@@ -50,6 +50,9 @@ def test_ctrl_c_saves_names_the_resume_and_resume_equals_an_uninterrupted_sweep(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Python ignores Ctrl-C in a child started with SIGINT ignored (as an earlier test of
+        # the suite may leave this process): give the sweep the terminal's default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:

@@ -146,13 +146,6 @@ def load_instrument(path: str | Path | None) -> Instrument:
     return instrument_from_dict(table, source)
 
 
-def _evenly(first: float, last: float, count: int) -> tuple[float, ...]:
-    """`count` numbers evenly from `first` to `last` (the middle one when count is 1)."""
-    if count == 1:
-        return (0.5 * (first + last),)
-    return tuple(first + (last - first) * k / (count - 1) for k in range(count))
-
-
 def step_thresholds(steps: int) -> tuple[float, ...]:
     """The graded response model's step thresholds on the latent score for `steps` steps.
 
@@ -163,4 +156,6 @@ def step_thresholds(steps: int) -> tuple[float, ...]:
         >>> step_thresholds(3)
         (0.025, 0.275, 0.525)
     """
-    return tuple(round(t, 12) for t in _evenly(0.025, 0.525, steps))
+    if steps == 1:
+        return (0.275,)  # the middle of the range
+    return tuple(round(float(t), 12) for t in np.linspace(0.025, 0.525, steps))

@@ -101,10 +101,9 @@ class Posterior:
 
     def quantile(self, name: str, q: float) -> float:
         """The weighted quantile `q` of one parameter's marginal posterior."""
-        values = self.table[name].to_numpy()
-        order = np.argsort(values, kind="stable")
-        cumulative = np.cumsum(self.weights[order])
-        return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])])
+        return float(
+            np.quantile(self.table[name].to_numpy(), q, weights=self.weights, method="inverted_cdf")
+        )
 
     def apply(self, scenario: Scenario, draw: dict[str, Any]) -> Scenario:
         """The scenario with one parameter set applied (validated like a scenario file).

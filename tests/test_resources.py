@@ -59,3 +59,27 @@ def test_available_memory_is_psutils_or_lower(monkeypatch):
 
     monkeypatch.delenv("GROUPSIM_MEMORY_LIMIT", raising=False)
     assert 0 < available_memory() <= psutil.virtual_memory().total
+
+
+def test_the_system_reading_is_reused_for_a_second(monkeypatch):
+    """A study checks memory before every run: the system is asked at most once a second."""
+    import groupsim.runs.resources as resources
+
+    calls = []
+
+    class Reading:
+        available = 5e9
+
+    def virtual_memory():
+        calls.append(1)
+        return Reading()
+
+    monkeypatch.setattr(resources.psutil, "virtual_memory", virtual_memory)
+    monkeypatch.setattr(resources, "_memory_reading", None)
+    monkeypatch.delenv("GROUPSIM_MEMORY_LIMIT", raising=False)
+    for _ in range(50):
+        check_memory(Scenario(), True, True, source="x")
+    assert len(calls) == 1
+    monkeypatch.setattr(resources, "_memory_reading", (-10.0, 1.0))  # a reading too old
+    assert available_memory() <= 5e9
+    assert len(calls) == 2

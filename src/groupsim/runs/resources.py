@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
 
 import psutil
@@ -35,6 +36,7 @@ __all__ = [
     "memory_limit_override",
     "most_ties",
     "run_seconds",
+    "system_available_memory",
     "tie_lifetime",
 ]
 
@@ -115,14 +117,30 @@ def available_memory() -> float:
     where that is lower (Linux containers), or `GROUPSIM_MEMORY_LIMIT` (bytes) where that
     is lower still.
     """
-    available = float(psutil.virtual_memory().available)
-    limit = cgroup_limit()
-    if limit is not None:
-        available = min(available, limit)
+    available = system_available_memory()
     override = memory_limit_override()
     if override is not None:
         available = min(available, override)
     return available
+
+
+#: Seconds a reading of the system's available memory is reused: a study checks every run,
+#: and reading psutil and the cgroup files cost more than a default run's slowest week.
+MEMORY_READING_SECONDS = 1.0
+_memory_reading: tuple[float, float] | None = None  # (monotonic time, bytes)
+
+
+def system_available_memory() -> float:
+    """Psutil's available memory, or the cgroup limit where lower (read at most once a second)."""
+    global _memory_reading
+    now = time.monotonic()
+    if _memory_reading is None or now - _memory_reading[0] > MEMORY_READING_SECONDS:
+        available = float(psutil.virtual_memory().available)
+        limit = cgroup_limit()
+        if limit is not None:
+            available = min(available, limit)
+        _memory_reading = (now, available)
+    return _memory_reading[1]
 
 
 #: Lowers the memory groupsim assumes it may use (bytes; for tests and shared machines).

@@ -40,7 +40,6 @@ from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record
 from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
-from groupsim.model.sessions import SessionTies
 from groupsim.scenario import Scenario, ScenarioError, dotted_path, scenario_from_dict
 
 __all__ = [
@@ -163,7 +162,8 @@ class HomeRoomModel(mesa.Model):
         )
         self.week = 0
         self.burn_in_done = False
-        # The parameters the compiled weekly process reads, taken from the scenario once.
+        # The parameters the compiled weekly process reads, taken from the scenario once
+        # (a session's as a numpy record, `sessions.session_parameters`).
         self.campus_parameters = campus.campus_parameters(c)
         self.session_parameters = sessions.session_parameters(c, self.practices)
         self.draw_population()
@@ -313,9 +313,9 @@ class HomeRoomModel(mesa.Model):
         """Every group holds this session (`groupsim.model.sessions`, ODD 7.1-7.6)."""
         sessions.run_group_sessions(self, session)
 
-    def run_group_session(self, group: CounselingGroup, session: Session) -> SessionTies:
-        """One group's session; returns its ties for the tie store (`sessions`)."""
-        return sessions.run_group_session(self, group, session)
+    def run_group_session(self, group: CounselingGroup, session: Session) -> None:
+        """One group's session; its ties go back to the tie store (`sessions`)."""
+        sessions.run_group_session(self, group, session)
 
     # ------------------------------------------------------------------ campus life (ODD 7.8)
 

@@ -31,8 +31,8 @@ from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
     TRAIT_BASELINES,
     CounselingGroup,
-    Student,
     StudentStates,
+    create_students,
     draw_students,
 )
 from groupsim.model.measures import QUESTIONNAIRE, social_interaction_score, update_contact_rate
@@ -208,9 +208,9 @@ class HomeRoomModel(mesa.Model):
             self.population_rng,
         )
         self.faculty_names = faculty_names(c.faculty_names, c.faculties)
-        self.student_agents = [
-            Student(self, i, self.faculty_names[self.states.faculty[i]]) for i in range(self.n)
-        ]
+        self.student_agents = create_students(
+            self, [self.faculty_names[f] for f in self.states.faculty]
+        )
         self.social_interaction = np.zeros(self.n)
         self._network_cache: tuple[int, nx.Graph] | None = None
         self._ties_version = 0

@@ -209,7 +209,7 @@ class HomeRoomModel(mesa.Model):
         )
         self.faculty_names = faculty_names(c.faculty_names, c.faculties)
         self.student_agents = create_students(
-            self, [self.faculty_names[f] for f in self.states.faculty]
+            self, [self.faculty_names[f] for f in self.states.faculty.tolist()]
         )
         self.social_interaction = np.zeros(self.n)
         self._network_cache: tuple[int, nx.Graph] | None = None

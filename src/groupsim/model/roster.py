@@ -183,7 +183,7 @@ def _install(model: HomeRoomModel, data: CohortData, states: StudentStates, ties
     model.ties_changed()
     model.strength_sum = ties.strength_sums()
     model.student_agents = create_students(
-        model, [model.faculty_names[f] for f in states.faculty], data.ids
+        model, [model.faculty_names[f] for f in states.faculty.tolist()], data.ids
     )
     model.update_resolve()
 

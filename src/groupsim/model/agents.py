@@ -5,8 +5,8 @@ run on whole groups at once; each `Student` agent is a view of its row, so Mesa'
 UI and `mesa.batch_run` see ordinary agents with attributes.
 
 A cohort's agents are made at once (`create_students`): Mesa registers an agent through a
-chain of calls (signal, logging) that cost ~5 us an agent, most of a model's set-up beyond
-its burn-in; the students are registered as Mesa would, in one loop.
+chain of calls (signal, logging) that cost ~5 us an agent, about a fifth of a default model's
+set-up beyond its burn-in; the students are registered as Mesa would, in one loop.
 """
 
 from __future__ import annotations

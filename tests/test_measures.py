@@ -8,9 +8,14 @@ import pytest
 from groupsim.model.measures import (
     QUESTIONNAIRE,
     SCORE_WEIGHTS,
+    SURE_GAP,
+    SURE_RANGE,
+    QuestionnaireModel,
     social_interaction_score,
+    steps_passed,
     update_contact_rate,
 )
+from groupsim.scenario.instrument import Instrument
 
 
 def test_questionnaire_is_the_35_item_one_to_four_scale():
@@ -104,3 +109,35 @@ def test_contact_rate_is_a_moving_average():
     rate = update_contact_rate(np.array([2.0, 0.0]), np.array([4.0, 4.0]), 0.5)
     assert np.allclose(rate, [3.0, 2.0])
     assert np.allclose(update_contact_rate([2.0], [4.0], 0.0), [4.0])
+
+
+def _sum_of_responses(model: QuestionnaireModel, scores: np.ndarray, seed: int) -> np.ndarray:
+    return model.responses(scores, np.random.default_rng(seed)).sum(axis=1)
+
+
+@pytest.mark.parametrize("points", [4, 7])
+def test_totals_are_the_sums_of_the_responses_with_the_same_uniforms(points):
+    """`totals` decides steps by the logit of their uniform: the same totals as `responses`."""
+    model = QuestionnaireModel.from_instrument(Instrument(items=20, lowest=1, highest=points))
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        scores = rng.uniform(-0.5, 1.5, 60) if seed % 2 else rng.random(60)
+        scores[:3] = [np.nan, np.inf, -1e300]
+        totals = model.totals(scores, np.random.default_rng(seed))
+        assert totals.dtype == np.int64
+        assert np.array_equal(totals, _sum_of_responses(model, scores, seed))
+
+
+def test_totals_decide_a_step_at_its_uniform_by_the_logistic():
+    """A step whose argument sits on its uniform's logit is left to the logistic, exactly."""
+    q = QUESTIONNAIRE
+    u = np.random.default_rng(11).random((40, q.items))
+    # Scores that put step 1 of item 0 right at each student's logit(u).
+    logit = np.log(u[:, 0] / (1.0 - u[:, 0]))
+    scores = logit / q.discrimination + q.thresholds[1] + q.locations[0]
+    _, unsure = steps_passed(
+        scores, np.asarray(q.thresholds), q.locations, q.discrimination, u, SURE_GAP, SURE_RANGE
+    )
+    assert unsure[:, 0, 1].all()
+    totals = q.totals(scores, np.random.default_rng(11))
+    assert np.array_equal(totals, _sum_of_responses(q, scores, 11))

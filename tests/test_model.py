@@ -8,9 +8,11 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
+from mesa.experimental.mesa_signals import ModelSignals
 
 from conftest import HOME_ROOM, SMALL, small_scenario
 from groupsim import Counselor, HomeRoomModel, ScenarioError, Student, load_scenario, run
+from groupsim.model.agents import create_students
 from groupsim.model.model import WEEKLY_REPORTERS, scenario_from_flat
 from groupsim.runs.outputs import WEEKLY
 
@@ -285,3 +287,39 @@ def test_extreme_designs_run_with_the_default_cohort(clients, sessions):
     q = result.questionnaire
     assert q["pre"].notna().all()
     assert (q["post"].isna() == q["post_missing"]).all()  # missing only where it says so
+
+
+def test_students_are_registered_as_mesa_registers_them():
+    """`create_students` makes the agents `Student(model, i, ...)` makes, one by one."""
+    names, tags = ["Law", "Law", "Education"], ["a", "b", "c"]
+    fast, by_mesa = mesa.Model(rng=0), mesa.Model(rng=0)
+    made = create_students(fast, names, tags)
+    one_by_one = [Student(by_mesa, i, names[i], tags[i]) for i in range(3)]
+    for agent, twin in zip(made, one_by_one, strict=True):
+        assert vars(agent).keys() == vars(twin).keys()
+        assert {k: v for k, v in vars(agent).items() if k != "model"} == {
+            k: v for k, v in vars(twin).items() if k != "model"
+        }
+        assert agent.model is fast
+    assert list(fast.agents) == made == list(fast.agents_by_type[Student])
+    assert [a.unique_id for a in made] == [1, 2, 3]
+    assert Counselor(fast, "home_room", 0.5, 0.5).unique_id == 4
+    made[1].remove()
+    assert list(fast.agents_by_type[Student]) == [made[0], made[2]]
+
+
+def test_an_observer_sees_every_student_added():
+    """With a subscriber to the model's agents, every student goes through Mesa's signal."""
+
+    class Watcher:  # Mesa keeps a weak reference to a bound method
+        def __init__(self) -> None:
+            self.seen: list[object] = []
+
+        def added(self, signal: object) -> None:
+            self.seen.append(signal)
+
+    model, watcher = mesa.Model(rng=0), Watcher()
+    model.observe("agents", ModelSignals.AGENT_ADDED, watcher.added)
+    made = create_students(model, ["Law"] * 4)
+    assert len(watcher.seen) == 4
+    assert [a.unique_id for a in model.agents] == [a.unique_id for a in made] == [1, 2, 3, 4]

@@ -31,8 +31,8 @@ from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
     TRAIT_BASELINES,
     CounselingGroup,
-    Student,
     StudentStates,
+    create_students,
     draw_students,
 )
 from groupsim.model.measures import QUESTIONNAIRE, social_interaction_score, update_contact_rate
@@ -40,7 +40,6 @@ from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record
 from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
-from groupsim.model.sessions import SessionTies
 from groupsim.scenario import Scenario, ScenarioError, dotted_path, scenario_from_dict
 
 __all__ = [
@@ -163,7 +162,8 @@ class HomeRoomModel(mesa.Model):
         )
         self.week = 0
         self.burn_in_done = False
-        # The parameters the compiled weekly process reads, taken from the scenario once.
+        # The parameters the compiled weekly process reads, taken from the scenario once
+        # (a session's as a numpy record, `sessions.session_parameters`).
         self.campus_parameters = campus.campus_parameters(c)
         self.session_parameters = sessions.session_parameters(c, self.practices)
         self.draw_population()
@@ -208,9 +208,9 @@ class HomeRoomModel(mesa.Model):
             self.population_rng,
         )
         self.faculty_names = faculty_names(c.faculty_names, c.faculties)
-        self.student_agents = [
-            Student(self, i, self.faculty_names[self.states.faculty[i]]) for i in range(self.n)
-        ]
+        self.student_agents = create_students(
+            self, [self.faculty_names[f] for f in self.states.faculty.tolist()]
+        )
         self.social_interaction = np.zeros(self.n)
         self._network_cache: tuple[int, nx.Graph] | None = None
         self._ties_version = 0
@@ -313,9 +313,9 @@ class HomeRoomModel(mesa.Model):
         """Every group holds this session (`groupsim.model.sessions`, ODD 7.1-7.6)."""
         sessions.run_group_sessions(self, session)
 
-    def run_group_session(self, group: CounselingGroup, session: Session) -> SessionTies:
-        """One group's session; returns its ties for the tie store (`sessions`)."""
-        return sessions.run_group_session(self, group, session)
+    def run_group_session(self, group: CounselingGroup, session: Session) -> None:
+        """One group's session; its ties go back to the tie store (`sessions`)."""
+        sessions.run_group_session(self, group, session)
 
     # ------------------------------------------------------------------ campus life (ODD 7.8)
 

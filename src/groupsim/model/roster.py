@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from groupsim.model.agents import TRAIT_BASELINES, Student, StudentStates
+from groupsim.model.agents import TRAIT_BASELINES, StudentStates, create_students
 from groupsim.model.measures import SCORE_WEIGHTS, score_parts, social_interaction_score
 from groupsim.model.ties import TieStore
 from groupsim.scenario.cohort_file import CohortData, read_cohort
@@ -182,10 +182,9 @@ def _install(model: HomeRoomModel, data: CohortData, states: StudentStates, ties
     model.ties = ties
     model.ties_changed()
     model.strength_sum = ties.strength_sums()
-    model.student_agents = [
-        Student(model, i, model.faculty_names[states.faculty[i]], name=data.ids[i])
-        for i in range(data.n)
-    ]
+    model.student_agents = create_students(
+        model, [model.faculty_names[f] for f in states.faculty.tolist()], data.ids
+    )
     model.update_resolve()
 
 

@@ -6,16 +6,24 @@ members' k x k tie matrix; the ties go back to the model's tie store at the end
 turn's), shared by whoever is present, so each member's airtime falls as the group grows.
 
 `run_group_session` hands one group's arrays to the compiled session (`group_session`, through
-`groupsim.model.kernel`), which runs, in the ODD's order, `take_attendance`, `open_session`,
-`hold_turns` (each turn's `group_exchange`, with `disclose` or `fail_exchange`) and, in the
-working stage, `teach`; their arithmetic is the mechanisms of `groupsim.model.mechanisms`,
-compiled. Draws come from `model.group_rng` (a fixed number per session and member, used or
-not, so the arms of a comparison stay in step).
+`groupsim.model.kernel`), which copies the members' ties out of the tie store, runs, in the
+ODD's order, `take_attendance`, `open_session`, `hold_turns` (each turn's `group_exchange`, with
+`disclose` or `fail_exchange`) and, in the working stage, `teach`, and writes the ties back
+(`return_ties`); their arithmetic is the mechanisms of `groupsim.model.mechanisms`, compiled.
+
+One compiled call a group session, and a cheap one to make: a session is a few dozen small
+steps, so most of its time went into getting in and out of compiled code. Its random numbers
+are drawn from `model.group_rng` in Python, all at once, and handed over as an array
+(`session_draws`; numba takes ~20 us to unbox a `numpy.random.Generator`). They are the same
+numbers in the same order: two uniforms per member, then four per turn, used or not, so the
+arms of a comparison stay in step. The scenario's numbers go in as a numpy record
+(`session_parameters`), read in place, where a NamedTuple of 44 numbers was unboxed field by
+field (~8 us a call).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, get_type_hints
 
 import numpy as np
 
@@ -31,8 +39,8 @@ if TYPE_CHECKING:
     from groupsim.scenario import Scenario
 
 __all__ = [
+    "PARAMETER_DTYPE",
     "SessionParameters",
-    "SessionTies",
     "StudentArrays",
     "depth_cap",
     "disclose",
@@ -42,17 +50,16 @@ __all__ = [
     "group_session",
     "hold_turns",
     "open_session",
+    "return_ties",
     "run_group_session",
     "run_group_sessions",
+    "session_draws",
     "session_parameters",
     "session_row",
     "student_arrays",
     "take_attendance",
     "teach",
 ]
-
-#: A group session's ties for the tie store: pairs (a, b), strengths, used this session.
-SessionTies = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class StudentArrays(NamedTuple):
@@ -79,7 +86,10 @@ def student_arrays(s: StudentStates) -> StudentArrays:
 
 
 class SessionParameters(NamedTuple):
-    """The scenario's numbers a session reads, as the compiled code takes them."""
+    """The scenario's numbers a session reads: the fields of `session_parameters`' record.
+
+    The compiled loops' `p` is that record (`params[0]`): its fields by these names.
+    """
 
     attendance_intercept: float
     attendance_resolve: float
@@ -127,8 +137,28 @@ class SessionParameters(NamedTuple):
     counselor_view: float
 
 
-def session_parameters(c: Scenario, practices: dict[str, float]) -> SessionParameters:
-    """Read a session's parameters from a scenario and the technique's practices, once."""
+#: `SessionParameters` as a numpy record type, which the compiled session reads in place.
+PARAMETER_DTYPE = np.dtype(
+    [
+        (name, np.int64 if kind is int else np.float64)
+        for name, kind in get_type_hints(SessionParameters).items()
+    ]
+)
+
+
+def session_parameters(c: Scenario, practices: dict[str, float]) -> np.ndarray:
+    """A session's parameters from a scenario and the technique's practices, read once.
+
+    Returns a one-element record array of `PARAMETER_DTYPE` (`params[0]["turns"]`, ...), as
+    the compiled session takes it.
+    """
+    params = np.zeros(1, dtype=PARAMETER_DTYPE)
+    params[0] = parameter_values(c, practices)
+    return params
+
+
+def parameter_values(c: Scenario, practices: dict[str, float]) -> SessionParameters:
+    """The values of `session_parameters`, field by field."""
     a, x, d, e = c.attendance, c.exchange, c.disclosure, c.engagement
     rapport_rate = c.rapport.rate * (1.0 + c.rapport.family_tone_boost * practices["family_tone"])
     return SessionParameters(
@@ -148,51 +178,60 @@ def session_parameters(c: Scenario, practices: dict[str, float]) -> SessionParam
 
 
 def run_group_sessions(model: HomeRoomModel, session: Session) -> None:
-    """Every group holds this session; their ties then go back to the tie store at once.
+    """Every group holds this session, in the order of their numbers; resolve is recomputed.
 
-    Groups have no members in common, so the order of groups does not matter.
+    Each group's ties go back to the tie store after its session. Groups have no members in
+    common, so no group's session reads a tie another changed: the order of groups does not
+    matter, and the store ends as if all had gone back at once.
     """
-    updates = [run_group_session(model, group, session) for group in model.groups]
-    a, b, strength, used = (np.concatenate(part) for part in zip(*updates, strict=True))
-    model.ties.set(a[~used], b[~used], strength[~used])
-    model.ties.set(a[used], b[used], strength[used], used=True)
+    for group in model.groups:
+        model.run_group_session(group, session)
     model.ties_changed()
     model.update_resolve()
 
 
-def run_group_session(
-    model: HomeRoomModel, group: CounselingGroup, session: Session
-) -> SessionTies:
+def run_group_session(model: HomeRoomModel, group: CounselingGroup, session: Session) -> None:
     """One session: attendance, tension and climate, rapport, turns, teaching (ODD 3, step 1).
 
-    Returns the members' ties after the session (pairs, strengths, used this session)
-    for the tie store.
+    The members' ties after the session go back to the tie store (`model.ties`); the session's
+    row goes to `model.session_rows`.
     """
     members = group.members
-    tie = model.ties.dense(members)  # the members' ties, updated in place this session
-    used = np.zeros(tie.shape, dtype=np.bool_)
+    ties = model.ties
     outcome = group_session(
-        model.group_rng, members, tie, used, student_arrays(model.states), group.climate,
-        group.tension, group.setting, group.counselor.warmth, facilitation(model, group),
-        getattr(model.config.tension, session.stage), depth_cap(model, session),
-        session.stage == "working", model.session_parameters,
+        session_draws(model.group_rng, len(members), model.session_parameters), members,
+        ties.keys, ties.strength, ties.used, ties.n, student_arrays(model.states),
+        group.climate, group.tension, group.setting, group.counselor.warmth,
+        facilitation(model, group), getattr(model.config.tension, session.stage),
+        depth_cap(model, session), session.stage == "working", model.session_parameters,
     )  # fmt: skip
-    group.climate, group.tension, present, offered, taken, depth_sum, disclosed = outcome
+    group.climate, group.tension, present, offered, taken, depth_sum, disclosed, tie = outcome[:8]
+    ties.keys, ties.strength, ties.used = outcome[8:]
+    ties.changed()
     group.sessions_held += 1
     turns = (offered, taken, depth_sum / disclosed if disclosed else 0.0)
     model.session_rows.append(session_row(model, group, session, tie, present, turns))
-    a, b = np.triu_indices(len(members), 1)
-    held = tie[a, b] > 0
-    a, b = a[held], b[held]
-    return members[a], members[b], tie[a, b], used[a, b]
+
+
+def session_draws(rng: np.random.Generator, members: int, params: np.ndarray) -> np.ndarray:
+    """A session's uniforms, in the order the session uses them (ODD 7.3, 7.3b).
+
+    Two per member (`take_attendance`: comes, leaves), then four per turn (`hold_turns`: the
+    member, taking the turn, the partner, the exchange's success), every one used or not.
+    Drawn at once they are the numbers the two loops would draw in turn: each uniform takes
+    the generator's next 64 bits.
+    """
+    return rng.random(2 * members + 4 * int(params[0]["turns"]))
 
 
 @compiled
 def group_session(
-    rng: np.random.Generator,
+    draws: np.ndarray,
     members: np.ndarray,
-    tie: np.ndarray,
-    used: np.ndarray,
+    keys: np.ndarray,
+    strength: np.ndarray,
+    marks: np.ndarray,
+    n: int,
     st: StudentArrays,
     climate: float,
     tension: float,
@@ -202,29 +241,77 @@ def group_session(
     stage_conflict: float,
     cap: float,
     working: bool,
-    p: SessionParameters,
-) -> tuple[float, float, np.ndarray, int, int, float, int]:
-    """One group's session on its tie matrix `tie` (changed in place, `used` marked).
+    params: np.ndarray,
+) -> tuple[
+    float, float, np.ndarray, int, int, float, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:
+    """One group's session, from the tie store's arrays (`keys`, `strength`, `marks`) back.
 
-    Returns the climate and tension after it, the members present (local indices), turns
-    offered and taken, the summed depth disclosed and how many disclosures it sums.
+    The members' ties are copied into a k x k matrix the session updates in place; `draws`
+    are the session's uniforms (`session_draws`). Returns the climate and tension after it,
+    the members present (local indices), turns offered and taken, the summed depth disclosed
+    and how many disclosures it sums, the members' tie matrix, and the tie store's arrays
+    with the session's ties written back (`return_ties`).
     """
-    present = take_attendance(rng, members, st, climate, p)
+    p = params[0]
+    tie = k.dense(keys, strength, members, n)
+    used = np.zeros(tie.shape, dtype=np.bool_)
+    size = len(members)
+    present = take_attendance(draws[: 2 * size], members, st, climate, p)
     climate, tension = open_session(
         members[present], tie, st, climate, tension, setting, warmth, facilitation,
         stage_conflict, p,
     )  # fmt: skip
     offered, taken, depth_sum, disclosed = hold_turns(
-        rng, members, present, tie, used, st, climate, tension, cap, facilitation, p
+        draws[2 * size :], members, present, tie, used, st, climate, tension, cap, facilitation, p
     )
     if working:
         teach(members[present], st, p)
-    return climate, tension, present, offered, taken, depth_sum, disclosed
+    keys, strength, marks = return_ties(keys, strength, marks, n, members, tie, used)
+    return (
+        climate, tension, present, offered, taken, depth_sum, disclosed, tie, keys, strength,
+        marks,
+    )  # fmt: skip
+
+
+@compiled
+def return_ties(
+    keys: np.ndarray,
+    strength: np.ndarray,
+    marks: np.ndarray,
+    n: int,
+    members: np.ndarray,
+    tie: np.ndarray,
+    used: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The members' ties after a session, written into the tie store's arrays.
+
+    Every member pair with a tie goes back with its strength and whether it was used this
+    session (a used mark stays until the week's decay), through the store's own merge
+    (`kernel.set_pairs`). Returns the store's arrays (new ones when ties were added).
+    """
+    size = len(members)
+    held = 0
+    for i in range(size):
+        for j in range(i + 1, size):
+            held += tie[i, j] > 0
+    pair_keys = np.empty(held, dtype=np.int64)
+    pair_strength = np.empty(held)
+    pair_used = np.empty(held, dtype=np.bool_)
+    h = 0
+    for i in range(size):  # row by row, as numpy's triu_indices
+        for j in range(i + 1, size):
+            if tie[i, j] > 0:
+                pair_keys[h] = k.pair_key(members[i], members[j], n)
+                pair_strength[h] = tie[i, j]
+                pair_used[h] = used[i, j]
+                h += 1
+    return k.set_pairs(keys, strength, marks, pair_keys, pair_strength, pair_used)
 
 
 @compiled
 def take_attendance(
-    rng: np.random.Generator,
+    draws: np.ndarray,
     members: np.ndarray,
     st: StudentArrays,
     climate: float,
@@ -232,10 +319,10 @@ def take_attendance(
 ) -> np.ndarray:
     """Who comes to this session, and who drops out after repeated absences (ODD 7.3b).
 
-    Two uniforms per member, used or not. Returns the local indices of the members present.
+    `draws`: two uniforms per member, used or not (as numpy's random((2, k)): a row of
+    `comes`, one of `leaves`). Returns the local indices of the members present.
     """
     k_ = len(members)
-    draws = rng.random(2 * k_)  # numpy's random((2, k)): a row of `comes`, one of `leaves`
     chance = k.attendance_probability(
         st.resolve[members], st.rapport[members], climate, st.anxiety[members],
         p.attendance_intercept, p.attendance_resolve, p.attendance_rapport,
@@ -297,7 +384,7 @@ def open_session(
 
 @compiled
 def hold_turns(
-    rng: np.random.Generator,
+    draws: np.ndarray,
     members: np.ndarray,
     present: np.ndarray,
     tie: np.ndarray,
@@ -312,10 +399,10 @@ def hold_turns(
     """The session's turns: each goes to a present member, who takes it or stays silent.
 
     A member who takes the turn speaks with a partner chosen by tie strength (ODD 7.3,
-    7.4). The four random numbers of every turn are drawn at once, whether used or not.
-    Returns turns offered and taken, the summed depth disclosed and the disclosures.
+    7.4). `draws`: four uniforms per turn, used or not (as numpy's random((4, turns)): turn,
+    take, pick, success). Returns turns offered and taken, the summed depth disclosed and the
+    disclosures.
     """
-    draws = rng.random(4 * p.turns)  # numpy's random((4, turns)): turn, take, pick, success
     offered, taken, depth_sum, disclosed = 0, 0, 0.0, 0
     if len(present) < 2:  # nobody to talk with
         return offered, taken, depth_sum, disclosed

@@ -37,8 +37,9 @@ def linear_quantiles(values: np.ndarray, probabilities: np.ndarray) -> np.ndarra
     return (1 - weight) * ordered[below] + weight * ordered[above]
 
 
-#: Values resampled per block of `bootstrap_means` (2 MB of indices: stays in cache).
-_BLOCK = 1 << 18
+#: Values resampled per block of `bootstrap_means`: 512 kB of indices stay in cache and are
+#: reused by the allocator (whole 56 MB arrays cost page faults; measured fastest).
+_BLOCK = 1 << 16
 
 
 def bootstrap_means(values: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:

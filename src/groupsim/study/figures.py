@@ -255,7 +255,8 @@ def _snapshot_scenes(result: RunResult, weeks: dict[str, int]) -> list[tuple[str
     clients = [int(i) for i in result.questionnaire["student_id"]]
     positions = faculty_layout(faculty, clients)
     labels = {i: str(int(faculty[i]) + 1) for i in clients}
-    pictures = {p.week: p for p in pictures_from_result(result, context=False)}
+    drawn = pictures_from_result(result, context=False, weeks=weeks.values())
+    pictures = {p.week: p for p in drawn}
     return [
         (when, week, network_scene(pictures[week], positions, labels))
         for when, week in weeks.items()

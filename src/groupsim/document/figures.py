@@ -31,10 +31,14 @@ from typing import Any
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-__all__ = ["DPI", "STYLE", "Figure", "png_bytes", "save_figure", "styled"]
+__all__ = ["DPI", "PNG_COMPRESSION", "STYLE", "Figure", "png_bytes", "save_figure", "styled"]
 
 #: Resolution of every PNG.
 DPI = 150
+
+#: zlib level of the saved PNGs: level 1 writes them ~10% faster than the default 6 (a tenth of
+#: a save) for files ~10% larger; the pixels are the same.
+PNG_COMPRESSION = {"compress_level": 1}
 
 #: Matplotlib settings for every figure: legible at a report's width.
 STYLE: dict[str, Any] = {
@@ -69,7 +73,7 @@ def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
     png = folder / f"{name}.png"
     svg = folder / f"{name}.svg"
     with styled():  # svg.hashsalt applies when saving
-        fig.savefig(png, dpi=DPI, metadata={"Software": None})
+        fig.savefig(png, dpi=DPI, metadata={"Software": None}, pil_kwargs=dict(PNG_COMPRESSION))
         with _layout_kept(fig):
             fig.savefig(svg, metadata={"Date": None})
     return [png, svg]

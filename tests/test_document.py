@@ -116,6 +116,27 @@ def test_the_same_figure_gives_the_same_svg_and_another_figure_does_not(tmp_path
     assert b"<dc:date>" not in first
 
 
+def _constrained_figure() -> Figure:
+    with styled():
+        fig = Figure(figsize=(3, 2), layout="constrained")
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1])
+        ax.set_ylabel("a label the layout makes room for")
+    return fig
+
+
+def test_the_svg_keeps_the_png_layout_and_the_figure_its_engine(tmp_path, monkeypatch):
+    fig = _constrained_figure()
+    engine = fig.get_layout_engine()
+    runs = []
+    execute = type(engine).execute
+    monkeypatch.setattr(type(engine), "execute", lambda self, f: runs.append(1) or execute(self, f))
+    svg = save_figure(fig, tmp_path, "laid_out")[1].read_bytes()
+    assert len(runs) == 1  # for the PNG only: the SVG keeps its layout
+    assert fig.get_layout_engine() is engine  # laid out again on a later save
+    assert save_figure(_constrained_figure(), tmp_path, "again")[1].read_bytes() == svg
+
+
 # ---------------------------------------------------------------------------- the network
 
 

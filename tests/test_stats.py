@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ import pytest
 from scipy import stats as sps
 
 from groupsim.study.analyses import ancova_treatment_test
+from groupsim.study.resampling import bootstrap_means
 from groupsim.study.stats import (
     Estimate,
     bootstrap_mean_difference,
@@ -118,6 +121,51 @@ def test_bootstrap_is_seeded_and_centred_on_the_mean_difference():
     assert first == again
     assert first.value == pytest.approx((treatment - reference).mean())
     assert first.low < first.value < first.high
+
+
+@pytest.mark.parametrize("pairs", [2, 7, 60, 700, 1001])
+def test_bootstrap_equals_scipy_bootstrap_to_the_last_bit(pairs):
+    # The numpy bootstrap draws what scipy.stats.bootstrap(paired=True) draws, in blocks of
+    # rows (several blocks from 60 pairs up), and takes scipy's quantile: the same interval.
+    rng = np.random.default_rng(pairs)
+    reference = rng.normal(0.5, 0.1, pairs)
+    treatment = reference + rng.normal(0.05, 0.08, pairs)
+    treatment[1] = np.nan  # a missing pair is left out by both
+    ours = bootstrap_mean_difference(treatment, reference, np.random.default_rng(9), 10_000)
+    keep = ~np.isnan(treatment)
+    if keep.sum() < 2:
+        assert math.isnan(ours.low)
+        return
+    theirs = sps.bootstrap(
+        (treatment[keep], reference[keep]),
+        lambda t, r, axis=-1: np.mean(t - r, axis=axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=10_000,
+        method="percentile",
+        rng=np.random.default_rng(9),
+    ).confidence_interval
+    assert (ours.low, ours.high) == (theirs.low, theirs.high)
+
+
+def test_bootstrap_means_in_blocks_continue_the_stream():
+    values = np.random.default_rng(1).normal(size=300)
+    blocked = bootstrap_means(values, np.random.default_rng(4), 5_000)
+    whole = values[np.random.default_rng(4).integers(0, 300, (5_000, 300))].mean(axis=-1)
+    assert (blocked == whole).all()
+
+
+def test_a_comparison_does_not_import_scipy_stats():
+    # scipy.stats costs about a second to import: the demo's statistics use scipy.special.
+    code = (
+        "import sys, numpy as np\n"
+        "from groupsim.study import stats, figures\n"
+        "stats.mean_ci([1.0, 2.0]); stats.paired_t_test([1.0, 3.0], [0.0, 1.0])\n"
+        "stats.bootstrap_mean_difference([1.0, 3.0], [0.0, 1.0], np.random.default_rng(0))\n"
+        "stats.paired_hedges_g([1.0, 3.0, 2.0], [0.0, 1.0, 1.5])\n"
+        "assert 'scipy.stats' not in sys.modules, 'scipy.stats imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_bootstrap_ci_covers_the_true_difference_at_about_the_nominal_rate():

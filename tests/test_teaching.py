@@ -46,6 +46,14 @@ def test_pictures_from_result_cover_every_week_and_only_ties_touching_the_group(
             assert b in picture.colour
 
 
+def test_pictures_of_chosen_weeks_equal_those_of_every_week(small_result):
+    every = {p.week: p for p in pictures_from_result(small_result, context=False)}
+    weeks = [0, max(every)]
+    chosen = pictures_from_result(small_result, context=False, weeks=weeks)
+    assert [p.week for p in chosen] == weeks
+    assert chosen == [every[week] for week in weeks]
+
+
 def test_picture_matches_the_tables_of_the_same_week(small_result):
     pictures = pictures_from_result(small_result, colour_by="anxiety", context=False)
     last = pictures[-1]

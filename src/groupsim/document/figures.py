@@ -23,17 +23,22 @@ Example:
 from __future__ import annotations
 
 import io
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-__all__ = ["DPI", "STYLE", "Figure", "png_bytes", "save_figure", "styled"]
+__all__ = ["DPI", "PNG_COMPRESSION", "STYLE", "Figure", "png_bytes", "save_figure", "styled"]
 
 #: Resolution of every PNG.
 DPI = 150
+
+#: zlib level of the saved PNGs: level 1 writes them ~10% faster than the default 6 (a tenth of
+#: a save) for files ~10% larger; the pixels are the same.
+PNG_COMPRESSION = {"compress_level": 1}
 
 #: Matplotlib settings for every figure: legible at a report's width.
 STYLE: dict[str, Any] = {
@@ -68,9 +73,29 @@ def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
     png = folder / f"{name}.png"
     svg = folder / f"{name}.svg"
     with styled():  # svg.hashsalt applies when saving
-        fig.savefig(png, dpi=DPI, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None})
+        fig.savefig(png, dpi=DPI, metadata={"Software": None}, pil_kwargs=dict(PNG_COMPRESSION))
+        with _layout_kept(fig):
+            fig.savefig(svg, metadata={"Date": None})
     return [png, svg]
+
+
+@contextmanager
+def _layout_kept(fig: Figure) -> Iterator[None]:
+    """The layout the last save computed, kept: saved again, `fig` is not laid out again.
+
+    A layout engine (e.g. ``layout="constrained"``) runs at every save and costs a quarter of
+    it; the PNG's layout serves the SVG (it is in figure-relative units; text extents differ
+    between the renderers by a fraction of a pixel at most).
+    """
+    engine = fig.get_layout_engine()
+    if engine is None:
+        yield
+        return
+    fig.set_layout_engine("none")
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:

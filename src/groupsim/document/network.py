@@ -24,12 +24,11 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from groupsim.document.layout import faculty_layout, stable_layout
 
@@ -182,14 +181,22 @@ def picture_from_model(
 
 
 def pictures_from_result(
-    result: Any, colour_by: str = "social_interaction", context: bool = True
+    result: Any,
+    colour_by: str = "social_interaction",
+    context: bool = True,
+    weeks: Collection[int] | None = None,
 ) -> list[WeekPicture]:
-    """Every recorded week of a :class:`~groupsim.RunResult` (needs its students and ties)."""
+    """Every recorded week of a :class:`~groupsim.RunResult` (needs its students and ties).
+
+    With `weeks`, only those of them (a report's four snapshots of a 40-week run).
+    """
     students = result.students
     if students.empty:
         raise ValueError("the run has no student table; run it with record_students=True")
     clients = result.questionnaire["student_id"].to_numpy()
     n = int(students["student_id"].max()) + 1
+    if weeks is not None:
+        students = students[students["week"].isin(list(weeks))]
     ties_by_week = dict(tuple(result.ties.groupby("week"))) if not result.ties.empty else {}
     pictures = []
     for week, rows in students.groupby("week", sort=True):
@@ -198,11 +205,13 @@ def pictures_from_result(
         disclosure_values = np.zeros(n)
         colour_values[order] = rows[colour_by].to_numpy()
         disclosure_values[order] = rows["disclosure"].to_numpy()
-        ties = ties_by_week.get(week, pd.DataFrame(columns=["source", "target", "strength"]))
-        edges = [
-            (int(min(a, b)), int(max(a, b)), float(s))
-            for a, b, s in zip(ties["source"], ties["target"], ties["strength"], strict=True)
-        ]
+        edges = []
+        if week in ties_by_week:  # no rows: no ties that week
+            ties = ties_by_week[week]
+            edges = [
+                (int(min(a, b)), int(max(a, b)), float(s))
+                for a, b, s in zip(ties["source"], ties["target"], ties["strength"], strict=True)
+            ]
         pictures.append(
             _picture(int(week), clients, edges, colour_values, disclosure_values, context)
         )

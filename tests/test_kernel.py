@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from groupsim import load_scenario, run
-from groupsim.model import campus, kernel, sessions
+from groupsim.model import campus, kernel, measures, sessions, weekly
 from groupsim.model import mechanisms as mech
 from groupsim.model.ties import TieStore
 from groupsim.runs.outcomes import outcome_weeks, run_outcomes
@@ -64,6 +64,10 @@ LOOPS = {
     sessions.disclose: {"disclosure_depth", "open_up"},
     sessions.teach: {"psychoeducation"},
     kernel.decay_ties: {"decay_tie"},
+    weekly.decay_week: {"drift_toward", "resolve_from"},
+    weekly.count_contacts: set(),
+    weekly.score_students: set(),
+    weekly.burn_in_weeks: set(),
 }
 
 
@@ -73,6 +77,36 @@ def test_each_compiled_mechanism_is_the_mechanism_itself(name):
     compiled = getattr(kernel, name)
     assert compiled.py_func is getattr(mech, name)
     assert kernel.COMPILED[name] is compiled
+
+
+@pytest.mark.parametrize("name", sorted(kernel.MEASURES_COMPILED))
+def test_each_compiled_measure_is_the_measure_itself(name):
+    """`kernel.X` is `measures.X` compiled, and the weekly measurement calls it by name."""
+    compiled = getattr(kernel, name)
+    assert compiled.py_func is getattr(measures, name)
+    assert kernel.MEASURES_COMPILED[name] is compiled
+    called = {
+        ins.argval
+        for loop in (weekly.count_contacts, weekly.score_students)
+        for ins in dis.get_instructions(loop.py_func)
+        if ins.opname in {"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_METHOD"}
+    }
+    assert name in called
+
+
+def test_the_compiled_score_and_contact_rate_equal_the_numpy_ones():
+    """The measurement gives the same numbers compiled as from Python (to the last bits)."""
+    rng = np.random.default_rng(3)
+    parts = [rng.uniform(0, 5, 50), rng.uniform(0, 3, 50), *rng.random((3, 50))]
+    np.testing.assert_allclose(
+        kernel.social_interaction_score(*parts, 4.0, 2.0),
+        measures.social_interaction_score(*parts, 4.0, 2.0),
+        rtol=1e-15,
+    )
+    np.testing.assert_array_equal(
+        kernel.update_contact_rate(parts[0], parts[1], 0.7),
+        measures.update_contact_rate(parts[0], parts[1], 0.7),
+    )
 
 
 @pytest.mark.parametrize("loop", list(LOOPS), ids=lambda f: f.py_func.__qualname__)

@@ -199,6 +199,7 @@ API_PAGES = {
         "mechanisms",
         "sessions",
         "campus",
+        "weekly",
         "screening",
         "recording",
         "measures",

@@ -5,7 +5,9 @@ week; their effects are then applied together. `run_campus_week` hands the model
 `campus_week`, compiled (`groupsim.model.kernel`), which draws from `model.campus_rng` and
 runs the mechanisms of `groupsim.model.mechanisms` (compiled) in this order:
 `campus_meetings` (opportunities, engagement, channel, `pick_campus_partners`), the exchanges'
-success, `strengthen_campus_ties`, `learn_on_campus`.
+success, `strengthen_campus_ties`, `learn_on_campus`. In the burn-in the same `campus_week` runs
+inside one compiled call for all the burn-in's weeks (`groupsim.model.weekly.burn_in_weeks`),
+so the Generator is handed to compiled code once, not once a week.
 """
 
 from __future__ import annotations
@@ -245,8 +247,15 @@ def learn_on_campus(
     n = len(anxiety)
     speaker = np.concatenate((a[success], b[success]))
     listener = np.concatenate((b[success], a[success]))
-    good = np.bincount(speaker, minlength=n).astype(np.float64)
-    bad = np.bincount(np.concatenate((a[~success], b[~success])), minlength=n).astype(np.float64)
+    good = np.zeros(n)  # each student's good and failed exchanges this week
+    bad = np.zeros(n)
+    for i in range(len(a)):
+        if success[i]:
+            good[a[i]] += 1.0
+            good[b[i]] += 1.0
+        else:
+            bad[a[i]] += 1.0
+            bad[b[i]] += 1.0
     anxiety[:] = k.relieve_anxiety(anxiety, p.relief, p.climate, good)
     anxiety[:] = k.sting_anxiety(anxiety, p.sting, p.climate, bad)
     skill[:] = k.practice_skill(skill, p.skill_gain, good)

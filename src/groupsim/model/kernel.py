@@ -5,7 +5,8 @@ its time went into call overhead, not arithmetic. The fast path compiles the wee
 with numba (`numba.njit`), and the mechanisms it runs are the very functions of
 `groupsim.model.mechanisms`, compiled: `kernel.exchange_success_probability.py_func is
 mechanisms.exchange_success_probability` (a test checks every one). There is no second copy
-of a mechanism to drift.
+of a mechanism to drift. The weekly measurement's `measures.update_contact_rate` and
+`measures.social_interaction_score` are compiled the same way (`MEASURES_COMPILED`).
 
 Compiled code is cached on disk (`cache=True`, in `__pycache__` next to each module, or in
 `NUMBA_CACHE_DIR`), so only the first run after installing or changing the code pays the
@@ -18,7 +19,9 @@ compiled code: numba draws from the Generator's bit generator with numpy's algor
 seed gives the same numbers, and the same run, on every backend.
 
 The tie store's arrays (`TieStore.keys`, `strength`, `used`, sorted by pair key) are shared:
-`find`, `set_pairs`, `build_csr` and `sample_neighbours` here are its loops.
+`find`, `set_pairs`, `build_csr`, `sample_neighbours`, `decay_ties` and `strength_sums` here
+are its loops. The loops of a week are in `groupsim.model.sessions`, `campus` and `weekly`
+(decay, measurement, and the burn-in's weeks in one call).
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ import numpy as np
 from numba.core import caching
 from numba.extending import register_jitable
 
+from groupsim.model import measures
 from groupsim.model import mechanisms as mech
 
 __all__ = [
     "COMPILED",
+    "MEASURES_COMPILED",
     "build_csr",
     "compile_options",
     "decay_ties",
@@ -118,6 +123,7 @@ def compiled(function: Any) -> Any:
 # from Python).
 for _name in mech.__all__:
     register_jitable(getattr(mech, _name))
+register_jitable(measures.score_terms)
 
 #: The mechanisms the fast path runs, compiled from the functions of `mechanisms` themselves.
 COMPILED_NAMES = (
@@ -128,6 +134,7 @@ COMPILED_NAMES = (
     "confidence_bound",
     "decay_tie",
     "disclosure_depth",
+    "drift_toward",
     "engagement_probability",
     "exchange_success_probability",
     "facilitate",
@@ -156,6 +163,7 @@ bounded_confidence_heard = COMPILED["bounded_confidence_heard"]
 climate_target = COMPILED["climate_target"]
 confidence_bound = COMPILED["confidence_bound"]
 decay_tie = COMPILED["decay_tie"]
+drift_toward = COMPILED["drift_toward"]
 disclosure_depth = COMPILED["disclosure_depth"]
 engagement_probability = COMPILED["engagement_probability"]
 exchange_success_probability = COMPILED["exchange_success_probability"]
@@ -176,6 +184,14 @@ update_climate = COMPILED["update_climate"]
 update_tension = COMPILED["update_tension"]
 weaken_tie = COMPILED["weaken_tie"]
 withdraw = COMPILED["withdraw"]
+
+#: The weekly measurement's functions (ODD 7.10), compiled from `measures` themselves.
+MEASURES_COMPILED = {
+    name: compiled(getattr(measures, name))
+    for name in ("social_interaction_score", "update_contact_rate")
+}
+social_interaction_score = MEASURES_COMPILED["social_interaction_score"]
+update_contact_rate = MEASURES_COMPILED["update_contact_rate"]
 
 
 # ---------------------------------------------------------------------- the tie store's loops
@@ -267,16 +283,19 @@ def build_csr(
     running sum of the strengths over all rows, for drawing a neighbour by strength.
     """
     indptr = np.zeros(n + 1, dtype=np.int64)
-    for key in keys:
-        indptr[key // n + 1] += 1
-        indptr[key % n + 1] += 1
+    # Each key is split into its pair once: an integer division costs more than the rest.
+    lower = np.empty(len(keys), dtype=np.int64)
+    for t in range(len(keys)):
+        lower[t] = keys[t] // n
+        indptr[lower[t] + 1] += 1
+        indptr[keys[t] - lower[t] * n + 1] += 1
     for i in range(n):
         indptr[i + 1] += indptr[i]
     fill = indptr[:-1].copy()
     cols = np.empty(2 * len(keys), dtype=np.int64)
     data = np.empty(2 * len(keys))
     for t in range(len(keys)):
-        a, b = keys[t] // n, keys[t] % n
+        a, b = lower[t], keys[t] - lower[t] * n
         cols[fill[a]], data[fill[a]] = b, strength[t]
         fill[a] += 1
         cols[fill[b]], data[fill[b]] = a, strength[t]
@@ -396,6 +415,7 @@ def strength_sums(keys: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
     """Each student's summed tie strength (weighted degree)."""
     out = np.zeros(n)
     for t in range(len(keys)):
-        out[keys[t] // n] += strength[t]
-        out[keys[t] % n] += strength[t]
+        lower = keys[t] // n
+        out[lower] += strength[t]
+        out[keys[t] - lower * n] += strength[t]
     return out

@@ -34,6 +34,7 @@ __all__ = [
     "reliable_change",
     "reliable_change_threshold",
     "score_parts",
+    "score_terms",
     "social_interaction_score",
     "steps_passed",
     "update_contact_rate",
@@ -48,11 +49,37 @@ SURE_RANGE = 15.0
 
 #: Weights of the latent score's components (equal: no component is privileged).
 SCORE_WEIGHTS = {"contact": 0.2, "ties": 0.2, "skill": 0.2, "attitude": 0.2, "calm": 0.2}
+#: The same weights in their order, as compiled code reads them (numba freezes a global tuple).
+_WEIGHTS = tuple(SCORE_WEIGHTS.values())
 
 
 def update_contact_rate(contact_rate: ArrayLike, contacts: ArrayLike, memory: float) -> np.ndarray:
-    """Exponential moving average of good exchanges per week (the frequency a student reports)."""
-    return memory * np.asarray(contact_rate, dtype=float) + (1.0 - memory) * np.asarray(contacts)
+    """Exponential moving average of good exchanges per week (the frequency a student reports).
+
+    Compiled as it stands by `groupsim.model.kernel` (the weekly measurement runs it there).
+    """
+    rate = np.asarray(contact_rate, np.float64)
+    return memory * rate + (1.0 - memory) * np.asarray(contacts, np.float64)
+
+
+def score_terms(
+    contact_rate: ArrayLike,
+    strength_sum: ArrayLike,
+    skill: ArrayLike,
+    attitude: ArrayLike,
+    anxiety: ArrayLike,
+    contact_scale: float,
+    tie_scale: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The latent score's weighted parts in the order of `SCORE_WEIGHTS` (see `score_parts`)."""
+    contact, ties, skill_weight, attitude_weight, calm = _WEIGHTS
+    return (
+        contact * (1.0 - np.exp(-np.asarray(contact_rate, np.float64) / contact_scale)),
+        ties * (1.0 - np.exp(-np.asarray(strength_sum, np.float64) / tie_scale)),
+        skill_weight * np.asarray(skill, np.float64),
+        attitude_weight * np.asarray(attitude, np.float64),
+        calm * (1.0 - np.asarray(anxiety, np.float64)),
+    )
 
 
 def score_parts(
@@ -69,15 +96,10 @@ def score_parts(
     Contact frequency and ties saturate (`1 - exp(-x / scale)`): the fifth friend adds less
     than the first.
     """
-    w = SCORE_WEIGHTS
-    return {
-        "contact": w["contact"]
-        * (1.0 - np.exp(-np.asarray(contact_rate, dtype=float) / contact_scale)),
-        "ties": w["ties"] * (1.0 - np.exp(-np.asarray(strength_sum, dtype=float) / tie_scale)),
-        "skill": w["skill"] * np.asarray(skill, dtype=float),
-        "attitude": w["attitude"] * np.asarray(attitude, dtype=float),
-        "calm": w["calm"] * (1.0 - np.asarray(anxiety, dtype=float)),
-    }
+    terms = score_terms(
+        contact_rate, strength_sum, skill, attitude, anxiety, contact_scale, tie_scale
+    )
+    return dict(zip(SCORE_WEIGHTS, terms, strict=True))
 
 
 def social_interaction_score(
@@ -92,12 +114,13 @@ def social_interaction_score(
     """Latent social interaction in [0, 1]: the sum of `score_parts`.
 
     How often, with how many and how strong ties, how competently, how willingly and how
-    calmly a student interacts.
+    calmly a student interacts. Compiled as it stands by `groupsim.model.kernel` (the weekly
+    measurement runs it there).
     """
-    parts = score_parts(
+    contact, ties, skill_part, attitude_part, calm = score_terms(
         contact_rate, strength_sum, skill, attitude, anxiety, contact_scale, tie_scale
     )
-    return np.asarray(sum(parts.values()))
+    return np.asarray(contact + ties + skill_part + attitude_part + calm)
 
 
 @dataclass(frozen=True)

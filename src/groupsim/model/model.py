@@ -20,22 +20,22 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 import mesa
 import networkx as nx
 import numpy as np
 
-from groupsim.model import campus, sessions
+from groupsim.model import campus, sessions, weekly
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
-    TRAIT_BASELINES,
     CounselingGroup,
     StudentStates,
     create_students,
     draw_students,
 )
-from groupsim.model.measures import QUESTIONNAIRE, social_interaction_score, update_contact_rate
+from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record_week, reporter
 from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
@@ -217,11 +217,12 @@ class HomeRoomModel(mesa.Model):
         self.measure_week()
 
     def burn_in(self) -> None:
-        """Campus life alone until the network settles; not recorded."""
-        for _ in range(self.config.cohort.burn_in_weeks):
-            self.run_campus_week()
-            self.decay_week()
-            self.count_contacts()
+        """Campus life alone until the network settles; not recorded.
+
+        Every week is `run_campus_week`, `decay_week` and `count_contacts`, their compiled
+        loops run back to back in one call for all the weeks (`weekly.burn_in_weeks`).
+        """
+        weekly.run_burn_in(self, self.config.cohort.burn_in_weeks)
         # Nothing reads the score before screening: it is taken once, from the settled network.
         self.score_students()
         self.burn_in_done = True
@@ -325,15 +326,25 @@ class HomeRoomModel(mesa.Model):
 
     # ------------------------------------------------------------------ decay (ODD 7.9)
 
+    @cached_property
+    def week_end_parameters(self) -> weekly.WeekEndParameters:
+        """Decay's and measurement's parameters as the compiled code takes them (read once)."""
+        return weekly.week_end_parameters(self.config)
+
     def decay_week(self) -> None:
-        """Unused ties weaken and may drop; states drift toward baselines (ODD 3, step 3)."""
-        c = self.config
-        self.ties.decay(c.decay.tie_decay, c.decay.tie_floor)
+        """Unused ties weaken and may drop; states drift toward baselines (ODD 3, step 3).
+
+        Resolve follows the drifted states (`groupsim.model.weekly.decay_week`, compiled).
+        """
+        s = self.states
+        ties = self.ties
+        drifting, baselines = weekly.drifting_states(self)
+        ties.keys, ties.strength, ties.used = weekly.decay_week(
+            ties.keys, ties.strength, ties.used, drifting, baselines, s.attitude, s.skill,
+            s.anxiety, s.resolve, self.week_end_parameters,
+        )  # fmt: skip
+        ties.changed()
         self.ties_changed()
-        for name in TRAIT_BASELINES:
-            values = getattr(self.states, name)
-            values[:] = mech.drift_toward(values, self.states.baseline[name], c.decay.state_drift)
-        self.update_resolve()
 
     # ------------------------------------------------------------------ measurement (ODD 7.10)
 
@@ -347,25 +358,17 @@ class HomeRoomModel(mesa.Model):
     def count_contacts(self) -> None:
         """This week's good exchanges move each student's contact frequency (a moving average)."""
         s = self.states
-        s.contact_rate[:] = update_contact_rate(
-            s.contact_rate, s.contacts_this_week, self.config.measurement.contact_memory
+        weekly.count_contacts(
+            s.contact_rate, s.contacts_this_week, self.week_end_parameters.contact_memory
         )
-        s.contacts_this_week[:] = 0
 
     def score_students(self) -> None:
         """Every student's summed tie strength and latent social interaction score (ODD 7.10)."""
-        c = self.config.measurement
         s = self.states
-        self.strength_sum = self.ties.strength_sums()
-        self.social_interaction = social_interaction_score(
-            s.contact_rate,
-            self.strength_sum,
-            s.skill,
-            s.attitude,
-            s.anxiety,
-            c.contact_scale,
-            c.tie_scale,
-        )
+        self.strength_sum, self.social_interaction = weekly.score_students(
+            self.ties.keys, self.ties.strength, s.contact_rate, s.skill, s.attitude, s.anxiety,
+            self.week_end_parameters,
+        )  # fmt: skip
 
     def give_questionnaires(self) -> None:
         """The pre-test, post-test and follow-up, each at its week (ODD 7.10)."""

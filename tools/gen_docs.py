@@ -207,6 +207,7 @@ API_PAGES = {
         "ties",
         "roster",
         "kernel",
+        "compiling",
     ),
     "runs": (
         "runner",

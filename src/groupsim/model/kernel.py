@@ -11,8 +11,8 @@ of a mechanism to drift. The weekly measurement's `measures.update_contact_rate`
 Compiled code is cached on disk (`cache=True`, in `__pycache__` next to each module, or in
 `NUMBA_CACHE_DIR`), so only the first run after installing or changing the code pays the
 compile time (`benchmarks/bench_run.py --compile` reports it). The cache is stamped with all
-of the model's source files (`sources_stamp`), so changing a mechanism recompiles every loop
-that runs it.
+of the model's source files (`sources_stamp`, in `groupsim.model.compiling`), so changing
+a mechanism recompiles every loop that runs it.
 
 Random numbers come from the run's own `numpy.random.Generator` streams, passed into the
 compiled code: numba draws from the Generator's bit generator with numpy's algorithms, so a
@@ -26,23 +26,25 @@ are its loops. The loops of a week are in `groupsim.model.sessions`, `campus` an
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-from typing import Any
-
-import numba
 import numpy as np
-from numba.core import caching
 from numba.extending import register_jitable
 
 from groupsim.model import measures
 from groupsim.model import mechanisms as mech
+from groupsim.model.compiling import (  # re-exported: one import for the model's loops
+    SOURCES_STAMP,
+    compile_options,
+    compiled,
+    sources_stamp,
+)
 
 __all__ = [
     "COMPILED",
     "MEASURES_COMPILED",
+    "SOURCES_STAMP",
     "build_csr",
     "compile_options",
+    "compiled",
     "decay_ties",
     "dense",
     "find",
@@ -52,70 +54,9 @@ __all__ = [
     "sample_neighbours",
     "search_right",
     "set_pairs",
+    "sources_stamp",
     "strength_sums",
 ]
-
-
-MODEL_DIR = Path(__file__).resolve().parent
-
-
-def sources_stamp() -> str:
-    """A hash of every source file of `groupsim.model`: the compiled code's version.
-
-    numba's disk cache checks only the file of the function it compiled; a loop in
-    `campus.py` compiled with `mechanisms.py` inlined would survive a change to a mechanism.
-    Stamping every cached function with all the model's sources makes any change to any of
-    them recompile everything.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(MODEL_DIR.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-SOURCES_STAMP = sources_stamp()
-
-
-class _ModelSources:
-    """A numba cache locator mix-in: model files only, stamped with `SOURCES_STAMP`."""
-
-    def get_source_stamp(self) -> str:
-        return SOURCES_STAMP
-
-    @classmethod
-    def from_function(cls, py_func: Any, py_file: str) -> Any:
-        if Path(py_file).resolve().parent != MODEL_DIR:
-            return None  # another package's function: numba's own locators
-        return super().from_function(py_func, py_file)  # type: ignore[misc]
-
-
-class _ModelSourcesUserDir(_ModelSources, caching.UserProvidedCacheLocator):
-    """In `NUMBA_CACHE_DIR` when it is set."""
-
-
-class _ModelSourcesInTree(_ModelSources, caching.InTreeCacheLocator):
-    """In `__pycache__` next to the module otherwise."""
-
-
-# Registered before any function below is compiled (numba picks a locator at decoration).
-_LOCATORS = caching.CacheImpl._locator_classes  # numba's locators, tried in order
-if _ModelSourcesUserDir not in _LOCATORS:
-    _LOCATORS[:0] = [_ModelSourcesUserDir, _ModelSourcesInTree]
-
-
-def compile_options() -> dict[str, Any]:
-    """Options of every compiled function: nopython, cached on disk, no fastmath.
-
-    Fastmath stays off so floating point follows IEEE order and a seed gives the same
-    numbers on every machine with the same build.
-    """
-    return {"cache": True, "nogil": True}
-
-
-def compiled(function: Any) -> Any:
-    """`function` compiled by numba with the package's options (`compile_options`)."""
-    return numba.njit(**compile_options())(function)
 
 
 # Every mechanism may call another (most call `logistic`): registering them lets numba

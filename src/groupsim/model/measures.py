@@ -22,7 +22,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import ArrayLike
 
-from groupsim.model.kernel import compiled
+from groupsim.model.compiling import compiled
 from groupsim.model.mechanisms import logistic
 from groupsim.scenario.instrument import Instrument, step_thresholds
 

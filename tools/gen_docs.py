@@ -206,6 +206,7 @@ API_PAGES = {
         "ties",
         "roster",
         "kernel",
+        "recording_kernel",
     ),
     "runs": (
         "runner",

@@ -38,10 +38,10 @@ from groupsim.model.agents import (
 from groupsim.model.measures import QUESTIONNAIRE, social_interaction_score, update_contact_rate
 from groupsim.model.recording import (
     CLUSTERING_SAMPLE,
+    MODEL_REPORTERS,
     WEEKLY_REPORTERS,
     group_members,
     record_week,
-    reporter,
 )
 from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
@@ -264,9 +264,7 @@ class HomeRoomModel(mesa.Model):
         self.student_frames: list[dict[str, np.ndarray]] = []
         self.tie_frames: list[dict[str, np.ndarray]] = []
         self.faculty_rows: list[dict[str, np.ndarray]] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: reporter(name) for name in WEEKLY_REPORTERS}
-        )
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
         # The groups' members, group after group, and where each group starts: every
         # recorded week reads them (`groupsim.model.recording.weekly_metrics`).
         self.group_members = group_members(self.groups)

@@ -5,7 +5,10 @@ a row per faculty, and when asked a row per student and the edge list. Recording
 model and draws no random numbers, so a run is the same whichever weeks it records.
 
 The group measures (`density`, `cohesion`, `isolates`, `clustering`) read the k x k matrix of
-tie strengths among a group's members (`TieStore.dense`).
+tie strengths among a group's members (`TieStore.dense`). They and the week's means are the
+definitions; a recorded week takes them in compiled calls (`recording_kernel`, summing in
+numpy's order, so the very same numbers) and appends the row to the DataCollector's lists
+(`collect`): a few hundred numpy calls a week cost more than the week's campus life.
 
 Example:
     >>> import numpy as np
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLUSTERING_SAMPLE",
+    "MODEL_REPORTERS",
     "WEEKLY_REPORTERS",
     "clustering",
     "clustering_sample",
@@ -161,18 +165,20 @@ def collect(model: HomeRoomModel) -> None:
     collector = model.datacollector
     record = model.record
     if (
-        collector.model_vars.keys() != record.keys()
+        tuple(collector.model_vars) != WEEKLY_REPORTERS
         or collector.agent_reporters
         or collector.agenttype_reporters
     ):
         collector.collect(model)
         return
     collector._collection_steps.append(model.time)
-    for name, values in collector.model_vars.items():
-        values.append(record[name])
+    for values, value in zip(collector.model_vars.values(), record.values(), strict=True):
+        values.append(value)
 
 
-def weekly_metrics(model: HomeRoomModel, week: Week) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+def weekly_metrics(
+    model: HomeRoomModel, week: Week
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """The weekly table's row (`WEEKLY_REPORTERS`): groups, campus, clients, others, friends.
 
     Also returns every student's number of ties and the local clustering of the clustering
@@ -209,7 +215,12 @@ def weekly_metrics(model: HomeRoomModel, week: Week) -> tuple[dict[str, Any], np
         CLUSTERING_SAMPLE,
     )  # fmt: skip
     m = model.config.measurement
-    parts = score_parts(*score_inputs, m.contact_scale, m.tie_scale)
+    # The clients twice over, with all their ties and with those outside their group (the
+    # transfer score): one call of `score_parts` for both.
+    contact_rate, strength_sum, skill, attitude, anxiety = score_inputs
+    parts = score_parts(
+        contact_rate, strength_sum, skill, attitude, anxiety, m.contact_scale, m.tie_scale
+    )
     recording_kernel.score_means(row, *parts.values())
     sessions = week.sessions
     values = [
@@ -329,7 +340,7 @@ def student_snapshot(model: HomeRoomModel, week: int, degree: np.ndarray) -> dic
         "rapport": rapport,
         "disclosure": disclosure,
         "contact_rate": contact_rate,
-        "degree": degree.astype(np.int64),  # a copy: the faculty rows read `degree` too
+        "degree": degree,  # this week's own array (`weekly_metrics`)
         "tie_strength_sum": strength_sum,
         "social_interaction": score,
     }
@@ -367,3 +378,7 @@ def reporter(name: str) -> Callable[[HomeRoomModel], Any]:
 
     report.__name__ = f"report_{name}"
     return report
+
+
+#: The weekly table's Mesa model reporters (`reporter`), a DataCollector's `model_reporters`.
+MODEL_REPORTERS = {name: reporter(name) for name in WEEKLY_REPORTERS}

@@ -28,15 +28,17 @@ from groupsim.model.kernel import compiled
 __all__ = [
     "SCORE_AT",
     "WEEK_MEASURES",
-    "clustering_everyone",
     "block_sum",
+    "client_score_inputs",
+    "clustering_everyone",
     "clustering_sample",
     "group_measures",
     "local_clustering",
     "mean_at",
-    "score_means",
     "neighbour_rows",
     "pairwise_sum",
+    "score_means",
+    "tie_clustering",
     "week_measures",
 ]
 
@@ -125,7 +127,7 @@ def pairwise_sum(values: np.ndarray, start: int, count: int) -> float:
 
 @compiled
 def block_sum(values: np.ndarray, start: int, count: int) -> float:
-    """numpy's sum of at most 128 values: one by one below 8, else with eight accumulators."""
+    """The sum numpy takes of up to 128 values: one by one below 8, else eight accumulators."""
     if count < 8:
         total = 0.0
         for i in range(start, start + count):
@@ -234,21 +236,62 @@ def group_measures(
             density[g] = tied / 2.0 / pairs
             cohesion[g] = pairwise_sum(flat, 0, k * k) / 2.0 / pairs
         if k >= 3:
-            local = np.zeros(k)
-            for i in range(k):
-                degree = 0
-                triangles = 0
-                for j in range(k):
-                    if tie[i, j] > 0:
-                        degree += 1
-                        for m in range(j + 1, k):
-                            if tie[i, m] > 0 and tie[j, m] > 0:
-                                triangles += 1
-                possible = degree * (degree - 1) / 2.0
-                if possible > 0:
-                    local[i] = triangles / possible
-            clustering[g] = pairwise_sum(local, 0, k) / k
+            clustering[g] = tie_clustering(tie)
     return density, cohesion, isolates, clustering, inside
+
+
+@compiled
+def tie_clustering(tie: np.ndarray) -> float:
+    """Average local clustering of a small network of k >= 3 (as `recording.clustering`)."""
+    k = len(tie)
+    local = np.zeros(k)
+    for i in range(k):
+        degree = 0
+        triangles = 0
+        for j in range(k):
+            if tie[i, j] > 0:
+                degree += 1
+                for m in range(j + 1, k):
+                    if tie[i, m] > 0 and tie[j, m] > 0:
+                        triangles += 1
+        possible = degree * (degree - 1) / 2.0
+        if possible > 0:
+            local[i] = triangles / possible
+    return pairwise_sum(local, 0, k) / k
+
+
+@compiled
+def client_score_inputs(
+    clients: np.ndarray,
+    inside_all: np.ndarray,
+    strength_sum: np.ndarray,
+    client_states: tuple[np.ndarray, ...],
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The clients' `measures.score_parts` arguments, in-group ties and how many disclosed.
+
+    The arguments are rows (contact rate, summed tie strength, skill, attitude, anxiety) for
+    the clients twice over: with all their ties, then with those outside their group.
+    `inside_all`: every student's summed tie strength inside their group; `client_states`
+    as `week_measures` takes them.
+    """
+    k = len(clients)
+    inputs = np.empty((5, 2 * k))
+    inside = np.empty(k)
+    disclosed = 0
+    for i in range(k):
+        c = clients[i]
+        inside[i] = inside_all[c]
+        for j in (i, k + i):
+            inputs[0, j] = client_states[7][c]  # contact rate
+            inputs[2, j] = client_states[1][c]  # skill
+            inputs[3, j] = client_states[2][c]  # attitude
+            inputs[4, j] = client_states[0][c]  # anxiety
+        inputs[1, i] = strength_sum[c]
+        inputs[1, k + i] = max(strength_sum[c] - inside[i], 0.0)
+        if client_states[6][c] >= threshold:  # disclosure
+            disclosed += 1
+    return inputs, inside, disclosed
 
 
 @compiled
@@ -398,8 +441,9 @@ def week_measures(
     """The week's row of `WEEK_MEASURES` but the score's columns, and what the rest needs.
 
     Group g is `members[bounds[g]:bounds[g + 1]]`, with its climate and tension in row g of
-    `climate` (no rows without groups); `held`: the sessions held so far. `client_states`: anxiety, skill,
-    attitude, resolve, rapport, openness, disclosure and contact rate (every student's).
+    `climate` (no rows without groups); `held`: the sessions held so far. `client_states`:
+    anxiety, skill, attitude, resolve, rapport, openness, disclosure and contact rate (every
+    student's).
     Returns the row (`score_means` fills the score's columns); the arguments of
     `measures.score_parts` for the clients twice over, with all their ties and with those
     outside their group (rows: contact rate, summed tie strength, skill, attitude, anxiety);
@@ -412,29 +456,16 @@ def week_measures(
     inside_all = np.zeros(n)
     for i in range(len(members)):
         inside_all[members[i]] = inside_members[i]
+    inputs, inside, disclosed = client_score_inputs(
+        clients, inside_all, strength_sum, client_states, threshold
+    )
     k = len(clients)
-    inputs = np.empty((5, 2 * k))  # score_parts' arguments, for the clients twice over
-    inside = np.empty(k)
-    disclosed = 0
-    for i in range(k):
-        c = clients[i]
-        inside[i] = inside_all[c]
-        for j in (i, k + i):
-            inputs[0, j] = client_states[7][c]  # contact rate
-            inputs[2, j] = client_states[1][c]  # skill
-            inputs[3, j] = client_states[2][c]  # attitude
-            inputs[4, j] = client_states[0][c]  # anxiety
-        inputs[1, i] = strength_sum[c]  # all ties, then those outside the group
-        inputs[1, k + i] = max(strength_sum[c] - inside[i], 0.0)
-        if client_states[6][c] >= threshold:  # disclosure
-            disclosed += 1
     groups = np.arange(len(density))
     others = np.flatnonzero(np.logical_not(is_client))
     row = np.full(len(WEEK_MEASURES), np.nan)
-    climates = np.ascontiguousarray(climate[:, 0])
-    tensions = np.ascontiguousarray(climate[:, 1])
-    row[0] = mean_at(climates, np.arange(len(climates)))
-    row[1] = mean_at(tensions, np.arange(len(tensions)))
+    every_group = np.arange(len(climate))
+    row[0] = mean_at(np.ascontiguousarray(climate[:, 0]), every_group)
+    row[1] = mean_at(np.ascontiguousarray(climate[:, 1]), every_group)
     row[2] = mean_at(density, groups)
     row[3] = mean_at(cohesion, groups)
     row[4] = isolates.sum()

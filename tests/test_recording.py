@@ -123,7 +123,8 @@ def test_recorded_week_equals_the_numpy_definitions_exactly(scenario, overrides)
 def test_the_recorded_weeks_are_what_mesa_collects():
     """Appending to the DataCollector's lists keeps what `DataCollector.collect` would."""
     model = HomeRoomModel(rng=5, config=small_scenario(), record_ties=False)
-    mesa_collector = mesa.DataCollector(model_reporters=recording.MODEL_REPORTERS)
+    reporters = {name: recording.reporter(name) for name in recording.WEEKLY_REPORTERS}
+    mesa_collector = mesa.DataCollector(model_reporters=reporters)
     mesa_collector.collect(model)  # week 0, recorded when the model was built
     while model.running:
         model.step()

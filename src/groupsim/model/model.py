@@ -26,7 +26,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from groupsim.model import campus, sessions
+from groupsim.model import campus, recording, sessions
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
     TRAIT_BASELINES,
@@ -36,13 +36,7 @@ from groupsim.model.agents import (
     draw_students,
 )
 from groupsim.model.measures import QUESTIONNAIRE, social_interaction_score, update_contact_rate
-from groupsim.model.recording import (
-    CLUSTERING_SAMPLE,
-    MODEL_REPORTERS,
-    WEEKLY_REPORTERS,
-    group_members,
-    record_week,
-)
+from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record_week, reporter
 from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
@@ -264,10 +258,12 @@ class HomeRoomModel(mesa.Model):
         self.student_frames: list[dict[str, np.ndarray]] = []
         self.tie_frames: list[dict[str, np.ndarray]] = []
         self.faculty_rows: list[dict[str, np.ndarray]] = []
-        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: reporter(name) for name in WEEKLY_REPORTERS}
+        )
         # The groups' members, group after group, and where each group starts: every
         # recorded week reads them (`groupsim.model.recording.weekly_metrics`).
-        self.group_members = group_members(self.groups)
+        self.group_members = recording.group_members(self.groups)
         self.record_week(self.calendar.week(0))
 
     def screen_clients(self) -> list[CounselingGroup]:

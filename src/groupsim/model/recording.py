@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLUSTERING_SAMPLE",
-    "MODEL_REPORTERS",
     "WEEKLY_REPORTERS",
     "clustering",
     "clustering_sample",
@@ -378,7 +377,3 @@ def reporter(name: str) -> Callable[[HomeRoomModel], Any]:
 
     report.__name__ = f"report_{name}"
     return report
-
-
-#: The weekly table's Mesa model reporters (`reporter`), a DataCollector's `model_reporters`.
-MODEL_REPORTERS = {name: reporter(name) for name in WEEKLY_REPORTERS}

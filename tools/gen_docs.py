@@ -207,6 +207,7 @@ API_PAGES = {
         "ties",
         "roster",
         "kernel",
+        "recording_kernel",
         "compiling",
     ),
     "runs": (

@@ -27,7 +27,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from groupsim.model import campus, sessions, weekly
+from groupsim.model import campus, recording, sessions, weekly
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
     CounselingGroup,
@@ -262,6 +262,9 @@ class HomeRoomModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: reporter(name) for name in WEEKLY_REPORTERS}
         )
+        # The groups' members, group after group, and where each group starts: every
+        # recorded week reads them (`groupsim.model.recording.weekly_metrics`).
+        self.group_members = recording.group_members(self.groups)
         self.record_week(self.calendar.week(0))
 
     def screen_clients(self) -> list[CounselingGroup]:

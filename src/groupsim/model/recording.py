@@ -5,7 +5,10 @@ a row per faculty, and when asked a row per student and the edge list. Recording
 model and draws no random numbers, so a run is the same whichever weeks it records.
 
 The group measures (`density`, `cohesion`, `isolates`, `clustering`) read the k x k matrix of
-tie strengths among a group's members (`TieStore.dense`).
+tie strengths among a group's members (`TieStore.dense`). They and the week's means are the
+definitions; a recorded week takes them in compiled calls (`recording_kernel`, summing in
+numpy's order, so the very same numbers) and appends the row to the DataCollector's lists
+(`collect`): a few hundred numpy calls a week cost more than the week's campus life.
 
 Example:
     >>> import numpy as np
@@ -21,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from groupsim.model import kernel
-from groupsim.model.measures import score_parts, social_interaction_score
+from groupsim.model import recording_kernel
+from groupsim.model.measures import score_parts
 
 if TYPE_CHECKING:
+    from groupsim.model.agents import CounselingGroup
     from groupsim.model.model import HomeRoomModel
     from groupsim.model.schedule import Week
     from groupsim.model.ties import TieStore
@@ -34,10 +38,13 @@ __all__ = [
     "WEEKLY_REPORTERS",
     "clustering",
     "clustering_sample",
+    "clustering_students",
     "cohesion",
+    "collect",
     "density",
     "disclosed_share",
     "faculty_snapshot",
+    "group_members",
     "group_ties",
     "in_group_ties",
     "isolates",
@@ -51,45 +58,16 @@ __all__ = [
 #: Campus clustering is estimated on at most this many students (a systematic sample).
 CLUSTERING_SAMPLE = 3000
 
-#: The weekly table's columns, in order (see groupsim.runs.outputs for their meanings).
-WEEKLY_REPORTERS = (
-    "week",
-    "phase",
-    "session",
-    "stage",
-    "climate",
-    "tension",
-    "group_density",
-    "group_cohesion",
-    "group_isolates",
-    "group_clustering",
-    "clients_disclosed_share",
-    "campus_density",
-    "campus_ties",
-    "campus_clustering",
-    "clients_social_interaction",
-    "clients_transfer_interaction",
-    "clients_part_contact",
-    "clients_part_ties",
-    "clients_part_skill",
-    "clients_part_attitude",
-    "clients_part_calm",
-    "clients_in_group_ties",
-    "clients_attendance",
-    "clients_dropped_out",
-    "clients_anxiety",
-    "clients_skill",
-    "clients_attitude",
-    "clients_resolve",
-    "clients_rapport",
-    "clients_openness",
-    "clients_disclosure",
-    "clients_contact_rate",
-    "others_social_interaction",
-    "friends",
-    "friends_social_interaction",
-    "friends_ties",
-    "friends_contact_rate",
+#: The weekly table's columns, in order (see groupsim.runs.outputs for their meanings): the
+#: calendar's, then the measures (`recording_kernel.WEEK_MEASURES`).
+WEEKLY_REPORTERS = ("week", "phase", "session", "stage", *recording_kernel.WEEK_MEASURES)
+
+#: The climates and tensions of no group (`weekly_metrics`).
+NO_CLIMATE = np.empty((0, 2))
+
+#: The columns that are counts (the measures are floats but these), by position.
+INTEGER_AT = tuple(
+    WEEKLY_REPORTERS.index(name) for name in ("group_isolates", "campus_ties", "friends")
 )
 
 # ---------------------------------------------------------------------- group measures
@@ -149,10 +127,8 @@ def clustering_sample(ties: TieStore) -> tuple[np.ndarray, np.ndarray]:
 
     Returns the sampled students and their local clustering coefficients.
     """
-    step = -(-ties.n // CLUSTERING_SAMPLE)  # ceil: at most CLUSTERING_SAMPLE students
-    sample = np.arange(0, ties.n, step)
-    indptr, cols, _, _ = ties.csr()
-    return sample, kernel.local_clustering(indptr, cols, sample)
+    sample, local, _ = recording_kernel.clustering_sample(ties.keys, ties.n, CLUSTERING_SAMPLE)
+    return sample, local
 
 
 # ---------------------------------------------------------------------- the week's records
@@ -165,11 +141,10 @@ def record_week(model: HomeRoomModel, week: Week) -> None:
     """
     if model.record_weeks is not None and week.number not in model.record_weeks:
         return
-    degree = model.ties.degrees()
-    sample = clustering_sample(model.ties)
-    model.record = weekly_metrics(model, week, degree, sample)
-    model.datacollector.collect(model)
+    model.record, degree, local = weekly_metrics(model, week)
+    collect(model)
     if model.record_faculties:
+        sample = (clustering_students(model.n), local)
         model.faculty_rows.append(faculty_snapshot(model, week.number, degree, sample))
     if model.record_students:
         model.student_frames.append(student_snapshot(model, week.number, degree))
@@ -177,78 +152,109 @@ def record_week(model: HomeRoomModel, week: Week) -> None:
         model.tie_frames.append(tie_snapshot(model.ties, week.number))
 
 
+def collect(model: HomeRoomModel) -> None:
+    """Add the week's metrics (`model.record`) to Mesa's DataCollector, as its `collect` would.
+
+    `DataCollector.collect` calls the 37 reporters (`reporter`), each reading one value of
+    `model.record`, and deep-copies what they return; the values are numbers and strings, so
+    appending them to `model_vars` (and the step to the steps Mesa's `batch_run` reads) keeps
+    the very same record at a tenth of the cost. A collector given other reporters is
+    collected by Mesa.
+    """
+    collector = model.datacollector
+    record = model.record
+    if (
+        tuple(collector.model_vars) != WEEKLY_REPORTERS
+        or collector.agent_reporters
+        or collector.agenttype_reporters
+    ):
+        collector.collect(model)
+        return
+    collector._collection_steps.append(model.time)
+    for values, value in zip(collector.model_vars.values(), record.values(), strict=True):
+        values.append(value)
+
+
 def weekly_metrics(
-    model: HomeRoomModel,
-    week: Week,
-    degree: np.ndarray,
-    sample: tuple[np.ndarray, np.ndarray],
-) -> dict[str, Any]:
-    """The weekly table's row (`WEEKLY_REPORTERS`): groups, campus, clients, others, friends."""
-    dense = group_ties(model)
-    return {
-        **_calendar_metrics(model, week),
-        **_group_metrics(dense),
-        **_campus_metrics(model, sample),
-        **_client_metrics(model, dense),
-        **_peer_metrics(model, degree),
-    }
+    model: HomeRoomModel, week: Week
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """The weekly table's row (`WEEKLY_REPORTERS`): groups, campus, clients, others, friends.
+
+    Also returns every student's number of ties and the local clustering of the clustering
+    sample (`clustering_students`), which the faculty and student rows read.
+
+    The measures are taken in two compiled calls (`recording_kernel.week_measures` and
+    `score_means`), as the definitions here and in the model take them: `density`,
+    `cohesion`, `isolates`, `clustering`, `disclosed_share`, `in_group_ties`, the campus
+    clustering of `clustering_sample`, `HomeRoomModel.climate` and `tension`, means as
+    `values.mean()`; the score's parts by `measures.score_parts` itself.
+    """
+    s = model.states
+    groups = model.groups
+    holds_group = model.config.holds_group
+    members, bounds = model.group_members
+    row, score_inputs, local, degree = recording_kernel.week_measures(
+        model.ties.keys,
+        model.ties.strength,
+        model.n,
+        members,
+        bounds,
+        np.array([(g.climate, g.tension) for g in groups]) if holds_group else NO_CLIMATE,
+        model.clients,
+        model.friends,
+        s.client,
+        (s.anxiety, s.skill, s.attitude, s.resolve, s.rapport, s.openness, s.disclosure,
+         s.contact_rate),
+        model.social_interaction,
+        model.strength_sum,
+        s.attended,
+        s.dropped_out,
+        model.config.disclosure.personal_threshold,
+        groups[0].sessions_held if holds_group else 0,
+        CLUSTERING_SAMPLE,
+    )  # fmt: skip
+    m = model.config.measurement
+    # The clients twice over, with all their ties and with those outside their group (the
+    # transfer score): one call of `score_parts` for both.
+    contact_rate, strength_sum, skill, attitude, anxiety = score_inputs
+    parts = score_parts(
+        contact_rate, strength_sum, skill, attitude, anxiety, m.contact_scale, m.tie_scale
+    )
+    recording_kernel.score_means(row, *parts.values())
+    sessions = week.sessions
+    values = [
+        week.number,
+        week.phase,
+        sessions[-1].number if sessions else 0,
+        sessions[-1].stage if sessions else "",
+        *row.tolist(),
+    ]
+    for at in INTEGER_AT:
+        values[at] = int(values[at])
+    return dict(zip(WEEKLY_REPORTERS, values, strict=True)), degree, local
 
 
-def _calendar_metrics(model: HomeRoomModel, week: Week) -> dict[str, Any]:
-    held = week.sessions
-    return {
-        "week": week.number,
-        "phase": week.phase,
-        "session": held[-1].number if held else 0,
-        "stage": held[-1].stage if held else "",
-        "climate": model.climate,
-        "tension": model.tension,
-    }
+def group_members(groups: list[CounselingGroup]) -> tuple[np.ndarray, np.ndarray]:
+    """All groups' members, group after group, and where each group starts (and the end).
+
+    The model keeps them (`HomeRoomModel.group_members`): the groups do not change.
+    """
+    members = np.concatenate([g.members for g in groups]).astype(np.int64, copy=False)
+    return members, np.cumsum([0, *(len(g.members) for g in groups)], dtype=np.int64)
+
+
+def clustering_students(n: int) -> np.ndarray:
+    """The students whose local clustering is the campus clustering: every k-th of `n`.
+
+    k = ceil(n / CLUSTERING_SAMPLE): at most `CLUSTERING_SAMPLE` students, everyone in a
+    cohort up to that size (as `recording_kernel.clustering_sample` samples them).
+    """
+    return np.arange(0, n, -(-n // CLUSTERING_SAMPLE))
 
 
 def group_ties(model: HomeRoomModel) -> list[np.ndarray]:
     """Each group's k x k matrix of tie strengths among its members (the groups' order)."""
     return [model.ties.dense(g.members) for g in model.groups]
-
-
-def _group_metrics(dense: list[np.ndarray]) -> dict[str, Any]:
-    return {
-        "group_density": float(np.mean([density(t) for t in dense])),
-        "group_cohesion": float(np.mean([cohesion(t) for t in dense])),
-        "group_isolates": int(sum(isolates(t) for t in dense)),
-        "group_clustering": float(np.mean([clustering(t) for t in dense])),
-    }
-
-
-def _campus_metrics(model: HomeRoomModel, sample: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
-    n = model.n
-    local = sample[1]
-    return {
-        "campus_density": 2.0 * len(model.ties) / (n * (n - 1)),
-        "campus_ties": len(model.ties),
-        "campus_clustering": _mean(local) if len(local) else 0.0,
-    }
-
-
-def _client_metrics(model: HomeRoomModel, dense: list[np.ndarray]) -> dict[str, Any]:
-    s = model.states
-    cl = model.clients
-    started = model.config.holds_group and model.groups[0].sessions_held > 0
-    threshold = model.config.disclosure.personal_threshold
-    return {
-        "clients_disclosed_share": disclosed_share(s.disclosure[cl], threshold) if started else 0.0,
-        "clients_social_interaction": _mean(model.social_interaction[cl]),
-        **_score_metrics(model, dense),
-        **_attendance_metrics(model),
-        "clients_anxiety": _mean(s.anxiety[cl]),
-        "clients_skill": _mean(s.skill[cl]),
-        "clients_attitude": _mean(s.attitude[cl]),
-        "clients_resolve": _mean(s.resolve[cl]),
-        "clients_rapport": _mean(s.rapport[cl]),
-        "clients_openness": _mean(s.openness[cl]),
-        "clients_disclosure": _mean(s.disclosure[cl]),
-        "clients_contact_rate": _mean(s.contact_rate[cl]),
-    }
 
 
 def in_group_ties(model: HomeRoomModel, dense: list[np.ndarray] | None = None) -> np.ndarray:
@@ -260,46 +266,6 @@ def in_group_ties(model: HomeRoomModel, dense: list[np.ndarray] | None = None) -
     for group, tie in zip(model.groups, dense or group_ties(model), strict=True):
         strength[group.members] = tie.sum(axis=1)
     return strength[model.clients]
-
-
-def _score_metrics(model: HomeRoomModel, dense: list[np.ndarray]) -> dict[str, float]:
-    """The clients' score by part, and without the ties inside their group (transfer)."""
-    s = model.states
-    cl = model.clients
-    m = model.config.measurement
-    inside = in_group_ties(model, dense)
-    outside = np.maximum(model.strength_sum[cl] - inside, 0.0)
-    state = (s.skill[cl], s.attitude[cl], s.anxiety[cl], m.contact_scale, m.tie_scale)
-    parts = score_parts(s.contact_rate[cl], model.strength_sum[cl], *state)
-    transfer = social_interaction_score(s.contact_rate[cl], outside, *state)
-    return {
-        "clients_transfer_interaction": _mean(transfer),
-        **{f"clients_part_{name}": _mean(value) for name, value in parts.items()},
-        "clients_in_group_ties": _mean(inside),
-    }
-
-
-def _attendance_metrics(model: HomeRoomModel) -> dict[str, float]:
-    """Share of the sessions held so far that clients attended, and the share who dropped out."""
-    s = model.states
-    cl = model.clients
-    held = model.groups[0].sessions_held if model.config.holds_group else 0
-    return {
-        "clients_attendance": _mean(s.attended[cl]) / held if held else float("nan"),
-        "clients_dropped_out": _mean(s.dropped_out[cl]),
-    }
-
-
-def _peer_metrics(model: HomeRoomModel, degree: np.ndarray) -> dict[str, Any]:
-    s = model.states
-    friends = model.friends
-    return {
-        "others_social_interaction": _mean(model.social_interaction[~s.client]),
-        "friends": len(friends),
-        "friends_social_interaction": _mean(model.social_interaction[friends]),
-        "friends_ties": _mean(degree[friends]),
-        "friends_contact_rate": _mean(s.contact_rate[friends]),
-    }
 
 
 def faculty_snapshot(
@@ -344,28 +310,53 @@ def faculty_snapshot(
 
 
 def student_snapshot(model: HomeRoomModel, week: int, degree: np.ndarray) -> dict[str, np.ndarray]:
-    """A row per student: every state, degree, summed tie strength and score (copies)."""
+    """A row per student: every state, degree, summed tie strength and score (copies).
+
+    The columns that stay the same all run (student id, faculty, client, group) are copied
+    once, read-only, and shared by every week's rows.
+    """
     s = model.states
     n = model.n
+    fixed = model.student_frames[0] if model.student_frames else _fixed_student_columns(model)
+    # The float columns copied at once, into one block (its rows are the columns).
+    (sociability, openness, anxiety, skill, attitude, resolve, rapport, disclosure,
+     contact_rate, strength_sum, score) = np.array(
+        (s.sociability, s.openness, s.anxiety, s.skill, s.attitude, s.resolve, s.rapport,
+         s.disclosure, s.contact_rate, model.strength_sum, model.social_interaction)
+    )  # fmt: skip
     return {
         "week": np.full(n, week, dtype=np.int64),
-        "student_id": np.arange(n, dtype=np.int64),
+        "student_id": fixed["student_id"],
+        "faculty": fixed["faculty"],
+        "client": fixed["client"],
+        "group": fixed["group"],
+        "sociability": sociability,
+        "openness": openness,
+        "anxiety": anxiety,
+        "skill": skill,
+        "attitude": attitude,
+        "resolve": resolve,
+        "rapport": rapport,
+        "disclosure": disclosure,
+        "contact_rate": contact_rate,
+        "degree": degree,  # this week's own array (`weekly_metrics`)
+        "tie_strength_sum": strength_sum,
+        "social_interaction": score,
+    }
+
+
+def _fixed_student_columns(model: HomeRoomModel) -> dict[str, np.ndarray]:
+    """The student rows' columns that stay the same all run, as read-only copies."""
+    s = model.states
+    columns = {
+        "student_id": np.arange(model.n, dtype=np.int64),
         "faculty": s.faculty.astype(np.int64),
         "client": s.client.copy(),
         "group": model.group_of.copy(),
-        "sociability": s.sociability.copy(),
-        "openness": s.openness.copy(),
-        "anxiety": s.anxiety.copy(),
-        "skill": s.skill.copy(),
-        "attitude": s.attitude.copy(),
-        "resolve": s.resolve.copy(),
-        "rapport": s.rapport.copy(),
-        "disclosure": s.disclosure.copy(),
-        "contact_rate": s.contact_rate.copy(),
-        "degree": degree.astype(np.int64),
-        "tie_strength_sum": model.strength_sum.copy(),
-        "social_interaction": model.social_interaction.copy(),
     }
+    for values in columns.values():
+        values.flags.writeable = False
+    return columns
 
 
 def tie_snapshot(ties: TieStore, week: int) -> dict[str, np.ndarray]:

@@ -233,6 +233,7 @@ API_PAGES = {
         "power_seed",
         "analyses",
         "stats",
+        "resampling",
         "report",
         "wording",
         "power_report",

@@ -38,9 +38,10 @@ def test_dry_run_prints_runs_time_and_disk_and_writes_nothing(tmp_path, monkeypa
 
 
 def test_ctrl_c_saves_names_the_resume_and_resume_equals_an_uninterrupted_sweep(tmp_path):
-    # 240 runs: a compiled run takes ~30 ms, so the sweep must last long enough (seconds) to
-    # be stopped after its first saved chunk, even when this test process is slow to notice.
-    path = write_sweep(tmp_path, replications=40)
+    # 1,200 runs: a quick compiled run takes a few ms, so the sweep must have enough of them
+    # to last (seconds) after its first saved chunk, even when this test process is slow to
+    # notice under load (240 runs finished before the Ctrl-C came in a full suite).
+    path = write_sweep(tmp_path, replications=200)
     reference_out = tmp_path / "reference"
     run_sweep(load_sweep(path), reference_out, SerialBackend(), chunk_size=2, label=None)
     reference = runs_table(reference_out)
@@ -64,9 +65,9 @@ def test_ctrl_c_saves_names_the_resume_and_resume_equals_an_uninterrupted_sweep(
     assert process.returncode == 130, stderr
     status = json.loads((out / "status.json").read_text())
     assert status["interrupted"] is True
-    assert 0 < status["finished"] < 240
+    assert 0 < status["finished"] < 1200
     message = " ".join(stdout.split())
-    assert f"Interrupted: {status['finished']}/240 runs saved" in message
+    assert f"Interrupted: {status['finished']}/1200 runs saved" in message
     assert f"groupsim sweep {path} --out {out} --resume" in message
     resumed = subprocess.run(
         [GROUPSIM, "sweep", str(path), "--out", str(out), "--resume", "--workers", "1"],

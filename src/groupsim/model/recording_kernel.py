@@ -14,7 +14,7 @@ the recorded numbers are the ones the numpy definitions give, to the last bit.
 Example:
     >>> import numpy as np
     >>> values = np.arange(200) / 7.0
-    >>> pairwise_sum(values, 0, len(values)) == values.sum()
+    >>> bool(pairwise_sum(values, 0, len(values)) == values.sum())
     True
 """
 

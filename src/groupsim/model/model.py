@@ -317,9 +317,11 @@ class HomeRoomModel(mesa.Model):
         """Every group holds this session (`groupsim.model.sessions`, ODD 7.1-7.6)."""
         sessions.run_group_sessions(self, session)
 
-    def run_group_session(self, group: CounselingGroup, session: Session) -> None:
-        """One group's session; its ties go back to the tie store (`sessions`)."""
-        sessions.run_group_session(self, group, session)
+    def run_group_session(
+        self, group: CounselingGroup, session: Session
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One group's session; returns its ties as pairs for the tie store (`sessions`)."""
+        return sessions.run_group_session(self, group, session)
 
     # ------------------------------------------------------------------ campus life (ODD 7.8)
 

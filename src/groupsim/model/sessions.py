@@ -8,8 +8,11 @@ turn's), shared by whoever is present, so each member's airtime falls as the gro
 `run_group_session` hands one group's arrays to the compiled session (`group_session`, through
 `groupsim.model.kernel`), which copies the members' ties out of the tie store, runs, in the
 ODD's order, `take_attendance`, `open_session`, `hold_turns` (each turn's `group_exchange`, with
-`disclose` or `fail_exchange`) and, in the working stage, `teach`, and writes the ties back
-(`return_ties`); their arithmetic is the mechanisms of `groupsim.model.mechanisms`, compiled.
+`disclose` or `fail_exchange`) and, in the working stage, `teach`, and hands back the members'
+ties as pairs (`session_ties`); their arithmetic is the mechanisms of
+`groupsim.model.mechanisms`, compiled. `run_group_sessions` writes every group's pairs into the
+tie store at once (`kernel.set_pairs`): one merge a session, not one a group, which at campus
+scale (250 groups among 100,000 students) would copy the whole store once per group.
 
 One compiled call a group session, and a cheap one to make: a session is a few dozen small
 steps, so most of its time went into getting in and out of compiled code. Its random numbers
@@ -50,12 +53,12 @@ __all__ = [
     "group_session",
     "hold_turns",
     "open_session",
-    "return_ties",
     "run_group_session",
     "run_group_sessions",
     "session_draws",
     "session_parameters",
     "session_row",
+    "session_ties",
     "student_arrays",
     "take_attendance",
     "teach",
@@ -180,21 +183,33 @@ def parameter_values(c: Scenario, practices: dict[str, float]) -> SessionParamet
 def run_group_sessions(model: HomeRoomModel, session: Session) -> None:
     """Every group holds this session, in the order of their numbers; resolve is recomputed.
 
-    Each group's ties go back to the tie store after its session. Groups have no members in
-    common, so no group's session reads a tie another changed: the order of groups does not
-    matter, and the store ends as if all had gone back at once.
+    The groups' ties go back to the tie store together, after the last group's session.
+    Groups have no members in common, so no group's session reads a tie another changed:
+    the order of groups does not matter, and one merge gives the store each group's return
+    would have given.
     """
-    for group in model.groups:
-        model.run_group_session(group, session)
+    returned = [model.run_group_session(group, session) for group in model.groups]
+    if returned:
+        pair_keys, pair_strength, pair_used = (
+            np.concatenate(part) for part in zip(*returned, strict=True)
+        )
+        ties = model.ties
+        ties.keys, ties.strength, ties.used = k.set_pairs(
+            ties.keys, ties.strength, ties.used, pair_keys, pair_strength, pair_used
+        )
+        ties.changed()
     model.ties_changed()
     model.update_resolve()
 
 
-def run_group_session(model: HomeRoomModel, group: CounselingGroup, session: Session) -> None:
+def run_group_session(
+    model: HomeRoomModel, group: CounselingGroup, session: Session
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One session: attendance, tension and climate, rapport, turns, teaching (ODD 3, step 1).
 
-    The members' ties after the session go back to the tie store (`model.ties`); the session's
-    row goes to `model.session_rows`.
+    Returns the members' ties after the session as pairs for the tie store (`session_ties`:
+    pair keys, strengths, used marks; `run_group_sessions` writes them); the session's row goes
+    to `model.session_rows`.
     """
     members = group.members
     ties = model.ties
@@ -206,11 +221,10 @@ def run_group_session(model: HomeRoomModel, group: CounselingGroup, session: Ses
         depth_cap(model, session), session.stage == "working", model.session_parameters,
     )  # fmt: skip
     group.climate, group.tension, present, offered, taken, depth_sum, disclosed, tie = outcome[:8]
-    ties.keys, ties.strength, ties.used = outcome[8:]
-    ties.changed()
     group.sessions_held += 1
     turns = (offered, taken, depth_sum / disclosed if disclosed else 0.0)
     model.session_rows.append(session_row(model, group, session, tie, present, turns))
+    return outcome[8:]
 
 
 def session_draws(rng: np.random.Generator, members: int, params: np.ndarray) -> np.ndarray:
@@ -245,13 +259,13 @@ def group_session(
 ) -> tuple[
     float, float, np.ndarray, int, int, float, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray
 ]:
-    """One group's session, from the tie store's arrays (`keys`, `strength`, `marks`) back.
+    """One group's session, on its members' ties read from the tie store's arrays.
 
     The members' ties are copied into a k x k matrix the session updates in place; `draws`
     are the session's uniforms (`session_draws`). Returns the climate and tension after it,
     the members present (local indices), turns offered and taken, the summed depth disclosed
-    and how many disclosures it sums, the members' tie matrix, and the tie store's arrays
-    with the session's ties written back (`return_ties`).
+    and how many disclosures it sums, the members' tie matrix, and the members' ties as pairs
+    for the store (`session_ties`).
     """
     p = params[0]
     tie = k.dense(keys, strength, members, n)
@@ -267,28 +281,21 @@ def group_session(
     )
     if working:
         teach(members[present], st, p)
-    keys, strength, marks = return_ties(keys, strength, marks, n, members, tie, used)
+    pair_keys, pair_strength, pair_used = session_ties(n, members, tie, used)
     return (
-        climate, tension, present, offered, taken, depth_sum, disclosed, tie, keys, strength,
-        marks,
+        climate, tension, present, offered, taken, depth_sum, disclosed, tie, pair_keys,
+        pair_strength, pair_used,
     )  # fmt: skip
 
 
 @compiled
-def return_ties(
-    keys: np.ndarray,
-    strength: np.ndarray,
-    marks: np.ndarray,
-    n: int,
-    members: np.ndarray,
-    tie: np.ndarray,
-    used: np.ndarray,
+def session_ties(
+    n: int, members: np.ndarray, tie: np.ndarray, used: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The members' ties after a session, written into the tie store's arrays.
+    """The members' ties after a session, as pairs for the tie store's merge (`set_pairs`).
 
-    Every member pair with a tie goes back with its strength and whether it was used this
-    session (a used mark stays until the week's decay), through the store's own merge
-    (`kernel.set_pairs`). Returns the store's arrays (new ones when ties were added).
+    Every member pair with a tie, with its strength and whether it was used this session (a
+    used mark stays until the week's decay): pair keys, strengths and marks.
     """
     size = len(members)
     held = 0
@@ -306,7 +313,7 @@ def return_ties(
                 pair_strength[h] = tie[i, j]
                 pair_used[h] = used[i, j]
                 h += 1
-    return k.set_pairs(keys, strength, marks, pair_keys, pair_strength, pair_used)
+    return pair_keys, pair_strength, pair_used
 
 
 @compiled

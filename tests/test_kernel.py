@@ -14,14 +14,12 @@ import json
 import math
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pytest
 
 from groupsim import load_scenario, run
 from groupsim.model import campus, kernel, measures, sessions, weekly
 from groupsim.model import mechanisms as mech
-from groupsim.model.ties import TieStore
 from groupsim.runs.outcomes import outcome_weeks, run_outcomes
 
 REFERENCE = json.loads(
@@ -147,21 +145,6 @@ def test_same_outcomes_as_the_numpy_kernel_seed_by_seed(arm):
                 assert math.isnan(got[name]), (arm, seed, name)
             else:
                 assert got[name] == pytest.approx(want, rel=1e-9, abs=1e-12), (arm, seed, name)
-
-
-def test_local_clustering_agrees_with_networkx():
-    """The compiled triangle count gives networkx's local clustering."""
-    rng = np.random.default_rng(4)
-    ties = TieStore(40)
-    a, b = rng.integers(0, 40, 150), rng.integers(0, 40, 150)
-    keep = a != b
-    keys, first = np.unique(ties.pair_keys(a[keep], b[keep]), return_index=True)
-    ties.set(a[keep][first], b[keep][first], rng.uniform(0.1, 1.0, len(keys)))
-    indptr, cols, _, _ = ties.csr()
-    sample = np.arange(40)
-    expected = nx.clustering(ties.to_networkx())
-    got = kernel.local_clustering(indptr, cols, sample)
-    assert got.tolist() == pytest.approx([expected[i] for i in range(40)])
 
 
 def test_same_seed_same_run_twice():

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from conftest import small_scenario
-from groupsim.model import kernel, recording, recording_kernel
+from groupsim.model import recording, recording_kernel
 from groupsim.model.measures import score_parts, social_interaction_score
 from groupsim.model.model import HomeRoomModel
 from groupsim.model.ties import TieStore
@@ -187,7 +187,7 @@ def test_campus_clustering_is_networkx_local_clustering(most):
     expected = nx.clustering(ties.to_networkx())
     assert local.tolist() == pytest.approx([expected[i] for i in sample], abs=0, rel=1e-15)
     indptr, cols, _, _ = ties.csr()
-    assert np.array_equal(local, kernel.local_clustering(indptr, cols, sample))
+    assert np.array_equal(local, recording_kernel.local_clustering(indptr, cols, sample))
     assert np.array_equal(degree, ties.degrees())
     indptr_rows, cols_rows = recording_kernel.neighbour_rows(ties.keys, n)
     assert np.array_equal(indptr_rows, indptr)

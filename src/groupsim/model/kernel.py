@@ -48,7 +48,6 @@ __all__ = [
     "decay_ties",
     "dense",
     "find",
-    "local_clustering",
     "lookup",
     "pair_key",
     "sample_neighbours",
@@ -302,38 +301,6 @@ def dense(keys: np.ndarray, strength: np.ndarray, members: np.ndarray, n: int) -
             if pos < len(keys) and keys[pos] == key:
                 matrix[i, j] = matrix[j, i] = strength[pos]
     return matrix
-
-
-@compiled
-def local_clustering(indptr: np.ndarray, cols: np.ndarray, sample: np.ndarray) -> np.ndarray:
-    """Local clustering coefficient of each sampled student (as networkx.clustering).
-
-    Triangles through a student are the links among its neighbours, counted by merging
-    the sorted neighbour rows (`build_csr` keeps each row in ascending order).
-    """
-    out = np.zeros(len(sample))
-    for s in range(len(sample)):
-        v = sample[s]
-        start, stop = indptr[v], indptr[v + 1]
-        degree = stop - start
-        if degree < 2:
-            continue
-        links = 0
-        for a in range(start, stop):
-            u = cols[a]
-            # neighbours of v that are also neighbours of u, counted once per pair (w > u)
-            x, y = a + 1, indptr[u]
-            while x < stop and y < indptr[u + 1]:
-                if cols[x] == cols[y]:
-                    links += 1
-                    x += 1
-                    y += 1
-                elif cols[x] < cols[y]:
-                    x += 1
-                else:
-                    y += 1
-        out[s] = links / (degree * (degree - 1) / 2.0)
-    return out
 
 
 @compiled

@@ -215,7 +215,7 @@ def run_group_session(
     ties = model.ties
     outcome = group_session(
         session_draws(model.group_rng, len(members), model.session_parameters), members,
-        ties.keys, ties.strength, ties.used, ties.n, student_arrays(model.states),
+        ties.keys, ties.strength, ties.n, student_arrays(model.states),
         group.climate, group.tension, group.setting, group.counselor.warmth,
         facilitation(model, group), getattr(model.config.tension, session.stage),
         depth_cap(model, session), session.stage == "working", model.session_parameters,
@@ -244,7 +244,6 @@ def group_session(
     members: np.ndarray,
     keys: np.ndarray,
     strength: np.ndarray,
-    marks: np.ndarray,
     n: int,
     st: StudentArrays,
     climate: float,

@@ -40,6 +40,7 @@ from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record
 from groupsim.model.roster import adopt_roster
 from groupsim.model.schedule import Calendar, Session, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
+from groupsim.model.settled import SettledCohort, settling_key
 from groupsim.scenario import Scenario, ScenarioError, dotted_path, scenario_from_dict
 
 __all__ = [
@@ -111,6 +112,10 @@ class HomeRoomModel(mesa.Model):
             (a sweep, a power study) records the three weeks it reads and skips the rest,
             about a fifth of a default run's time. Recording draws no random numbers, so the
             run itself is the same whichever weeks it records.
+        settled_cohorts: the settled cohorts of this seed's other arms, by
+            `settled.settling_key` (a dict the caller keeps across arms): the run starts
+            from a matching one, identical to settling its own, or adds its own. None: the
+            run settles its cohort and keeps nothing.
         **params: flat parameters, the dotted path with `_` for its first dot
             (`counselor.warmth` -> `counselor_warmth`, `group.clients` -> `group_clients`).
     """
@@ -123,6 +128,7 @@ class HomeRoomModel(mesa.Model):
         record_ties: bool = True,
         record_weeks: Iterable[int] | None = None,
         record_faculties: bool = True,
+        settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
         **params: Any,
     ):
         super().__init__(rng=rng)
@@ -166,8 +172,15 @@ class HomeRoomModel(mesa.Model):
         # (a session's as a numpy record, `sessions.session_parameters`).
         self.campus_parameters = campus.campus_parameters(c)
         self.session_parameters = sessions.session_parameters(c, self.practices)
-        self.draw_population()
-        self.burn_in()
+        # Arms of a comparison with the same seed and cohort settle it once (`model.settled`).
+        key = None if settled_cohorts is None else settling_key(c, rng)
+        if settled_cohorts is not None and key in settled_cohorts:
+            self.start_settled(settled_cohorts[key])
+        else:
+            self.draw_population()
+            self.burn_in()
+            if settled_cohorts is not None and key is not None:
+                settled_cohorts[key] = SettledCohort.of(self, key)
         # A cohort from data takes the settled drawn cohort's place (`model.roster`, ODD 5).
         self.roster = adopt_roster(self) if c.cohort.data else None
         self.form_groups()
@@ -193,11 +206,7 @@ class HomeRoomModel(mesa.Model):
             c.responsiveness_sd,
             c.sensitivity_sd,
         )
-        self.n = self.states.n
-        # Faculties are contiguous blocks of ids: faculty f is [start[f], start[f] + size).
-        self.faculty_start = np.arange(c.faculties) * c.students_per_faculty
-        self.faculty_size = c.students_per_faculty
-        self.faculty_sizes = np.full(c.faculties, c.students_per_faculty)
+        self.place_students()
         self.update_resolve()
         self.ties = initial_ties(
             self.states.faculty,
@@ -207,14 +216,33 @@ class HomeRoomModel(mesa.Model):
             c.initial_ties_in_faculty,
             self.population_rng,
         )
+        self.social_interaction = np.zeros(self.n)
+        self.measure_week()
+
+    def place_students(self) -> None:
+        """The drawn cohort's faculties and its Student agents (no random numbers)."""
+        c = self.config.cohort
+        self.n = self.states.n
+        # Faculties are contiguous blocks of ids: faculty f is [start[f], start[f] + size).
+        self.faculty_start = np.arange(c.faculties) * c.students_per_faculty
+        self.faculty_size = c.students_per_faculty
+        self.faculty_sizes = np.full(c.faculties, c.students_per_faculty)
         self.faculty_names = faculty_names(c.faculty_names, c.faculties)
         self.student_agents = create_students(
             self, [self.faculty_names[f] for f in self.states.faculty.tolist()]
         )
-        self.social_interaction = np.zeros(self.n)
         self._network_cache: tuple[int, nx.Graph] | None = None
         self._ties_version = 0
-        self.measure_week()
+
+    def start_settled(self, cohort: SettledCohort) -> None:
+        """Start from another arm's settled cohort instead of drawing and settling it again.
+
+        Its states, ties, scores and random streams are those this run's set-up and burn-in
+        would reach (the same seed and `settled.settling_key`), copied (`groupsim.model.settled`).
+        """
+        cohort.restore(self)
+        self.place_students()
+        self.burn_in_done = True
 
     def burn_in(self) -> None:
         """Campus life alone until the network settles; not recorded.

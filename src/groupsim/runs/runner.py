@@ -19,6 +19,7 @@ import pandas as pd
 
 from groupsim.model.agents import STATES
 from groupsim.model.model import HomeRoomModel
+from groupsim.model.settled import SettledCohort
 from groupsim.runs.records import RunRecords
 from groupsim.runs.resources import check_memory
 from groupsim.scenario import Scenario
@@ -98,6 +99,7 @@ def run(
     record_ties: bool = True,
     record_weeks: Iterable[int] | None = None,
     record_faculties: bool = True,
+    settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
 ) -> RunResult:
     """Run one scenario to its last week.
 
@@ -110,6 +112,9 @@ def run(
             ``groupsim.runs.outcomes.outcome_weeks(scenario).values()``: the weeks `run_outcomes`
             reads; the run is the same, its tables have only those weeks.
         record_faculties: keep the per-faculty weekly table (off: `faculties` is empty).
+        settled_cohorts: a dict kept across the arms of one seed: arms that agree on the
+            cohort and campus life settle it once (`groupsim.model.settled`); the results
+            are identical to settling it in every arm. None: nothing shared.
     """
     model = build_model(
         scenario,
@@ -118,6 +123,7 @@ def run(
         record_ties=record_ties,
         record_weeks=record_weeks,
         record_faculties=record_faculties,
+        settled_cohorts=settled_cohorts,
     )
     model.run_model()
     return collect(model, seed)
@@ -131,6 +137,7 @@ def build_model(
     record_ties: bool = True,
     record_weeks: Iterable[int] | None = None,
     record_faculties: bool = True,
+    settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
 ) -> HomeRoomModel:
     """A :class:`HomeRoomModel` for one run, after checking that its records fit in memory.
 
@@ -152,6 +159,7 @@ def build_model(
         record_ties=record_ties,
         record_weeks=weeks,
         record_faculties=record_faculties,
+        settled_cohorts=settled_cohorts,
     )
 
 

@@ -54,6 +54,7 @@ from groupsim.study.stats import (
 )
 
 if TYPE_CHECKING:
+    from groupsim.model.settled import SettledCohort
     from groupsim.runs.backends import Backend
     from groupsim.scenario.posterior import Posterior
 
@@ -117,21 +118,40 @@ class MismatchedControlWarning(UserWarning):
     """A treatment is compared with a control of another group size, calendar or cohort."""
 
 
-def _run_replication(task: tuple[Scenario, int]) -> dict[str, Any]:
-    """One run, reduced to what a comparison keeps (module level: it goes to worker processes).
+def _run_replication(
+    task: tuple[Scenario, int],
+    settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
+) -> dict[str, Any]:
+    """One run, reduced to what a comparison keeps.
 
     Columns, not tables: `compare` builds each of its tables once from all runs (a
-    DataFrame per run cost more than the run).
+    DataFrame per run cost more than the run). `settled_cohorts`: as `run` takes it.
     """
     scenario, seed = task
     # Every week's metrics and student rows; no edge lists or faculty rows (not read here).
     records = run(
-        scenario, seed=seed, record_students=True, record_ties=False, record_faculties=False
+        scenario,
+        seed=seed,
+        record_students=True,
+        record_ties=False,
+        record_faculties=False,
+        settled_cohorts=settled_cohorts,
     ).records
     answers = records.questionnaire_columns()
     clients = client_columns(records)
     clients.update({name: answers[column] for column, name in QUESTIONNAIRE_COLUMNS.items()})
     return {"weekly": records.weekly, "outcomes": record_outcomes(records), "clients": clients}
+
+
+def _run_arms(task: tuple[tuple[Scenario, ...], int]) -> list[dict[str, Any]]:
+    """One replication of every arm, reduced (module level: it goes to worker processes).
+
+    The arms run with the same seed, so those that agree on the cohort and campus life
+    settle it once (`groupsim.model.settled`): the same runs as one by one, a third faster.
+    """
+    scenarios, seed = task
+    settled_cohorts: dict[tuple[Any, ...], SettledCohort] = {}
+    return [_run_replication((scenario, seed), settled_cohorts) for scenario in scenarios]
 
 
 def _stacked(
@@ -499,13 +519,13 @@ def compare(
     if posterior is not None and (both := posterior_overrides(posterior, overrides or {})):
         raise ValueError(f"overrides: the posterior varies {', '.join(both)}; set it in one place")
     draws = pd.DataFrame() if posterior is None else posterior_draws(posterior, seeds)
-    # Replication-major order: a partly finished pool has covered all scenarios evenly.
+    # A task per replication, all its arms (they share the settled cohort, `_run_arms`).
     tasks = [
-        (with_draw(scenario, posterior, draws, replication), run_seed)
+        (tuple(with_draw(scenario, posterior, draws, replication) for scenario in loaded), run_seed)
         for replication, run_seed in enumerate(seeds)
-        for scenario in loaded
     ]
-    runs = map_tasks(_run_replication, tasks, workers=workers, label=label, backend=backend)
+    replications = map_tasks(_run_arms, tasks, workers=workers, label=label, backend=backend)
+    runs = [result for arms in replications for result in arms]
 
     positions = [divmod(index, len(loaded)) for index in range(len(runs))]
     ids: dict[str, list[Any]] = {

@@ -38,7 +38,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODES = ("off", "compare", "compare-task", "all")
+MODES = ("off", "compare", "compare-task", "compare-arms", "all")
 SIZES = (20, 200, 2000)  # students per faculty: 180, 1,800 and 18,000 students
 
 # Runs inside the tree being measured (its own `groupsim` on sys.path).
@@ -67,13 +67,29 @@ run(scenario, seed=10_000, **options[modes[0]])  # warm-up: first calls, compile
 first = time.process_time() - t0
 out = {"first": first, "students": scenario.cohort.faculties * scenario.cohort.students_per_faculty,
        "weeks": weeks}
-from groupsim.study.compare import _run_replication
+import groupsim.study.compare as compare
+from pathlib import Path
+_run_replication = compare._run_replication
+folder = Path(sys.argv[2]).parent
+size = {"cohort.students_per_faculty": int(sys.argv[4])}
+arms = tuple(load_scenario(folder / f"{name}.toml", size)
+             for name in ("no_intervention", "standard_group", "home_room"))
+def run_arms(seed):
+    if hasattr(compare, "_run_arms"):
+        compare._run_arms((arms, seed))
+    else:
+        for arm in arms:
+            _run_replication((arm, seed))
 for mode in modes:
     times = []
     for seed in range(repeats):
         t0 = time.process_time()
         if mode == "compare-task":
             _run_replication((scenario, seed))
+        elif mode == "compare-arms":
+            run_arms(seed)
+            times.append((time.process_time() - t0) / len(arms))
+            continue
         else:
             run(scenario, seed=seed, **options[mode])
         times.append(time.process_time() - t0)

@@ -109,3 +109,20 @@ def test_nothing_is_shared_without_an_integer_seed() -> None:
     assert settling_key(base, np.random.default_rng(1)) is None
     assert settling_key(base, np.int64(4)) == settling_key(base, 4)
     assert settling_key(base, 4) != settling_key(base, 5)
+
+
+def test_power_runs_of_one_seed_share_their_cohort_exactly() -> None:
+    """Group sizes and screening options of one seed: the same totals as run one by one."""
+    from groupsim.study.power import group_totals, seed_group_totals, with_clients, with_screening
+
+    base = load_scenario(SCENARIOS / "home_room.toml")
+    control = load_scenario(SCENARIOS / "no_intervention.toml")
+    scenarios = (
+        with_clients(base, 6),
+        base,
+        with_screening(base, "pretest"),
+        with_clients(control, 6),
+    )
+    shared = seed_group_totals((scenarios, 11))
+    for scenario, totals in zip(scenarios, shared, strict=True):
+        assert same(totals, group_totals((scenario, 11)))

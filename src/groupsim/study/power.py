@@ -63,6 +63,7 @@ from groupsim.study.power_studies import (
 )
 
 if TYPE_CHECKING:
+    from groupsim.model.settled import SettledCohort
     from groupsim.runs.backends import Backend
     from groupsim.scenario.posterior import Posterior
 
@@ -84,6 +85,7 @@ __all__ = [
     "power",
     "power_table",
     "seed_design_bias",
+    "seed_group_totals",
     "simulate_pool",
 ]
 
@@ -119,7 +121,10 @@ MISSING_POST = (
 # ---------------------------------------------------------------------------- the runs
 
 
-def group_totals(task: tuple[Scenario, int]) -> dict[str, np.ndarray]:
+def group_totals(
+    task: tuple[Scenario, int],
+    settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
+) -> dict[str, np.ndarray]:
     """Run one group (scenario, seed) and keep what a power analysis needs of its clients.
 
     Returns the questionnaire totals `screening`, `pre` and `post`, and the noise-free
@@ -128,12 +133,19 @@ def group_totals(task: tuple[Scenario, int]) -> dict[str, np.ndarray]:
     into selection on measurement noise and real change during the baseline weeks. Runs
     the model exactly as `groupsim.run` does (same seed, same results); the model itself
     keeps the expected totals (`HomeRoomModel.expected_totals`). Module-level so process
-    pools can pickle it.
+    pools can pickle it. `settled_cohorts`: as `groupsim.run` takes it.
     """
     scenario, seed = task
     # Only questionnaire totals are kept: no weekly metrics (recording draws no random
     # numbers, so the run is the same as `groupsim.run`'s).
-    model = build_model(scenario, seed, record_students=False, record_ties=False, record_weeks=())
+    model = build_model(
+        scenario,
+        seed,
+        record_students=False,
+        record_ties=False,
+        record_weeks=(),
+        settled_cohorts=settled_cohorts,
+    )
     model.run_model()
     q = model.questionnaire
     return {
@@ -143,6 +155,17 @@ def group_totals(task: tuple[Scenario, int]) -> dict[str, np.ndarray]:
         "expected_screening": model.expected_totals["screening"],
         "expected_pre": model.expected_totals["pre"],
     }
+
+
+def seed_group_totals(task: tuple[tuple[Scenario, ...], int]) -> list[dict[str, np.ndarray]]:
+    """`group_totals` of several scenarios with one seed (module level, for worker processes).
+
+    Group sizes and screening options of one arm, and the seed design's arms, run with the
+    same seed: they settle their shared cohort once (`groupsim.model.settled`), the same runs.
+    """
+    scenarios, seed = task
+    settled_cohorts: dict[tuple[Any, ...], SettledCohort] = {}
+    return [group_totals((scenario, seed), settled_cohorts) for scenario in scenarios]
 
 
 def with_screening(scenario: Scenario, screening: str) -> Scenario:
@@ -368,11 +391,17 @@ def power(
     seeds = replication_seeds(seed, 2 * max(design) * reps)
     arm_seeds = {"treatment": seeds[0::2], "control": seeds[1::2]}
     jobs = _plan_runs(arms, arm_seeds, reps, sizes)
-    keys = list(jobs)
-    outputs = map_tasks(
-        group_totals, [(jobs[k], k[3]) for k in keys], workers, label, backend=backend
-    )
-    done = dict(zip(keys, outputs, strict=True))
+    # A task per seed: its runs share their settled cohort (`seed_group_totals`).
+    by_seed: dict[int, list[tuple[str, int, str, int]]] = {}
+    for key in jobs:
+        by_seed.setdefault(key[3], []).append(key)
+    tasks = [(tuple(jobs[key] for key in keys), s) for s, keys in by_seed.items()]
+    outputs = map_tasks(seed_group_totals, tasks, workers, label, backend=backend)
+    done = {
+        key: totals
+        for keys, runs in zip(by_seed.values(), outputs, strict=True)
+        for key, totals in zip(keys, runs, strict=True)
+    }
     pools = {
         (arm, m): [done[(arm, m, scenario.group.screening, s)] for s in arm_seeds[arm]]
         for arm, scenario in arms.items()
@@ -415,7 +444,7 @@ def power(
         studies=studies,
         nulls=nulls,
         seed_design=seed_design_bias(seed_runs["treatment"], seed_runs["control"], alpha),
-        runs=len(keys),
+        runs=len(jobs),
         clients=sizes,
         target=target,
         clustering=clustering,

@@ -28,6 +28,8 @@ MODULES = {
     "kernel": importlib.import_module("groupsim.model.kernel"),
     "screening": importlib.import_module("groupsim.model.screening"),
     "sessions": importlib.import_module("groupsim.model.sessions"),
+    "session_inputs": importlib.import_module("groupsim.model.session_inputs"),
+    "session_kernel": importlib.import_module("groupsim.model.session_kernel"),
     "recording": importlib.import_module("groupsim.model.recording"),
     "scenario": importlib.import_module("groupsim.scenario"),
     "resources": importlib.import_module("groupsim.runs.resources"),

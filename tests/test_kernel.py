@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from groupsim import load_scenario, run
-from groupsim.model import campus, kernel, measures, sessions, weekly
+from groupsim.model import campus, kernel, measures, session_kernel, weekly
 from groupsim.model import mechanisms as mech
 from groupsim.runs.outcomes import outcome_weeks, run_outcomes
 
@@ -38,16 +38,16 @@ LOOPS = {
         "confidence_bound",
         "bounded_confidence_heard",
     },
-    sessions.take_attendance: {"attendance_probability"},
-    sessions.open_session: {
+    session_kernel.take_attendance: {"attendance_probability"},
+    session_kernel.open_session: {
         "tension_target",
         "update_tension",
         "climate_target",
         "update_climate",
         "grow_rapport",
     },
-    sessions.hold_turns: {"facilitate", "engagement_probability", "partner_weights"},
-    sessions.group_exchange: {
+    session_kernel.hold_turns: {"facilitate", "engagement_probability", "partner_weights"},
+    session_kernel.group_exchange: {
         "exchange_success_probability",
         "felt_climate",
         "weaken_tie",
@@ -58,9 +58,9 @@ LOOPS = {
         "confidence_bound",
         "bounded_confidence",
     },
-    sessions.fail_exchange: {"sting_anxiety", "withdraw"},
-    sessions.disclose: {"disclosure_depth", "open_up"},
-    sessions.teach: {"psychoeducation"},
+    session_kernel.fail_exchange: {"sting_anxiety", "withdraw"},
+    session_kernel.disclose: {"disclosure_depth", "open_up"},
+    session_kernel.teach: {"psychoeducation"},
     kernel.decay_ties: {"decay_tie"},
     weekly.decay_week: {"drift_toward", "resolve_from"},
     weekly.count_contacts: set(),

@@ -198,6 +198,8 @@ API_PAGES = {
         "agents",
         "mechanisms",
         "sessions",
+        "session_inputs",
+        "session_kernel",
         "campus",
         "weekly",
         "screening",

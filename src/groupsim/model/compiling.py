@@ -1,11 +1,11 @@
 """How the model's code is compiled: numba options and a disk cache stamped with every model file.
 
 `compiled` is the one decorator of every compiled function in `groupsim.model` (the loops of
-`kernel`, `campus`, `sessions`, `weekly`, and `measures`' own). numba caches compiled code on
-disk, but it checks only the file of the function it compiled: a loop in `campus.py` that
-inlines a mechanism of `mechanisms.py` would survive a change to that mechanism. The cache
-locators registered here stamp every cached function with a hash of all the model's sources
-(`sources_stamp`), so a change to any of them recompiles everything.
+`kernel`, `campus`, `session_kernel`, `weekly`, `recording_kernel`, and `measures`' own).
+numba caches compiled code on disk, but it checks only the file of the function it compiled:
+a loop in `campus.py` that inlines a mechanism of `mechanisms.py` would survive a change to
+that mechanism. The cache locators registered here stamp every cached function with a hash of
+all the model's sources (`sources_stamp`), so a change to any of them recompiles everything.
 
 Imported before any model function is compiled (numba picks a locator at decoration).
 """

@@ -20,7 +20,7 @@ seed gives the same numbers, and the same run, on every backend.
 
 The tie store's arrays (`TieStore.keys`, `strength`, `used`, sorted by pair key) are shared:
 `find`, `set_pairs`, `build_csr`, `sample_neighbours`, `decay_ties` and `strength_sums` here
-are its loops. The loops of a week are in `groupsim.model.sessions`, `campus` and `weekly`
+are its loops. The loops of a week are in `groupsim.model.session_kernel`, `campus` and `weekly`
 (decay, measurement, and the burn-in's weeks in one call).
 """
 

@@ -27,7 +27,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from groupsim.model import campus, recording, sessions, weekly
+from groupsim.model import campus, recording, session_inputs, sessions, weekly
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
     CounselingGroup,
@@ -169,9 +169,9 @@ class HomeRoomModel(mesa.Model):
         self.week = 0
         self.burn_in_done = False
         # The parameters the compiled weekly process reads, taken from the scenario once
-        # (a session's as a numpy record, `sessions.session_parameters`).
+        # (a session's as a numpy record, `session_inputs.session_parameters`).
         self.campus_parameters = campus.campus_parameters(c)
-        self.session_parameters = sessions.session_parameters(c, self.practices)
+        self.session_parameters = session_inputs.session_parameters(c, self.practices)
         # Arms of a comparison with the same seed and cohort settle it once (`model.settled`).
         key = None if settled_cohorts is None else settling_key(c, rng)
         if settled_cohorts is not None and key in settled_cohorts:
@@ -350,6 +350,15 @@ class HomeRoomModel(mesa.Model):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One group's session; returns its ties as pairs for the tie store (`sessions`)."""
         return sessions.run_group_session(self, group, session)
+
+    @cached_property
+    def student_arrays(self) -> session_inputs.StudentArrays:
+        """The state arrays a group session reads and changes, as its compiled code takes them.
+
+        Views of `states`, made once at the first session (a cohort from data has replaced
+        `states` by then): the arrays change in place, never get replaced.
+        """
+        return session_inputs.student_arrays(self.states)
 
     # ------------------------------------------------------------------ campus life (ODD 7.8)
 

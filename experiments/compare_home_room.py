@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from groupsim import compare
+from groupsim.runs.execute import make_backend, opened
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Reference first: the control arm.
@@ -50,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     here = Path.cwd()
     files = [path.relative_to(here) if path.is_relative_to(here) else path for path in SCENARIOS]
     start = time.monotonic()
-    comparison = compare(files, args.reps, seed=args.seed, workers=args.workers)
-    report = comparison.report(args.out)
+    backend = make_backend(workers=args.workers)
+    with opened(backend):  # the runs' workers, warm, draw the report's figures too
+        comparison = compare(files, args.reps, seed=args.seed, backend=backend)
+        report = comparison.report(args.out, backend=backend)
     elapsed = time.monotonic() - start
 
     runs = len(SCENARIOS) * args.reps

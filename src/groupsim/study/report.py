@@ -474,9 +474,9 @@ def report_blocks(comparison: Comparison) -> Document:
     )
 
 
-#: Figures that need neither the bootstrap nor the who-benefits table, slowest first: with a
-#: backend, its workers draw them while this process computes those and draws the rest.
-DRAWN_ASIDE = ("networks", "timeseries", "spillover", "questionnaire")
+#: Figures that do not need the bootstrap, slowest first: with a backend, its workers draw
+#: them while this process computes the effects table and draws the rest.
+DRAWN_ASIDE = ("networks", "timeseries", "spillover", "benefits", "questionnaire")
 
 
 def _draw_aside(comparison: Comparison, backend: Backend) -> dict[str, tuple[bytes, bytes]]:
@@ -499,6 +499,7 @@ def write_report(
     runs has them warm (the representative runs are run again there without loading the
     compiled model). The files are the same either way.
     """
+    benefits = comparison.benefits  # before the copy below, so the workers get it
     drawing = ThreadPoolExecutor(1)  # only waits on the workers (matplotlib stays here)
     aside = None
     if backend is not None and not isinstance(backend, SerialBackend):
@@ -510,7 +511,7 @@ def write_report(
             "outcomes.parquet": comparison.outcomes,
             "clients.parquet": comparison.clients,
             "summary.csv": comparison.effects,
-            "benefits.csv": comparison.benefits,
+            "benefits.csv": benefits,
             "client_effects.csv": comparison.client_effects,
             "arms.csv": comparison.arms,
         }

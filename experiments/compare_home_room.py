@@ -8,8 +8,10 @@ difference to it, and the report also compares home room with the standard group
 Usage:
     python experiments/compare_home_room.py [--reps N] [--workers W] [--seed S] [--out DIR]
 
-`make demo` runs it with the default 700 replications per scenario: 2,100 runs, 282 s on two
-cores shared with other work (measured on the development machine).
+`make demo` runs it with the default 700 replications per scenario: 2,100 runs (its time,
+against an earlier revision: benchmarks/bench_demo.py). One pool of worker processes serves
+the runs and then draws most of the report's figures, while this process computes the
+effects and draws the rest.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from groupsim.document.blocks import (
     Paragraph,
     Table,
 )
-from groupsim.document.figures import Figure, save_figure, styled
+from groupsim.document.figures import Figure, figure_bytes, save_figure, styled
 from groupsim.document.network import (
     PIXEL,
     WeekPicture,
@@ -105,6 +105,19 @@ def test_write_document_draws_figures_and_writes_both_renderings(tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert base64.b64encode(png).decode("ascii") in page
     assert "](line.png)" in (tmp_path / "report.md").read_text()
+
+
+def test_write_document_writes_figures_drawn_elsewhere_as_they_are(tmp_path):
+    files = figure_bytes(_line_figure())
+    written = write_document(_document(_unused), tmp_path, drawn={"line": files})
+    assert [p.name for p in written] == ["line.png", "line.svg", "report.md", "report.html"]
+    assert (tmp_path / "line.png").read_bytes() == files[0]
+    assert (tmp_path / "line.svg").read_bytes() == files[1]
+    assert save_figure(_line_figure(), tmp_path, "here")[1].read_bytes() == files[1]
+
+
+def _unused() -> Figure:
+    raise AssertionError("a figure drawn elsewhere is not drawn again")
 
 
 def test_the_same_figure_gives_the_same_svg_and_another_figure_does_not(tmp_path):

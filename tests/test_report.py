@@ -10,6 +10,7 @@ import pytest
 from conftest import SCENARIOS, SMALL
 from groupsim import Comparison, compare
 from groupsim.document.render import to_markdown
+from groupsim.runs.backends import LocalPoolBackend
 from groupsim.study import report as report_module
 from groupsim.study.report import FIGURES, REPORT_FILES, summary_sentences
 
@@ -26,6 +27,17 @@ def written(comparison, tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "cmp"
     comparison.report(out)
     return out
+
+
+def test_a_backend_s_workers_draw_the_same_files(comparison, written, tmp_path):
+    # Four figures drawn in worker processes, the rest here at the same time: same bytes.
+    backend = LocalPoolBackend(2)
+    with backend:
+        comparison.report(tmp_path / "cmp", backend=backend)
+    names = sorted(path.name for path in written.iterdir())
+    assert sorted(path.name for path in (tmp_path / "cmp").iterdir()) == names
+    for name in names:
+        assert (tmp_path / "cmp" / name).read_bytes() == (written / name).read_bytes(), name
 
 
 def test_report_writes_every_file(written):

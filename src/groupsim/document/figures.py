@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,18 @@ from typing import Any
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-__all__ = ["DPI", "PNG_COMPRESSION", "STYLE", "Figure", "png_bytes", "save_figure", "styled"]
+__all__ = [
+    "DPI",
+    "PNG_COMPRESSION",
+    "STYLE",
+    "Figure",
+    "drawn_figure_bytes",
+    "figure_bytes",
+    "png_bytes",
+    "save_figure",
+    "styled",
+    "write_figure_bytes",
+]
 
 #: Resolution of every PNG.
 DPI = 150
@@ -69,14 +80,41 @@ def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
 
     The SVG has no date and fixed ids, so the same figure gives the same bytes.
     """
-    folder = Path(folder)
-    png = folder / f"{name}.png"
-    svg = folder / f"{name}.svg"
+    return write_figure_bytes(figure_bytes(fig), folder, name)
+
+
+def figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
+    """`fig` as the PNG and SVG bytes `save_figure` writes."""
+    png, svg = io.BytesIO(), io.BytesIO()
     with styled():  # svg.hashsalt applies when saving
-        fig.savefig(png, dpi=DPI, metadata={"Software": None}, pil_kwargs=dict(PNG_COMPRESSION))
+        fig.savefig(
+            png,
+            format="png",
+            dpi=DPI,
+            metadata={"Software": None},
+            pil_kwargs=dict(PNG_COMPRESSION),
+        )
         with _layout_kept(fig):
-            fig.savefig(svg, metadata={"Date": None})
-    return [png, svg]
+            fig.savefig(svg, format="svg", metadata={"Date": None})
+    return png.getvalue(), svg.getvalue()
+
+
+def drawn_figure_bytes(draw: Callable[[], Figure]) -> tuple[bytes, bytes]:
+    """Draw a figure and return its PNG and SVG bytes (`figure_bytes`).
+
+    A module-level function of one picklable task (e.g. a `functools.partial` of a
+    module-level drawing function), so a worker process can draw a report's figure
+    (`groupsim.document.render.write_document`'s `map_figures`).
+    """
+    return figure_bytes(draw())
+
+
+def write_figure_bytes(files: tuple[bytes, bytes], folder: str | Path, name: str) -> list[Path]:
+    """Write a figure's PNG and SVG bytes (`figure_bytes`) as `name.png` and `name.svg`."""
+    paths = [Path(folder) / f"{name}.png", Path(folder) / f"{name}.svg"]
+    for path, data in zip(paths, files, strict=True):
+        path.write_bytes(data)
+    return paths
 
 
 @contextmanager

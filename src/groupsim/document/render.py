@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from groupsim.document import blocks
-from groupsim.document.figures import save_figure
+from groupsim.document.figures import save_figure, write_figure_bytes
 
 if TYPE_CHECKING:
     import jinja2
@@ -184,18 +184,24 @@ def write_document(
     folder: str | Path,
     markdown: str = "report.md",
     html: str = "report.html",
+    drawn: Mapping[str, tuple[bytes, bytes]] | None = None,
 ) -> list[Path]:
     """Draw the document's figures into `folder` and write its Markdown and HTML beside them.
 
     Every :class:`FigureBlock` with a `draw` function is drawn and saved as `NAME.png` and
-    `NAME.svg` (see :func:`groupsim.document.figures.save_figure`); one without must find
-    `NAME.png` in `folder` already. Returns the paths written, figures first.
+    `NAME.svg` (see :func:`groupsim.document.figures.save_figure`), unless `drawn` holds its
+    files already (name -> PNG and SVG bytes, `groupsim.document.figures.figure_bytes`, e.g.
+    drawn by worker processes): those are written as they are. A figure with neither must
+    find `NAME.png` in `folder` already. Returns the paths written, figures first.
     """
     folder = Path(folder)
+    drawn = drawn or {}
     written: list[Path] = []
     images: dict[str, bytes] = {}
     for block in document.figures:
-        if block.draw is not None:
+        if block.name in drawn:
+            written += write_figure_bytes(drawn[block.name], folder, block.name)
+        elif block.draw is not None:
             written += save_figure(block.draw(), folder, block.name)
         images[block.name] = (folder / f"{block.name}.png").read_bytes()
     (folder / markdown).write_text(to_markdown(document), encoding="utf-8")

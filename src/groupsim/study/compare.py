@@ -410,14 +410,15 @@ class Comparison:
         last = int(self.results.loc[self.results["scenario"] == label, "week"].max())
         return snapshot_weeks(self.scenario(label), last)
 
-    def report(self, out_dir: str | Path) -> Path:
+    def report(self, out_dir: str | Path, backend: Backend | None = None) -> Path:
         """Write tables, figures, `report.md` and a self-contained `report.html`.
 
-        Into `out_dir`, atomically. Returns the path of `report.html`.
+        Into `out_dir`, atomically. Returns the path of `report.html`. With a `backend`
+        its workers draw the figures (`groupsim.study.report.write_report`).
         """
         from groupsim.study.report import write_report
 
-        return write_report(self, out_dir)
+        return write_report(self, out_dir, backend)
 
 
 _EFFECT_COLUMNS = (

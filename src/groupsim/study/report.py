@@ -15,7 +15,10 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +35,10 @@ from groupsim.document.blocks import (
     Paragraph,
     Table,
 )
+from groupsim.document.figures import drawn_figure_bytes, figure_bytes
 from groupsim.document.render import write_document
+from groupsim.runs.backends import Backend, SerialBackend
+from groupsim.runs.execute import map_tasks
 from groupsim.runs.store import file_stem, write_folder
 from groupsim.scenario import scenario_to_toml
 from groupsim.study.client_level import benefit_rows, benefit_sentences, client_level_blocks
@@ -394,14 +400,22 @@ def _representative_runs(comparison: Comparison) -> list[tuple[str, int, RunResu
     return runs
 
 
-def _figure_drawer(comparison: Comparison, name: str) -> Callable[[], Figure]:
-    """The function that draws figure `name` (looked up when called, so tests can swap it)."""
+def _draw_figure(comparison: Comparison, name: str) -> Figure:
+    """The report's figure `name` (module level, so a worker process can draw it)."""
     from groupsim.study import figures as plots
 
     if name == "networks":
-        return lambda: plots.network_figure(_representative_runs(comparison))
+        return plots.network_figure(_representative_runs(comparison))
     function = {"benefits": "benefit_figure"}.get(name, f"{name}_figure")
-    return lambda: getattr(plots, function)(comparison)
+    return getattr(plots, function)(comparison)
+
+
+def _figure_drawer(comparison: Comparison, name: str) -> Callable[[], Figure]:
+    """The function that draws figure `name` (looked up when called, so tests can swap it).
+
+    A partial of a module-level function: it pickles, so a backend's worker can draw it.
+    """
+    return functools.partial(_draw_figure, comparison, name)
 
 
 def _figure_blocks(comparison: Comparison) -> list[Block]:
@@ -460,28 +474,63 @@ def report_blocks(comparison: Comparison) -> Document:
     )
 
 
-def write_report(comparison: Comparison, out_dir: str | Path) -> Path:
+#: Figures that do not need the bootstrap, slowest first: with a backend, its workers draw
+#: them while this process computes the effects table and draws the rest.
+DRAWN_ASIDE = ("networks", "timeseries", "spillover", "benefits", "questionnaire")
+
+
+def _draw_aside(comparison: Comparison, backend: Backend) -> dict[str, tuple[bytes, bytes]]:
+    """The `DRAWN_ASIDE` figures drawn by the backend's workers: name -> PNG and SVG bytes."""
+    draws = [_figure_drawer(comparison, name) for name in DRAWN_ASIDE]
+    files = map_tasks(drawn_figure_bytes, draws, label=None, backend=backend)
+    return dict(zip(DRAWN_ASIDE, files, strict=True))
+
+
+def write_report(
+    comparison: Comparison, out_dir: str | Path, backend: Backend | None = None
+) -> Path:
     """Write everything of a comparison into `out_dir` atomically; return `report.html`'s path.
 
     Writes `REPORT_FILES`, `NAME.png` and `NAME.svg` for every name in `FIGURES`, and
     `scenario_LABEL.toml` (the resolved scenarios).
+
+    With a `backend` of worker processes (`groupsim.runs.backends`; not `SerialBackend`) its
+    workers draw the `DRAWN_ASIDE` figures meanwhile; one still open from the comparison's
+    runs has them warm (the representative runs are run again there without loading the
+    compiled model). The files are the same either way.
     """
-    tables = {
-        "results.parquet": comparison.results,
-        "outcomes.parquet": comparison.outcomes,
-        "clients.parquet": comparison.clients,
-        "summary.csv": comparison.effects,
-        "benefits.csv": comparison.benefits,
-        "client_effects.csv": comparison.client_effects,
-        "arms.csv": comparison.arms,
-    }
-    if comparison.posterior is not None:
-        tables["draws.csv"] = comparison.draws
-    document = report_blocks(comparison)
+    benefits = comparison.benefits  # before the copy below, so the workers get it
+    drawing = ThreadPoolExecutor(1)  # only waits on the workers (matplotlib stays here)
+    aside = None
+    if backend is not None and not isinstance(backend, SerialBackend):
+        # A copy: this thread caches the effects on the comparison while it is sent.
+        aside = drawing.submit(_draw_aside, copy.copy(comparison), backend)
+    with drawing:
+        tables = {
+            "results.parquet": comparison.results,
+            "outcomes.parquet": comparison.outcomes,
+            "clients.parquet": comparison.clients,
+            "summary.csv": comparison.effects,
+            "benefits.csv": benefits,
+            "client_effects.csv": comparison.client_effects,
+            "arms.csv": comparison.arms,
+        }
+        if comparison.posterior is not None:
+            tables["draws.csv"] = comparison.draws
+        document = report_blocks(comparison)
+        drawn: dict[str, tuple[bytes, bytes]] = {}
+        if aside is not None:
+            # The other figures here, while the workers draw theirs.
+            drawn = {
+                block.name: figure_bytes(block.draw())
+                for block in document.figures
+                if block.name not in DRAWN_ASIDE and block.draw is not None
+            }
+            drawn |= aside.result()
 
     def scenarios_and_report(folder: Path) -> None:
         for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True):
             (folder / f"scenario_{file_stem(label)}.toml").write_text(scenario_to_toml(scenario))
-        write_document(document, folder)
+        write_document(document, folder, drawn=drawn)
 
     return write_folder(out_dir, tables, scenarios_and_report) / "report.html"

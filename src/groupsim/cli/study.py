@@ -258,6 +258,7 @@ def compare(
     With --posterior DIR each replication runs every arm with one parameter set drawn from the
     calibration posterior, and each effect gets a posterior predictive 90% interval.
     """
+    from groupsim.runs.backends import opened
     from groupsim.study.compare import MismatchedControlWarning
     from groupsim.study.compare import compare as compare_scenarios
     from groupsim.study.matching import CONTROL_CHOICES
@@ -286,7 +287,7 @@ def compare(
 
         runs += len(missing_controls(loaded)) * reps
     check_study(loaded, [str(path) for path in scenarios], "--reps", runs, backend, yes)
-    with BackendErrorsAsUsage(), warnings.catch_warnings():
+    with BackendErrorsAsUsage(), warnings.catch_warnings(), opened(backend):
         # Said once below, on stderr, and in the report.
         warnings.simplefilter("ignore", MismatchedControlWarning)
         comparison = compare_scenarios(
@@ -298,9 +299,10 @@ def compare(
             control=control,
             posterior=calibrated,
         )
-    for sentence in comparison.mismatches:
-        typer.echo(f"Warning: {sentence}", err=True)
-    report = comparison.report(out)
+        for sentence in comparison.mismatches:
+            typer.echo(f"Warning: {sentence}", err=True)
+        # The runs' workers, warm, draw the report's figures too.
+        report = comparison.report(out, backend=backend)
     _print_differences(comparison, reps)
     console.print(f"Wrote {out}/ (tables, figures). Report: {report}")
 

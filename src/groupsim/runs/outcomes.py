@@ -64,6 +64,12 @@ TRACKED = {
     "campus_clustering": "campus_clustering",
 }
 
+#: The tracked outcomes' names and weekly columns at each time point (named once, not a run).
+TRACKED_AT = {
+    when: tuple((f"{when}_{short}", column) for short, column in TRACKED.items())
+    for when in ("pre", "post", "followup")
+}
+
 #: Every outcome `run_outcomes` returns, with its meaning.
 OUTCOMES: dict[str, str] = {}
 for _short, _column in TRACKED.items():
@@ -148,8 +154,8 @@ def record_outcomes(records: RunRecords) -> dict[str, float]:
     out: dict[str, float] = {}
     for when, week in outcome_weeks(records.scenario).items():
         row = row_of[week]
-        for short, column in TRACKED.items():
-            out[f"{when}_{short}"] = float(weekly[column][row])
+        for name, column in TRACKED_AT[when]:
+            out[name] = float(weekly[column][row])
     for when in ("pre", "post", "followup"):
         out[f"questionnaire_{when}"] = _mean(records.answers(when))
     # Paired: the clients who answered both (available cases), not two different sets.

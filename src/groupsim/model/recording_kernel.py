@@ -11,6 +11,8 @@ The readable definitions stay in `groupsim.model.recording` (`density`, `cohesio
 test checks this module against them. Sums are taken in numpy's order (`pairwise_sum`), so
 the recorded numbers are the ones the numpy definitions give, to the last bit. The score's
 parts are `measures.score_terms` itself, compiled as `kernel` compiles it for the weekly score.
+`present_mean` takes a run's outcomes' NaN-skipping means (`groupsim.runs.outcomes`) the
+same way.
 
 Example:
     >>> import numpy as np

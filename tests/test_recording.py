@@ -98,6 +98,19 @@ def test_pairwise_sum_is_numpys_sum(size):
         assert recording_kernel.pairwise_sum(values, 7, size - 12) == part.sum()
 
 
+@pytest.mark.parametrize("size", [0, 1, 5, 9, 16, 130, 1000])
+@pytest.mark.parametrize("missing", [0.0, 0.3, 1.0])
+def test_present_mean_is_the_nan_skipping_mean_of_numpy(size, missing):
+    """`present_mean` (the outcomes' means) as numpy takes it: NaN as 0 summed, over the count."""
+    rng = np.random.default_rng(size)
+    values = rng.standard_normal(size) * 10.0 ** rng.uniform(-3, 3, size)
+    values[rng.random(size) < missing] = np.nan
+    present = ~np.isnan(values)
+    expected = np.where(present, values, 0.0).sum() / present.sum() if present.any() else np.nan
+    mean = recording_kernel.present_mean(values)
+    assert mean == expected or (np.isnan(mean) and np.isnan(expected))
+
+
 @pytest.mark.parametrize(
     ("scenario", "overrides"),
     [

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from groupsim.model import recording_kernel
-from groupsim.model.measures import score_parts
 
 if TYPE_CHECKING:
     from groupsim.model.agents import CounselingGroup
@@ -183,17 +182,18 @@ def weekly_metrics(
     Also returns every student's number of ties and the local clustering of the clustering
     sample (`clustering_students`), which the faculty and student rows read.
 
-    The measures are taken in two compiled calls (`recording_kernel.week_measures` and
-    `score_means`), as the definitions here and in the model take them: `density`,
-    `cohesion`, `isolates`, `clustering`, `disclosed_share`, `in_group_ties`, the campus
-    clustering of `clustering_sample`, `HomeRoomModel.climate` and `tension`, means as
-    `values.mean()`; the score's parts by `measures.score_parts` itself.
+    The measures are taken in one compiled call (`recording_kernel.week_measures`), as the
+    definitions here and in the model take them: `density`, `cohesion`, `isolates`,
+    `clustering`, `disclosed_share`, `in_group_ties`, the campus clustering of
+    `clustering_sample`, `HomeRoomModel.climate` and `tension`, means as `values.mean()`;
+    the score's parts by `measures.score_terms` itself (compiled).
     """
     s = model.states
     groups = model.groups
     holds_group = model.config.holds_group
     members, bounds = model.group_members
-    row, score_inputs, local, degree = recording_kernel.week_measures(
+    m = model.config.measurement
+    row, local, degree = recording_kernel.week_measures(
         model.ties.keys,
         model.ties.strength,
         model.n,
@@ -212,15 +212,9 @@ def weekly_metrics(
         model.config.disclosure.personal_threshold,
         groups[0].sessions_held if holds_group else 0,
         CLUSTERING_SAMPLE,
+        m.contact_scale,
+        m.tie_scale,
     )  # fmt: skip
-    m = model.config.measurement
-    # The clients twice over, with all their ties and with those outside their group (the
-    # transfer score): one call of `score_parts` for both.
-    contact_rate, strength_sum, skill, attitude, anxiety = score_inputs
-    parts = score_parts(
-        contact_rate, strength_sum, skill, attitude, anxiety, m.contact_scale, m.tie_scale
-    )
-    recording_kernel.score_means(row, *parts.values())
     sessions = week.sessions
     values = [
         week.number,

@@ -15,11 +15,14 @@ Example:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from groupsim.model.recording_kernel import present_mean
 
 if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
@@ -59,6 +62,12 @@ TRACKED = {
     "friends_contact_rate": "friends_contact_rate",
     "campus_density": "campus_density",
     "campus_clustering": "campus_clustering",
+}
+
+#: The tracked outcomes' names and weekly columns at each time point (named once, not a run).
+TRACKED_AT = {
+    when: tuple((f"{when}_{short}", column) for short, column in TRACKED.items())
+    for when in ("pre", "post", "followup")
 }
 
 #: Every outcome `run_outcomes` returns, with its meaning.
@@ -145,8 +154,8 @@ def record_outcomes(records: RunRecords) -> dict[str, float]:
     out: dict[str, float] = {}
     for when, week in outcome_weeks(records.scenario).items():
         row = row_of[week]
-        for short, column in TRACKED.items():
-            out[f"{when}_{short}"] = float(weekly[column][row])
+        for name, column in TRACKED_AT[when]:
+            out[name] = float(weekly[column][row])
     for when in ("pre", "post", "followup"):
         out[f"questionnaire_{when}"] = _mean(records.answers(when))
     # Paired: the clients who answered both (available cases), not two different sets.
@@ -162,21 +171,21 @@ def _client_outcomes(records: RunRecords) -> dict[str, float]:
     Reliable change is counted among the clients who answered the post-test (available
     cases); `post_missing_share` says how many did not.
     """
-    from groupsim.model.measures import CHANGE_CATEGORIES, reliable_change
+    from groupsim.model.measures import CHANGE_CATEGORIES
 
     traits = records.client_traits
     sessions = records.scenario.program.sessions if records.scenario.holds_group else 0
-    post = records.answers("post")
-    change = reliable_change(records.answers("pre"), post)
-    answered = change != ""
+    change = records.change_categories
+    counts = Counter(change.tolist())
+    answered = len(change) - counts[""]  # the clients with a post-test
     shares = {
-        category: float((change[answered] == category).mean()) if answered.any() else math.nan
+        category: counts[category] / answered if answered else math.nan
         for category in CHANGE_CATEGORIES
     }
     return {
         "attendance": _mean(traits["attended"] / sessions) if sessions else math.nan,
-        "dropout_share": float(np.mean(traits["dropped_out"])),
-        "post_missing_share": float(np.mean(np.isnan(post))),
+        "dropout_share": _share(traits["dropped_out"]),
+        "post_missing_share": _share(np.isnan(records.answers("post"))),
         "improved_share": shares["improved"],
         "no_change_share": shares["no reliable change"],
         "deteriorated_share": shares["deteriorated"],
@@ -198,34 +207,31 @@ def _session_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
             "final_tension": nan,
             "all_disclosed": nan,
         }
-    session = np.array([r["session"] for r in rows], dtype=np.int64)
-    climate = np.array([r["climate"] for r in rows], dtype=np.float64)
-    engagement = np.array([r["engagement"] for r in rows], dtype=np.float64)
-    working = np.array([r["stage"] == "working" for r in rows])
+    last_session = max(r["session"] for r in rows)
+    last = [r for r in rows if r["session"] == last_session]
+    working = [r for r in rows if r["stage"] == "working"]
     all_disclosed = nan
-    if working.any():
-        first = working & (session == session[working].min())
-        disclosed = np.array([r["clients_disclosed_share"] for r in rows], dtype=np.float64)
-        all_disclosed = float((disclosed[first] >= 1.0).all())
-    last = session == session.max()
-    tension = np.array([r["tension"] for r in rows], dtype=np.float64)
-    disclosed_at_end = np.array([r["clients_disclosed_share"] for r in rows], dtype=np.float64)
+    if working:
+        first_session = min(r["session"] for r in working)
+        first = [r for r in working if r["session"] == first_session]
+        all_disclosed = float(all(r["clients_disclosed_share"] >= 1.0 for r in first))
     return {
-        "final_climate": _mean(climate[last]),
-        "mean_engagement": _mean(engagement),
+        "final_climate": _mean(np.array([r["climate"] for r in last], dtype=np.float64)),
+        "mean_engagement": _mean(np.array([r["engagement"] for r in rows], dtype=np.float64)),
         "all_disclosed_by_working": all_disclosed,
-        "final_tension": _mean(tension[last]),
-        "all_disclosed": float((disclosed_at_end[last] >= 1.0).all()),
+        "final_tension": _mean(np.array([r["tension"] for r in last], dtype=np.float64)),
+        "all_disclosed": float(all(r["clients_disclosed_share"] >= 1.0 for r in last)),
     }
 
 
 def _mean(values: np.ndarray) -> float:
     """A mean that skips NaN, summed as pandas' `Series.mean` sums (so results agree exactly)."""
-    present = ~np.isnan(values)
-    count = int(present.sum())
-    if count == 0:
-        return float("nan")
-    return float(np.where(present, values, 0.0).sum() / count)
+    return float(present_mean(values))
+
+
+def _share(mask: np.ndarray) -> float:
+    """The share of True in `mask` (NaN when empty): its mean, without numpy's mean."""
+    return int(np.count_nonzero(mask)) / len(mask) if len(mask) else math.nan
 
 
 def client_outcomes(result: RunResult) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,6 +92,16 @@ class RunRecords:
             return np.full(len(self.clients), np.nan)
         return np.asarray(values, dtype=np.float64)
 
+    @cached_property
+    def change_categories(self) -> np.ndarray:
+        """Each client's reliable change from pre to post (`measures.reliable_change`), read-only.
+
+        Taken once a run: the questionnaire table and the outcomes both read it.
+        """
+        change = reliable_change(self.answers("pre"), self.answers("post"))
+        change.flags.writeable = False
+        return change
+
     def weekly_table(self) -> pd.DataFrame:
         """A row a recorded week (`groupsim.runs.outputs.WEEKLY`)."""
         return conform("weekly", pd.DataFrame(dict(self.weekly)))
@@ -124,7 +135,7 @@ class RunRecords:
         columns.update({occasion: self.answers(occasion) for occasion in OCCASIONS})
         columns["post_missing"] = np.isnan(columns["post"])
         columns["followup_missing"] = np.isnan(columns["followup"])
-        columns["reliable_change"] = reliable_change(columns["pre"], columns["post"])
+        columns["reliable_change"] = self.change_categories
         columns.update(self.client_traits)
         return columns
 

@@ -49,9 +49,11 @@ __all__ = [
     "dense",
     "find",
     "lookup",
+    "lower_students",
     "pair_key",
     "sample_neighbours",
     "search_right",
+    "set_found_pairs",
     "set_pairs",
     "sources_stamp",
     "strength_sums",
@@ -178,17 +180,40 @@ def set_pairs(
     A pair already present keeps its `used` mark or gains `new_used`; returns the arrays
     (new ones when pairs were added, else the same arrays changed in place).
     """
-    pos, found = find(keys, new_keys)
+    place, found = find(keys, new_keys)
+    return set_found_pairs(keys, strength, used, place, found, new_keys, new_strength, new_used)
+
+
+@compiled
+def set_found_pairs(
+    keys: np.ndarray,
+    strength: np.ndarray,
+    used: np.ndarray,
+    place: np.ndarray,
+    found: np.ndarray,
+    new_keys: np.ndarray,
+    new_strength: np.ndarray,
+    new_used: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`set_pairs` for pairs already looked up: `place, found = find(keys, new_keys)`.
+
+    A caller that has found its pairs (the campus week, to read their ties) does not search
+    for them twice.
+    """
     added = 0
     for i in range(len(new_keys)):
         if found[i]:
-            strength[pos[i]] = min(new_strength[i], 1.0)
-            used[pos[i]] = used[pos[i]] or new_used[i]
+            strength[place[i]] = min(new_strength[i], 1.0)
+            used[place[i]] = used[place[i]] or new_used[i]
         else:
             added += 1
     if added == 0:
         return keys, strength, used
-    order = np.argsort(new_keys, kind="mergesort")
+    ascending = True
+    for i in range(1, len(new_keys)):
+        ascending = ascending and new_keys[i - 1] < new_keys[i]
+    # Keys given in order (the campus week's) are merged as they come, without a sort.
+    order = np.arange(len(new_keys)) if ascending else np.argsort(new_keys, kind="mergesort")
     total = len(keys) + added
     out_keys = np.empty(total, dtype=np.int64)
     out_strength = np.empty(total)
@@ -223,10 +248,8 @@ def build_csr(
     running sum of the strengths over all rows, for drawing a neighbour by strength.
     """
     indptr = np.zeros(n + 1, dtype=np.int64)
-    # Each key is split into its pair once: an integer division costs more than the rest.
-    lower = np.empty(len(keys), dtype=np.int64)
+    lower = lower_students(keys, n)
     for t in range(len(keys)):
-        lower[t] = keys[t] // n
         indptr[lower[t] + 1] += 1
         indptr[keys[t] - lower[t] * n + 1] += 1
     for i in range(n):
@@ -322,8 +345,24 @@ def decay_ties(
 def strength_sums(keys: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
     """Each student's summed tie strength (weighted degree)."""
     out = np.zeros(n)
+    lower = lower_students(keys, n)
     for t in range(len(keys)):
-        lower = keys[t] // n
-        out[lower] += strength[t]
-        out[keys[t] - lower * n] += strength[t]
+        out[lower[t]] += strength[t]
+        out[keys[t] - lower[t] * n] += strength[t]
     return out
+
+
+@compiled
+def lower_students(keys: np.ndarray, n: int) -> np.ndarray:
+    """Each pair's lower student (`keys // n`) for keys in ascending order, without dividing.
+
+    The lower student of sorted keys never decreases, so a walk up the students finds each
+    one; an integer division per key cost more than the rest of `build_csr`.
+    """
+    lower = np.empty(len(keys), dtype=np.int64)
+    student = 0
+    for t in range(len(keys)):
+        while keys[t] >= (student + 1) * n:
+            student += 1
+        lower[t] = student
+    return lower

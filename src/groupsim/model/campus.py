@@ -31,6 +31,7 @@ __all__ = [
     "campus_week",
     "learn_on_campus",
     "meet_faculty_mates",
+    "meet_friends",
     "pick_campus_partners",
     "run_campus_week",
     "strengthen_campus_ties",
@@ -224,20 +225,58 @@ def pick_campus_partners(
     indptr, cols, _, cumulative = k.build_csr(keys, strength, n)
     m = len(seekers)
     partner = np.full(m, -1, dtype=np.int64)
-    via_friend = np.flatnonzero(channel <= 1)
-    friend = k.sample_neighbours(indptr, cols, cumulative, seekers[via_friend], rng)
-    walkers = np.empty(len(via_friend), dtype=np.int64)  # who walks on, in `via_friend`
-    walks = 0
-    to_faculty = np.empty(m, dtype=np.int64)
-    mates = 0
+    via_friend = np.empty(m, dtype=np.int64)  # the seekers of each channel, in order
+    to_faculty = np.empty(m, dtype=np.int64)  # then those without friends
+    anyone = np.empty(m, dtype=np.int64)
+    friends, mates, strangers = 0, 0, 0
     for i in range(m):
-        if channel[i] == 2:
+        if channel[i] <= 1:
+            via_friend[friends] = i
+            friends += 1
+        elif channel[i] == 2:
             to_faculty[mates] = i
             mates += 1
+        elif channel[i] == 3:
+            anyone[strangers] = i
+            strangers += 1
+    via_friend, anyone = via_friend[:friends], anyone[:strangers]
+    lonely = meet_friends(rng, indptr, cols, cumulative, partner, seekers, channel, via_friend)
+    to_faculty[mates : mates + len(lonely)] = lonely
+    mates += len(lonely)
+    meet_faculty_mates(
+        rng, partner, seekers, to_faculty[:mates], faculty, faculty_start, faculty_sizes
+    )
+    drawn = rng.integers(0, n, strangers)
+    for j in range(strangers):
+        partner[anyone[j]] = drawn[j]
+    return partner
+
+
+@compiled
+def meet_friends(
+    rng: np.random.Generator,
+    indptr: np.ndarray,
+    cols: np.ndarray,
+    cumulative: np.ndarray,
+    partner: np.ndarray,
+    seekers: np.ndarray,
+    channel: np.ndarray,
+    via_friend: np.ndarray,
+) -> np.ndarray:
+    """A friend (channel 0) or a friend's friend (1) for each seeker `via_friend`.
+
+    Written to `partner`; the friends are drawn first, then their friends. Returns the
+    seekers without friends, in order.
+    """
+    friend = k.sample_neighbours(indptr, cols, cumulative, seekers[via_friend], rng)
+    walkers = np.empty(len(via_friend), dtype=np.int64)  # who walks on, in `via_friend`
+    lonely = np.empty(len(via_friend), dtype=np.int64)
+    walks, alone = 0, 0
     for j in range(len(via_friend)):
-        if friend[j] < 0:  # no friends: a faculty mate, after the faculty channel's seekers
-            continue
-        if channel[via_friend[j]] == 0:
+        if friend[j] < 0:
+            lonely[alone] = via_friend[j]
+            alone += 1
+        elif channel[via_friend[j]] == 0:
             partner[via_friend[j]] = friend[j]
         else:
             walkers[walks] = j
@@ -246,18 +285,7 @@ def pick_campus_partners(
     walked = k.sample_neighbours(indptr, cols, cumulative, friend[walkers], rng)
     for w in range(walks):
         partner[via_friend[walkers[w]]] = walked[w]
-    for j in range(len(via_friend)):
-        if friend[j] < 0:
-            to_faculty[mates] = via_friend[j]
-            mates += 1
-    meet_faculty_mates(
-        rng, partner, seekers, to_faculty[:mates], faculty, faculty_start, faculty_sizes
-    )
-    anyone = np.flatnonzero(channel == 3)
-    strangers = rng.integers(0, n, len(anyone))
-    for j in range(len(anyone)):
-        partner[anyone[j]] = strangers[j]
-    return partner
+    return lonely[:alone]
 
 
 @compiled
@@ -298,7 +326,13 @@ def strengthen_campus_ties(
 
     `place` and `found`: where each meeting's pair is in the tie store (`kernel.find`).
     """
-    good = np.flatnonzero(success)
+    good = np.empty(len(pairs), dtype=np.int64)
+    count = 0
+    for i in range(len(pairs)):
+        if success[i]:
+            good[count] = i
+            count += 1
+    good = good[:count]
     order = good[np.argsort(pairs[good])]  # the good exchanges by pair, a pair's together
     unique = np.empty(len(order), dtype=np.int64)  # each pair's first exchange
     times = np.empty(len(order))

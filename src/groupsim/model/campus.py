@@ -29,6 +29,7 @@ __all__ = [
     "campus_meetings",
     "campus_parameters",
     "campus_week",
+    "count_by_pair",
     "learn_on_campus",
     "meet_faculty_mates",
     "meet_friends",
@@ -325,41 +326,63 @@ def strengthen_campus_ties(
     """Each pair's tie is strengthened once per good exchange this week (ODD 7.4).
 
     `place` and `found`: where each meeting's pair is in the tie store (`kernel.find`).
+    Good exchanges on a tie are counted at its place, in the store's key order; only the
+    new pairs are sorted, to count them and to merge them in order.
     """
-    good = np.empty(len(pairs), dtype=np.int64)
+    on_tie = np.zeros(len(keys))
+    fresh = np.empty(len(pairs), dtype=np.int64)
     count = 0
     for i in range(len(pairs)):
-        if success[i]:
-            good[count] = i
+        if success[i] and found[i]:
+            on_tie[place[i]] += 1.0
+        elif success[i]:
+            fresh[count] = i
             count += 1
-    good = good[:count]
-    order = good[np.argsort(pairs[good])]  # the good exchanges by pair, a pair's together
-    unique = np.empty(len(order), dtype=np.int64)  # each pair's first exchange
-    times = np.empty(len(order))
-    count = 0
-    for i in range(len(order)):
-        if i > 0 and pairs[order[i]] == pairs[order[i - 1]]:
-            times[count - 1] += 1.0
-        else:
-            unique[count], times[count] = order[i], 1.0
-            count += 1
-    new_keys = np.empty(count, dtype=np.int64)
-    grown = np.empty(count)
-    new_place = np.empty(count, dtype=np.int64)
-    new_found = np.empty(count, dtype=np.bool_)
+    unique, times = count_by_pair(pairs, fresh[:count])
+    distinct = len(unique)
+    size = distinct + np.count_nonzero(on_tie)
+    new_keys = np.empty(size, dtype=np.int64)
+    grown = np.empty(size)
+    new_place = np.empty(size, dtype=np.int64)
+    new_found = np.empty(size, dtype=np.bool_)
     kept = 0
-    for u in range(count):
+    for t in range(len(keys)):
+        if on_tie[t] > 0:
+            value = k.strengthen_tie(strength[t], gain, on_tie[t])
+            if value > 0:
+                new_keys[kept], grown[kept] = keys[t], value
+                new_place[kept], new_found[kept] = t, True
+                kept += 1
+    for u in range(distinct):
         i = unique[u]
-        tie = strength[place[i]] if found[i] else 0.0
-        value = k.strengthen_tie(tie, gain, times[u])
+        value = k.strengthen_tie(0.0, gain, times[u])
         if value > 0:  # with tie_gain = 0 strangers stay strangers: no empty ties
             new_keys[kept], grown[kept] = pairs[i], value
-            new_place[kept], new_found[kept] = place[i], found[i]
+            new_place[kept], new_found[kept] = place[i], False
             kept += 1
     return k.set_found_pairs(
         keys, strength, used, new_place[:kept], new_found[:kept], new_keys[:kept],
         grown[:kept], np.ones(kept, dtype=np.bool_),
     )  # fmt: skip
+
+
+@compiled
+def count_by_pair(pairs: np.ndarray, exchanges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs of `exchanges` (indices into `pairs`), in key order.
+
+    Returns each pair's first exchange and how many exchanges it had.
+    """
+    order = exchanges[np.argsort(pairs[exchanges])]  # a pair's exchanges together
+    unique = np.empty(len(order), dtype=np.int64)
+    times = np.empty(len(order))
+    distinct = 0
+    for i in range(len(order)):
+        if i > 0 and pairs[order[i]] == pairs[order[i - 1]]:
+            times[distinct - 1] += 1.0
+        else:
+            unique[distinct], times[distinct] = order[i], 1.0
+            distinct += 1
+    return unique[:distinct], times[:distinct]
 
 
 @compiled

@@ -211,10 +211,12 @@ def set_found_pairs(
             added += 1
     if added == 0:
         return keys, strength, used
-    ascending = True
-    for i in range(1, len(new_keys)):
-        ascending = ascending and new_keys[i - 1] < new_keys[i]
-    # Keys given in order (the campus week's) are merged as they come, without a sort.
+    ascending, last = True, -1
+    for i in range(len(new_keys)):
+        if not found[i]:
+            ascending = ascending and last < new_keys[i]
+            last = new_keys[i]
+    # New keys given in order (the campus week's) are merged as they come, without a sort.
     order = np.arange(len(new_keys)) if ascending else np.argsort(new_keys, kind="mergesort")
     total = len(keys) + added
     out_keys = np.empty(total, dtype=np.int64)

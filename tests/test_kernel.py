@@ -205,3 +205,22 @@ def test_set_pairs_merges_ordered_keys_as_any_order():
         )  # fmt: skip
         for got, want in zip(ordered, unordered, strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+def test_find_pairs_is_find_among_the_lower_students_keys():
+    """Searching each pair among its lower student's keys finds what `find` finds."""
+    rng = np.random.default_rng(8)
+    for n in (2, 5, 40):
+        keys = np.unique(rng.integers(0, n * n, 2 * n))
+        keys = keys[keys // n < keys % n]  # pairs (lower, higher), as the store holds them
+        np.testing.assert_array_equal(
+            kernel.row_starts(keys, n), np.searchsorted(keys, np.arange(n + 1) * n)
+        )
+        a, b = rng.integers(0, n, 300), rng.integers(0, n, 300)
+        keep = a != b
+        a, b = a[keep], b[keep]
+        pairs, pos, found = kernel.find_pairs(keys, n, a, b)
+        np.testing.assert_array_equal(pairs, np.minimum(a, b) * n + np.maximum(a, b))
+        expected_pos, expected_found = kernel.find(keys, pairs)
+        np.testing.assert_array_equal(pos, expected_pos)
+        np.testing.assert_array_equal(found, expected_found)

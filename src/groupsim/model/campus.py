@@ -130,10 +130,7 @@ def campus_week(
         return keys, strength, used
     # Each meeting's pair is found in the tie store once: its success reads the tie there,
     # and strengthening writes it there.
-    pairs = np.empty(len(a), dtype=np.int64)
-    for i in range(len(a)):
-        pairs[i] = k.pair_key(a[i], b[i], n)
-    place, found = k.find(keys, pairs)
+    pairs, place, found = k.find_pairs(keys, n, a, b)
     p_success = np.empty(len(a))
     for i in range(len(a)):
         tie = strength[place[i]] if found[i] else 0.0

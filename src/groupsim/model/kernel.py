@@ -48,9 +48,11 @@ __all__ = [
     "decay_ties",
     "dense",
     "find",
+    "find_pairs",
     "lookup",
     "lower_students",
     "pair_key",
+    "row_starts",
     "sample_neighbours",
     "search_left",
     "search_right",
@@ -155,6 +157,45 @@ def find(keys: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos[i] = search_left(keys, query[i], 0, len(keys))
         found[i] = pos[i] < len(keys) and keys[pos[i]] == query[i]
     return pos, found
+
+
+@compiled
+def find_pairs(
+    keys: np.ndarray, n: int, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (a, b)'s keys, and `find`'s positions of them in the sorted `keys`.
+
+    Each pair is searched for among its lower student's keys alone (`row_starts`): a few
+    keys, not the whole store.
+    """
+    starts = row_starts(keys, n)
+    pairs = np.empty(len(a), dtype=np.int64)
+    pos = np.empty(len(a), dtype=np.int64)
+    found = np.zeros(len(a), dtype=np.bool_)
+    for i in range(len(a)):
+        lower = min(a[i], b[i])
+        pairs[i] = pair_key(a[i], b[i], n)
+        pos[i] = search_left(keys, pairs[i], starts[lower], starts[lower + 1])
+        found[i] = pos[i] < len(keys) and keys[pos[i]] == pairs[i]
+    return pairs, pos, found
+
+
+@compiled
+def row_starts(keys: np.ndarray, n: int) -> np.ndarray:
+    """Where each student's keys as the lower student begin in the sorted `keys` (n + 1).
+
+    `starts[s]` is the first position of a key at least `s * n`, as
+    `np.searchsorted(keys, np.arange(n + 1) * n)`, in one walk up the keys.
+    """
+    starts = np.empty(n + 1, dtype=np.int64)
+    starts[0] = 0
+    student = 0
+    for t in range(len(keys)):
+        while keys[t] >= (student + 1) * n:
+            student += 1
+            starts[student] = t
+    starts[student + 1 :] = len(keys)
+    return starts
 
 
 @compiled

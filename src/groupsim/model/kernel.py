@@ -362,8 +362,8 @@ def search_left(values: np.ndarray, target: float, lo: int, hi: int) -> int:
     """The first index in [lo, hi) whose value is not below `target` (hi if none).
 
     As `np.searchsorted(values[lo:hi], target) + lo` on sorted values. The range is halved
-    by a choice, not a branch: the pairs of a campus week come in no order, and numpy's
-    bisection's branches, mispredicted half the time, cost more than the comparisons.
+    by a choice, not a branch: the keys looked for come in no order, and bisection's
+    branches, mispredicted half the time, cost more than the comparisons.
     """
     size = hi - lo
     if size <= 0:

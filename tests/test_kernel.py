@@ -162,3 +162,65 @@ def test_disk_cache_is_stamped_with_every_model_source(loop):
     """A changed mechanism invalidates the cached loops that inline it (numba alone would not)."""
     locator = loop._cache._impl.locator
     assert locator.get_source_stamp() == kernel.sources_stamp()
+
+
+# ---------------------------------------------------------------------- the tie store's loops
+
+
+def test_search_left_is_numpys_searchsorted():
+    """The branch-free search finds what `np.searchsorted` finds, in any range."""
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        values = np.sort(rng.integers(0, 30, rng.integers(0, 40)))
+        lo = int(rng.integers(0, len(values) + 1))
+        hi = int(rng.integers(lo, len(values) + 1))
+        for target in range(-1, 32):
+            expected = np.searchsorted(values[lo:hi], target) + lo
+            assert kernel.search_left(values, target, lo, hi) == expected
+
+
+def test_lower_students_divide_the_keys():
+    """Walking up sorted keys finds each pair's lower student, as `keys // n`."""
+    rng = np.random.default_rng(6)
+    for n in (1, 2, 7, 180):
+        keys = np.unique(rng.integers(0, n * n, 3 * n))
+        np.testing.assert_array_equal(kernel.lower_students(keys, n), keys // n)
+
+
+def test_set_pairs_merges_ordered_keys_as_any_order():
+    """New keys given in order (merged without a sort) give the same store as shuffled."""
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        keys = np.unique(rng.integers(0, 400, 60))
+        strength, used = rng.random(len(keys)), rng.random(len(keys)) < 0.5
+        new_keys = np.unique(rng.integers(0, 400, 30))
+        new_strength, new_used = rng.random(len(new_keys)) * 1.2, rng.random(len(new_keys)) < 0.5
+        shuffled = rng.permutation(len(new_keys))
+        ordered = kernel.set_pairs(
+            keys, strength.copy(), used.copy(), new_keys, new_strength, new_used
+        )
+        unordered = kernel.set_pairs(
+            keys, strength.copy(), used.copy(), new_keys[shuffled], new_strength[shuffled],
+            new_used[shuffled],
+        )  # fmt: skip
+        for got, want in zip(ordered, unordered, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_find_pairs_is_find_among_the_lower_students_keys():
+    """Searching each pair among its lower student's keys finds what `find` finds."""
+    rng = np.random.default_rng(8)
+    for n in (2, 5, 40):
+        keys = np.unique(rng.integers(0, n * n, 2 * n))
+        keys = keys[keys // n < keys % n]  # pairs (lower, higher), as the store holds them
+        np.testing.assert_array_equal(
+            kernel.row_starts(keys, n), np.searchsorted(keys, np.arange(n + 1) * n)
+        )
+        a, b = rng.integers(0, n, 300), rng.integers(0, n, 300)
+        keep = a != b
+        a, b = a[keep], b[keep]
+        pairs, pos, found = kernel.find_pairs(keys, n, a, b)
+        np.testing.assert_array_equal(pairs, np.minimum(a, b) * n + np.maximum(a, b))
+        expected_pos, expected_found = kernel.find(keys, pairs)
+        np.testing.assert_array_equal(pos, expected_pos)
+        np.testing.assert_array_equal(found, expected_found)

@@ -29,7 +29,10 @@ __all__ = [
     "campus_meetings",
     "campus_parameters",
     "campus_week",
+    "count_by_pair",
     "learn_on_campus",
+    "meet_faculty_mates",
+    "meet_friends",
     "pick_campus_partners",
     "run_campus_week",
     "strengthen_campus_ties",
@@ -125,17 +128,26 @@ def campus_week(
     )  # fmt: skip
     if len(a) == 0:
         return keys, strength, used
-    pairs = np.minimum(a, b) * n + np.maximum(a, b)
-    p_success = k.exchange_success_probability(
-        skill[a], skill[b], p.climate, k.lookup(keys, strength, pairs), p.exchange_intercept,
-        p.exchange_skill, p.exchange_climate, p.exchange_tie,
-    )  # fmt: skip
+    # Each meeting's pair is found in the tie store once: its success reads the tie there,
+    # and strengthening writes it there.
+    pairs, place, found = k.find_pairs(keys, n, a, b)
+    p_success = np.empty(len(a))
+    for i in range(len(a)):
+        tie = strength[place[i]] if found[i] else 0.0
+        p_success[i] = k.exchange_success_probability(
+            skill[a[i]], skill[b[i]], p.climate, tie, p.exchange_intercept, p.exchange_skill,
+            p.exchange_climate, p.exchange_tie,
+        )  # fmt: skip
     success = rng.random(len(a)) < p_success
-    keys, strength, used = strengthen_campus_ties(keys, strength, used, pairs[success], p.tie_gain)
-    learn_on_campus(a, b, success, anxiety, skill, attitude, contacts, p)
-    resolve[:] = k.resolve_from(
-        attitude, skill, anxiety, p.resolve_attitude, p.resolve_control, p.resolve_calm
+    keys, strength, used = strengthen_campus_ties(
+        keys, strength, used, pairs, place, found, success, p.tie_gain
     )
+    learn_on_campus(a, b, success, anxiety, skill, attitude, contacts, p)
+    for i in range(n):
+        resolve[i] = k.resolve_from(
+            attitude[i], skill[i], anxiety[i], p.resolve_attitude, p.resolve_control,
+            p.resolve_calm,
+        )  # fmt: skip
     return keys, strength, used
 
 
@@ -155,18 +167,37 @@ def campus_meetings(
     """Who meets whom this week: opportunities, engagement, channel, partner (ODD 7.8)."""
     n = len(sociability)
     opportunities = rng.poisson(p.contacts_per_week, n)
-    probability = k.engagement_probability(
-        sociability, resolve, anxiety, p.climate, p.engagement_intercept,
-        p.engagement_sociability, p.engagement_resolve, p.engagement_inhibition,
-    )  # fmt: skip
-    seekers = np.repeat(np.arange(n), opportunities)
-    seekers = seekers[rng.random(len(seekers)) < probability[seekers]]
-    channel = np.searchsorted(p.channel_cdf, rng.random(len(seekers)), side="right")
+    draws = rng.random(opportunities.sum())  # one per opportunity, student by student
+    seekers = np.empty(len(draws), dtype=np.int64)
+    count, d = 0, 0
+    for i in range(n):
+        if opportunities[i] == 0:
+            continue
+        probability = k.engagement_probability(
+            sociability[i], resolve[i], anxiety[i], p.climate, p.engagement_intercept,
+            p.engagement_sociability, p.engagement_resolve, p.engagement_inhibition,
+        )  # fmt: skip
+        for _ in range(opportunities[i]):
+            if draws[d] < probability:
+                seekers[count] = i
+                count += 1
+            d += 1
+    seekers = seekers[:count]
+    channel = np.empty(count, dtype=np.int64)
+    draws = rng.random(count)
+    for i in range(count):  # as numpy's choice(p=shares): the first share past the draw
+        channel[i] = k.search_right(p.channel_cdf, draws[i], 0, len(p.channel_cdf))
     partner = pick_campus_partners(
         rng, keys, strength, n, seekers, channel, faculty, faculty_start, faculty_sizes
     )
-    met = (partner >= 0) & (partner != seekers)
-    return seekers[met], partner[met]
+    a = np.empty(count, dtype=np.int64)
+    b = np.empty(count, dtype=np.int64)
+    met = 0
+    for i in range(count):
+        if partner[i] >= 0 and partner[i] != seekers[i]:
+            a[met], b[met] = seekers[i], partner[i]
+            met += 1
+    return a[:met], b[:met]
 
 
 @compiled
@@ -185,51 +216,170 @@ def pick_campus_partners(
 
     `tie`: a friend by tie strength; `closure`: a friend's friend (triadic closure);
     `faculty`: a faculty mate (homophily); `anyone`: any student. Without friends,
-    `tie` and `closure` fall back to a faculty mate.
+    `tie` and `closure` fall back to a faculty mate. The draws come channel by channel, in
+    seeker order: friends, friends' friends, faculty mates (those without friends last),
+    anyone.
     """
     indptr, cols, _, cumulative = k.build_csr(keys, strength, n)
-    partner = np.full(len(seekers), -1, dtype=np.int64)
-    via_friend = np.flatnonzero(channel <= 1)
-    friend = k.sample_neighbours(indptr, cols, cumulative, seekers[via_friend], rng)
-    has_friend = friend >= 0
-    direct = (channel[via_friend] == 0) & has_friend
-    partner[via_friend[direct]] = friend[direct]
-    walk = (channel[via_friend] == 1) & has_friend
-    partner[via_friend[walk]] = k.sample_neighbours(indptr, cols, cumulative, friend[walk], rng)
-    to_faculty = np.concatenate((np.flatnonzero(channel == 2), via_friend[~has_friend]))
-    mates = faculty_start[faculty[seekers[to_faculty]]]
-    sizes = faculty_sizes[faculty[seekers[to_faculty]]]
-    if len(sizes) > 0 and (sizes == sizes[0]).all():
-        partner[to_faculty] = mates + rng.integers(0, sizes[0], len(to_faculty))
-    else:  # a cohort from data has faculties of unequal sizes (`model.roster`)
-        for j in range(len(to_faculty)):
-            partner[to_faculty[j]] = mates[j] + rng.integers(0, sizes[j])
-    anyone = np.flatnonzero(channel == 3)
-    partner[anyone] = rng.integers(0, n, len(anyone))
+    m = len(seekers)
+    partner = np.full(m, -1, dtype=np.int64)
+    via_friend = np.empty(m, dtype=np.int64)  # the seekers of each channel, in order
+    to_faculty = np.empty(m, dtype=np.int64)  # then those without friends
+    anyone = np.empty(m, dtype=np.int64)
+    friends, mates, strangers = 0, 0, 0
+    for i in range(m):
+        if channel[i] <= 1:
+            via_friend[friends] = i
+            friends += 1
+        elif channel[i] == 2:
+            to_faculty[mates] = i
+            mates += 1
+        elif channel[i] == 3:
+            anyone[strangers] = i
+            strangers += 1
+    via_friend, anyone = via_friend[:friends], anyone[:strangers]
+    lonely = meet_friends(rng, indptr, cols, cumulative, partner, seekers, channel, via_friend)
+    to_faculty[mates : mates + len(lonely)] = lonely
+    mates += len(lonely)
+    meet_faculty_mates(
+        rng, partner, seekers, to_faculty[:mates], faculty, faculty_start, faculty_sizes
+    )
+    drawn = rng.integers(0, n, strangers)
+    for j in range(strangers):
+        partner[anyone[j]] = drawn[j]
     return partner
 
 
 @compiled
+def meet_friends(
+    rng: np.random.Generator,
+    indptr: np.ndarray,
+    cols: np.ndarray,
+    cumulative: np.ndarray,
+    partner: np.ndarray,
+    seekers: np.ndarray,
+    channel: np.ndarray,
+    via_friend: np.ndarray,
+) -> np.ndarray:
+    """A friend (channel 0) or a friend's friend (1) for each seeker `via_friend`.
+
+    Written to `partner`; the friends are drawn first, then their friends. Returns the
+    seekers without friends, in order.
+    """
+    friend = k.sample_neighbours(indptr, cols, cumulative, seekers[via_friend], rng)
+    walkers = np.empty(len(via_friend), dtype=np.int64)  # who walks on, in `via_friend`
+    lonely = np.empty(len(via_friend), dtype=np.int64)
+    walks, alone = 0, 0
+    for j in range(len(via_friend)):
+        if friend[j] < 0:
+            lonely[alone] = via_friend[j]
+            alone += 1
+        elif channel[via_friend[j]] == 0:
+            partner[via_friend[j]] = friend[j]
+        else:
+            walkers[walks] = j
+            walks += 1
+    walkers = walkers[:walks]
+    walked = k.sample_neighbours(indptr, cols, cumulative, friend[walkers], rng)
+    for w in range(walks):
+        partner[via_friend[walkers[w]]] = walked[w]
+    return lonely[:alone]
+
+
+@compiled
+def meet_faculty_mates(
+    rng: np.random.Generator,
+    partner: np.ndarray,
+    seekers: np.ndarray,
+    to_faculty: np.ndarray,
+    faculty: np.ndarray,
+    faculty_start: np.ndarray,
+    faculty_sizes: np.ndarray,
+) -> None:
+    """A faculty mate, drawn in order, for each seeker `to_faculty` (in `partner`)."""
+    own = faculty[seekers[to_faculty]]
+    sizes = faculty_sizes[own]
+    if len(sizes) > 0 and (sizes == sizes[0]).all():
+        offsets = rng.integers(0, sizes[0], len(to_faculty))
+    else:  # a cohort from data has faculties of unequal sizes (`model.roster`)
+        offsets = np.empty(len(to_faculty), dtype=np.int64)
+        for j in range(len(to_faculty)):
+            offsets[j] = rng.integers(0, sizes[j])
+    for j in range(len(to_faculty)):
+        partner[to_faculty[j]] = faculty_start[own[j]] + offsets[j]
+
+
+@compiled
 def strengthen_campus_ties(
-    keys: np.ndarray, strength: np.ndarray, used: np.ndarray, pairs: np.ndarray, gain: float
+    keys: np.ndarray,
+    strength: np.ndarray,
+    used: np.ndarray,
+    pairs: np.ndarray,
+    place: np.ndarray,
+    found: np.ndarray,
+    success: np.ndarray,
+    gain: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each pair's tie is strengthened once per good exchange this week (ODD 7.4)."""
-    pairs = np.sort(pairs)
-    unique = np.empty(len(pairs), dtype=np.int64)
-    times = np.empty(len(pairs))
+    """Each pair's tie is strengthened once per good exchange this week (ODD 7.4).
+
+    `place` and `found`: where each meeting's pair is in the tie store (`kernel.find`).
+    Good exchanges on a tie are counted at its place, in the store's key order; only the
+    new pairs are sorted, to count them and to merge them in order.
+    """
+    on_tie = np.zeros(len(keys))
+    fresh = np.empty(len(pairs), dtype=np.int64)
     count = 0
     for i in range(len(pairs)):
-        if i > 0 and pairs[i] == pairs[i - 1]:
-            times[count - 1] += 1.0
-        else:
-            unique[count], times[count] = pairs[i], 1.0
+        if success[i] and found[i]:
+            on_tie[place[i]] += 1.0
+        elif success[i]:
+            fresh[count] = i
             count += 1
-    unique, times = unique[:count], times[:count]
-    grown = k.strengthen_tie(k.lookup(keys, strength, unique), gain, times)
-    keep = grown > 0  # with tie_gain = 0 strangers stay strangers: no empty ties
-    return k.set_pairs(
-        keys, strength, used, unique[keep], grown[keep], np.ones(keep.sum(), dtype=np.bool_)
-    )
+    unique, times = count_by_pair(pairs, fresh[:count])
+    distinct = len(unique)
+    size = distinct + np.count_nonzero(on_tie)
+    new_keys = np.empty(size, dtype=np.int64)
+    grown = np.empty(size)
+    new_place = np.empty(size, dtype=np.int64)
+    new_found = np.empty(size, dtype=np.bool_)
+    kept = 0
+    for t in range(len(keys)):
+        if on_tie[t] > 0:
+            value = k.strengthen_tie(strength[t], gain, on_tie[t])
+            if value > 0:
+                new_keys[kept], grown[kept] = keys[t], value
+                new_place[kept], new_found[kept] = t, True
+                kept += 1
+    for u in range(distinct):
+        i = unique[u]
+        value = k.strengthen_tie(0.0, gain, times[u])
+        if value > 0:  # with tie_gain = 0 strangers stay strangers: no empty ties
+            new_keys[kept], grown[kept] = pairs[i], value
+            new_place[kept], new_found[kept] = place[i], False
+            kept += 1
+    return k.set_found_pairs(
+        keys, strength, used, new_place[:kept], new_found[:kept], new_keys[:kept],
+        grown[:kept], np.ones(kept, dtype=np.bool_),
+    )  # fmt: skip
+
+
+@compiled
+def count_by_pair(pairs: np.ndarray, exchanges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs of `exchanges` (indices into `pairs`), in key order.
+
+    Returns each pair's first exchange and how many exchanges it had.
+    """
+    order = exchanges[np.argsort(pairs[exchanges])]  # a pair's exchanges together
+    unique = np.empty(len(order), dtype=np.int64)
+    times = np.empty(len(order))
+    distinct = 0
+    for i in range(len(order)):
+        if i > 0 and pairs[order[i]] == pairs[order[i - 1]]:
+            times[distinct - 1] += 1.0
+        else:
+            unique[distinct], times[distinct] = order[i], 1.0
+            distinct += 1
+    return unique[:distinct], times[:distinct]
 
 
 @compiled
@@ -245,20 +395,26 @@ def learn_on_campus(
 ) -> None:
     """The week's campus exchanges change anxiety, skill, attitude and contacts (in place)."""
     n = len(anxiety)
-    speaker = np.concatenate((a[success], b[success]))
-    listener = np.concatenate((b[success], a[success]))
+    heard = success.sum()
+    speaker = np.empty(2 * heard, dtype=np.int64)  # each good exchange in both directions
+    listener = np.empty(2 * heard, dtype=np.int64)
     good = np.zeros(n)  # each student's good and failed exchanges this week
     bad = np.zeros(n)
+    h = 0
     for i in range(len(a)):
         if success[i]:
+            speaker[h], speaker[heard + h] = a[i], b[i]
+            listener[h], listener[heard + h] = b[i], a[i]
+            h += 1
             good[a[i]] += 1.0
             good[b[i]] += 1.0
         else:
             bad[a[i]] += 1.0
             bad[b[i]] += 1.0
-    anxiety[:] = k.relieve_anxiety(anxiety, p.relief, p.climate, good)
-    anxiety[:] = k.sting_anxiety(anxiety, p.sting, p.climate, bad)
-    skill[:] = k.practice_skill(skill, p.skill_gain, good)
+    for i in range(n):
+        anxiety[i] = k.relieve_anxiety(anxiety[i], p.relief, p.climate, good[i])
+        anxiety[i] = k.sting_anxiety(anxiety[i], p.sting, p.climate, bad[i])
+        skill[i] = k.practice_skill(skill[i], p.skill_gain, good[i])
     epsilon = k.confidence_bound(p.climate, p.confidence_bound, p.confidence_climate)
     attitude[:] = k.bounded_confidence_heard(attitude, speaker, listener, epsilon, p.convergence)
     # Contact frequency is everyday campus contact: what a questionnaire asks about,

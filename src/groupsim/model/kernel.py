@@ -48,10 +48,15 @@ __all__ = [
     "decay_ties",
     "dense",
     "find",
+    "find_pairs",
     "lookup",
+    "lower_students",
     "pair_key",
+    "row_starts",
     "sample_neighbours",
+    "search_left",
     "search_right",
+    "set_found_pairs",
     "set_pairs",
     "sources_stamp",
     "strength_sums",
@@ -146,11 +151,51 @@ def pair_key(a: int, b: int, n: int) -> int:
 @compiled
 def find(keys: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of `query` keys in the sorted `keys`, and whether each is there."""
-    pos = np.searchsorted(keys, query)
+    pos = np.empty(len(query), dtype=np.int64)
     found = np.zeros(len(query), dtype=np.bool_)
     for i in range(len(query)):
+        pos[i] = search_left(keys, query[i], 0, len(keys))
         found[i] = pos[i] < len(keys) and keys[pos[i]] == query[i]
     return pos, found
+
+
+@compiled
+def find_pairs(
+    keys: np.ndarray, n: int, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (a, b)'s keys, and `find`'s positions of them in the sorted `keys`.
+
+    Each pair is searched for among its lower student's keys alone (`row_starts`): a few
+    keys, not the whole store.
+    """
+    starts = row_starts(keys, n)
+    pairs = np.empty(len(a), dtype=np.int64)
+    pos = np.empty(len(a), dtype=np.int64)
+    found = np.zeros(len(a), dtype=np.bool_)
+    for i in range(len(a)):
+        lower = min(a[i], b[i])
+        pairs[i] = pair_key(a[i], b[i], n)
+        pos[i] = search_left(keys, pairs[i], starts[lower], starts[lower + 1])
+        found[i] = pos[i] < len(keys) and keys[pos[i]] == pairs[i]
+    return pairs, pos, found
+
+
+@compiled
+def row_starts(keys: np.ndarray, n: int) -> np.ndarray:
+    """Where each student's keys as the lower student begin in the sorted `keys` (n + 1).
+
+    `starts[s]` is the first position of a key at least `s * n`, as
+    `np.searchsorted(keys, np.arange(n + 1) * n)`, in one walk up the keys.
+    """
+    starts = np.empty(n + 1, dtype=np.int64)
+    starts[0] = 0
+    student = 0
+    for t in range(len(keys)):
+        while keys[t] >= (student + 1) * n:
+            student += 1
+            starts[student] = t
+    starts[student + 1 :] = len(keys)
+    return starts
 
 
 @compiled
@@ -178,17 +223,42 @@ def set_pairs(
     A pair already present keeps its `used` mark or gains `new_used`; returns the arrays
     (new ones when pairs were added, else the same arrays changed in place).
     """
-    pos, found = find(keys, new_keys)
+    place, found = find(keys, new_keys)
+    return set_found_pairs(keys, strength, used, place, found, new_keys, new_strength, new_used)
+
+
+@compiled
+def set_found_pairs(
+    keys: np.ndarray,
+    strength: np.ndarray,
+    used: np.ndarray,
+    place: np.ndarray,
+    found: np.ndarray,
+    new_keys: np.ndarray,
+    new_strength: np.ndarray,
+    new_used: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`set_pairs` for pairs already looked up: `place, found = find(keys, new_keys)`.
+
+    A caller that has found its pairs (the campus week, to read their ties) does not search
+    for them twice.
+    """
     added = 0
     for i in range(len(new_keys)):
         if found[i]:
-            strength[pos[i]] = min(new_strength[i], 1.0)
-            used[pos[i]] = used[pos[i]] or new_used[i]
+            strength[place[i]] = min(new_strength[i], 1.0)
+            used[place[i]] = used[place[i]] or new_used[i]
         else:
             added += 1
     if added == 0:
         return keys, strength, used
-    order = np.argsort(new_keys, kind="mergesort")
+    ascending, last = True, -1
+    for i in range(len(new_keys)):
+        if not found[i]:
+            ascending = ascending and last < new_keys[i]
+            last = new_keys[i]
+    # New keys given in order (the campus week's) are merged as they come, without a sort.
+    order = np.arange(len(new_keys)) if ascending else np.argsort(new_keys, kind="mergesort")
     total = len(keys) + added
     out_keys = np.empty(total, dtype=np.int64)
     out_strength = np.empty(total)
@@ -223,10 +293,8 @@ def build_csr(
     running sum of the strengths over all rows, for drawing a neighbour by strength.
     """
     indptr = np.zeros(n + 1, dtype=np.int64)
-    # Each key is split into its pair once: an integer division costs more than the rest.
-    lower = np.empty(len(keys), dtype=np.int64)
+    lower = lower_students(keys, n)
     for t in range(len(keys)):
-        lower[t] = keys[t] // n
         indptr[lower[t] + 1] += 1
         indptr[keys[t] - lower[t] * n + 1] += 1
     for i in range(n):
@@ -290,6 +358,24 @@ def search_right(values: np.ndarray, target: float, lo: int, hi: int) -> int:
 
 
 @compiled
+def search_left(values: np.ndarray, target: float, lo: int, hi: int) -> int:
+    """The first index in [lo, hi) whose value is not below `target` (hi if none).
+
+    As `np.searchsorted(values[lo:hi], target) + lo` on sorted values. The range is halved
+    by a choice, not a branch: the keys looked for come in no order, and bisection's
+    branches, mispredicted half the time, cost more than the comparisons.
+    """
+    size = hi - lo
+    if size <= 0:
+        return lo
+    while size > 1:
+        half = size >> 1
+        lo = lo + half if values[lo + half] < target else lo
+        size -= half
+    return lo + (values[lo] < target)
+
+
+@compiled
 def dense(keys: np.ndarray, strength: np.ndarray, members: np.ndarray, n: int) -> np.ndarray:
     """The k x k matrix of tie strengths among `members` (0 where no tie)."""
     size = len(members)
@@ -322,8 +408,24 @@ def decay_ties(
 def strength_sums(keys: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
     """Each student's summed tie strength (weighted degree)."""
     out = np.zeros(n)
+    lower = lower_students(keys, n)
     for t in range(len(keys)):
-        lower = keys[t] // n
-        out[lower] += strength[t]
-        out[keys[t] - lower * n] += strength[t]
+        out[lower[t]] += strength[t]
+        out[keys[t] - lower[t] * n] += strength[t]
     return out
+
+
+@compiled
+def lower_students(keys: np.ndarray, n: int) -> np.ndarray:
+    """Each pair's lower student (`keys // n`) for keys in ascending order, without dividing.
+
+    The lower student of sorted keys never decreases, so a walk up the students finds each
+    one; an integer division per key cost more than the rest of `build_csr`.
+    """
+    lower = np.empty(len(keys), dtype=np.int64)
+    student = 0
+    for t in range(len(keys)):
+        while keys[t] >= (student + 1) * n:
+            student += 1
+        lower[t] = student
+    return lower

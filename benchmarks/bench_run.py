@@ -13,9 +13,16 @@ records), as a study calls it, in three recording modes:
   as a power study or a sweep runs);
 - `compare`: the per-student table every week, no tie or faculty tables (as `groupsim compare`
   runs; a tree whose `run` cannot skip faculty rows records them, as its `compare` did);
-- `compare-task`: what a run costs `compare` in all: the run as above and its reduction to
-  what a comparison keeps (`groupsim.study.compare._run_replication`: weekly rows, outcomes,
-  clients; a DataFrame per run before this tree's compare built its tables once);
+- `compare-task`: what a run costs `compare` in all, as a worker runs it
+  (`groupsim.runs.execute.run_task`, where a tree has it: the garbage collector paused until
+  the task ends): the run as above and its reduction to what a comparison keeps
+  (`groupsim.study.compare._run_replication`: weekly rows, outcomes, clients; a DataFrame per
+  run before this tree's compare built its tables once);
+- `compare-arms`: the same for `make demo`'s comparison (no intervention, standard group, home
+  room; the shipped files next to the scenario): one replication of the three arms as this
+  tree's `compare` runs it (`_run_arms`: the arms share their settled cohort,
+  `groupsim.model.settled`), or one arm after the other where a tree has no `_run_arms`; its
+  time divided by three;
 - `all`: every table every week.
 
 It also prints the cost per student-week (mode `off`) of a cohort of 180, 1,800 and 18,000
@@ -74,18 +81,21 @@ folder = Path(sys.argv[2]).parent
 size = {"cohort.students_per_faculty": int(sys.argv[4])}
 arms = tuple(load_scenario(folder / f"{name}.toml", size)
              for name in ("no_intervention", "standard_group", "home_room"))
+from groupsim.runs import execute
+# As a study's worker runs a task (`execute.run_task`, where a tree has it).
+run_task = getattr(execute, "run_task", lambda func, task: func(task))
 def run_arms(seed):
     if hasattr(compare, "_run_arms"):
-        compare._run_arms((arms, seed))
+        run_task(compare._run_arms, (arms, seed))
     else:
         for arm in arms:
-            _run_replication((arm, seed))
+            run_task(_run_replication, (arm, seed))
 for mode in modes:
     times = []
     for seed in range(repeats):
         t0 = time.process_time()
         if mode == "compare-task":
-            _run_replication((scenario, seed))
+            run_task(_run_replication, (scenario, seed))
         elif mode == "compare-arms":
             run_arms(seed)
             times.append((time.process_time() - t0) / len(arms))

@@ -195,3 +195,26 @@ def test_importing_the_sweep_package_loads_neither_mesa_nor_scipy():
         "import groupsim.sweep; import groupsim.sweep.spec; import groupsim.sweep.store"
     )
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_a_task_runs_with_the_cyclic_collector_paused_and_restored() -> None:
+    import gc
+
+    from groupsim.runs.execute import run_task
+
+    assert gc.isenabled()
+    assert run_task(lambda task: (task, gc.isenabled()), 3) == (3, False)
+    assert gc.isenabled()
+
+    def fails(task: int) -> None:
+        raise KeyError(task)
+
+    with pytest.raises(KeyError):
+        run_task(fails, 4)
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that paused the collector itself keeps it paused
+        assert run_task(lambda task: task, 5) == 5
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from groupsim.model.recording_kernel import present_mean
-
 if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
     from groupsim.runs.records import RunRecords
@@ -226,6 +224,10 @@ def _session_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
 
 def _mean(values: np.ndarray) -> float:
     """A mean that skips NaN, summed as pandas' `Series.mean` sums (so results agree exactly)."""
+    # Imported here: the outcomes' names and weeks (which `groupsim.sweep.spec` reads) must
+    # not load numba and scipy with the compiled model.
+    from groupsim.model.recording_kernel import present_mean
+
     return float(present_mean(values))
 
 

@@ -37,7 +37,7 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Home room vs standard group vs no intervention into out/compare_home_room/ (report.html).
-# DEMO_REPS replications per scenario: the default takes about 35 s on 2 cores (benchmarks/bench_demo.py).
+# DEMO_REPS replications per scenario: the default takes about 25 s on 2 cores (benchmarks/bench_demo.py).
 demo: $(STAMP)
 	$(BIN)/python experiments/compare_home_room.py --reps $(or $(DEMO_REPS),700)
 

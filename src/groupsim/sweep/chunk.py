@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from groupsim.runs.execute import run_task
 from groupsim.scenario import Scenario, apply_overrides, scenario_from_dict
 from groupsim.sweep.outcomes import EFFECT_PREFIX, OutcomePlan, evaluate_expressions
 
@@ -89,15 +90,14 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
                 scenarios[point] = scenario_from_dict(data, task.source)
             if run_id in task.fail_runs:
                 raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
-            scenario = scenarios[point]
-            model = _finished_model(scenario, seed, task.weekly)
-            values = plan.measure(_records(model))
-            if plan.effects:
-                values.update(_effects(plan, scenario, seed, values, twins))
+            # As every study's task runs (`run_task`: the garbage collector waits for its end).
+            values, weekly_rows = run_task(
+                _measured_run, (plan, scenarios[point], seed, run_id, task.weekly, twins)
+            )
             row = [values[name] for name in measured]
             status, error = "ok", ""
-            if task.weekly:
-                weekly_frames.append(_weekly_rows(model, run_id))
+            if weekly_rows is not None:
+                weekly_frames.append(weekly_rows)
         except Exception as exc:  # a failed run is data: recorded, and the sweep goes on
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
             row = [math.nan] * len(measured)
@@ -114,6 +114,18 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
         weekly = pd.concat(weekly_frames, ignore_index=True)
     return ChunkResult(ids | outcomes, weekly)
+
+
+def _measured_run(
+    args: tuple[OutcomePlan, Scenario, int, int, bool, dict[tuple[str, int], dict[str, float]]],
+) -> tuple[dict[str, float], Any]:
+    """One run's outcomes (and its twin's effects), and its weekly rows when asked."""
+    plan, scenario, seed, run_id, weekly, twins = args
+    model = _finished_model(scenario, seed, weekly)
+    values = plan.measure(_records(model))
+    if plan.effects:
+        values.update(_effects(plan, scenario, seed, values, twins))
+    return values, _weekly_rows(model, run_id) if weekly else None
 
 
 def _finished_model(scenario: Scenario, seed: int, weekly: bool) -> Any:

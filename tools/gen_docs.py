@@ -208,6 +208,7 @@ API_PAGES = {
         "schedule",
         "ties",
         "roster",
+        "settled",
         "kernel",
         "recording_kernel",
         "compiling",

@@ -40,6 +40,16 @@ def test_a_backend_s_workers_draw_the_same_files(comparison, written, tmp_path):
         assert (tmp_path / "cmp" / name).read_bytes() == (written / name).read_bytes(), name
 
 
+def test_a_backend_not_yet_open_is_opened_before_the_drawing_thread(comparison, written, tmp_path):
+    # The pool forks its workers when the report opens it, with no other thread running.
+    backend = LocalPoolBackend(2)
+    comparison.report(tmp_path / "cmp", backend=backend)
+    assert not backend.is_open
+    names = sorted(path.name for path in written.iterdir())
+    for name in names:
+        assert (tmp_path / "cmp" / name).read_bytes() == (written / name).read_bytes(), name
+
+
 def test_report_writes_every_file(written):
     for name in REPORT_FILES:
         assert (written / name).stat().st_size > 0

@@ -19,6 +19,7 @@ import copy
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,7 @@ from groupsim.document.blocks import (
 )
 from groupsim.document.figures import drawn_figure_bytes, figure_bytes
 from groupsim.document.render import write_document
-from groupsim.runs.backends import Backend, SerialBackend
+from groupsim.runs.backends import Backend, SerialBackend, opened
 from groupsim.runs.execute import map_tasks
 from groupsim.runs.store import file_stem, write_folder
 from groupsim.scenario import scenario_to_toml
@@ -502,10 +503,13 @@ def write_report(
     benefits = comparison.benefits  # before the copy below, so the workers get it
     drawing = ThreadPoolExecutor(1)  # only waits on the workers (matplotlib stays here)
     aside = None
-    if backend is not None and not isinstance(backend, SerialBackend):
-        # A copy: this thread caches the effects on the comparison while it is sent.
-        aside = drawing.submit(_draw_aside, copy.copy(comparison), backend)
-    with drawing:
+    with ExitStack() as backend_open, drawing:
+        if backend is not None and not isinstance(backend, SerialBackend):
+            # Opened here, before the drawing thread starts: a local pool forks its workers
+            # on entering, which must not happen while this process has another thread.
+            backend_open.enter_context(opened(backend))
+            # A copy: this thread caches the effects on the comparison while it is sent.
+            aside = drawing.submit(_draw_aside, copy.copy(comparison), backend)
         tables = {
             "results.parquet": comparison.results,
             "outcomes.parquet": comparison.outcomes,

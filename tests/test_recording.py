@@ -162,14 +162,20 @@ def test_a_collector_with_other_reporters_is_collected_by_mesa():
     assert model.datacollector.model_vars["ties"][-1] == len(model.ties)
 
 
+def random_ties(rng: np.random.Generator, n: int, draws: int, weakest: float) -> TieStore:
+    """Ties among `n` students: `draws` random pairs (self-pairs and repeats dropped)."""
+    ties = TieStore(n)
+    a, b = rng.integers(0, n, draws), rng.integers(0, n, draws)
+    keep = a != b
+    keys, first = np.unique(ties.pair_keys(a[keep], b[keep]), return_index=True)
+    ties.set(a[keep][first], b[keep][first], rng.uniform(weakest, 1.0, len(keys)))
+    return ties
+
+
 def test_group_measures_equal_the_readable_definitions():
     rng = np.random.default_rng(11)
     n = 30
-    ties = TieStore(n)
-    a, b = rng.integers(0, n, 200), rng.integers(0, n, 200)
-    keep = a != b
-    keys, first = np.unique(ties.pair_keys(a[keep], b[keep]), return_index=True)
-    ties.set(a[keep][first], b[keep][first], rng.uniform(0.05, 1.0, len(keys)))
+    ties = random_ties(rng, n, 200, 0.05)
     groups = [rng.choice(n, k, replace=False) for k in (0, 1, 2, 3, 9, 12)]
     members = np.concatenate(groups).astype(np.int64)
     bounds = np.cumsum([0, *map(len, groups)])
@@ -190,11 +196,7 @@ def test_campus_clustering_is_networkx_local_clustering(most):
     """Everyone (the triangles once each) or a sample (per student): networkx's numbers."""
     rng = np.random.default_rng(4)
     n = 40
-    ties = TieStore(n)
-    a, b = rng.integers(0, n, 150), rng.integers(0, n, 150)
-    keep = a != b
-    keys, first = np.unique(ties.pair_keys(a[keep], b[keep]), return_index=True)
-    ties.set(a[keep][first], b[keep][first], rng.uniform(0.1, 1.0, len(keys)))
+    ties = random_ties(rng, n, 150, 0.1)
     sample, local, degree = recording_kernel.clustering_sample(ties.keys, n, most)
     assert np.array_equal(sample, np.arange(0, n, -(-n // most)))
     expected = nx.clustering(ties.to_networkx())

@@ -420,7 +420,8 @@ def lower_students(keys: np.ndarray, n: int) -> np.ndarray:
     """Each pair's lower student (`keys // n`) for keys in ascending order, without dividing.
 
     The lower student of sorted keys never decreases, so a walk up the students finds each
-    one; an integer division per key cost more than the rest of `build_csr`.
+    one. (Measured against `keys // n` in `build_csr` on a default cohort: no faster; the
+    cost there is the scatter into rows, not the division. Either gives the same numbers.)
     """
     lower = np.empty(len(keys), dtype=np.int64)
     student = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -34,8 +35,22 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that a run stops as cleanly (workers, temporary folders)."""
 
 
+#: Set when SIGTERM came: typer turns any KeyboardInterrupt inside a command into exit 130.
+_TERMINATED: list[bool] = []
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
+    _TERMINATED.append(True)
     raise Terminated
+
+
+def _stopped() -> NoReturn:
+    """Say how the command was stopped and exit: 143 after SIGTERM, 130 after Ctrl-C."""
+    if _TERMINATED:
+        typer.echo("groupsim: terminated", err=True)
+        sys.exit(143)
+    typer.echo("groupsim: interrupted", err=True)
+    sys.exit(130)
 
 
 def one_line(message: str) -> str:
@@ -54,25 +69,13 @@ def main() -> None:
     try:
         # Without standalone mode, click returns the code of a `typer.Exit` instead of exiting.
         code = app(standalone_mode=False)
-        if isinstance(code, int) and code != 0:
-            sys.exit(code)
     except (ScenarioError, UsageError, LimitError, OutputError) as exc:
         typer.echo(f"groupsim: error: {one_line(str(exc))}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort as exc:
-        if isinstance(exc.__cause__ or exc.__context__, Terminated):  # click wraps Ctrl-C
-            typer.echo("groupsim: terminated", err=True)
-            sys.exit(143)
-        typer.echo("groupsim: aborted", err=True)
-        sys.exit(130)
-    except Terminated:
-        typer.echo("groupsim: terminated", err=True)
-        sys.exit(143)
-    except KeyboardInterrupt:
-        typer.echo("groupsim: interrupted", err=True)
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):  # click wraps Ctrl-C at a prompt in an Abort
+        _stopped()
     except Exception as exc:
         # Usage errors of the parser (typer vendors click, so match by its interface).
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
@@ -81,3 +84,7 @@ def main() -> None:
                 typer.echo(f"groupsim: error: {one_line(message)}", err=True)
             sys.exit(2)
         raise
+    if code == 130:  # typer's exit for a KeyboardInterrupt (Ctrl-C or SIGTERM) in a command
+        _stopped()
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)

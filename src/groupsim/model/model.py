@@ -35,6 +35,7 @@ from groupsim.model.agents import (
     create_students,
     draw_students,
 )
+from groupsim.model.interrupts import interrupts_wait
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record_week, reporter
 from groupsim.model.roster import adopt_roster
@@ -120,6 +121,7 @@ class HomeRoomModel(mesa.Model):
             (`counselor.warmth` -> `counselor_warmth`, `group.clients` -> `group_clients`).
     """
 
+    @interrupts_wait
     def __init__(
         self,
         rng: Any = None,
@@ -301,8 +303,9 @@ class HomeRoomModel(mesa.Model):
 
     # ------------------------------------------------------------------ the weekly schedule
 
+    @interrupts_wait
     def step(self) -> None:
-        """One week, in ODD order."""
+        """One week, in ODD order (Ctrl-C waits for its end: `groupsim.model.interrupts`)."""
         self.week += 1
         week = self.calendar.week(self.week)
         for session in week.sessions:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from groupsim.model.interrupts import interrupts_wait
 from groupsim.runs.backends import (
     Backend,
     BackendError,
@@ -125,6 +126,7 @@ def _run_chunk(func: Callable[[Any], Any], chunk: list[tuple[int, Any]]) -> list
     return [(index, run_task(func, task)) for index, task in chunk]
 
 
+@interrupts_wait
 def run_task(func: Callable[[Any], Any], task: Any) -> Any:
     """`func(task)` with Python's cyclic garbage collector paused until the task ends.
 

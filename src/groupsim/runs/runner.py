@@ -18,6 +18,7 @@ import networkx as nx
 import pandas as pd
 
 from groupsim.model.agents import STATES
+from groupsim.model.interrupts import interrupts_wait
 from groupsim.model.model import HomeRoomModel
 from groupsim.model.settled import SettledCohort
 from groupsim.runs.records import RunRecords
@@ -91,6 +92,7 @@ class RunResult:
         return self.build_network()
 
 
+@interrupts_wait
 def run(
     scenario: Scenario,
     seed: int | None = 0,

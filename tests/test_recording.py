@@ -3,7 +3,10 @@
 `groupsim.model.recording_kernel` takes a recorded week's measures in compiled calls; the
 definitions are the numpy functions of `groupsim.model.recording`, `HomeRoomModel.climate`
 and `tension`, and `groupsim.model.measures.score_parts` / `social_interaction_score`. Sums
-are taken in numpy's order, so the numbers must be equal, not just close. The records also
+are taken in numpy's order, so the numbers must be equal, not just close. The score's
+saturating parts take exp: the model's is the C library's on every CPU (compiled), numpy's
+own differs in the last bit with AVX-512, so the week's definitions take the compiled parts,
+and the parts are held to numpy's within the last bit of exp. The records also
 go to Mesa's DataCollector directly; they must be what Mesa's own `collect` keeps.
 """
 
@@ -18,8 +21,8 @@ import pandas as pd
 import pytest
 
 from conftest import small_scenario
-from groupsim.model import recording, recording_kernel
-from groupsim.model.measures import score_parts, social_interaction_score
+from groupsim.model import kernel, recording, recording_kernel
+from groupsim.model.measures import SCORE_WEIGHTS, score_terms
 from groupsim.model.model import HomeRoomModel
 from groupsim.model.ties import TieStore
 from groupsim.runs.runner import build_model
@@ -41,8 +44,9 @@ def _numpy_record(model: HomeRoomModel) -> dict[str, float]:
     inside = recording.in_group_ties(model, dense)
     outside = np.maximum(model.strength_sum[cl] - inside, 0.0)
     state = (s.skill[cl], s.attitude[cl], s.anxiety[cl], m.contact_scale, m.tie_scale)
-    parts = score_parts(s.contact_rate[cl], model.strength_sum[cl], *state)
-    transfer = social_interaction_score(s.contact_rate[cl], outside, *state)
+    terms = kernel.score_terms(s.contact_rate[cl], model.strength_sum[cl], *state)
+    parts = dict(zip(SCORE_WEIGHTS, terms, strict=True))
+    transfer = kernel.social_interaction_score(s.contact_rate[cl], outside, *state)
     held = model.groups[0].sessions_held if model.config.holds_group else 0
     degree = model.ties.degrees()
     _, local = recording.clustering_sample(model.ties)
@@ -109,6 +113,18 @@ def test_present_mean_is_the_nan_skipping_mean_of_numpy(size, missing):
     expected = np.where(present, values, 0.0).sum() / present.sum() if present.any() else np.nan
     mean = recording_kernel.present_mean(values)
     assert mean == expected or (np.isnan(mean) and np.isnan(expected))
+
+
+def test_compiled_score_parts_are_numpys_to_the_last_bit_of_exp():
+    # The parts are in [0, 1] and take `1 - exp(-x)`: exp off by a unit in its last place moves
+    # a part by at most 2**-52 (numpy's exp and the C library's differ so with AVX-512).
+    rng = np.random.default_rng(7)
+    inputs = (rng.uniform(0, 5, 5000), rng.uniform(0, 8, 5000), *rng.uniform(0, 1, (3, 5000)))
+    for scales in ((1.0, 1.0), (2.5, 4.0), (0.3, 7.0)):
+        compiled = kernel.score_terms(*inputs, *scales)
+        readable = score_terms(*inputs, *scales)
+        for got, want in zip(compiled, readable, strict=True):
+            np.testing.assert_allclose(got, want, rtol=0, atol=np.finfo(np.float64).eps)
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,7 @@ COMPILED_NAMES = (
     "bounded_confidence_heard",
     "climate_target",
     "confidence_bound",
+    "counselor_trait",
     "decay_tie",
     "disclosure_depth",
     "drift_toward",
@@ -107,6 +108,7 @@ bounded_confidence = COMPILED["bounded_confidence"]
 bounded_confidence_heard = COMPILED["bounded_confidence_heard"]
 climate_target = COMPILED["climate_target"]
 confidence_bound = COMPILED["confidence_bound"]
+counselor_trait = COMPILED["counselor_trait"]
 decay_tie = COMPILED["decay_tie"]
 drift_toward = COMPILED["drift_toward"]
 disclosure_depth = COMPILED["disclosure_depth"]
@@ -133,8 +135,9 @@ withdraw = COMPILED["withdraw"]
 #: The weekly measurement's functions (ODD 7.10), compiled from `measures` themselves.
 MEASURES_COMPILED = {
     name: compiled(getattr(measures, name))
-    for name in ("social_interaction_score", "update_contact_rate")
+    for name in ("score_terms", "social_interaction_score", "update_contact_rate")
 }
+score_terms = MEASURES_COMPILED["score_terms"]
 social_interaction_score = MEASURES_COMPILED["social_interaction_score"]
 update_contact_rate = MEASURES_COMPILED["update_contact_rate"]
 

@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from groupsim.model import kernel
 from groupsim.model.agents import TRAIT_BASELINES, StudentStates, create_students
-from groupsim.model.measures import SCORE_WEIGHTS, score_parts, social_interaction_score
+from groupsim.model.measures import SCORE_WEIGHTS, social_interaction_score
 from groupsim.model.ties import TieStore
 from groupsim.scenario.cohort_file import CohortData, read_cohort
 
@@ -146,10 +147,12 @@ def adopt_roster(model: HomeRoomModel) -> Roster:
     states.baseline = {name: old.baseline[name][donors].copy() for name in TRAIT_BASELINES}
     ties = _network(model, data, donors)
     m = model.config.measurement
-    parts = score_parts(
+    # `measures.score_parts` compiled: the C library's exp, the same last bits on every CPU.
+    terms = kernel.score_terms(
         states.contact_rate, ties.strength_sums(), states.skill, states.attitude,
         states.anxiety, m.contact_scale, m.tie_scale,
     )  # fmt: skip
+    parts = dict(zip(SCORE_WEIGHTS, terms, strict=True))
     # The personal part (skill + attitude + calm) the estimate leaves after contact and ties.
     personal = (data.latent - parts["contact"] - parts["ties"]) / SCORE_WEIGHTS["skill"]
     before = np.column_stack([states.skill, states.attitude, 1.0 - states.anxiety])

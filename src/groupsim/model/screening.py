@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from groupsim.model import kernel
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import CounselingGroup, Counselor
 from groupsim.model.measures import QUESTIONNAIRE
@@ -187,8 +188,10 @@ def draw_counselor(model: HomeRoomModel) -> Counselor:
     return Counselor(
         model,
         model.config.technique_name,
-        mech.counselor_trait(c.warmth, c.warmth_sd, float(z_warmth)),
-        mech.counselor_trait(c.facilitation, c.facilitation_sd, float(z_facilitation)),
+        # Compiled: the C library's log and tanh, the same last bits on every CPU (numpy's
+        # differ with AVX-512 and AVX2, see docs/reliability.md).
+        kernel.counselor_trait(c.warmth, c.warmth_sd, float(z_warmth)),
+        kernel.counselor_trait(c.facilitation, c.facilitation_sd, float(z_facilitation)),
     )
 
 

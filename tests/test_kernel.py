@@ -92,6 +92,14 @@ def test_each_compiled_measure_is_the_measure_itself(name):
     assert name in called
 
 
+@pytest.mark.parametrize("name", sorted(kernel.CALLED_FROM_PYTHON))
+def test_what_python_code_calls_compiled_is_the_function_itself(name):
+    """`kernel.X` is the mechanism or measure `X` itself, compiled (only its libm differs)."""
+    compiled = getattr(kernel, name)
+    assert kernel.CALLED_FROM_PYTHON[name] is compiled
+    assert compiled.py_func in (getattr(mech, name, None), getattr(measures, name, None))
+
+
 def test_the_compiled_score_and_contact_rate_equal_the_numpy_ones():
     """The measurement gives the same numbers compiled as from Python (to the last bits)."""
     rng = np.random.default_rng(3)

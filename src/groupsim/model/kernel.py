@@ -77,7 +77,6 @@ COMPILED_NAMES = (
     "bounded_confidence_heard",
     "climate_target",
     "confidence_bound",
-    "counselor_trait",
     "decay_tie",
     "disclosure_depth",
     "drift_toward",
@@ -108,7 +107,6 @@ bounded_confidence = COMPILED["bounded_confidence"]
 bounded_confidence_heard = COMPILED["bounded_confidence_heard"]
 climate_target = COMPILED["climate_target"]
 confidence_bound = COMPILED["confidence_bound"]
-counselor_trait = COMPILED["counselor_trait"]
 decay_tie = COMPILED["decay_tie"]
 drift_toward = COMPILED["drift_toward"]
 disclosure_depth = COMPILED["disclosure_depth"]
@@ -135,11 +133,20 @@ withdraw = COMPILED["withdraw"]
 #: The weekly measurement's functions (ODD 7.10), compiled from `measures` themselves.
 MEASURES_COMPILED = {
     name: compiled(getattr(measures, name))
-    for name in ("score_terms", "social_interaction_score", "update_contact_rate")
+    for name in ("social_interaction_score", "update_contact_rate")
 }
-score_terms = MEASURES_COMPILED["score_terms"]
 social_interaction_score = MEASURES_COMPILED["social_interaction_score"]
 update_contact_rate = MEASURES_COMPILED["update_contact_rate"]
+
+#: Mechanisms and measures that Python code calls (screening, a data cohort), compiled so that
+#: their exp, log and tanh are the C library's: numpy's differ in the last bit between CPUs
+#: (AVX-512, AVX2), and a seed would give another run on another machine (docs/reliability.md).
+CALLED_FROM_PYTHON = {
+    "counselor_trait": compiled(mech.counselor_trait),
+    "score_terms": compiled(measures.score_terms),
+}
+counselor_trait = CALLED_FROM_PYTHON["counselor_trait"]
+score_terms = CALLED_FROM_PYTHON["score_terms"]
 
 
 # ---------------------------------------------------------------------- the tie store's loops

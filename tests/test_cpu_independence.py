@@ -1,8 +1,8 @@
 """A seed gives the same run on every CPU: numpy's SIMD code does not reach the model's state.
 
 numpy picks its exp, log and tanh by the CPU (AVX-512, AVX2, baseline), and they differ in the
-last bit; a client's responsiveness drawn with numpy's exp made about a third of the group
-arms' runs differ between an AVX-512 and an AVX2 machine (seen here: 36 of 480 tables). The
+last bit; a client's responsiveness drawn with numpy's exp made one group-arm run in four
+differ between AVX-512 and AVX2 numpy (seen here: 30 of 120 runs, 36 of 480 tables). The
 model takes them from the C library (compiled code, `math`). This test runs the same seeds
 with numpy held to each SIMD level this CPU has (``NPY_DISABLE_CPU_FEATURES``) and requires
 the same tables, bit for bit.

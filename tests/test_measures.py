@@ -136,8 +136,9 @@ def test_totals_decide_a_step_at_its_uniform_by_the_logistic():
     logit = np.log(u[:, 0] / (1.0 - u[:, 0]))
     scores = logit / q.discrimination + q.thresholds[1] + q.locations[0]
     _, unsure = steps_passed(
-        scores, np.asarray(q.thresholds), q.locations, q.discrimination, u, SURE_GAP, SURE_RANGE
-    )
+        scores, np.asarray(q.thresholds), q.locations, q.discrimination, np.log(u / (1.0 - u)),
+        SURE_GAP, SURE_RANGE,
+    )  # fmt: skip
     assert unsure[:, 0, 1].all()
     totals = q.totals(scores, np.random.default_rng(11))
     assert np.array_equal(totals, _sum_of_responses(q, scores, 11))

@@ -224,6 +224,20 @@ def test_record_weeks_records_only_those_weeks_and_leaves_the_run_alone(finished
             assert np.array_equal(model.questionnaire[when], totals)
 
 
+def test_student_weeks_keep_only_those_weeks_student_rows(finished_model):
+    model = HomeRoomModel(rng=3, student_weeks=[0, 5], record_weeks=[0, 4, 5], **_flat(SMALL))
+    while model.running:
+        model.step()
+    # Student rows of the recorded weeks among them; every recorded week's metrics.
+    assert [int(frame["week"][0]) for frame in model.student_frames] == [0, 5]
+    assert list(model.datacollector.model_vars["week"]) == [0, 4, 5]
+    full = {int(frame["week"][0]): frame for frame in finished_model.student_frames}
+    for frame in model.student_frames:
+        week = int(frame["week"][0])
+        for name, values in frame.items():
+            assert np.array_equal(values, full[week][name]), (week, name)
+
+
 def test_no_intervention_holds_no_sessions_and_has_no_climate():
     result = run(small_scenario("no_intervention"), seed=1)
     assert result.sessions.empty

@@ -71,6 +71,17 @@ def test_recording_only_the_outcome_weeks_gives_the_same_outcomes(small_result):
         assert got[name] == value or (math.isnan(got[name]) and math.isnan(value)), name
 
 
+def test_student_rows_of_the_outcome_weeks_give_the_same_client_outcomes(small_result):
+    scenario = small_result.scenario
+    weeks = outcome_weeks(scenario)
+    lean = run(scenario, seed=small_result.seed, student_weeks=weeks.values())
+    assert set(lean.students["week"]) == set(weeks.values())
+    assert len(lean.weekly) == len(small_result.weekly)
+    pd.testing.assert_frame_equal(client_outcomes(lean), client_outcomes(small_result))
+    with pytest.raises(ValueError, match="needs the student rows of weeks"):
+        client_outcomes(run(scenario, seed=small_result.seed, student_weeks=[0]))
+
+
 def test_run_outcomes_without_a_group(control_result):
     out = run_outcomes(control_result)
     assert math.isnan(out["final_climate"])

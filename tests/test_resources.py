@@ -40,6 +40,12 @@ def test_recording_fewer_weeks_needs_less_and_the_model_counts_them(monkeypatch)
         build_model(scenario, 0)
     model = build_model(scenario, 0, record_weeks=[0, 1, 2])  # fits
     assert list(model.datacollector.model_vars["week"]) == [0]
+    # Student rows of three weeks only: the edge lists of every week still count.
+    rows = estimate_memory(scenario, True, True, student_weeks=3)
+    assert three < rows < every
+    assert every - rows == pytest.approx(
+        estimate_memory(scenario, True, False) - estimate_memory(scenario, True, False, None, 3)
+    )
 
 
 def test_the_cgroup_limit_is_the_lowest_number_and_max_means_none(tmp_path):

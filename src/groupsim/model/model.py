@@ -105,6 +105,9 @@ class HomeRoomModel(mesa.Model):
         config: a validated :class:`~groupsim.scenario.Scenario`; when omitted the flat
             keyword parameters (and defaults) are used.
         record_students: keep a row per student per week (`student_frames`).
+        student_weeks: keep the student rows of these weeks only (among the recorded ones);
+            None, the default: of every recorded week. A study that reads the students at a
+            few weeks (`compare`: the outcome weeks) builds no other week's rows.
         record_ties: keep the edge list every week (`tie_frames`).
         record_faculties: keep a row per faculty every recorded week (`faculty_rows`); a
             study that reads only the weekly metrics (`compare`) turns it off.
@@ -131,6 +134,7 @@ class HomeRoomModel(mesa.Model):
         record_weeks: Iterable[int] | None = None,
         record_faculties: bool = True,
         settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
+        student_weeks: Iterable[int] | None = None,
         **params: Any,
     ):
         super().__init__(rng=rng)
@@ -143,6 +147,7 @@ class HomeRoomModel(mesa.Model):
         self.record_ties = record_ties
         self.record_faculties = record_faculties
         self.record_weeks = None if record_weeks is None else frozenset(map(int, record_weeks))
+        self.student_weeks = None if student_weeks is None else frozenset(map(int, student_weeks))
         self.record: dict[str, Any] = {}  # the last recorded week's metrics
         # The technique's practices (its preset with the scenario's own values), read once.
         self.practices = self.config.practices

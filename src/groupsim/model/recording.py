@@ -136,7 +136,8 @@ def clustering_sample(ties: TieStore) -> tuple[np.ndarray, np.ndarray]:
 def record_week(model: HomeRoomModel, week: Week) -> None:
     """Record this week: metrics (Mesa DataCollector), faculty rows, student and tie snapshots.
 
-    Only the model's `record_weeks` when they are given, and only the snapshots it keeps.
+    Only the model's `record_weeks` when they are given, and only the snapshots it keeps
+    (student rows: only its `student_weeks` when they are given).
     """
     if model.record_weeks is not None and week.number not in model.record_weeks:
         return
@@ -145,7 +146,9 @@ def record_week(model: HomeRoomModel, week: Week) -> None:
     if model.record_faculties:
         sample = (clustering_students(model.n), local)
         model.faculty_rows.append(faculty_snapshot(model, week.number, degree, sample))
-    if model.record_students:
+    if model.record_students and (
+        model.student_weeks is None or week.number in model.student_weeks
+    ):
         model.student_frames.append(student_snapshot(model, week.number, degree))
     if model.record_ties:
         model.tie_frames.append(tie_snapshot(model.ties, week.number))

@@ -89,18 +89,24 @@ def tie_lifetime(decay: float, floor: float) -> float:
 
 
 def estimate_memory(
-    scenario: Scenario, record_students: bool, record_ties: bool, recorded_weeks: int | None = None
+    scenario: Scenario,
+    record_students: bool,
+    record_ties: bool,
+    recorded_weeks: int | None = None,
+    student_weeks: int | None = None,
 ) -> float:
     """Peak bytes a run of `scenario` can need (an upper bound, see `most_ties`).
 
-    The weekly records count `recorded_weeks` weeks (None: every week, week 0 included).
+    The weekly records count `recorded_weeks` weeks (None: every week, week 0 included), the
+    student rows `student_weeks` of them (None: all).
     """
     n = scenario.students
     ties = most_ties(scenario)
     weeks = scenario.total_weeks + 1 if recorded_weeks is None else recorded_weeks
     need = BASE_BYTES + n * BYTES_PER_STUDENT + ties * BYTES_PER_TIE
     if record_students:
-        need += n * weeks * BYTES_PER_STUDENT_WEEK
+        student_rows = weeks if student_weeks is None else min(weeks, student_weeks)
+        need += n * student_rows * BYTES_PER_STUDENT_WEEK
     if record_ties:
         need += ties * weeks * BYTES_PER_TIE_WEEK
     return need
@@ -194,9 +200,10 @@ def check_memory(
     record_ties: bool,
     source: str,
     recorded_weeks: int | None = None,
+    student_weeks: int | None = None,
 ) -> None:
     """Refuse a scenario that would not fit in memory, saying how much it would need."""
-    need = estimate_memory(scenario, record_students, record_ties, recorded_weeks)
+    need = estimate_memory(scenario, record_students, record_ties, recorded_weeks, student_weeks)
     have = available_memory()
     if need > have:
         lean = estimate_memory(scenario, record_students=False, record_ties=False)

@@ -102,6 +102,7 @@ def run(
     record_weeks: Iterable[int] | None = None,
     record_faculties: bool = True,
     settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
+    student_weeks: Iterable[int] | None = None,
 ) -> RunResult:
     """Run one scenario to its last week.
 
@@ -117,6 +118,8 @@ def run(
         settled_cohorts: a dict kept across the arms of one seed: arms that agree on the
             cohort and campus life settle it once (`groupsim.model.settled`); the results
             are identical to settling it in every arm. None: nothing shared.
+        student_weeks: keep the student rows of these weeks only (None: of every recorded
+            week); `compare` keeps the outcome weeks', which are all it reads.
     """
     model = build_model(
         scenario,
@@ -126,6 +129,7 @@ def run(
         record_weeks=record_weeks,
         record_faculties=record_faculties,
         settled_cohorts=settled_cohorts,
+        student_weeks=student_weeks,
     )
     model.run_model()
     return collect(model, seed)
@@ -140,6 +144,7 @@ def build_model(
     record_weeks: Iterable[int] | None = None,
     record_faculties: bool = True,
     settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
+    student_weeks: Iterable[int] | None = None,
 ) -> HomeRoomModel:
     """A :class:`HomeRoomModel` for one run, after checking that its records fit in memory.
 
@@ -147,12 +152,14 @@ def build_model(
     for this machine is refused (a `ScenarioError`) before it starts.
     """
     weeks = None if record_weeks is None else frozenset(map(int, record_weeks))
+    students = None if student_weeks is None else frozenset(map(int, student_weeks))
     check_memory(
         scenario,
         record_students,
         record_ties,
         source=f"scenario {scenario.name!r}",
         recorded_weeks=None if weeks is None else len(weeks),
+        student_weeks=None if students is None else len(students),
     )
     return HomeRoomModel(
         rng=seed,
@@ -162,6 +169,7 @@ def build_model(
         record_weeks=weeks,
         record_faculties=record_faculties,
         settled_cohorts=settled_cohorts,
+        student_weeks=students,
     )
 
 

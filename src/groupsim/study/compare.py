@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from groupsim.runs.execute import map_tasks, replication_seeds
-from groupsim.runs.outcomes import client_columns, record_outcomes
+from groupsim.runs.outcomes import client_columns, outcome_weeks, record_outcomes
 from groupsim.runs.outputs import QUESTIONNAIRE, conform
 from groupsim.runs.runner import RunResult, run
 from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
@@ -128,7 +128,8 @@ def _run_replication(
     DataFrame per run cost more than the run). `settled_cohorts`: as `run` takes it.
     """
     scenario, seed = task
-    # Every week's metrics and student rows; no edge lists or faculty rows (not read here).
+    # Every week's metrics; the student rows of the weeks `client_columns` reads; no edge
+    # lists or faculty rows (not read here).
     records = run(
         scenario,
         seed=seed,
@@ -136,6 +137,7 @@ def _run_replication(
         record_ties=False,
         record_faculties=False,
         settled_cohorts=settled_cohorts,
+        student_weeks=outcome_weeks(scenario).values(),
     ).records
     answers = records.questionnaire_columns()
     clients = client_columns(records)

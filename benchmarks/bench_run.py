@@ -30,7 +30,10 @@ students (the default scenario with 20, 200 and 2,000 students per faculty). Med
 repeated runs; each tree runs in its own processes, one process per round and size, after one
 warm-up run (imports, first calls and the compile cache are not charged). With --against the
 two trees alternate round by round, so load on the machine hits both alike; the ratio
-REF / working tree is the speed-up of this tree.
+REF / working tree is the speed-up of this tree. As the machine's speed drifts between
+processes, each round's ratio (of the two trees' medians in that round) is printed too, with
+their range and a 95% bootstrap interval of their median (scipy.stats.bootstrap): how far one
+ratio can be trusted.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,10 +154,14 @@ def trees(against: str | None, tmp: str) -> list[tuple[str, Path]]:
     return found
 
 
-def per_student_week(sink: dict[str, list[float]], result: dict) -> None:
-    """Add a probe's `off` run times per student-week to `sink` under `off@STUDENTS`."""
+#: Run times by tree label, mode, then round (a list of times per round).
+Times = dict[str, dict[str, list[list[float]]]]
+
+
+def per_student_week(sink: dict[str, list[list[float]]], result: dict) -> None:
+    """Add a probe's `off` run times per student-week to `sink` under `off@STUDENTS` (a round)."""
     cost = result["students"] * result["weeks"]
-    sink.setdefault(f"off@{result['students']}", []).extend(t / cost for t in result["off"])
+    sink.setdefault(f"off@{result['students']}", []).append([t / cost for t in result["off"]])
 
 
 def main() -> None:
@@ -169,7 +177,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
         found = trees(args.against, tmp)
-        runs: dict[str, dict[str, list[float]]] = {label: {} for label, _ in found}
+        runs: Times = {label: {} for label, _ in found}
         try:
             for _ in range(args.rounds):
                 for label, tree in found:
@@ -180,7 +188,7 @@ def main() -> None:
                         path = tree / scenario.relative_to(ROOT)
                     result = measure(tree / "src", path, args.repeats, SIZES[0], MODES)
                     for mode in MODES:
-                        runs[label].setdefault(mode, []).extend(result[mode])
+                        runs[label].setdefault(mode, []).append(result[mode])
                     per_student_week(runs[label], result)
                     for per_faculty in sizes[1:]:
                         repeats = max(1, args.repeats // 10)
@@ -197,13 +205,34 @@ def main() -> None:
               f"(compiling), {warm:.2f} s with the cache on disk")  # fmt: skip
 
 
-def report(runs: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
-    """Medians, runs per second and (with --against) the ratios."""
+def round_ratios(ref: list[list[float]], tree: list[list[float]]) -> list[float]:
+    """Each round's ratio of REF's median time to the tree's (rounds alternate the trees)."""
+    return [statistics.median(r) / statistics.median(t) for r, t in zip(ref, tree, strict=True)]
+
+
+def ratio_interval(ratios: list[float]) -> tuple[float, float]:
+    """A 95% percentile-bootstrap interval of the rounds' median ratio (scipy.stats.bootstrap)."""
+    if len(set(ratios)) < 2:
+        return ratios[0], ratios[0]
+    from scipy.stats import bootstrap
+
+    with warnings.catch_warnings():  # a few rounds: scipy warns that the interval is rough
+        warnings.simplefilter("ignore")
+        found = bootstrap(
+            (ratios,), statistics.median, method="percentile", n_resamples=10_000, random_state=0
+        )
+    return found.confidence_interval.low, found.confidence_interval.high
+
+
+def report(runs: Times, args: argparse.Namespace) -> None:
+    """Medians, runs per second and (with --against) the ratios, round by round."""
     labels = list(runs)
     print(f"scenario: {args.scenario.name}; {args.rounds} rounds x {args.repeats} runs per mode; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     for mode in runs[labels[0]]:
-        medians = [statistics.median(runs[label][mode]) for label in labels]
+        medians = [
+            statistics.median(t for times in runs[label][mode] for t in times) for label in labels
+        ]
         if mode.startswith("off@"):
             cells = [f"{label} {1e6 * m:.2f} us" for label, m in zip(labels, medians, strict=True)]
             line = f"per student-week, {mode[4:]:>6} students: " + ", ".join(cells)
@@ -215,6 +244,12 @@ def report(runs: dict[str, dict[str, list[float]]], args: argparse.Namespace) ->
             line = f"run, recording {mode:<12}: " + ", ".join(cells)
         if len(labels) == 2:
             line += f"; ratio {medians[1] / medians[0]:.2f}x"
+            ratios = round_ratios(runs[labels[1]][mode], runs[labels[0]][mode])
+            low, high = ratio_interval(ratios)
+            line += (
+                f" (rounds {', '.join(f'{r:.2f}' for r in ratios)}; their median "
+                f"{statistics.median(ratios):.2f}x, 95% interval {low:.2f}-{high:.2f}x)"
+            )
         print(line)
 
 

@@ -42,7 +42,10 @@ CAMPUS_CHANNELS = ("tie", "closure", "faculty", "anyone")
 
 
 class CampusParameters(NamedTuple):
-    """The scenario's numbers campus life reads, as the compiled code takes them."""
+    """The scenario's numbers campus life reads: the fields of `campus_parameters`' record.
+
+    The compiled loops' `p` is that record (`params[0]`): its fields by these names.
+    """
 
     contacts_per_week: float
     channel_cdf: np.ndarray  # cumulative shares of CAMPUS_CHANNELS (as numpy's choice)
@@ -67,14 +70,18 @@ class CampusParameters(NamedTuple):
     resolve_calm: float
 
 
-def campus_parameters(c: Scenario) -> CampusParameters:
-    """Read campus life's parameters from a scenario once per run."""
+def campus_parameters(c: Scenario) -> np.ndarray:
+    """Campus life's parameters, read from a scenario once per run.
+
+    A one-element record array of `CampusParameters`' fields, as the compiled campus week
+    takes it (`kernel.parameter_record`).
+    """
     shares = np.array([c.campus.along_ties, c.campus.triadic_closure, c.campus.same_faculty, 0.0])
     shares[3] = max(0.0, 1.0 - shares[:3].sum())
     cdf = shares.cumsum()  # as numpy's Generator.choice(p=shares) turns shares into draws
     cdf /= cdf[-1]
     x = c.exchange
-    return CampusParameters(
+    return k.parameter_record(CampusParameters(
         float(c.campus.contacts_per_week), cdf, c.climate.campus,
         c.engagement.intercept, c.engagement.sociability, c.engagement.resolve,
         c.engagement.inhibition, x.intercept, x.skill, x.climate, x.tie, x.tie_gain,
@@ -82,7 +89,7 @@ def campus_parameters(c: Scenario) -> CampusParameters:
         x.skill_gain * x.campus_learning, c.attitude.confidence_bound,
         c.attitude.confidence_climate, c.attitude.convergence, c.resolve.attitude_weight,
         c.resolve.control_weight, c.resolve.calm_weight,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def run_campus_week(model: HomeRoomModel) -> None:
@@ -118,9 +125,13 @@ def campus_week(
     faculty: np.ndarray,
     faculty_start: np.ndarray,
     faculty_sizes: np.ndarray,
-    p: CampusParameters,
+    params: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The campus week on the state arrays (changed in place); returns the tie arrays."""
+    """The campus week on the state arrays (changed in place); returns the tie arrays.
+
+    `params`: `campus_parameters`' record.
+    """
+    p = params[0]
     n = len(sociability)
     a, b = campus_meetings(
         rng, keys, strength, sociability, resolve, anxiety, faculty, faculty_start,

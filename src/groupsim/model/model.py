@@ -377,7 +377,7 @@ class HomeRoomModel(mesa.Model):
     # ------------------------------------------------------------------ decay (ODD 7.9)
 
     @cached_property
-    def week_end_parameters(self) -> weekly.WeekEndParameters:
+    def week_end_parameters(self) -> np.ndarray:
         """Decay's and measurement's parameters as the compiled code takes them (read once)."""
         return weekly.week_end_parameters(self.config)
 
@@ -408,9 +408,7 @@ class HomeRoomModel(mesa.Model):
     def count_contacts(self) -> None:
         """This week's good exchanges move each student's contact frequency (a moving average)."""
         s = self.states
-        weekly.count_contacts(
-            s.contact_rate, s.contacts_this_week, self.week_end_parameters.contact_memory
-        )
+        weekly.count_contacts(s.contact_rate, s.contacts_this_week, self.week_end_parameters)
 
     def score_students(self) -> None:
         """Every student's summed tie strength and latent social interaction score (ODD 7.10)."""

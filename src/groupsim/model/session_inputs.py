@@ -4,8 +4,9 @@ The compiled session (`groupsim.model.session_kernel.group_session`) reads three
 here, each in the form that is cheapest to hand to compiled code:
 
 - `session_parameters`: the scenario's numbers a session reads (`SessionParameters`), taken
-  from the scenario once a run, as a one-element numpy record (`PARAMETER_DTYPE`) read in
-  place; a NamedTuple of 44 numbers was unboxed field by field (~8 us a call).
+  from the scenario once a run, as a one-element numpy record read in place
+  (`kernel.parameter_record`); a NamedTuple of 44 numbers was unboxed field by field (~8 us a
+  call).
 - `student_arrays`: the model's state arrays a session reads and changes (`StudentArrays`),
   views, not copies; the model makes it once (`HomeRoomModel.student_arrays`).
 - `session_draws`: a session's uniforms, drawn from `model.group_rng` in Python all at once
@@ -17,18 +18,18 @@ The session's loops are in `groupsim.model.session_kernel`; `groupsim.model.sess
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, get_type_hints
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from groupsim.model import mechanisms as mech
+from groupsim.model.kernel import parameter_record
 
 if TYPE_CHECKING:
     from groupsim.model.agents import StudentStates
     from groupsim.scenario import Scenario
 
 __all__ = [
-    "PARAMETER_DTYPE",
     "SessionParameters",
     "StudentArrays",
     "parameter_values",
@@ -113,24 +114,13 @@ class SessionParameters(NamedTuple):
     counselor_view: float
 
 
-#: `SessionParameters` as a numpy record type, which the compiled session reads in place.
-PARAMETER_DTYPE = np.dtype(
-    [
-        (name, np.int64 if kind is int else np.float64)
-        for name, kind in get_type_hints(SessionParameters).items()
-    ]
-)
-
-
 def session_parameters(c: Scenario, practices: dict[str, float]) -> np.ndarray:
     """A session's parameters from a scenario and the technique's practices, read once.
 
-    Returns a one-element record array of `PARAMETER_DTYPE` (`params[0]["turns"]`, ...), as
-    the compiled session takes it.
+    Returns a one-element record array of `SessionParameters`' fields (`params[0]["turns"]`,
+    ...), as the compiled session takes it (`kernel.parameter_record`).
     """
-    params = np.zeros(1, dtype=PARAMETER_DTYPE)
-    params[0] = parameter_values(c, practices)
-    return params
+    return parameter_record(parameter_values(c, practices))
 
 
 def parameter_values(c: Scenario, practices: dict[str, float]) -> SessionParameters:

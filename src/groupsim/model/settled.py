@@ -45,12 +45,11 @@ def settling_key(config: Scenario, seed: Any) -> tuple[Any, ...] | None:
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or config.cohort.data:
         return None
-    campus = campus_parameters(config)
     return (
         int(seed),
         repr(sorted(config.cohort.model_dump().items())),
-        tuple(tuple(v.tolist()) if isinstance(v, np.ndarray) else v for v in campus),
-        tuple(week_end_parameters(config)),
+        campus_parameters(config).tobytes(),  # the records' numbers, bit for bit
+        week_end_parameters(config).tobytes(),
     )
 
 

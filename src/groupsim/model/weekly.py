@@ -18,7 +18,7 @@ import numpy as np
 
 from groupsim.model import kernel as k
 from groupsim.model.agents import TRAIT_BASELINES
-from groupsim.model.campus import CampusParameters, campus_week
+from groupsim.model.campus import campus_week
 from groupsim.model.kernel import compiled
 
 if TYPE_CHECKING:
@@ -37,7 +37,10 @@ __all__ = [
 
 
 class WeekEndParameters(NamedTuple):
-    """The scenario's numbers decay and measurement read, as the compiled code takes them."""
+    """The scenario's numbers decay and measurement read: the fields of `week_end_parameters`.
+
+    The compiled loops' `p` is that record (`params[0]`): its fields by these names.
+    """
 
     tie_decay: float
     tie_floor: float
@@ -50,13 +53,17 @@ class WeekEndParameters(NamedTuple):
     tie_scale: float
 
 
-def week_end_parameters(c: Scenario) -> WeekEndParameters:
-    """Read decay's and measurement's parameters from a scenario once per run."""
-    return WeekEndParameters(
+def week_end_parameters(c: Scenario) -> np.ndarray:
+    """Decay's and measurement's parameters, read from a scenario once per run.
+
+    A one-element record array of `WeekEndParameters`' fields, as the compiled code takes it
+    (`kernel.parameter_record`).
+    """
+    return k.parameter_record(WeekEndParameters(
         c.decay.tie_decay, c.decay.tie_floor, c.decay.state_drift, c.resolve.attitude_weight,
         c.resolve.control_weight, c.resolve.calm_weight, c.measurement.contact_memory,
         c.measurement.contact_scale, c.measurement.tie_scale,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def drifting_states(model: HomeRoomModel) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
@@ -78,12 +85,14 @@ def decay_week(
     skill: np.ndarray,
     anxiety: np.ndarray,
     resolve: np.ndarray,
-    p: WeekEndParameters,
+    params: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unused ties weaken and may drop; states drift toward baselines; resolve follows.
 
     The states are changed in place; returns the tie arrays (`kernel.decay_ties`).
+    `params`: `week_end_parameters`' record.
     """
+    p = params[0]
     keys, strength, used = k.decay_ties(keys, strength, used, p.tie_decay, p.tie_floor)
     for i in range(len(drifting)):
         drifting[i][:] = k.drift_toward(drifting[i], baselines[i], p.state_drift)
@@ -94,9 +103,12 @@ def decay_week(
 
 
 @compiled
-def count_contacts(contact_rate: np.ndarray, contacts: np.ndarray, memory: float) -> None:
-    """This week's good exchanges move the contact frequency (in place); the count restarts."""
-    contact_rate[:] = k.update_contact_rate(contact_rate, contacts, memory)
+def count_contacts(contact_rate: np.ndarray, contacts: np.ndarray, params: np.ndarray) -> None:
+    """This week's good exchanges move the contact frequency (in place); the count restarts.
+
+    `params`: `week_end_parameters`' record.
+    """
+    contact_rate[:] = k.update_contact_rate(contact_rate, contacts, params[0].contact_memory)
     contacts[:] = 0.0
 
 
@@ -108,9 +120,13 @@ def score_students(
     skill: np.ndarray,
     attitude: np.ndarray,
     anxiety: np.ndarray,
-    p: WeekEndParameters,
+    params: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every student's summed tie strength and latent social interaction score (ODD 7.10)."""
+    """Every student's summed tie strength and latent social interaction score (ODD 7.10).
+
+    `params`: `week_end_parameters`' record.
+    """
+    p = params[0]
     strength_sum = k.strength_sums(keys, strength, len(contact_rate))
     score = k.social_interaction_score(
         contact_rate, strength_sum, skill, attitude, anxiety, p.contact_scale, p.tie_scale
@@ -137,19 +153,22 @@ def burn_in_weeks(
     faculty: np.ndarray,
     faculty_start: np.ndarray,
     faculty_sizes: np.ndarray,
-    campus: CampusParameters,
-    p: WeekEndParameters,
+    campus: np.ndarray,
+    params: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Campus life alone, `weeks` times: campus week, decay, contact count (ODD 5)."""
+    """Campus life alone, `weeks` times: campus week, decay, contact count (ODD 5).
+
+    `campus`, `params`: the records of `campus.campus_parameters` and `week_end_parameters`.
+    """
     for _ in range(weeks):
         keys, strength, used = campus_week(
             rng, keys, strength, used, sociability, resolve, anxiety, skill, attitude,
             contacts, faculty, faculty_start, faculty_sizes, campus,
         )  # fmt: skip
         keys, strength, used = decay_week(
-            keys, strength, used, drifting, baselines, attitude, skill, anxiety, resolve, p
+            keys, strength, used, drifting, baselines, attitude, skill, anxiety, resolve, params
         )
-        count_contacts(contact_rate, contacts, p.contact_memory)
+        count_contacts(contact_rate, contacts, params)
     return keys, strength, used
 
 

@@ -232,3 +232,32 @@ def test_find_pairs_is_find_among_the_lower_students_keys():
         expected_pos, expected_found = kernel.find(keys, pairs)
         np.testing.assert_array_equal(pos, expected_pos)
         np.testing.assert_array_equal(found, expected_found)
+
+
+def test_parameter_records_take_their_types_from_the_annotations_not_the_values():
+    """Every scenario gives the same record type, so the compiled code is compiled once."""
+    values = weekly.WeekEndParameters(*range(9))  # integers where numbers are annotated
+    record = kernel.parameter_record(values)
+    assert record.shape == (1,)
+    assert all(record.dtype[name] == np.float64 for name in values._fields)
+    assert record[0].tolist() == tuple(float(v) for v in values)
+    path = Path(__file__).parents[1] / "scenarios" / "home_room.toml"
+    default, other = load_scenario(path), load_scenario(path, {"campus.contacts_per_week": 4})
+    assert campus.campus_parameters(other).dtype == campus.campus_parameters(default).dtype
+    assert campus.campus_parameters(default).dtype["channel_cdf"].shape == (4,)
+    assert campus.campus_parameters(other)[0]["contacts_per_week"] == 4.0
+
+
+def test_a_campus_week_reads_its_parameters_from_the_record():
+    """The compiled week reads the record's fields by name: a changed field changes the week."""
+    from groupsim import HomeRoomModel
+
+    model = HomeRoomModel(rng=4, record_weeks=(), cohort_students_per_faculty=10)
+    contacts = model.states.contacts_this_week
+    contacts[:] = 0.0
+    model.campus_parameters[0]["contacts_per_week"] = 0.0  # no opportunities: no exchange
+    model.run_campus_week()
+    assert contacts.max() == 0.0
+    model.campus_parameters[0]["contacts_per_week"] = 3.0
+    model.run_campus_week()
+    assert contacts.max() > 0.0

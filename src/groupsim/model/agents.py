@@ -27,6 +27,8 @@ __all__ = [
     "StudentStates",
     "create_students",
     "draw_students",
+    "student_label",
+    "student_tag",
 ]
 
 #: Student states in [0, 1] (ODD 2). `resolve` is derived; `rapport` and `disclosure` are 0
@@ -183,16 +185,26 @@ class Student(mesa.Agent):
     @property
     def tag(self) -> str:
         """How the student is named: "S3", or its id in a cohort from data (a pseudonym)."""
-        return self.name or f"S{self.student_id}"
+        return student_tag(self.name, self.student_id)
 
     @property
     def label(self) -> str:
         """A short label such as "S3 - Faculty of Law" (a cohort from data: its id)."""
-        return f"{self.tag} - {self.faculty_name}"
+        return student_label(self.tag, self.faculty_name)
 
     def state(self) -> dict[str, float]:
         """All states of this student."""
         return {name: getattr(self, name) for name in STATES}
+
+
+def student_tag(name: str | None, student_id: int) -> str:
+    """`Student.tag`: the student's id in a cohort from data, else "S" and its number."""
+    return name or f"S{student_id}"
+
+
+def student_label(tag: str, faculty_name: str) -> str:
+    """`Student.label`: the tag and the faculty, "S3 - Faculty of Law"."""
+    return f"{tag} - {faculty_name}"
 
 
 def create_students(

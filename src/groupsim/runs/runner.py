@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from groupsim.model.agents import STATES
+from groupsim.model.agents import STATES, student_label, student_tag
 from groupsim.model.interrupts import interrupts_wait
 from groupsim.model.model import HomeRoomModel
 from groupsim.model.settled import SettledCohort
@@ -193,7 +193,9 @@ def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
     group = model.group_of.copy()
     score = model.social_interaction.copy()
     names = list(model.faculty_names)
-    labels = [agent.label for agent in model.student_agents]
+    # The agents' names (a data cohort's ids), not their labels: the labels are made only
+    # if the network is built, and most runs' never is.
+    tags = [agent.name for agent in model.student_agents]
 
     def build() -> nx.Graph:
         graph = ties.to_networkx()
@@ -204,7 +206,7 @@ def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
                 faculty_name=names[faculty[i]],
                 client=bool(client[i]),
                 group=int(group[i]),
-                label=labels[i],
+                label=student_label(student_tag(tags[i], i), names[faculty[i]]),
                 social_interaction=float(score[i]),
             )
             graph.nodes[i].update(attrs)

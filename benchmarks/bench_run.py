@@ -27,13 +27,15 @@ records), as a study calls it, in three recording modes:
 
 It also prints the cost per student-week (mode `off`) of a cohort of 180, 1,800 and 18,000
 students (the default scenario with 20, 200 and 2,000 students per faculty). Medians over
-repeated runs; each tree runs in its own processes, one process per round and size, after one
-warm-up run (imports, first calls and the compile cache are not charged). With --against the
-two trees alternate round by round, so load on the machine hits both alike; the ratio
-REF / working tree is the speed-up of this tree. As the machine's speed drifts between
-processes, each round's ratio (of the two trees' medians in that round) is printed too, with
-their range and a 95% bootstrap interval of their median (scipy.stats.bootstrap): how far one
-ratio can be trusted.
+repeated runs. Each tree runs in its own process per size, which stays up for the whole
+measurement after one warm-up run of every mode (imports, first calls and the compile cache
+are not charged). With --against the two trees' processes take turns batch by batch (a batch:
+`--repeats` runs of one mode; the order flips every round), so the machine's drift, which moves
+a process's speed by 10-30% over seconds to minutes on a shared virtual machine, hits both
+alike; the ratio REF / working tree is the speed-up of this tree. Each round's ratio (of the
+two trees' medians in that round's batches) is printed too, with a 95% bootstrap interval of
+their median (scipy.stats.bootstrap): how far the ratio can be trusted. (Run against itself
+(`--against HEAD` on a clean tree), the ratio comes out 1.00 within a few percent.)
 """
 
 from __future__ import annotations
@@ -52,91 +54,115 @@ ROOT = Path(__file__).resolve().parent.parent
 MODES = ("off", "compare", "compare-task", "compare-arms", "all")
 SIZES = (20, 200, 2000)  # students per faculty: 180, 1,800 and 18,000 students
 
-# Runs inside the tree being measured (its own `groupsim` on sys.path).
+# Runs inside the tree being measured (its own `groupsim` on sys.path), as a server: after
+# the warm-up it reads "MODE COUNT" lines and answers each with the CPU times of COUNT runs
+# of MODE (seeds 0, 1, ... per mode, the same in both trees), as a JSON list.
 PROBE = r"""
 import inspect, json, sys, time
 sys.path.insert(0, sys.argv[1])
 import groupsim
 assert groupsim.__file__.startswith(sys.argv[1]), (groupsim.__file__, sys.argv[1])
 from groupsim import load_scenario, run
-scenario = load_scenario(sys.argv[2], {"cohort.students_per_faculty": int(sys.argv[4])})
-repeats, modes = int(sys.argv[3]), sys.argv[5].split(",")
+from groupsim.runs.outcomes import outcome_weeks
+size = {"cohort.students_per_faculty": int(sys.argv[3])}
+scenario = load_scenario(sys.argv[2], size)
+modes = sys.argv[4].split(",")
 weeks = scenario.cohort.burn_in_weeks + scenario.total_weeks
 summary = (scenario.program.baseline_weeks, scenario.program.baseline_weeks
            + scenario.program_weeks, scenario.total_weeks)
-# As `compare` runs in this tree: without faculty rows where `run` can skip them.
-lean = {"record_faculties": False}
-if "record_faculties" not in inspect.signature(run).parameters:
-    lean = {}
+# As `compare` runs in this tree: without faculty rows, and with the student rows of the
+# outcome weeks only, where `run` can skip the others.
+parameters = inspect.signature(run).parameters
+lean = {"record_faculties": False} if "record_faculties" in parameters else {}
+if "student_weeks" in parameters:
+    lean["student_weeks"] = outcome_weeks(scenario).values()
 options = {
     "off": {"record_students": False, "record_ties": False, "record_weeks": summary},
     "compare": {"record_students": True, "record_ties": False, **lean},
     "all": {"record_students": True, "record_ties": True},
 }
-t0 = time.process_time()
-run(scenario, seed=10_000, **options[modes[0]])  # warm-up: first calls, compile cache
-first = time.process_time() - t0
-out = {"first": first, "students": scenario.cohort.faculties * scenario.cohort.students_per_faculty,
-       "weeks": weeks}
 import groupsim.study.compare as compare
 from pathlib import Path
 _run_replication = compare._run_replication
 folder = Path(sys.argv[2]).parent
-size = {"cohort.students_per_faculty": int(sys.argv[4])}
 arms = tuple(load_scenario(folder / f"{name}.toml", size)
              for name in ("no_intervention", "standard_group", "home_room"))
 from groupsim.runs import execute
 # As a study's worker runs a task (`execute.run_task`, where a tree has it).
 run_task = getattr(execute, "run_task", lambda func, task: func(task))
-def run_arms(seed):
-    if hasattr(compare, "_run_arms"):
-        run_task(compare._run_arms, (arms, seed))
-    else:
-        for arm in arms:
-            run_task(_run_replication, (arm, seed))
-for mode in modes:
-    times = []
-    for seed in range(repeats):
-        t0 = time.process_time()
-        if mode == "compare-task":
-            run_task(_run_replication, (scenario, seed))
-        elif mode == "compare-arms":
-            run_arms(seed)
-            times.append((time.process_time() - t0) / len(arms))
-            continue
+def one_run(mode, seed):
+    t0 = time.process_time()
+    if mode == "compare-task":
+        run_task(_run_replication, (scenario, seed))
+    elif mode == "compare-arms":
+        if hasattr(compare, "_run_arms"):
+            run_task(compare._run_arms, (arms, seed))
         else:
-            run(scenario, seed=seed, **options[mode])
-        times.append(time.process_time() - t0)
-    out[mode] = times
-print(json.dumps(out))
+            for arm in arms:
+                run_task(_run_replication, (arm, seed))
+        return (time.process_time() - t0) / len(arms)
+    else:
+        run(scenario, seed=seed, **options[mode])
+    return time.process_time() - t0
+first = one_run(modes[0], 10_000)  # warm-up: first calls, compile cache
+for mode in modes:
+    one_run(mode, 10_001)
+print(json.dumps({"first": first, "weeks": weeks,
+                  "students": scenario.cohort.faculties * scenario.cohort.students_per_faculty}),
+      flush=True)
+seeds = dict.fromkeys(modes, 0)
+for line in sys.stdin:
+    mode, count = line.split()
+    times = [one_run(mode, seed) for seed in range(seeds[mode], seeds[mode] + int(count))]
+    seeds[mode] += int(count)
+    print(json.dumps(times), flush=True)
 """
 
 
-def measure(
-    src: Path, scenario: Path, repeats: int, per_faculty: int, modes: tuple[str, ...]
-) -> dict:
-    """One process of the probe in the tree `src`: run times by mode."""
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(src), str(scenario), str(repeats), str(per_faculty),
-         ",".join(modes)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Probe:
+    """A probe process in one tree: a cohort size, its modes, up until `close`."""
+
+    def __init__(self, src: Path, scenario: Path, per_faculty: int, modes: tuple[str, ...]):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", PROBE, str(src), str(scenario), str(per_faculty),
+             ",".join(modes)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        self.info = json.loads(self.answer())
+
+    def answer(self) -> str:
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line:
+            raise RuntimeError(f"the probe stopped (exit status {self.process.wait()})")
+        return line
+
+    def times(self, mode: str, count: int) -> list[float]:
+        """CPU seconds of each of `count` runs of `mode` (the next seeds)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{mode} {count}\n")
+        self.process.stdin.flush()
+        return json.loads(self.answer())
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()
 
 
 def compile_times(scenario: Path) -> tuple[float, float]:
     """First run's time in a fresh process with an empty numba cache, then with the cache."""
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        times = []
-        for _ in range(2):
-            out = subprocess.run(
-                [sys.executable, "-c", PROBE, str(ROOT / "src"), str(scenario), "0", "20", "off"],
-                check=True, capture_output=True, text=True, env=env,
-            )  # fmt: skip
-            times.append(json.loads(out.stdout.strip().splitlines()[-1])["first"])
+        os.environ["NUMBA_CACHE_DIR"] = cache
+        try:
+            times = []
+            for _ in range(2):
+                probe = Probe(ROOT / "src", scenario, SIZES[0], ("off",))
+                probe.close()
+                times.append(probe.info["first"])
+        finally:
+            del os.environ["NUMBA_CACHE_DIR"]
     return times[0], times[1]
 
 
@@ -158,10 +184,10 @@ def trees(against: str | None, tmp: str) -> list[tuple[str, Path]]:
 Times = dict[str, dict[str, list[list[float]]]]
 
 
-def per_student_week(sink: dict[str, list[list[float]]], result: dict) -> None:
-    """Add a probe's `off` run times per student-week to `sink` under `off@STUDENTS` (a round)."""
-    cost = result["students"] * result["weeks"]
-    sink.setdefault(f"off@{result['students']}", []).append([t / cost for t in result["off"]])
+def per_student_week(sink: dict[str, list[list[float]]], info: dict, times: list[float]) -> None:
+    """Add a batch of `off` run times per student-week to `sink` under `off@STUDENTS`."""
+    cost = info["students"] * info["weeks"]
+    sink.setdefault(f"off@{info['students']}", []).append([t / cost for t in times])
 
 
 def main() -> None:
@@ -178,22 +204,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         found = trees(args.against, tmp)
         runs: Times = {label: {} for label, _ in found}
+        batches: list[tuple[int, tuple[str, ...], int]] = [(SIZES[0], MODES, args.repeats)]
+        batches += [(size, ("off",), max(1, args.repeats // 10)) for size in sizes[1:]]
         try:
-            for _ in range(args.rounds):
-                for label, tree in found:
-                    # Each tree reads its own copy of the scenario file (a newer schema may
-                    # have parameters an older one rejects); shipped files hold the defaults.
-                    path = scenario
-                    if scenario.is_relative_to(ROOT):
-                        path = tree / scenario.relative_to(ROOT)
-                    result = measure(tree / "src", path, args.repeats, SIZES[0], MODES)
-                    for mode in MODES:
-                        runs[label].setdefault(mode, []).append(result[mode])
-                    per_student_week(runs[label], result)
-                    for per_faculty in sizes[1:]:
-                        repeats = max(1, args.repeats // 10)
-                        big = measure(tree / "src", path, repeats, per_faculty, ("off",))
-                        per_student_week(runs[label], big)
+            for per_faculty, modes, repeats in batches:
+                probes = {}
+                try:
+                    for label, tree in found:
+                        # Each tree reads its own copy of the scenario file (a newer schema
+                        # may have parameters an older one rejects); shipped files hold the
+                        # defaults.
+                        path = scenario
+                        if scenario.is_relative_to(ROOT):
+                            path = tree / scenario.relative_to(ROOT)
+                        probes[label] = Probe(tree / "src", path, per_faculty, modes)
+                    for round_number in range(args.rounds):
+                        order = found if round_number % 2 == 0 else found[::-1]
+                        for mode in modes:
+                            for label, _ in order:
+                                times = probes[label].times(mode, repeats)
+                                if per_faculty == SIZES[0]:
+                                    runs[label].setdefault(mode, []).append(times)
+                                if mode == "off":
+                                    per_student_week(runs[label], probes[label].info, times)
+                finally:
+                    for probe in probes.values():
+                        probe.close()
         finally:
             if args.against:
                 remove = ["worktree", "remove", "--force", str(Path(tmp) / "ref")]
@@ -229,7 +265,8 @@ def report(runs: Times, args: argparse.Namespace) -> None:
     labels = list(runs)
     print(f"scenario: {args.scenario.name}; {args.rounds} rounds x {args.repeats} runs per mode; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
-    for mode in runs[labels[0]]:
+    measured = runs[labels[0]]
+    for mode in [m for m in MODES if m in measured] + [m for m in measured if m not in MODES]:
         medians = [
             statistics.median(t for times in runs[label][mode] for t in times) for label in labels
         ]

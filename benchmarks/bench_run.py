@@ -122,13 +122,21 @@ for line in sys.stdin:
 class Probe:
     """A probe process in one tree: a cohort size, its modes, up until `close`."""
 
-    def __init__(self, src: Path, scenario: Path, per_faculty: int, modes: tuple[str, ...]):
+    def __init__(
+        self,
+        src: Path,
+        scenario: Path,
+        per_faculty: int,
+        modes: tuple[str, ...],
+        env: dict[str, str] | None = None,
+    ):
         self.process = subprocess.Popen(
             [sys.executable, "-c", PROBE, str(src), str(scenario), str(per_faculty),
              ",".join(modes)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )  # fmt: skip
         self.info = json.loads(self.answer())
 
@@ -154,15 +162,12 @@ class Probe:
 def compile_times(scenario: Path) -> tuple[float, float]:
     """First run's time in a fresh process with an empty numba cache, then with the cache."""
     with tempfile.TemporaryDirectory() as cache:
-        os.environ["NUMBA_CACHE_DIR"] = cache
-        try:
-            times = []
-            for _ in range(2):
-                probe = Probe(ROOT / "src", scenario, SIZES[0], ("off",))
-                probe.close()
-                times.append(probe.info["first"])
-        finally:
-            del os.environ["NUMBA_CACHE_DIR"]
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        times = []
+        for _ in range(2):
+            probe = Probe(ROOT / "src", scenario, SIZES[0], ("off",), env)
+            probe.close()
+            times.append(probe.info["first"])
     return times[0], times[1]
 
 

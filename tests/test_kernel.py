@@ -261,3 +261,37 @@ def test_a_campus_week_reads_its_parameters_from_the_record():
     model.campus_parameters[0]["contacts_per_week"] = 3.0
     model.run_campus_week()
     assert contacts.max() > 0.0
+
+
+def test_a_random_stream_is_its_generator_handed_over():
+    """A campus week drawing from a stream draws what its Generator itself would draw.
+
+    The same week from the same state, once given the Generator and once a stream of a twin
+    Generator: the same ties and states after, and both Generators in the same state; the
+    stream keeps drawing where Python's draws left the Generator.
+    """
+    from groupsim import HomeRoomModel
+
+    def week(model: HomeRoomModel, rng: object) -> list[np.ndarray]:
+        s, ties = model.states, model.ties
+        arrays = [a.copy() for a in (s.resolve, s.anxiety, s.skill, s.attitude)]
+        contacts = s.contacts_this_week.copy()
+        keys, strength, used = campus.campus_week(
+            rng, ties.keys.copy(), ties.strength.copy(), ties.used.copy(), s.sociability,
+            *arrays, contacts, s.faculty, model.faculty_start, model.faculty_sizes,
+            model.campus_parameters,
+        )  # fmt: skip
+        return [keys, strength, used, *arrays, contacts]
+
+    model = HomeRoomModel(rng=6, record_weeks=(), cohort_students_per_faculty=10)
+    plain, twin = np.random.default_rng(11), np.random.default_rng(11)
+    stream = kernel.random_stream(twin)
+    assert stream.generator is twin
+    assert kernel.generator_of(stream) is twin
+    assert kernel.generator_of(plain) is plain
+    for _ in range(3):
+        assert plain.random() == twin.random()  # Python draws between compiled ones
+        for by_generator, by_stream in zip(week(model, plain), week(model, stream), strict=True):
+            np.testing.assert_array_equal(by_generator, by_stream)
+        assert plain.bit_generator.state == twin.bit_generator.state
+    assert model.campus_stream.generator is model.campus_rng

@@ -2,12 +2,13 @@
 
 Partners are drawn and exchanges judged against the states and ties at the start of the
 week; their effects are then applied together. `run_campus_week` hands the model's arrays to
-`campus_week`, compiled (`groupsim.model.kernel`), which draws from `model.campus_rng` and
-runs the mechanisms of `groupsim.model.mechanisms` (compiled) in this order:
+`campus_week`, compiled (`groupsim.model.kernel`), which draws from `model.campus_rng` (handed
+over as `model.campus_stream`, a `kernel.RandomStream`) and runs the mechanisms of
+`groupsim.model.mechanisms` (compiled) in this order:
 `campus_meetings` (opportunities, engagement, channel, `pick_campus_partners`), the exchanges'
 success, `strengthen_campus_ties`, `learn_on_campus`. In the burn-in the same `campus_week` runs
 inside one compiled call for all the burn-in's weeks (`groupsim.model.weekly.burn_in_weeks`),
-so the Generator is handed to compiled code once, not once a week.
+so the stream is handed to compiled code once, not once a week.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def run_campus_week(model: HomeRoomModel) -> None:
     s = model.states
     ties = model.ties
     ties.keys, ties.strength, ties.used = campus_week(
-        model.campus_rng, ties.keys, ties.strength, ties.used,
+        model.campus_stream, ties.keys, ties.strength, ties.used,
         s.sociability, s.resolve, s.anxiety, s.skill, s.attitude, s.contacts_this_week,
         s.faculty, model.faculty_start, model.faculty_sizes, model.campus_parameters,
     )  # fmt: skip
@@ -129,8 +130,10 @@ def campus_week(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The campus week on the state arrays (changed in place); returns the tie arrays.
 
-    `params`: `campus_parameters`' record.
+    `rng`: a numpy Generator or a `kernel.RandomStream` of one (the model's
+    `campus_stream`); `params`: `campus_parameters`' record.
     """
+    rng = k.generator_of(rng)
     p = params[0]
     n = len(sociability)
     a, b = campus_meetings(

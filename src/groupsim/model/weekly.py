@@ -178,7 +178,7 @@ def run_burn_in(model: HomeRoomModel, weeks: int) -> None:
     ties = model.ties
     drifting, baselines = drifting_states(model)
     ties.keys, ties.strength, ties.used = burn_in_weeks(
-        weeks, model.campus_rng, ties.keys, ties.strength, ties.used, s.sociability,
+        weeks, model.campus_stream, ties.keys, ties.strength, ties.used, s.sociability,
         s.resolve, s.anxiety, s.skill, s.attitude, s.contacts_this_week, s.contact_rate,
         drifting, baselines, s.faculty, model.faculty_start, model.faculty_sizes,
         model.campus_parameters, model.week_end_parameters,

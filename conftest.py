@@ -4,11 +4,17 @@ Doctests read the repository's files (`scenarios/home_room.toml`, ...) by relati
 each one runs with the repository root as its working directory, wherever pytest started.
 Modules of the optional teaching page import its extra dependencies (`groupsim[ui]`); without
 them those modules are left out of the doctest collection instead of failing to import.
+
+Ctrl-C is made deliverable to the test process: started with SIGINT ignored (`nohup make
+test`, or `make test &` in a script), Python never raises KeyboardInterrupt, and the tests and
+examples of what Ctrl-C does (`groupsim.model.interrupts`) would fail for the way they were
+started, not for the code.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import signal
 from pathlib import Path
 
 import pytest
@@ -19,6 +25,12 @@ ROOT = Path(__file__).resolve().parent
 OPTIONAL = {
     Path("src/groupsim/teach/app.py"): "solara",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let Ctrl-C reach Python in this process, as in a terminal (see the module's note)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

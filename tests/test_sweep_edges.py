@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from groupsim.runs.backends import SerialBackend
-from groupsim.sweep.run import run_sweep
+from groupsim.sweep.run import SweepInterrupted, run_sweep
 from groupsim.sweep.spec import load_sweep
 from test_sweep import GROUPSIM, runs_table, write_sweep
 
@@ -35,6 +35,37 @@ def test_dry_run_prints_runs_time_and_disk_and_writes_nothing(tmp_path, monkeypa
     assert "estimated time on 1 worker" in printed
     assert "disk needed" in printed
     assert not out.exists()
+
+
+def test_ctrl_c_while_a_chunk_is_written_waits_until_it_is_written_and_counted(
+    tmp_path, monkeypatch
+):
+    """The status counts every chunk on disk: a Ctrl-C in the middle of a write waits for it.
+
+    Interrupted between writing a chunk and counting it, the status said `finished: 0` with a
+    part saved (the test below caught it under load).
+    """
+    from groupsim.sweep.store import SweepStore
+
+    path = write_sweep(tmp_path, replications=2)
+    out = tmp_path / "out"
+    write_chunk = SweepStore.write_chunk
+
+    def interrupted_write(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of writing the first chunk
+        return write_chunk(self, *args, **kwargs)
+
+    monkeypatch.setattr(SweepStore, "write_chunk", interrupted_write)
+    try:
+        run_sweep(load_sweep(path), out, SerialBackend(), chunk_size=2, label=None)
+    except SweepInterrupted as stopped:
+        summary = stopped.summary
+    else:
+        raise AssertionError("the sweep was not interrupted")
+    status = json.loads((out / "status.json").read_text())
+    saved = len(SweepStore(out).finished_runs())
+    assert summary.done_now == saved == status["finished"] == 2  # the chunk went on to the end
+    assert status["interrupted"] is True
 
 
 def test_ctrl_c_saves_names_the_resume_and_resume_equals_an_uninterrupted_sweep(tmp_path):

@@ -78,6 +78,8 @@ def _raise_pending() -> None:
 def interrupts_wait[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     """Decorate a function that runs compiled model code: held signals wait until it returns.
 
+    Also a step that must not be cut in two (a sweep writes a finished chunk and counts it).
+
     Nested calls wait for the outermost one. In a thread other than the main thread it does
     nothing (signals are handled in the main thread, which it must not hold up).
 

@@ -191,10 +191,11 @@ def campus_meetings(
             sociability[i], resolve[i], anxiety[i], p.climate, p.engagement_intercept,
             p.engagement_sociability, p.engagement_resolve, p.engagement_inhibition,
         )  # fmt: skip
+        # Written every time, kept when it engages: a branch on a draw is mispredicted half
+        # the time, which cost more than the comparisons (the same seekers).
         for _ in range(opportunities[i]):
-            if draws[d] < probability:
-                seekers[count] = i
-                count += 1
+            seekers[count] = i
+            count += draws[d] < probability
             d += 1
     seekers = seekers[:count]
     channel = np.empty(count, dtype=np.int64)
@@ -241,16 +242,11 @@ def pick_campus_partners(
     to_faculty = np.empty(m, dtype=np.int64)  # then those without friends
     anyone = np.empty(m, dtype=np.int64)
     friends, mates, strangers = 0, 0, 0
-    for i in range(m):
-        if channel[i] <= 1:
-            via_friend[friends] = i
-            friends += 1
-        elif channel[i] == 2:
-            to_faculty[mates] = i
-            mates += 1
-        elif channel[i] == 3:
-            anyone[strangers] = i
-            strangers += 1
+    for i in range(m):  # without branches, as the seekers: each list keeps its own
+        via_friend[friends], to_faculty[mates], anyone[strangers] = i, i, i
+        friends += channel[i] <= 1
+        mates += channel[i] == 2
+        strangers += channel[i] == 3
     via_friend, anyone = via_friend[:friends], anyone[:strangers]
     lonely = meet_friends(rng, indptr, cols, cumulative, partner, seekers, channel, via_friend)
     to_faculty[mates : mates + len(lonely)] = lonely

@@ -197,6 +197,12 @@ def test_importing_the_sweep_package_loads_neither_mesa_nor_scipy():
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
+def test_the_command_line_starts_without_pandas_or_networkx():
+    """`groupsim --help` took 1.1 s, a third of it importing pandas for a cohort file's reader."""
+    loaded = _imported_after("import groupsim.cli")
+    assert not loaded & {"pandas", "networkx"}, sorted(loaded & {"pandas", "networkx"})
+
+
 def test_a_task_runs_with_the_cyclic_collector_paused_and_restored() -> None:
     import gc
 

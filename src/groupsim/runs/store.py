@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from groupsim.scenario import scenario_to_toml
 
 if TYPE_CHECKING:
+    import networkx as nx
     import pandas as pd
 
     from groupsim.runs.runner import RunResult
@@ -252,6 +251,8 @@ def _remove_empty(folders: list[Path]) -> None:
 
 def _graphml_ready(graph: nx.Graph) -> nx.Graph:
     """GraphML takes str, int, float and bool attributes: convert numpy scalars."""
+    import networkx as nx  # only a written run needs it (~0.15 s to import)
+
     out = nx.Graph()
     for node, data in graph.nodes(data=True):
         out.add_node(int(node), **{k: _plain(v) for k, v in data.items()})
@@ -306,6 +307,8 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
     }
 
     def network_and_scenario(folder: Path) -> None:
+        import networkx as nx
+
         nx.write_graphml(_graphml_ready(result.network), folder / "network.graphml")
         header = f"# Resolved scenario of a groupsim run (seed {result.seed}); rerun with:\n"
         header += f"#   groupsim run scenario.toml --seed {result.seed}\n\n"

@@ -33,12 +33,14 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from groupsim.scenario.schema import ScenarioError
+
+if TYPE_CHECKING:  # pandas comes with the table (`to_pandas`): not imported for every command
+    import pandas as pd
 
 __all__ = [
     "COHORT_COLUMNS",

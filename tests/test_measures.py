@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -126,6 +128,20 @@ def test_totals_are_the_sums_of_the_responses_with_the_same_uniforms(points):
         totals = model.totals(scores, np.random.default_rng(seed))
         assert totals.dtype == np.int64
         assert np.array_equal(totals, _sum_of_responses(model, scores, seed))
+
+
+def test_a_uniform_of_exactly_zero_passes_every_step_without_a_warning():
+    """`Generator.random` can return 0.0 (once in 2**53): its logit is -inf, not a warning."""
+
+    class Zeros:
+        def random(self, shape):
+            return np.zeros(shape)
+
+    q = QUESTIONNAIRE
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        totals = q.totals(np.array([0.0, 0.5, 1.0]), Zeros())  # type: ignore[arg-type]
+    assert (totals == q.items * q.highest).all()
 
 
 def test_totals_decide_a_step_at_its_uniform_by_the_logistic():

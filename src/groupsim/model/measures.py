@@ -218,10 +218,11 @@ class QuestionnaireModel:
         score = np.asarray(score, dtype=float)
         u = rng.random((len(score), self.items))
         thresholds = np.asarray(self.thresholds, dtype=float)
+        with np.errstate(divide="ignore"):  # a uniform of exactly 0: logit -inf, every step
+            logits = np.log(u / (1.0 - u))
         passed, unsure = steps_passed(
-            score, thresholds, self.locations, self.discrimination, np.log(u / (1.0 - u)),
-            SURE_GAP, SURE_RANGE,
-        )  # fmt: skip
+            score, thresholds, self.locations, self.discrimination, logits, SURE_GAP, SURE_RANGE
+        )
         if unsure.any():
             x = self.arguments(score)
             draws = np.broadcast_to(u[:, :, None], x.shape)

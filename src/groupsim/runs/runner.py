@@ -21,6 +21,7 @@ from groupsim.model.agents import STATES, student_label, student_tag
 from groupsim.model.interrupts import interrupts_wait
 from groupsim.model.model import HomeRoomModel
 from groupsim.model.settled import SettledCohort
+from groupsim.runs.execute import collector_waits
 from groupsim.runs.records import RunRecords
 from groupsim.runs.resources import check_memory
 from groupsim.scenario import Scenario
@@ -93,6 +94,7 @@ class RunResult:
 
 
 @interrupts_wait
+@collector_waits
 def run(
     scenario: Scenario,
     seed: int | None = 0,

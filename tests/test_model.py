@@ -337,3 +337,32 @@ def test_an_observer_sees_every_student_added():
     made = create_students(model, ["Law"] * 4)
     assert len(watcher.seen) == 4
     assert [a.unique_id for a in model.agents] == [a.unique_id for a in made] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_model_copied_between_weeks_runs_on_exactly_as_the_original(how):
+    """A copy (saved, or forked in memory) and the original end as one uninterrupted run."""
+    import copy
+    import pickle
+
+    from groupsim.runs.runner import build_model, collect
+
+    scenario = small_scenario()
+    whole = build_model(scenario, 5)
+    whole.run_model()
+    model = build_model(scenario, 5)
+    for _ in range(3):  # into the program: the sessions' state arrays are in use
+        model.step()
+    assert "student_arrays" in model.__dict__
+    other = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+    assert other.campus_stream.generator is other.campus_rng
+    assert other.student_arrays.anxiety is other.states.anxiety
+    assert other.campus_rng is not model.campus_rng
+    model.run_model()
+    other.run_model()
+    expected = collect(whole, 5)
+    for result in (collect(model, 5), collect(other, 5)):
+        for table in ("weekly", "students", "sessions", "ties", "questionnaire", "faculties"):
+            pd.testing.assert_frame_equal(
+                getattr(result, table), getattr(expected, table), check_exact=True
+            )

@@ -197,6 +197,25 @@ class HomeRoomModel(mesa.Model):
         self.form_groups()
         self.start_records()
 
+    # ------------------------------------------------------------ copies and pickles
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The model's state for `pickle` and `copy.deepcopy`: all but the campus stream.
+
+        The stream (a compiled structure, not picklable) is rebuilt from `campus_rng`, the
+        very Generator it holds. Everything else is plain Python and numpy, and arrays held
+        twice (`student_arrays` are the `states`' own arrays) stay one array in the copy; so
+        a copy taken between weeks runs on exactly as the original does
+        (`tests/test_model.py`).
+        """
+        state = self.__dict__.copy()
+        del state["campus_stream"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.campus_stream = k.random_stream(self.campus_rng)
+
     # ------------------------------------------------------------ initialisation (ODD 5)
 
     def draw_population(self) -> None:

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ __all__ = [
     "in_group_ties",
     "isolates",
     "record_week",
+    "recorded_value",
     "reporter",
     "student_snapshot",
     "tie_snapshot",
@@ -367,10 +369,14 @@ def tie_snapshot(ties: TieStore, week: int) -> dict[str, np.ndarray]:
 
 
 def reporter(name: str) -> Callable[[HomeRoomModel], Any]:
-    """A Mesa model reporter that reads `name` from the model's last recorded week."""
+    """A Mesa model reporter that reads `name` from the model's last recorded week.
 
-    def report(model: HomeRoomModel) -> Any:
-        return model.record[name]
+    A `functools.partial` of a module function, which Mesa calls with the model and pickle
+    can save (a model is copied and pickled with its DataCollector).
+    """
+    return functools.partial(recorded_value, name=name)
 
-    report.__name__ = f"report_{name}"
-    return report
+
+def recorded_value(model: HomeRoomModel, name: str) -> Any:
+    """The value of `name` in the model's last recorded week (what `reporter` reads)."""
+    return model.record[name]

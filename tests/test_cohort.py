@@ -335,3 +335,21 @@ def test_a_missing_or_foreign_cohort_file_is_one_line(tmp_path, monkeypatch, cap
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "other.parquet")
     with pytest.raises(ScenarioError, match="not a cohort file"):
         load_scenario("home_room", {"cohort.data": str(tmp_path / "other.parquet")})
+
+
+def test_a_model_from_a_cohort_file_pickles_between_weeks_and_runs_on_the_same(example_cohort):
+    import pickle
+
+    out, _, _ = example_cohort
+    scenario = load_scenario("home_room", {"cohort.data": str(out)})
+    model = HomeRoomModel(rng=5, config=scenario, record_ties=False)
+    for _ in range(3):
+        model.step()
+    saved = pickle.loads(pickle.dumps(model))
+    assert saved.roster is not None
+    model.run_model()
+    saved.run_model()
+    assert saved.datacollector.get_model_vars_dataframe().equals(
+        model.datacollector.get_model_vars_dataframe()
+    )
+    assert np.array_equal(saved.social_interaction, model.social_interaction)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import signal
 import statistics
@@ -12,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from browser import chromium, free_port, requires_browser
@@ -24,6 +26,7 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model
 from groupsim.scenario import parameter_table
 from groupsim.teach import app as page_module
 from groupsim.teach.app import Classroom, PageState, model_params, play_step, weekly_csv
+from groupsim.teach.classroom import recall, remember
 from groupsim.teach.lesson import PRESETS
 from groupsim.teach.messages import messages
 from groupsim.teach.panel import initial_settings, preset_settings
@@ -129,6 +132,7 @@ def _state(base) -> PageState:
         language=solara.reactive("en"),
         settings=solara.reactive(initial_settings(base)),
         classroom=solara.reactive(Classroom(base=base)),
+        history=solara.reactive(()),
         tick=solara.reactive(0),
         playing=solara.reactive(False),
         speed=solara.reactive(0.0),
@@ -165,6 +169,50 @@ def test_play_pauses_at_each_stage_and_stops_at_the_end_of_the_program(base):
     state.playing.set(True)
     state.play()
     assert state.classroom.value.week == cal.last_week
+
+
+def test_back_returns_to_the_week_before_and_runs_on_as_it_did(base):
+    """Back twice from week 4 is week 2; stepping on gives the very weeks 3 and 4 again."""
+    state = _state(base)
+    assert state.history.value == ()
+    state.back()  # nothing to go back to: nothing happens
+    assert state.classroom.value.week == 0
+    for _ in range(4):
+        state.step()
+    first = [arm.datacollector.get_model_vars_dataframe() for arm in state.classroom.value.arms]
+    client = int(state.classroom.value.arms[0].clients[0])
+    state.selected.set(client)
+    state.playing.set(True)
+    state.back()
+    assert not state.playing.value
+    state.back()
+    room = state.classroom.value
+    assert room.week == 2
+    assert len(state.history.value) == 2
+    assert state.selected.value == client  # the same students: the selection stays
+    for arm in room.arms:
+        assert len(arm.datacollector.get_model_vars_dataframe()) == 3  # weeks 0-2
+    state.step()
+    state.step()
+    again = [arm.datacollector.get_model_vars_dataframe() for arm in state.classroom.value.arms]
+    for before, after in zip(first, again, strict=True):
+        pd.testing.assert_frame_equal(after, before, check_exact=True)
+    state.reset()
+    assert state.history.value == ()
+
+
+def test_the_page_keeps_earlier_weeks_up_to_its_budget_newest_first(base):
+    room = Classroom(base=base)
+    history: tuple[bytes, ...] = ()
+    for _ in range(3):
+        history = remember(history, room)
+        room.step()
+    assert [recall(snapshot).week for snapshot in history] == [0, 1, 2]
+    small = remember(history, room, budget=len(history[-1]) + len(pickle.dumps(room)))
+    assert [recall(snapshot).week for snapshot in small] == [2, 3]
+    assert [recall(s).week for s in remember((), room, budget=1)] == [3]  # the newest stays
+    with pytest.raises(TypeError, match="not a Classroom"):
+        recall(pickle.dumps([1, 2]))
 
 
 def test_reset_clears_a_selected_student_and_applies_the_settings(base):
@@ -338,7 +386,7 @@ def test_projector_page_fits_steps_selects_plays_and_exports(ui_url, tmp_path, c
         for drawn in page.locator("svg.groupsim-network").all():
             assert _inside(page, drawn)
         assert _inside(page, page.locator(".groupsim-overlay svg.groupsim-chart"))
-        for name in ("Reset", "Step", "Play"):
+        for name in ("Reset", "Back a week", "Step", "Play"):
             assert _inside(page, page.get_by_role("button", name=name, exact=True))
         assert page.evaluate(SMALLEST_TEXT) >= 14
         assert page.get_by_text("This website runs on").count() == 0  # no footer over content
@@ -355,6 +403,13 @@ def test_projector_page_fits_steps_selects_plays_and_exports(ui_url, tmp_path, c
             shown = ", ".join(f"{t:.2f}" for t in step_seconds)
             print(f"\n[groupsim ui] step-to-redraw of the default scenario: {shown} s")
         assert statistics.median(step_seconds) < 0.3
+        # Back: a week back and the same week again.
+        shown = _caption(page)
+        page.get_by_role("button", name="Back a week", exact=True).click()
+        _wait_week(page, 3)
+        page.get_by_role("button", name="Step", exact=True).click()
+        _wait_week(page, 4)
+        assert _caption(page) == shown
         assert "session 3 (transition), session 4 (working)" in _caption(page)
         assert "climate" not in _caption(page, 1)  # no group meets without an intervention
         assert "opened up" in page.locator(".groupsim-numbers").inner_text()

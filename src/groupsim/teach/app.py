@@ -1,7 +1,8 @@
 """The teaching page: both arms, the controls and the lesson on one projector screen (Solara).
 
-Run it with `groupsim ui [SCENARIO.toml] [--lang id]`. A bar at the top holds Reset, Step,
-Play/Pause and the speed; below it the lesson panel (the questions as one-click presets, the
+Run it with `groupsim ui [SCENARIO.toml] [--lang id]`. A bar at the top holds Reset, Back
+(a week back: the page keeps the earlier weeks, `classroom.remember`), Step, Play/Pause and
+the speed; below it the lesson panel (the questions as one-click presets, the
 parameters with their values shown, the second arm, the view, the faculties, export) and the
 two arms' drawings (the same students under two arms, stepping together), one chart that
 overlays both arms' social interaction, and the lesson's numbers. At 1280x720 all of it but
@@ -30,7 +31,7 @@ import solara
 
 from groupsim.scenario import Scenario, load_scenario, scenario_from_dict
 from groupsim.teach import panel as panel_module
-from groupsim.teach.classroom import TECHNIQUES, Classroom, model_params
+from groupsim.teach.classroom import TECHNIQUES, Classroom, model_params, recall, remember
 from groupsim.teach.lesson import pause_reason, stage_so_far
 from groupsim.teach.messages import LANGUAGES, Messages, messages
 from groupsim.teach.views import ArmsView, BottomView, StudentView
@@ -108,10 +109,14 @@ def Header(
     speed: solara.Reactive[float],
     status: str,
     on_reset: Callable[[], None],
+    on_back: Callable[[], None] | None,
     on_step: Callable[[], None],
     menu: solara.Reactive[bool],
 ):
-    """The top bar: title, Reset / Step / Play, speed, the week, the menu (narrow screens)."""
+    """The top bar: title, Reset / Back / Step / Play, speed, the week, the menu.
+
+    `on_back` is None when there is no earlier week to go back to.
+    """
     done = not classroom.running
     with solara.Div(classes=["groupsim-header"]):
         solara.Button(
@@ -126,6 +131,14 @@ def Header(
             tag="div", unsafe_innerHTML=words("page.short_title"), classes=["groupsim-brand"]
         )
         solara.Button(words("page.reset"), on_click=on_reset, color="primary")
+        # An icon, named for screen readers and as a tooltip: the bar stays one line on a
+        # projector in both languages.
+        solara.Button(
+            icon_name="mdi-step-backward",
+            on_click=on_back or (lambda: None),
+            disabled=playing.value or on_back is None,
+            attributes={"aria-label": words("page.back"), "title": words("page.back")},
+        )
         solara.Button(words("page.step"), on_click=on_step, disabled=playing.value or done)
         solara.Button(
             words("page.pause") if playing.value else words("page.play"),
@@ -159,6 +172,8 @@ class PageState:
     language: solara.Reactive[str]
     settings: solara.Reactive[dict[str, Any]]
     classroom: solara.Reactive[Classroom]
+    #: The classroom before each week stepped (`classroom.remember`), for Back.
+    history: solara.Reactive[tuple[bytes, ...]]
     tick: solara.Reactive[int]
     playing: solara.Reactive[bool]
     speed: solara.Reactive[float]
@@ -170,7 +185,23 @@ class PageState:
 
     def step(self) -> None:
         """One week (the Step button)."""
+        self.history.set(remember(self.history.value, self.classroom.value))
         self.reason.set(play_step(self.classroom.value))
+        self.tick.set(self.tick.value + 1)
+
+    def back(self) -> None:
+        """Back to the week before (the Back button): the classroom as it was then.
+
+        It runs on from there exactly as it did (the same students, the same random
+        numbers); the selected student stays selected.
+        """
+        if not self.history.value:
+            return
+        self.playing.set(False)
+        *earlier, last = self.history.value
+        self.classroom.set(recall(last))
+        self.history.set(tuple(earlier))
+        self.reason.set(None)
         self.tick.set(self.tick.value + 1)
 
     def reset(self, values: dict[str, Any] | None = None) -> None:
@@ -179,6 +210,7 @@ class PageState:
         chosen = dict(values if values is not None else self.settings.value)
         self.settings.set(chosen)
         self.classroom.set(Classroom(base=self.base, **chosen))
+        self.history.set(())
         self.selected.set(None)  # the old selection may not be a client of the new group
         self.reason.set(None)
         self.tick.set(self.tick.value + 1)
@@ -189,6 +221,7 @@ class PageState:
             time.sleep(self.speed.value)
             if not self.playing.value:
                 return
+            self.history.set(remember(self.history.value, self.classroom.value))
             why = play_step(self.classroom.value)
             self.reason.set(why)
             self.tick.set(self.tick.value + 1)
@@ -208,6 +241,7 @@ def use_page_state() -> PageState:
         language=solara.use_reactive(_language()),
         settings=solara.use_reactive(settings),
         classroom=solara.use_reactive(first),
+        history=solara.use_reactive(()),
         tick=solara.use_reactive(0),
         playing=solara.use_reactive(False),
         speed=solara.use_reactive(SPEED[0]),
@@ -236,6 +270,7 @@ def Page():
             state.speed,
             _status_text(state.reason.value, words),
             lambda: state.reset(),
+            state.back if state.history.value else None,
             state.step,
             state.menu,
         )

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import mesa
@@ -35,11 +36,14 @@ from groupsim.scenario import (
 from groupsim.teach.lesson import SECOND_ARMS
 
 __all__ = [
+    "HISTORY_BYTES",
     "PARAMETER_PATHS",
     "TECHNIQUES",
     "Classroom",
     "model_params",
     "parameter_bounds",
+    "recall",
+    "remember",
     "scenario_choices",
 ]
 
@@ -61,6 +65,10 @@ TEACHING_RANGES = {"clients": (3, 15), "sessions": (1, 16)}
 #: A built-in scenario is offered as a second arm only when it steps live (campus-scale
 #: scenarios of thousands of students do not).
 LIVE_STUDENTS = 2_000
+
+#: The earlier weeks a page keeps for its Back button, in bytes (the oldest go first): the
+#: default scenario's two arms take 1.1-1.4 MB a week, so every week of its 14 fits.
+HISTORY_BYTES = 64 * 2**20
 
 
 def _with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
@@ -232,3 +240,25 @@ class Classroom(mesa.Model):
             if arm.running:
                 arm.step()
         self.running = any(arm.running for arm in self.arms)
+
+
+def remember(
+    history: tuple[bytes, ...], room: Classroom, budget: int = HISTORY_BYTES
+) -> tuple[bytes, ...]:
+    """`history` and `room` as it is now (pickled), the oldest dropped beyond `budget` bytes.
+
+    The newest is always kept. `recall` gives the classroom back: it runs on exactly as
+    `room` does from here (`HomeRoomModel` pickles between weeks).
+    """
+    kept = (*history, pickle.dumps(room))
+    while len(kept) > 1 and sum(map(len, kept)) > budget:
+        kept = kept[1:]
+    return kept
+
+
+def recall(snapshot: bytes) -> Classroom:
+    """The classroom `remember` kept (this process's own bytes, never a visitor's)."""
+    room = pickle.loads(snapshot)  # written by `remember` in this process
+    if not isinstance(room, Classroom):
+        raise TypeError(f"not a Classroom snapshot: {type(room).__name__}")
+    return room

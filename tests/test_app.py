@@ -201,6 +201,30 @@ def test_back_returns_to_the_week_before_and_runs_on_as_it_did(base):
     assert state.history.value == ()
 
 
+def test_keys_do_what_their_buttons_do_when_the_buttons_are_enabled(base):
+    state = _state(base)
+    state.key("back")  # nothing to go back to
+    assert state.classroom.value.week == 0
+    state.key("step")
+    state.key("step")
+    state.key("back")
+    assert state.classroom.value.week == 1
+    state.key("play")
+    assert state.playing.value
+    state.key("step")  # Step and Back are off while playing
+    state.key("back")
+    assert state.classroom.value.week == 1
+    state.key("play")
+    assert not state.playing.value
+    while state.classroom.value.running:
+        state.key("step")
+    last = state.classroom.value.week
+    state.key("step")
+    state.key("play")  # nothing left to play
+    assert not state.playing.value
+    assert state.classroom.value.week == last
+
+
 def test_the_page_keeps_earlier_weeks_up_to_its_budget_newest_first(base):
     room = Classroom(base=base)
     history: tuple[bytes, ...] = ()
@@ -410,6 +434,13 @@ def test_projector_page_fits_steps_selects_plays_and_exports(ui_url, tmp_path, c
         page.get_by_role("button", name="Step", exact=True).click()
         _wait_week(page, 4)
         assert _caption(page) == shown
+        # A presenter's clicker (Page Down / Page Up) and the arrow keys, with the Step
+        # button just clicked still holding the focus.
+        page.keyboard.press("PageDown")
+        _wait_week(page, 5)
+        page.keyboard.press("ArrowLeft")
+        _wait_week(page, 4)
+        assert _caption(page) == shown
         assert "session 3 (transition), session 4 (working)" in _caption(page)
         assert "climate" not in _caption(page, 1)  # no group meets without an intervention
         assert "opened up" in page.locator(".groupsim-numbers").inner_text()
@@ -454,6 +485,13 @@ def test_projector_page_fits_steps_selects_plays_and_exports(ui_url, tmp_path, c
         )
         page.get_by_role("button", name="Play", exact=True).wait_for(timeout=5_000)
         assert "forming" in page.locator(".groupsim-status").inner_text()
+        # The space bar plays on (with the focus off the buttons, whose own key it is).
+        page.locator(".groupsim-week").click()
+        page.keyboard.press("Space")
+        page.wait_for_function(
+            "() => document.querySelector('.groupsim-status')?.innerText.includes('working')",
+            timeout=30_000,
+        )
 
         # Everything was served by the page's own server (its assets too), nothing from a CDN.
         assert failed == []

@@ -2,11 +2,12 @@
 
 Run it with `groupsim ui [SCENARIO.toml] [--lang id]`. A bar at the top holds Reset, Back
 (a week back: the page keeps the earlier weeks, `classroom.remember`), Step, Play/Pause and
-the speed; below it the lesson panel (the questions as one-click presets, the
-parameters with their values shown, the second arm, the view, the faculties, export) and the
-two arms' drawings (the same students under two arms, stepping together), one chart that
-overlays both arms' social interaction, and the lesson's numbers. At 1280x720 all of it but
-the panel's lower cards fits without scrolling; under 900 pixels the panel becomes a menu.
+the speed (a presenter's clicker or the arrow keys step and go back, the space bar plays);
+below it the lesson panel (the questions as one-click presets, the parameters with their
+values shown, the second arm, the view, the faculties, export) and the two arms' drawings
+(the same students under two arms, stepping together), one chart that overlays both arms'
+social interaction, and the lesson's numbers. At 1280x720 all of it but the panel's lower
+cards fits without scrolling; under 900 pixels the panel becomes a menu.
 
 Every browser session gets its own :class:`~groupsim.teach.classroom.Classroom` (built in
 the `Page` component, never at import). Play runs in a thread, a week every `speed` seconds,
@@ -35,7 +36,7 @@ from groupsim.teach.classroom import TECHNIQUES, Classroom, model_params, recall
 from groupsim.teach.lesson import pause_reason, stage_so_far
 from groupsim.teach.messages import LANGUAGES, Messages, messages
 from groupsim.teach.views import ArmsView, BottomView, StudentView
-from groupsim.teach.widgets import PAGE_CSS
+from groupsim.teach.widgets import PAGE_CSS, KeyboardKeys
 
 __all__ = [
     "LANG_VARIABLE",
@@ -204,6 +205,20 @@ class PageState:
         self.reason.set(None)
         self.tick.set(self.tick.value + 1)
 
+    def key(self, action: str) -> None:
+        """A key pressed (`widgets.KeyboardKeys`): what its button does, when it is enabled.
+
+        "step" (right arrow, Page Down), "back" (left arrow, Page Up), "play" (space bar:
+        Play or Pause).
+        """
+        room = self.classroom.value
+        if action == "step" and not self.playing.value and room.running:
+            self.step()
+        elif action == "back" and not self.playing.value:
+            self.back()
+        elif action == "play" and (self.playing.value or room.running):
+            self.playing.set(not self.playing.value)
+
     def reset(self, values: dict[str, Any] | None = None) -> None:
         """A new classroom from the settings (or a preset's); the selection is cleared."""
         self.playing.set(False)
@@ -263,6 +278,7 @@ def Page():
     solara.Title(words("page.title"))
     solara.Style(PAGE_CSS)
     with solara.Div(classes=["groupsim-page"], attributes={"lang": state.language.value}):
+        KeyboardKeys(event_key=state.key)
         Header(
             words,
             room,

@@ -2,9 +2,10 @@
 
 :func:`NetworkPicture` shows an SVG drawing and reports a click on a client's disc (its
 ``data-student``) to Python; :func:`ExportPictures` saves the two drawings and the chart as
-one PNG or SVG in the browser (no round trip to the server); :data:`PAGE_CSS` lays the page
-out for a projector (1280x720 without scrolling) and, under 900 pixels, turns the lesson
-panel into a menu.
+one PNG or SVG in the browser (no round trip to the server); :func:`KeyboardKeys` lets a
+presenter's clicker (Page Down / Page Up) or the arrow keys step the page; :data:`PAGE_CSS`
+lays the page out for a projector (1280x720 without scrolling) and, under 900 pixels, turns
+the lesson panel into a menu.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 
 import solara
 
-__all__ = ["PAGE_CSS", "ExportPictures", "NetworkPicture"]
+__all__ = ["PAGE_CSS", "ExportPictures", "KeyboardKeys", "NetworkPicture"]
 
 
 @solara.component_vue("vue/network_picture.vue")
@@ -24,6 +25,16 @@ def NetworkPicture(svg: str, event_select: Callable[[int], None] | None = None):
 @solara.component_vue("vue/export_pictures.vue")
 def ExportPictures(png_label: str, svg_label: str, filename: str):
     """Buttons that save the page's drawings and chart as one PNG or SVG file."""
+
+
+@solara.component_vue("vue/keyboard_keys.vue")
+def KeyboardKeys(event_key: Callable[[str], None] | None = None):
+    """Keys anywhere on the page call `event_key` with what they ask for.
+
+    "step" for the right arrow or Page Down (a presenter's clicker), "back" for the left
+    arrow or Page Up, "play" for the space bar; not while a control has the focus (a slider
+    keeps its arrows, a button its space bar).
+    """
 
 
 #: Projector first: text at least 15 px, drawings that scale with the window, the controls

@@ -133,11 +133,11 @@ def collector_waits[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     A run makes thousands of small objects (agents, rows, records), and the collector's
     passes over them while it goes cost ~10% of an 18,000-student run (interleaved batches,
     2026-12-01: 516 against 467 ms a run; nothing measurable in a default run of 180, whose
-    objects are now few). A run's cycles (its Mesa model and agents)
-    are garbage only when it ends, so the collector waits for the end, then collects the
-    young generations: the run's own objects (the same peak memory at campus scale). A
-    caller that paused the collector itself (a task around its run) keeps it paused; the
-    outermost collects. Results do not depend on it.
+    objects are now few). A run's cycles (its Mesa model and agents) are garbage only when
+    it ends, so the collector waits for the end, then collects the young generations: the
+    run's own objects (the same peak memory at campus scale). A caller that paused the
+    collector itself (a task around its run) keeps it paused; the outermost collects.
+    Results do not depend on it.
     """
 
     @functools.wraps(func)

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -78,6 +79,35 @@ def test_the_pool_restarts_after_a_killed_worker_and_resends_its_task(tmp_path):
         results = list(pool.map(_die_once, [marker]))
         assert results == [(marker, 1)]
         assert pool.restarts == 1
+
+
+def _value_or_die_once_later(task: tuple[int, str]) -> int:
+    """Return the value; the task with a marker kills its worker first, once, after a while."""
+    value, marker = task
+    if marker and not os.path.exists(marker):
+        with open(marker, "w") as handle:
+            handle.write("died")
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return value
+
+
+def test_a_worker_killed_while_the_caller_handles_a_result_restarts_the_pool(tmp_path):
+    """The pool breaks between two waits: the next submit finds it broken (seen once in CI).
+
+    The caller is still busy with the first result when the second task kills the worker;
+    when it asks for more, the third task's submit raised BrokenProcessPool out of `map`.
+    """
+    marker = str(tmp_path / "died")
+    tasks = [(1, ""), (2, marker), (3, ""), (4, "")]
+    results = {}
+    with LocalPoolBackend(1) as pool:
+        for task, result in pool.map(_value_or_die_once_later, tasks):
+            results[task[0]] = result
+            if len(results) == 1:
+                time.sleep(1.5)  # the worker dies meanwhile
+        assert pool.restarts == 1
+    assert results == {1: 1, 2: 2, 3: 3, 4: 4}
 
 
 def test_a_task_that_kills_every_worker_fails_after_max_attempts():

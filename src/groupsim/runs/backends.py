@@ -233,7 +233,11 @@ class LocalPoolBackend:
         attempts: dict[int, int] = {}
         inflight: dict[Future[Any], Any] = {}
         while True:
-            self._submit(func, source, retry, inflight)
+            if not self._submit(func, source, retry, inflight):
+                # A worker died while the caller handled the last results: the pool broke
+                # between two waits and refused the next task.
+                yield from self._restart(inflight, retry, attempts)
+                continue
             if not inflight:
                 return
             done, _ = wait(inflight, return_when=FIRST_COMPLETED)
@@ -247,14 +251,23 @@ class LocalPoolBackend:
         source: Iterator[Any],
         retry: deque[Any],
         inflight: dict[Future[Any], Any],
-    ) -> None:
-        """Top the pool up to two tasks per worker: tasks to resend first, then new ones."""
+    ) -> bool:
+        """Top the pool up to two tasks per worker: tasks to resend first, then new ones.
+
+        False when the pool is broken (a worker died since the last wait): the task it
+        refused goes back to the front of `retry`, not counted as an attempt (it never ran).
+        """
         assert self._pool is not None
         while len(inflight) < 2 * self.workers:
             task = retry.popleft() if retry else next(source, _END)
             if task is _END:
-                return
-            inflight[self._pool.submit(func, task)] = task
+                return True
+            try:
+                inflight[self._pool.submit(func, task)] = task
+            except BrokenProcessPool:
+                retry.appendleft(task)
+                return False
+        return True
 
     def _restart(
         self, inflight: dict[Future[Any], Any], retry: deque[Any], attempts: dict[int, int]

@@ -26,7 +26,7 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model
 from groupsim.scenario import parameter_table
 from groupsim.teach import app as page_module
 from groupsim.teach.app import Classroom, PageState, model_params, play_step, weekly_csv
-from groupsim.teach.classroom import recall, remember
+from groupsim.teach.classroom import HISTORY_BYTES, WeekHistory, recall, remember
 from groupsim.teach.lesson import PRESETS
 from groupsim.teach.messages import messages
 from groupsim.teach.panel import initial_settings, preset_settings
@@ -132,7 +132,7 @@ def _state(base) -> PageState:
         language=solara.reactive("en"),
         settings=solara.reactive(initial_settings(base)),
         classroom=solara.reactive(Classroom(base=base)),
-        history=solara.reactive(()),
+        history=WeekHistory(),
         tick=solara.reactive(0),
         playing=solara.reactive(False),
         speed=solara.reactive(0.0),
@@ -174,7 +174,7 @@ def test_play_pauses_at_each_stage_and_stops_at_the_end_of_the_program(base):
 def test_back_returns_to_the_week_before_and_runs_on_as_it_did(base):
     """Back twice from week 4 is week 2; stepping on gives the very weeks 3 and 4 again."""
     state = _state(base)
-    assert state.history.value == ()
+    assert not state.history
     state.back()  # nothing to go back to: nothing happens
     assert state.classroom.value.week == 0
     for _ in range(4):
@@ -188,7 +188,7 @@ def test_back_returns_to_the_week_before_and_runs_on_as_it_did(base):
     state.back()
     room = state.classroom.value
     assert room.week == 2
-    assert len(state.history.value) == 2
+    assert len(state.history) == 2
     assert state.selected.value == client  # the same students: the selection stays
     for arm in room.arms:
         assert len(arm.datacollector.get_model_vars_dataframe()) == 3  # weeks 0-2
@@ -198,7 +198,7 @@ def test_back_returns_to_the_week_before_and_runs_on_as_it_did(base):
     for before, after in zip(first, again, strict=True):
         pd.testing.assert_frame_equal(after, before, check_exact=True)
     state.reset()
-    assert state.history.value == ()
+    assert not state.history
 
 
 def test_keys_do_what_their_buttons_do_when_the_buttons_are_enabled(base):
@@ -237,6 +237,16 @@ def test_the_page_keeps_earlier_weeks_up_to_its_budget_newest_first(base):
     assert [recall(s).week for s in remember((), room, budget=1)] == [3]  # the newest stays
     with pytest.raises(TypeError, match="not a Classroom"):
         recall(pickle.dumps([1, 2]))
+
+
+def test_every_week_of_the_default_classroom_fits_the_back_buttons_budget():
+    room = Classroom()
+    history: tuple[bytes, ...] = ()
+    while room.running:
+        history = remember(history, room)
+        room.step()
+    assert [recall(snapshot).week for snapshot in history] == list(range(room.last_week))
+    assert sum(map(len, history)) < HISTORY_BYTES / 4  # room for larger cohorts
 
 
 def test_reset_clears_a_selected_student_and_applies_the_settings(base):

@@ -1,7 +1,7 @@
 """The teaching page: both arms, the controls and the lesson on one projector screen (Solara).
 
 Run it with `groupsim ui [SCENARIO.toml] [--lang id]`. A bar at the top holds Reset, Back
-(a week back: the page keeps the earlier weeks, `classroom.remember`), Step, Play/Pause and
+(a week back: the page keeps the earlier weeks, `classroom.WeekHistory`), Step, Play/Pause and
 the speed (a presenter's clicker or the arrow keys step and go back, the space bar plays);
 below it the lesson panel (the questions as one-click presets, the parameters with their
 values shown, the second arm, the view, the faculties, export) and the two arms' drawings
@@ -32,7 +32,7 @@ import solara
 
 from groupsim.scenario import Scenario, load_scenario, scenario_from_dict
 from groupsim.teach import panel as panel_module
-from groupsim.teach.classroom import TECHNIQUES, Classroom, model_params, recall, remember
+from groupsim.teach.classroom import TECHNIQUES, Classroom, WeekHistory, model_params
 from groupsim.teach.lesson import pause_reason, stage_so_far
 from groupsim.teach.messages import LANGUAGES, Messages, messages
 from groupsim.teach.views import ArmsView, BottomView, StudentView
@@ -173,8 +173,8 @@ class PageState:
     language: solara.Reactive[str]
     settings: solara.Reactive[dict[str, Any]]
     classroom: solara.Reactive[Classroom]
-    #: The classroom before each week stepped (`classroom.remember`), for Back.
-    history: solara.Reactive[tuple[bytes, ...]]
+    #: The classroom before each week stepped, for Back.
+    history: WeekHistory
     tick: solara.Reactive[int]
     playing: solara.Reactive[bool]
     speed: solara.Reactive[float]
@@ -186,7 +186,7 @@ class PageState:
 
     def step(self) -> None:
         """One week (the Step button)."""
-        self.history.set(remember(self.history.value, self.classroom.value))
+        self.history.keep(self.classroom.value)
         self.reason.set(play_step(self.classroom.value))
         self.tick.set(self.tick.value + 1)
 
@@ -196,12 +196,11 @@ class PageState:
         It runs on from there exactly as it did (the same students, the same random
         numbers); the selected student stays selected.
         """
-        if not self.history.value:
+        earlier = self.history.back()
+        if earlier is None:
             return
         self.playing.set(False)
-        *earlier, last = self.history.value
-        self.classroom.set(recall(last))
-        self.history.set(tuple(earlier))
+        self.classroom.set(earlier)
         self.reason.set(None)
         self.tick.set(self.tick.value + 1)
 
@@ -225,7 +224,7 @@ class PageState:
         chosen = dict(values if values is not None else self.settings.value)
         self.settings.set(chosen)
         self.classroom.set(Classroom(base=self.base, **chosen))
-        self.history.set(())
+        self.history.clear()
         self.selected.set(None)  # the old selection may not be a client of the new group
         self.reason.set(None)
         self.tick.set(self.tick.value + 1)
@@ -236,7 +235,7 @@ class PageState:
             time.sleep(self.speed.value)
             if not self.playing.value:
                 return
-            self.history.set(remember(self.history.value, self.classroom.value))
+            self.history.keep(self.classroom.value)
             why = play_step(self.classroom.value)
             self.reason.set(why)
             self.tick.set(self.tick.value + 1)
@@ -256,7 +255,7 @@ def use_page_state() -> PageState:
         language=solara.use_reactive(_language()),
         settings=solara.use_reactive(settings),
         classroom=solara.use_reactive(first),
-        history=solara.use_reactive(()),
+        history=solara.use_memo(WeekHistory, []),
         tick=solara.use_reactive(0),
         playing=solara.use_reactive(False),
         speed=solara.use_reactive(SPEED[0]),
@@ -286,7 +285,7 @@ def Page():
             state.speed,
             _status_text(state.reason.value, words),
             lambda: state.reset(),
-            state.back if state.history.value else None,
+            state.back if state.history else None,
             state.step,
             state.menu,
         )

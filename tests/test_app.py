@@ -26,7 +26,7 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model
 from groupsim.scenario import parameter_table
 from groupsim.teach import app as page_module
 from groupsim.teach.app import Classroom, PageState, model_params, play_step, weekly_csv
-from groupsim.teach.classroom import HISTORY_BYTES, WeekHistory, recall, remember
+from groupsim.teach.classroom import HISTORY_BYTES, WeekHistory, recall
 from groupsim.teach.lesson import PRESETS
 from groupsim.teach.messages import messages
 from groupsim.teach.panel import initial_settings, preset_settings
@@ -227,26 +227,30 @@ def test_keys_do_what_their_buttons_do_when_the_buttons_are_enabled(base):
 
 def test_the_page_keeps_earlier_weeks_up_to_its_budget_newest_first(base):
     room = Classroom(base=base)
-    history: tuple[bytes, ...] = ()
+    history = WeekHistory()
     for _ in range(3):
-        history = remember(history, room)
+        history.keep(room)
         room.step()
-    assert [recall(snapshot).week for snapshot in history] == [0, 1, 2]
-    small = remember(history, room, budget=len(history[-1]) + len(pickle.dumps(room)))
-    assert [recall(snapshot).week for snapshot in small] == [2, 3]
-    assert [recall(s).week for s in remember((), room, budget=1)] == [3]  # the newest stays
+    assert [recall(snapshot).week for snapshot in history.snapshots] == [0, 1, 2]
+    small = WeekHistory(budget=len(history.snapshots[-1]) + len(pickle.dumps(room)))
+    small.snapshots = history.snapshots
+    small.keep(room)
+    assert [recall(snapshot).week for snapshot in small.snapshots] == [2, 3]
+    newest = WeekHistory(budget=1)
+    newest.keep(room)
+    assert [recall(s).week for s in newest.snapshots] == [3]  # the newest stays
     with pytest.raises(TypeError, match="not a Classroom"):
         recall(pickle.dumps([1, 2]))
 
 
 def test_every_week_of_the_default_classroom_fits_the_back_buttons_budget():
     room = Classroom()
-    history: tuple[bytes, ...] = ()
+    history = WeekHistory()
     while room.running:
-        history = remember(history, room)
+        history.keep(room)
         room.step()
-    assert [recall(snapshot).week for snapshot in history] == list(range(room.last_week))
-    assert sum(map(len, history)) < HISTORY_BYTES / 4  # room for larger cohorts
+    assert [recall(snapshot).week for snapshot in history.snapshots] == list(range(room.last_week))
+    assert sum(map(len, history.snapshots)) < HISTORY_BYTES / 4  # room for larger cohorts
 
 
 def test_reset_clears_a_selected_student_and_applies_the_settings(base):

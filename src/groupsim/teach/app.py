@@ -186,9 +186,13 @@ class PageState:
 
     def step(self) -> None:
         """One week (the Step button)."""
-        self.history.keep(self.classroom.value)
-        self.reason.set(play_step(self.classroom.value))
+        self.reason.set(self._next_week())
         self.tick.set(self.tick.value + 1)
+
+    def _next_week(self) -> tuple[str, str] | None:
+        """Keep this week for Back, then step (`play_step`: why Play should stop, if it should)."""
+        self.history.keep(self.classroom.value)
+        return play_step(self.classroom.value)
 
     def back(self) -> None:
         """Back to the week before (the Back button): the classroom as it was then.
@@ -235,8 +239,7 @@ class PageState:
             time.sleep(self.speed.value)
             if not self.playing.value:
                 return
-            self.history.keep(self.classroom.value)
-            why = play_step(self.classroom.value)
+            why = self._next_week()
             self.reason.set(why)
             self.tick.set(self.tick.value + 1)
             if why is not None:

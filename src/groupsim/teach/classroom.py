@@ -44,7 +44,6 @@ __all__ = [
     "model_params",
     "parameter_bounds",
     "recall",
-    "remember",
     "scenario_choices",
 ]
 
@@ -253,23 +252,9 @@ class Classroom(mesa.Model):
         self.running = any(arm.running for arm in self.arms)
 
 
-def remember(
-    history: tuple[bytes, ...], room: Classroom, budget: int = HISTORY_BYTES
-) -> tuple[bytes, ...]:
-    """`history` and `room` as it is now (pickled), the oldest dropped beyond `budget` bytes.
-
-    The newest is always kept. `recall` gives the classroom back: it runs on exactly as
-    `room` does from here (`HomeRoomModel` pickles between weeks).
-    """
-    kept = (*history, pickle.dumps(room))
-    while len(kept) > 1 and sum(map(len, kept)) > budget:
-        kept = kept[1:]
-    return kept
-
-
 def recall(snapshot: bytes) -> Classroom:
-    """The classroom `remember` kept (this process's own bytes, never a visitor's)."""
-    room = pickle.loads(snapshot)  # written by `remember` in this process
+    """The classroom `WeekHistory.keep` pickled (this process's own bytes, never a visitor's)."""
+    room = pickle.loads(snapshot)  # written by `WeekHistory.keep` in this process
     if not isinstance(room, Classroom):
         raise TypeError(f"not a Classroom snapshot: {type(room).__name__}")
     return room
@@ -287,8 +272,15 @@ class WeekHistory:
         self.snapshots: tuple[bytes, ...] = ()
 
     def keep(self, room: Classroom) -> None:
-        """Keep `room` as it is now (`remember`)."""
-        self.snapshots = remember(self.snapshots, room, self.budget)
+        """Keep `room` as it is now (pickled); the oldest go beyond `budget` bytes.
+
+        The newest is always kept. `back` gives the classroom back: it runs on exactly as
+        `room` does from here (`HomeRoomModel` pickles between weeks).
+        """
+        kept = (*self.snapshots, pickle.dumps(room))
+        while len(kept) > 1 and sum(map(len, kept)) > self.budget:
+            kept = kept[1:]
+        self.snapshots = kept
 
     def back(self) -> Classroom | None:
         """The last classroom kept, taken out of the history (None when there is none)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import networkx as nx
 import pandas as pd
@@ -32,8 +33,12 @@ def small_file(tmp_path_factory):
 
 
 def invoke(*args: str):
-    result = runner.invoke(app, list(args), env=WIDE, catch_exceptions=False)
-    return result
+    # The CLI's console took its width from COLUMNS when it was made, at import: whatever
+    # imported it first (or a pytest-xdist worker's COLUMNS=80) would decide. Set it here.
+    from groupsim.cli.app import console
+
+    with mock.patch.object(console, "_width", int(WIDE["COLUMNS"])):
+        return runner.invoke(app, list(args), env=WIDE, catch_exceptions=False)
 
 
 def test_run_prints_the_summary(small_file):
@@ -246,6 +251,35 @@ def test_check_bad_input_via_the_console_script(tmp_path):
     assert done.stderr.strip().splitlines() == [
         f"groupsim: error: {bad}: program.sessions: must be a whole number (got 2.5)"
     ]
+
+
+#: Bad input that each command answers before it loads the modules a study needs (seconds of
+#: Mesa, statsmodels or pyABC), and those modules: none may be loaded when it exits.
+STUDY_MODULES = ("mesa", "statsmodels", "pyabc", "groupsim.study.power", "groupsim.runs.runner")
+ANSWERED_EARLY = {
+    "power": (["power", HOME_ROOM, HOME_ROOM, "--reps", "0", "--out", "{out}"], STUDY_MODULES),
+    "compare": (["compare", HOME_ROOM, HOME_ROOM, "--reps", "0", "--out", "{out}"], STUDY_MODULES),
+    "run": (["run", "{out}/missing.toml"], STUDY_MODULES),
+    "replay": (["replay", HOME_ROOM, "--out", "{out}/lesson.txt"], STUDY_MODULES),
+    # It checks its data with the model's questionnaire, so only pyABC waits.
+    "calibrate": (["calibrate", "{out}/missing.toml", "--out", "{out}/c"], ("pyabc",)),
+}
+
+
+@pytest.mark.parametrize("command", list(ANSWERED_EARLY))
+def test_bad_input_is_answered_before_the_study_modules_load(tmp_path, command):
+    arguments, modules = ANSWERED_EARLY[command]
+    arguments = [str(argument).format(out=tmp_path) for argument in arguments]
+    program = (
+        "import sys\n"
+        f"sys.argv = ['groupsim', *{arguments!r}]\n"
+        "from groupsim.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"
+        f"print('loaded', sorted(m for m in {modules!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([PYTHON, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines() == ["exit 2", "loaded []"], (done.stdout, done.stderr)
+    assert done.stderr.startswith("groupsim: error: "), done.stderr
 
 
 def test_out_must_not_be_a_file(small_file, tmp_path):

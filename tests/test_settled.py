@@ -113,7 +113,8 @@ def test_nothing_is_shared_without_an_integer_seed() -> None:
 
 def test_power_runs_of_one_seed_share_their_cohort_exactly() -> None:
     """Group sizes and screening options of one seed: the same totals as run one by one."""
-    from groupsim.study.power import group_totals, seed_group_totals, with_clients, with_screening
+    from groupsim.scenario import with_clients
+    from groupsim.study.power import group_totals, seed_group_totals, with_screening
 
     base = load_scenario(SCENARIOS / "home_room.toml")
     control = load_scenario(SCENARIOS / "no_intervention.toml")

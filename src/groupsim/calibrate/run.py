@@ -18,14 +18,13 @@ from groupsim.calibrate.outputs import (
     predictive_check,
     write_results,
 )
-from groupsim.calibrate.simulate import Problem, build_problem
+from groupsim.calibrate.simulate import check_inputs
 from groupsim.calibrate.smc import Generation, run_abc
-from groupsim.calibrate.spec import Calibration, load_calibration
 from groupsim.runs.backends import Backend, SerialBackend, opened
 from groupsim.scenario import ScenarioError
 from groupsim.scenario.posterior import Posterior
 
-__all__ = ["HISTORY", "calibrate", "check_inputs", "history_path"]
+__all__ = ["HISTORY", "calibrate", "history_path"]
 
 #: pyABC's history database inside a finished calibration's folder.
 HISTORY = "history.db"
@@ -34,12 +33,6 @@ HISTORY = "history.db"
 def history_path(out: Path) -> Path:
     """Where a running calibration keeps pyABC's database: beside `out`, until it is done."""
     return out.parent / f".{out.name}.history.db"
-
-
-def check_inputs(path: str | Path) -> tuple[Calibration, Problem]:
-    """Read and check the calibration file and its data (nothing is written)."""
-    calibration = load_calibration(path)
-    return calibration, build_problem(calibration)
 
 
 def calibrate(

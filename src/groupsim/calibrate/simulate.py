@@ -14,13 +14,14 @@ statistics carry the same sampling noise as the observed ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from groupsim.calibrate.data import OCCASIONS, load_pilot, load_summaries, summary_instrument
-from groupsim.calibrate.spec import Calibration
+from groupsim.calibrate.spec import Calibration, load_calibration
 from groupsim.calibrate.statistics import arm_statistics, summary_statistics
 from groupsim.model.measures import QuestionnaireModel
 from groupsim.runs.runner import build_model
@@ -28,7 +29,7 @@ from groupsim.scenario import Scenario, ScenarioError
 from groupsim.scenario.files import apply_overrides, scenario_from_dict
 from groupsim.scenario.instrument import Instrument
 
-__all__ = ["Problem", "build_problem", "parameter_key"]
+__all__ = ["Problem", "build_problem", "check_inputs", "parameter_key"]
 
 
 def parameter_key(path: str) -> str:
@@ -166,3 +167,12 @@ def _summary_row(table: pd.DataFrame, study: str, arm: str, source: str, index: 
             "`study` and `arm` columns",
         )
     return rows.iloc[0]
+
+
+def check_inputs(path: str | Path) -> tuple[Calibration, Problem]:
+    """Read and check the calibration file and its data (nothing is written).
+
+    Needs no pyABC: `groupsim calibrate` answers a bad file before loading it.
+    """
+    calibration = load_calibration(path)
+    return calibration, build_problem(calibration)

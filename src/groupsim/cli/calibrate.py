@@ -61,13 +61,14 @@ def calibrate(
 
     Same calibration file and seed: the same posterior on any number of workers.
     """
-    from groupsim.calibrate import calibrate as run_calibration
-    from groupsim.calibrate import check_inputs
-
     check_minimums(workers=workers)
+    from groupsim.calibrate.simulate import check_inputs
+
     check_inputs(calibration)  # a bad file or data: one line, before anything is written
     check_output_folder(out)
     backend = backend_from_options(workers, scheduler, dask_local, connect_timeout)
+    from groupsim.calibrate.run import calibrate as run_calibration  # pyABC: once input is good
+
     logging.getLogger("ABC").setLevel(logging.WARNING)  # pyABC's own log: the lines below say it
     with BackendErrorsAsUsage():
         folder = run_calibration(calibration, out, backend, resume=resume, progress=show_generation)

@@ -45,11 +45,9 @@ def run(
     With --posterior DIR --draw K the scenario runs with posterior particle K's values (after
     any --set); the written scenario.toml holds them.
     """
-    from groupsim.runs.runner import run as run_scenario
-    from groupsim.runs.store import write_run
+    from groupsim.runs.resources import check_memory
 
     check_minimums(seed=seed)
-    from groupsim.runs.resources import check_memory
 
     overrides = parse_overrides(set_)
     loaded = load_scenario(scenario, overrides)
@@ -58,6 +56,10 @@ def run(
     check_memory(loaded, record_students=True, record_ties=True, source=str(scenario))
     if out is not None:
         check_output_folder(out)
+    # The model's modules (Mesa, the compiled kernels) only once the input is good.
+    from groupsim.runs.runner import run as run_scenario
+    from groupsim.runs.store import write_run
+
     result = run_scenario(loaded, seed=seed)
     print_summary(result)
     if out is not None:

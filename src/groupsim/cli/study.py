@@ -77,9 +77,6 @@ def power(
     intercept per group (a cluster-level analysis below 4 groups per arm); the smallest design
     that clears --target; with --posterior, assurance; see docs/power.md.
     """
-    from groupsim.scenario.posterior import load_posterior
-    from groupsim.study.power import power as power_analysis
-
     design = parse_groups(groups)
     if min(design) < 2:
         raise UsageError(
@@ -96,8 +93,12 @@ def power(
     check_output_folder(out)
     overrides = parse_overrides(set_)  # applied to both arms
     arms = load_scenario(treatment, overrides), load_scenario(control, overrides)
-    # A bad folder is a ScenarioError: one line naming the file and column, exit 2.
-    drawn_from = None if posterior is None else load_posterior(posterior)
+    drawn_from = None
+    if posterior is not None:
+        from groupsim.scenario.posterior import load_posterior
+
+        # A bad folder is a ScenarioError: one line naming the file and column, exit 2.
+        drawn_from = load_posterior(posterior)
     paths = (treatment, control)
     sized = [_sized(arm, m, path) for arm, path in zip(arms, paths, strict=True) for m in sizes]
     # Each arm's pool (per group size) serves every design.
@@ -110,6 +111,10 @@ def power(
         backend,
         yes,
     )
+    # The study's modules (Mesa, statsmodels: seconds to import) only once the input is
+    # good, so a mistyped option is answered at once.
+    from groupsim.study.power import power as power_analysis
+
     with BackendErrorsAsUsage():
         analysis = power_analysis(
             *arms,
@@ -142,7 +147,7 @@ def _parse_clients(text: str | None) -> tuple[int, ...]:
 
 def _sized(scenario: Scenario, clients: int, path: Path) -> Scenario:
     """The scenario with `group.clients` set, or a UsageError naming the file."""
-    from groupsim.study.power import with_clients
+    from groupsim.scenario import with_clients
 
     try:
         return with_clients(scenario, clients)
@@ -258,15 +263,12 @@ def compare(
     With --posterior DIR each replication runs every arm with one parameter set drawn from the
     calibration posterior, and each effect gets a posterior predictive 90% interval.
     """
-    from groupsim.runs.backends import opened
-    from groupsim.study.compare import MismatchedControlWarning
-    from groupsim.study.compare import compare as compare_scenarios
-    from groupsim.study.matching import CONTROL_CHOICES
-
     if len(scenarios) < 2:
         count = len(scenarios)
         raise UsageError(f"SCENARIOS: need at least 2 scenario files to compare (got {count})")
     check_minimums(reps=reps, seed=seed, workers=workers)
+    from groupsim.study.matching import CONTROL_CHOICES
+
     if control is not None and control not in CONTROL_CHOICES:
         choices = ", ".join(CONTROL_CHOICES)
         raise UsageError(f"--control: must be {choices} (got {control!r})")
@@ -287,6 +289,11 @@ def compare(
 
         runs += len(missing_controls(loaded)) * reps
     check_study(loaded, [str(path) for path in scenarios], "--reps", runs, backend, yes)
+    # The study's modules only once the input is good (as in `power`).
+    from groupsim.runs.backends import opened
+    from groupsim.study.compare import MismatchedControlWarning
+    from groupsim.study.compare import compare as compare_scenarios
+
     with BackendErrorsAsUsage(), warnings.catch_warnings(), opened(backend):
         # Said once below, on stderr, and in the report.
         warnings.simplefilter("ignore", MismatchedControlWarning)

@@ -60,7 +60,6 @@ def sweep(
     Exit status: 0 when every run finished, 1 when some failed (recorded; --resume retries
     them), 2 on bad input, 130 when interrupted (Ctrl-C; the finished runs are saved).
     """
-    from groupsim.sweep.run import SweepInterrupted, run_sweep
     from groupsim.sweep.spec import SweepError, load_sweep
 
     if chunk_size is not None and chunk_size < 1:
@@ -75,6 +74,8 @@ def sweep(
     check_output_path(out)
     _check_sweep_size(loaded, backend.workers, yes)
     resume_command = f"groupsim sweep {sweep_file} --out {out} --resume"
+    from groupsim.sweep.run import SweepInterrupted, run_sweep  # once the input is good
+
     try:
         with BackendErrorsAsUsage():
             summary = run_sweep(loaded, out, backend, resume=resume, chunk_size=chunk_size)

@@ -193,9 +193,6 @@ def replay(
     ] = False,
 ) -> None:
     """Write one self-contained HTML page that replays the run(s) week by week."""
-    from groupsim.runs.runner import run as run_scenario
-    from groupsim.teach.replay import write_replay
-
     check_minimums(seed=seed)
     _check_colour(colour)
     _check_lang(lang)
@@ -206,6 +203,9 @@ def replay(
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"{out}: --out: must end in .html")
     check_output_path(out, folder=False)
+    from groupsim.runs.runner import run as run_scenario  # the model: once the input is good
+    from groupsim.teach.replay import write_replay
+
     results = [run_scenario(s, seed=seed) for s in scenarios]
     write_replay(results, out, colour_by=colour, lang=lang, predict=not explore)
     names = " vs ".join(s.name for s in scenarios)

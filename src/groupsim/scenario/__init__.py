@@ -26,6 +26,7 @@ from groupsim.scenario.files import (
     read_input_file,
     scenario_from_dict,
     scenario_to_toml,
+    with_clients,
 )
 from groupsim.scenario.schema import (
     PRACTICES,
@@ -56,4 +57,5 @@ __all__ = [
     "scenario_from_dict",
     "scenario_to_toml",
     "technique_presets",
+    "with_clients",
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "read_input_file",
     "scenario_from_dict",
     "scenario_to_toml",
+    "with_clients",
 ]
 
 
@@ -281,6 +282,15 @@ def apply_overrides(
             raise ScenarioError(source, section, "must be a table of parameters")
         table[key] = value
     return result
+
+
+def with_clients(scenario: Scenario, clients: int) -> Scenario:
+    """The scenario with `group.clients` set (validated like any override)."""
+    if scenario.group.clients == clients:
+        return scenario
+    source = f"{scenario.name} (group.clients={clients})"
+    data = apply_overrides(scenario.to_dict(), {"group.clients": clients}, source)
+    return scenario_from_dict(data, source)
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

@@ -47,7 +47,13 @@ import pandas as pd
 
 from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
-from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
+from groupsim.scenario import (
+    Scenario,
+    apply_overrides,
+    load_scenario,
+    scenario_from_dict,
+    with_clients,
+)
 from groupsim.study.power_assurance import as_posterior, assurance_studies, assurance_table
 from groupsim.study.power_seed import SCREENING_OPTIONS, seed_design_bias
 from groupsim.study.power_studies import (
@@ -311,15 +317,6 @@ def check_clients(clients: Sequence[int] | None, target: float) -> tuple[int, ..
     if not sizes or any(isinstance(m, bool) or not isinstance(m, int) or m < 2 for m in sizes):
         raise ValueError(f"clients: whole numbers >= 2 (got {list(sizes)})")
     return tuple(sorted(set(sizes)))
-
-
-def with_clients(scenario: Scenario, clients: int) -> Scenario:
-    """The scenario with `group.clients` set (validated like any override)."""
-    if scenario.group.clients == clients:
-        return scenario
-    source = f"{scenario.name} (group.clients={clients})"
-    data = apply_overrides(scenario.to_dict(), {"group.clients": clients}, source)
-    return scenario_from_dict(data, source)
 
 
 def power(

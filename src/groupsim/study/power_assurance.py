@@ -91,7 +91,8 @@ def assurance_studies(
     at least `max(design) * reps` run seeds. Columns: `clients_per_group`, `groups`, `study`,
     the draw (`draw:<dotted path>`) and everything `analyse_study` returns.
     """
-    from groupsim.study.power import group_totals, with_clients
+    from groupsim.scenario import with_clients
+    from groupsim.study.power import group_totals
 
     draws = study_draws(posterior, reps, seed)
     slot = max(design)

@@ -28,16 +28,21 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks experiments tools conftest.py
 	$(BIN)/ruff check --fix src tests benchmarks experiments tools conftest.py
 
-# The tests and every `>>>` example in src/groupsim (pyproject: testpaths, --doctest-modules).
+# The tests and every `>>>` example in src/groupsim (pyproject: testpaths, --doctest-modules),
+# on TEST_WORKERS processes (pytest-xdist; a test file stays on one worker, so its module
+# fixtures are built once), then the tests marked `timed` alone: a wall-clock limit measured
+# beside another test's load would measure the load. Plain `pytest` runs everything in one.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not timed"
+	$(BIN)/python -m pytest -m timed
 
 # The documentation site into site/, offline; any warning fails the build.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Home room vs standard group vs no intervention into out/compare_home_room/ (report.html).
-# DEMO_REPS replications per scenario: the default takes about 25 s on 2 cores (benchmarks/bench_demo.py).
+# DEMO_REPS replications per scenario: the default takes about 20 s on 2 cores (benchmarks/bench_demo.py).
 demo: $(STAMP)
 	$(BIN)/python experiments/compare_home_room.py --reps $(or $(DEMO_REPS),700)
 

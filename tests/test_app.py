@@ -406,6 +406,7 @@ def _wait_week(page, week: int) -> None:
 
 
 @requires_browser
+@pytest.mark.timed
 def test_projector_page_fits_steps_selects_plays_and_exports(ui_url, tmp_path, capsys):
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 720}, accept_downloads=True)

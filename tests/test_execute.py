@@ -133,6 +133,16 @@ def dask_pair():
         yield backend
 
 
+def test_progress_counts_what_a_task_is(capsys):
+    """A run by default; a compare task is a replication of every arm, and says so."""
+    map_tasks(abs, [-2, 1, -3], workers=1, label="sums")
+    assert "sums: 3/3 runs, " in capsys.readouterr().err
+    compare(PAIR, 2, seed=11, overrides=SMALL, workers=1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith("compare: 2/2 replications, "), lines
+    assert "replications/s, ETA" in lines[-1], lines
+
+
 def test_map_tasks_on_dask_in_task_order_and_an_open_backend_stays_open(dask_pair):
     tasks = list(range(-30, 0))
     assert map_tasks(abs, tasks, label=None, chunk_size=4, backend=dask_pair) == [

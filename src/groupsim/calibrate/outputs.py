@@ -111,7 +111,9 @@ def predictive_check(
     parameter_sets = posterior.sample(draws, rng)
     seeds = replication_seeds(seed + 1, draws)
     tasks = [(problem, values, s) for values, s in zip(parameter_sets, seeds, strict=True)]
-    results = map_tasks(_predict, tasks, label="predictive check", backend=backend)
+    results = map_tasks(
+        _predict, tasks, label="predictive check", backend=backend, unit="posterior draws"
+    )
     simulated = pd.DataFrame(
         [[r[f"t{i}"] for i in range(len(problem.labels))] for r in results],
         columns=list(problem.labels),

@@ -182,7 +182,7 @@ class SeededMappingSampler(pyabc.sampler.Sampler):
             for child in children
         ]
         label = "prior sample" if all_accepted else f"generation {t}"
-        results = map_tasks(_run_task, tasks, label=label, backend=self.backend)
+        results = map_tasks(_run_task, tasks, label=label, backend=self.backend, unit="particles")
         sample = self._create_empty_sample()
         for part, _ in results:
             sample += part

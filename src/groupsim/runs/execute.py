@@ -65,9 +65,12 @@ def replication_seeds(seed: int, reps: int) -> list[int]:
 class Progress:
     """A rich progress bar on a terminal; plain periodic lines otherwise (logs, CI)."""
 
-    def __init__(self, total: int, label: str | None, every_seconds: float = 10.0):
+    def __init__(
+        self, total: int, label: str | None, every_seconds: float = 10.0, unit: str = "runs"
+    ):
         self.total = total
         self.label = label
+        self.unit = unit
         self.done = 0
         self.start = time.monotonic()
         self.every = every_seconds
@@ -99,19 +102,20 @@ class Progress:
             self._task = self._bar.add_task(label, total=total, rate="")
 
     def advance(self, count: int = 1) -> None:
-        """Count `count` more finished runs."""
+        """Count `count` more finished tasks (runs, or what `unit` names)."""
         self.done += count
         elapsed = time.monotonic() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
         if self._bar is not None:
-            self._bar.update(self._task, advance=count, rate=f"{rate:.1f} runs/s")
+            self._bar.update(self._task, advance=count, rate=f"{rate:.1f} {self.unit}/s")
         elif self.label is not None and (
             time.monotonic() - self.last_print >= self.every or self.done == self.total
         ):
             self.last_print = time.monotonic()
             eta = (self.total - self.done) / rate if rate > 0 else float("nan")
             print(
-                f"{self.label}: {self.done}/{self.total} runs, {rate:.1f} runs/s, ETA {eta:.0f} s",
+                f"{self.label}: {self.done}/{self.total} {self.unit}, {rate:.1f} {self.unit}/s, "
+                f"ETA {eta:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
@@ -173,6 +177,7 @@ def map_tasks(
     chunk_size: int | None = None,
     *,
     backend: Backend | None = None,
+    unit: str = "runs",
 ) -> list[Any]:
     """Apply `func` to every task on a backend; the results in task order.
 
@@ -186,6 +191,7 @@ def map_tasks(
         label: the progress bar's label (None: no progress output).
         chunk_size: tasks per chunk (default: up to 16, four chunks per worker at least).
         backend: where to run (`groupsim.runs.backends`); entered here unless already open.
+        unit: what the progress output counts a task as (a compare task: "replications").
 
     Raises:
         ValueError: `workers` < 1, or both `workers` and `backend`.
@@ -201,7 +207,7 @@ def map_tasks(
     with opened(backend):
         # The progress bar (a thread on a terminal) starts only after the backend: a fork
         # pool forks its workers on entering, while this process has no other thread.
-        progress = Progress(len(tasks), label)
+        progress = Progress(len(tasks), label, unit=unit)
         try:
             for chunk, done in backend.map(
                 functools.partial(_run_chunk, func), _chunks(tasks, backend.workers, chunk_size)

@@ -527,7 +527,9 @@ def compare(
         (tuple(with_draw(scenario, posterior, draws, replication) for scenario in loaded), run_seed)
         for replication, run_seed in enumerate(seeds)
     ]
-    replications = map_tasks(_run_arms, tasks, workers=workers, label=label, backend=backend)
+    replications = map_tasks(
+        _run_arms, tasks, workers=workers, label=label, backend=backend, unit="replications"
+    )
     runs = [result for arms in replications for result in arms]
 
     positions = [divmod(index, len(loaded)) for index in range(len(runs))]

@@ -144,6 +144,50 @@ def _state(base) -> PageState:
     )
 
 
+#: In a fresh process: which compiled kernels a classroom's weeks load, after `kernels_ready`
+#: or not (numba loads a cached kernel at its first call: tens of ms in the week it happens).
+LOADED_BY_A_CLASSROOM = """
+import sys
+import numba
+from groupsim.teach import app
+
+def loaded():
+    return {
+        (name, key)
+        for name, module in list(sys.modules.items()) if name.startswith("groupsim.model")
+        for key, value in vars(module).items()
+        if isinstance(value, numba.core.registry.CPUDispatcher) and value.signatures
+    }
+
+if sys.argv[1] == "ready":
+    app.kernels_ready()
+before = loaded()
+room = app.Classroom(base=app._base_scenario())
+while room.running:
+    room.step()
+print(len(before), sorted(loaded() - before))
+"""
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_a_page_s_weeks_load_no_kernel_after_the_warm_up(ready):
+    done = subprocess.run(
+        [PYTHON, "-c", LOADED_BY_A_CLASSROOM, "ready" if ready else "cold"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, page_module.SCENARIO_VARIABLE: str(HOME_ROOM)},
+    )
+    assert done.returncode == 0, done.stderr
+    count, added = done.stdout.split(" ", 1)
+    if ready:  # every kernel a classroom's weeks call was loaded before the first page
+        assert int(count) >= 10, done.stdout
+        assert added.strip() == "[]", done.stdout
+    else:  # the control: without the warm-up, the weeks load them as they go
+        assert int(count) == 0, done.stdout
+        assert "'group_session'" in added, done.stdout
+
+
 def test_play_pauses_at_each_stage_and_stops_at_the_end_of_the_program(base):
     state = _state(base)
     arm = state.classroom.value.arms[0]

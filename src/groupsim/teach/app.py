@@ -18,6 +18,7 @@ and pauses when a counseling stage begins, when the program ends and at the last
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -45,6 +46,7 @@ __all__ = [
     "Classroom",
     "Page",
     "PageState",
+    "kernels_ready",
     "model_params",
     "play_step",
     "serve",
@@ -63,6 +65,21 @@ SPEED = (0.6, 0.2, 3.0)
 def _base_scenario() -> Scenario:
     path = os.environ.get(SCENARIO_VARIABLE)
     return load_scenario(path) if path else scenario_from_dict({}, "defaults")
+
+
+@functools.cache
+def kernels_ready() -> None:
+    """Run one classroom through every week, once per server process, before the first page.
+
+    numba loads a compiled kernel from its disk cache at the kernel's first call, and a
+    stage's kernels are first called in the week the stage begins: without this the class's
+    first Step, and the first week of the next stage, each took 50-100 ms longer to redraw
+    (week 1 and week 3 of the default scenario). The first page of a server appears about a
+    second later instead, before anyone is watching.
+    """
+    room = Classroom(base=_base_scenario())
+    while room.running:
+        room.step()
 
 
 def _language() -> str:
@@ -248,6 +265,7 @@ class PageState:
 
 def use_page_state() -> PageState:
     """The session's state (Solara hooks: call once, at the top of `Page`)."""
+    kernels_ready()
     base = solara.use_memo(_base_scenario, [])
     # One Classroom per browser session: built here, inside the component, never at import.
     first = solara.use_memo(lambda: Classroom(base=base), [])

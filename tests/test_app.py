@@ -25,7 +25,14 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model
 
 from groupsim.scenario import parameter_table
 from groupsim.teach import app as page_module
-from groupsim.teach.app import Classroom, PageState, model_params, play_step, weekly_csv
+from groupsim.teach.app import (
+    Classroom,
+    Controls,
+    PageState,
+    model_params,
+    play_step,
+    weekly_csv,
+)
 from groupsim.teach.classroom import HISTORY_BYTES, WeekHistory, recall
 from groupsim.teach.lesson import PRESETS
 from groupsim.teach.messages import messages
@@ -247,6 +254,7 @@ def test_back_returns_to_the_week_before_and_runs_on_as_it_did(base):
 
 def test_keys_do_what_their_buttons_do_when_the_buttons_are_enabled(base):
     state = _state(base)
+    assert state.enabled == Controls(back=False, step=True, play=True)
     state.key("back")  # nothing to go back to
     assert state.classroom.value.week == 0
     state.key("step")
@@ -255,6 +263,7 @@ def test_keys_do_what_their_buttons_do_when_the_buttons_are_enabled(base):
     assert state.classroom.value.week == 1
     state.key("play")
     assert state.playing.value
+    assert state.enabled == Controls(back=False, step=False, play=True)
     state.key("step")  # Step and Back are off while playing
     state.key("back")
     assert state.classroom.value.week == 1
@@ -267,6 +276,24 @@ def test_keys_do_what_their_buttons_do_when_the_buttons_are_enabled(base):
     state.key("play")  # nothing left to play
     assert not state.playing.value
     assert state.classroom.value.week == last
+    assert state.enabled == Controls(back=True, step=False, play=False)
+
+
+def test_the_buttons_follow_the_keys_rule(monkeypatch):
+    import ipyvuetify
+    import solara
+
+    monkeypatch.setenv(page_module.SCENARIO_VARIABLE, str(HOME_ROOM))
+    _, rendered = solara.render(page_module.Page(), handle_error=False)
+
+    def disabled() -> dict[str, bool]:
+        buttons = rendered.find(ipyvuetify.Btn).widgets
+        named = {b.attributes.get("title", "") or str(b.children[-1]): b for b in buttons}
+        return {name: named[name].disabled for name in ("Back a week", "Step", "Play")}
+
+    assert disabled() == {"Back a week": True, "Step": False, "Play": False}
+    next(b for b in rendered.find(ipyvuetify.Btn).widgets if b.children == ["Step"]).click()
+    assert disabled() == {"Back a week": False, "Step": False, "Play": False}
 
 
 def test_the_page_keeps_earlier_weeks_up_to_its_budget_newest_first(base):

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import solara
@@ -44,6 +44,7 @@ __all__ = [
     "SCENARIO_VARIABLE",
     "TECHNIQUES",
     "Classroom",
+    "Controls",
     "Page",
     "PageState",
     "kernels_ready",
@@ -119,6 +120,14 @@ def _status_text(reason: tuple[str, str] | None, words: Messages) -> str:
     return words(key, stage=words.stage(stage)) if stage else words(key)
 
 
+class Controls(NamedTuple):
+    """Which of Back, Step and Play can be used now: the buttons' state and the keys' rule."""
+
+    back: bool
+    step: bool
+    play: bool
+
+
 @solara.component
 def Header(
     words: Messages,
@@ -126,16 +135,13 @@ def Header(
     playing: solara.Reactive[bool],
     speed: solara.Reactive[float],
     status: str,
+    enabled: Controls,
     on_reset: Callable[[], None],
-    on_back: Callable[[], None] | None,
+    on_back: Callable[[], None],
     on_step: Callable[[], None],
     menu: solara.Reactive[bool],
 ):
-    """The top bar: title, Reset / Back / Step / Play, speed, the week, the menu.
-
-    `on_back` is None when there is no earlier week to go back to.
-    """
-    done = not classroom.running
+    """The top bar: title, Reset / Back / Step / Play, speed, the week, the menu."""
     with solara.Div(classes=["groupsim-header"]):
         solara.Button(
             words("page.menu"),
@@ -153,16 +159,16 @@ def Header(
         # projector in both languages.
         solara.Button(
             icon_name="mdi-step-backward",
-            on_click=on_back or (lambda: None),
-            disabled=playing.value or on_back is None,
+            on_click=on_back,
+            disabled=not enabled.back,
             attributes={"aria-label": words("page.back"), "title": words("page.back")},
         )
-        solara.Button(words("page.step"), on_click=on_step, disabled=playing.value or done)
+        solara.Button(words("page.step"), on_click=on_step, disabled=not enabled.step)
         solara.Button(
             words("page.pause") if playing.value else words("page.play"),
             icon_name="mdi-pause" if playing.value else "mdi-play",
             on_click=lambda: playing.set(not playing.value),
-            disabled=done and not playing.value,
+            disabled=not enabled.play,
             color="primary",
         )
         with solara.Div(classes=["groupsim-speed"]):
@@ -225,18 +231,32 @@ class PageState:
         self.reason.set(None)
         self.tick.set(self.tick.value + 1)
 
+    @property
+    def enabled(self) -> Controls:
+        """The controls usable now (one rule for the buttons and the keys).
+
+        Back needs an earlier week, Step a week to go, both with Play stopped; Play needs a
+        week to go, and Pause is always there while Play runs.
+        """
+        playing, running = self.playing.value, self.classroom.value.running
+        return Controls(
+            back=not playing and len(self.history) > 0,
+            step=not playing and running,
+            play=playing or running,
+        )
+
     def key(self, action: str) -> None:
         """A key pressed (`widgets.KeyboardKeys`): what its button does, when it is enabled.
 
         "step" (right arrow, Page Down), "back" (left arrow, Page Up), "play" (space bar:
         Play or Pause).
         """
-        room = self.classroom.value
-        if action == "step" and not self.playing.value and room.running:
+        enabled = self.enabled
+        if action == "step" and enabled.step:
             self.step()
-        elif action == "back" and not self.playing.value:
+        elif action == "back" and enabled.back:
             self.back()
-        elif action == "play" and (self.playing.value or room.running):
+        elif action == "play" and enabled.play:
             self.playing.set(not self.playing.value)
 
     def reset(self, values: dict[str, Any] | None = None) -> None:
@@ -305,8 +325,9 @@ def Page():
             state.playing,
             state.speed,
             _status_text(state.reason.value, words),
+            state.enabled,
             lambda: state.reset(),
-            state.back if state.history else None,
+            state.back,
             state.step,
             state.menu,
         )

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import HOME_ROOM, PYTHON, SMALL, small_scenario
+from conftest import HOME_ROOM, PYTHON, SMALL, cli, small_scenario
 from groupsim import load_scenario
 from groupsim.cli import app, main
 from groupsim.runs.outputs import QUESTIONNAIRE as QUESTIONNAIRE_COLUMNS
@@ -339,6 +339,12 @@ def test_exit_codes_pass_through_main(monkeypatch):
         assert code in (0, None)
     finally:
         app.registered_commands[:] = [c for c in app.registered_commands if c.name != "exit-probe"]
+
+
+def test_version_is_printed_and_exits_0(monkeypatch, capsys):
+    from groupsim import __version__
+
+    assert cli(["--version"], monkeypatch, capsys) == (0, f"groupsim {__version__}\n", "")
 
 
 def test_scenarios_lists_the_builtins_with_technique_and_file():

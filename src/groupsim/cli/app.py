@@ -25,6 +25,26 @@ app = typer.Typer(
 console = Console()
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from groupsim._version import __version__
+
+        typer.echo(f"groupsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Agent-based simulation of group counseling with the home room technique."""
+
+
 class UsageError(ValueError):
     """Bad command-line input other than a scenario value (one line, exit status 2)."""
 

@@ -10,7 +10,6 @@ import pytest
 
 from groupsim import Scenario, load_scenario, run
 from groupsim.runs.runner import RunResult
-from groupsim.scenario import apply_overrides, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -30,12 +29,6 @@ SMALL = {
     "program.baseline_weeks": 1,
     "program.followup_weeks": 2,
 }
-
-
-def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
-    """A validated copy of a scenario with dotted-path overrides (model_copy is not validated)."""
-    source = f"<{scenario.name}>"
-    return scenario_from_dict(apply_overrides(scenario.to_dict(), overrides, source), source)
 
 
 def small_scenario(name: str = "home_room", **overrides: Any) -> Scenario:

@@ -13,8 +13,8 @@ from groupsim.teach.animate import animate, check_animation_path
 
 
 def test_two_arms_and_a_chart_with_the_last_frame_held(small_result, small_home_room, tmp_path):
-    from conftest import with_overrides
     from groupsim import run
+    from groupsim.scenario import with_overrides
 
     none = run(with_overrides(small_home_room, {"counselor.technique": "none"}), seed=7)
     out = animate(small_result, tmp_path / "pair.gif", fps=4, other=none, lang="id")

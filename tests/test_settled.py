@@ -11,7 +11,7 @@ import pytest
 
 from groupsim import load_scenario, run
 from groupsim.model.settled import settling_key
-from groupsim.scenario import Scenario, apply_overrides, scenario_from_dict
+from groupsim.scenario import with_overrides
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 ARMS = ("home_room", "no_intervention", "standard_group", "home_room_formal_room")
@@ -40,11 +40,6 @@ def assert_same_run(shared: Any, fresh: Any) -> None:
     a, b = shared.network, fresh.network
     assert same(list(a.nodes(data=True)), list(b.nodes(data=True)))
     assert same(list(a.edges(data=True)), list(b.edges(data=True)))
-
-
-def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
-    data = apply_overrides(scenario.to_dict(), overrides, "<test>")
-    return scenario_from_dict(data, "<test>")
 
 
 @pytest.mark.parametrize("seed", [0, 7])

@@ -26,7 +26,7 @@ from groupsim.calibrate.statistics import arm_statistics, summary_statistics
 from groupsim.model.measures import QuestionnaireModel
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, ScenarioError
-from groupsim.scenario.files import apply_overrides, scenario_from_dict
+from groupsim.scenario.files import with_overrides
 from groupsim.scenario.instrument import Instrument
 
 __all__ = ["Problem", "build_problem", "check_inputs", "parameter_key"]
@@ -56,7 +56,7 @@ class Problem:
     def arm_scenario(self, arm: str, values: dict[str, float]) -> Scenario:
         """One arm's scenario with a parameter set applied (a ScenarioError if not allowed)."""
         scenario = self.scenarios[arm]
-        return scenario_from_dict(apply_overrides(scenario.to_dict(), values, arm), arm)
+        return with_overrides(scenario, values, arm)
 
     def simulate(self, values: dict[str, float], seed: int) -> dict[str, float]:
         """Every target's statistic, simulated at `values` (dotted path -> value)."""

@@ -226,7 +226,7 @@ def _check_priors(calibration: Calibration, scenarios: dict[str, Scenario]) -> N
     Every prior is cut to the parameter's allowed range when the calibration runs
     (`groupsim.calibrate.smc.priors`), so its far tails may reach beyond it.
     """
-    from groupsim.scenario.files import apply_overrides, scenario_from_dict
+    from groupsim.scenario.files import with_overrides
 
     for i, parameter in enumerate(calibration.parameters):
         if parameter.prior in ("uniform", "beta") and parameter.high <= parameter.low:
@@ -238,7 +238,7 @@ def _check_priors(calibration: Calibration, scenarios: dict[str, Scenario]) -> N
             for name, scenario in scenarios.items():
                 try:
                     overrides = {parameter.path: value}
-                    scenario_from_dict(apply_overrides(scenario.to_dict(), overrides, name), name)
+                    with_overrides(scenario, overrides, name)
                 except ScenarioError as error:
                     raise ScenarioError(
                         calibration.source,

@@ -47,14 +47,12 @@ def _check_lang(lang: str) -> None:
 
 def _second_arm(first: Any, other: Path | None, overrides: dict[str, Any]) -> Any:
     """The second arm: a file or built-in, else the first with no group (home room if none)."""
-    from groupsim.scenario import apply_overrides, scenario_from_dict
+    from groupsim.scenario import with_overrides
 
     if other is not None:
         return load_scenario(other, overrides)
     technique = "none" if first.counselor.technique != "none" else "home_room"
-    source = f"{first.name} ({technique})"
-    changed = apply_overrides(first.to_dict(), {"counselor.technique": technique}, source)
-    return scenario_from_dict(changed, source)
+    return with_overrides(first, {"counselor.technique": technique}, f"{first.name} ({technique})")
 
 
 def _check_colour(colour: str) -> None:

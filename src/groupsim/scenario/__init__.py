@@ -27,6 +27,7 @@ from groupsim.scenario.files import (
     scenario_from_dict,
     scenario_to_toml,
     with_clients,
+    with_overrides,
 )
 from groupsim.scenario.schema import (
     PRACTICES,
@@ -58,4 +59,5 @@ __all__ = [
     "scenario_to_toml",
     "technique_presets",
     "with_clients",
+    "with_overrides",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "scenario_from_dict",
     "scenario_to_toml",
     "with_clients",
+    "with_overrides",
 ]
 
 
@@ -284,13 +285,25 @@ def apply_overrides(
     return result
 
 
+def with_overrides(
+    scenario: Scenario, overrides: dict[str, Any], source: str | None = None
+) -> Scenario:
+    """A copy of `scenario` with dotted-path overrides, validated like a scenario file.
+
+    `source` names it in errors (default ``<NAME>``); pydantic's `model_copy` would not
+    validate the new values.
+    """
+    source = f"<{scenario.name}>" if source is None else source
+    return scenario_from_dict(apply_overrides(scenario.to_dict(), overrides, source), source)
+
+
 def with_clients(scenario: Scenario, clients: int) -> Scenario:
     """The scenario with `group.clients` set (validated like any override)."""
     if scenario.group.clients == clients:
         return scenario
-    source = f"{scenario.name} (group.clients={clients})"
-    data = apply_overrides(scenario.to_dict(), {"group.clients": clients}, source)
-    return scenario_from_dict(data, source)
+    return with_overrides(
+        scenario, {"group.clients": clients}, f"{scenario.name} (group.clients={clients})"
+    )
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from groupsim.scenario.files import apply_overrides, scenario_from_dict
+from groupsim.scenario.files import with_overrides
 from groupsim.scenario.schema import SECTIONS, Scenario, ScenarioError
 
 __all__ = ["POSTERIOR_FILE", "WEIGHT", "Posterior", "load_posterior"]
@@ -112,8 +112,7 @@ class Posterior:
         the posterior stores every column as a float, and ABC perturbs it continuously.
         """
         draw = {path: _as_field_type(path, value) for path, value in draw.items()}
-        data = apply_overrides(scenario.to_dict(), draw, self.source)
-        return scenario_from_dict(data, self.source)
+        return with_overrides(scenario, draw, self.source)
 
 
 def _as_field_type(path: str, value: Any) -> Any:

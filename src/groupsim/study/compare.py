@@ -30,7 +30,7 @@ from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.outcomes import client_columns, outcome_weeks, record_outcomes
 from groupsim.runs.outputs import QUESTIONNAIRE, conform
 from groupsim.runs.runner import RunResult, run
-from groupsim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
+from groupsim.scenario import Scenario, load_scenario, with_overrides
 from groupsim.study.matching import (
     CONTROL_CHOICES,
     control_positions,
@@ -174,9 +174,7 @@ def _resolve(item: Scenario | str | Path, overrides: dict[str, Any] | None) -> t
         if not overrides:
             return item, "(Scenario object)"
         source = f"<{item.name}>"
-        return scenario_from_dict(
-            apply_overrides(item.to_dict(), overrides, source), source
-        ), source
+        return with_overrides(item, overrides, source), source
     return load_scenario(item, overrides), str(item)
 
 

@@ -47,13 +47,7 @@ import pandas as pd
 
 from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
-from groupsim.scenario import (
-    Scenario,
-    apply_overrides,
-    load_scenario,
-    scenario_from_dict,
-    with_clients,
-)
+from groupsim.scenario import Scenario, load_scenario, with_clients, with_overrides
 from groupsim.study.power_assurance import as_posterior, assurance_studies, assurance_table
 from groupsim.study.power_seed import SCREENING_OPTIONS, seed_design_bias
 from groupsim.study.power_studies import (
@@ -177,8 +171,7 @@ def seed_group_totals(task: tuple[tuple[Scenario, ...], int]) -> list[dict[str, 
 def with_screening(scenario: Scenario, screening: str) -> Scenario:
     """The scenario with `group.screening` set (validated like any override)."""
     source = f"{scenario.name} (group.screening={screening})"
-    data = apply_overrides(scenario.to_dict(), {"group.screening": screening}, source)
-    return scenario_from_dict(data, source)
+    return with_overrides(scenario, {"group.screening": screening}, source)
 
 
 def simulate_pool(

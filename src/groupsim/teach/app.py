@@ -75,8 +75,9 @@ def kernels_ready() -> None:
     numba loads a compiled kernel from its disk cache at the kernel's first call, and a
     stage's kernels are first called in the week the stage begins: without this the class's
     first Step, and the first week of the next stage, each took 50-100 ms longer to redraw
-    (week 1 and week 3 of the default scenario). The first page of a server appears about a
-    second later instead, before anyone is watching.
+    (week 1 and week 3 of the default scenario). The first page of a server appears later
+    instead, before anyone is watching: about a second for the default scenario, longer for
+    a larger cohort (the whole scenario runs once).
     """
     room = Classroom(base=_base_scenario())
     while room.running:

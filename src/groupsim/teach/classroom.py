@@ -27,11 +27,11 @@ from groupsim.model.model import HomeRoomModel
 from groupsim.scenario import (
     Scenario,
     ScenarioError,
-    apply_overrides,
     builtin_scenarios,
     load_scenario,
     parameter_table,
     scenario_from_dict,
+    with_overrides,
 )
 from groupsim.teach.lesson import SECOND_ARMS
 
@@ -72,8 +72,7 @@ HISTORY_BYTES = 64 * 2**20
 
 
 def _with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
-    source = f"{scenario.name} (page)"
-    return scenario_from_dict(apply_overrides(scenario.to_dict(), overrides, source), source)
+    return with_overrides(scenario, overrides, f"{scenario.name} (page)")
 
 
 def _arm(seed: int, scenario: Scenario) -> HomeRoomModel:

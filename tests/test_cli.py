@@ -32,13 +32,14 @@ def small_file(tmp_path_factory):
     return path
 
 
-def invoke(*args: str):
+def invoke(*args: str, columns: int = int(WIDE["COLUMNS"])):
     # The CLI's console took its width from COLUMNS when it was made, at import: whatever
     # imported it first (or a pytest-xdist worker's COLUMNS=80) would decide. Set it here.
     from groupsim.cli.app import console
 
-    with mock.patch.object(console, "_width", int(WIDE["COLUMNS"])):
-        return runner.invoke(app, list(args), env=WIDE, catch_exceptions=False)
+    with mock.patch.object(console, "_width", columns):
+        env = {**WIDE, "COLUMNS": str(columns)}
+        return runner.invoke(app, list(args), env=env, catch_exceptions=False)
 
 
 def test_run_prints_the_summary(small_file):
@@ -360,6 +361,27 @@ def test_scenarios_lists_the_builtins_with_technique_and_file():
         line = next(line for line in result.output.splitlines() if line.startswith(f"│ {name} "))
         assert f" {technique} " in line
         assert f"{name}.toml" in line
+
+
+def test_tables_keep_every_character_in_80_columns(small_file):
+    """An 80-column terminal, or a pipe (rich gives it 80), shows every name and number.
+
+    rich shortened a cell that did not fit to "…": `check` lost the parameter paths a user
+    types in `--set`, `compare` the upper bounds of its intervals
+    (`groupsim.cli.app.console_table`).
+    """
+    from groupsim.scenario import parameter_table
+
+    checked = invoke("check", str(small_file), columns=80)
+    ran = invoke("run", str(small_file), "--seed", "3", columns=80)
+    listed = invoke("scenarios", columns=80)
+    for result in (checked, ran, listed):
+        assert result.exit_code == 0, result.output
+        assert "…" not in result.output
+        assert max(map(len, result.output.splitlines())) <= 80
+    for row in parameter_table():  # a name a user types stays whole, on one line
+        assert f"│ {row['path']} " in checked.output
+    assert "│ campus_rollout " in listed.output
 
 
 def test_run_and_check_take_a_builtin_name(monkeypatch, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import numpy as np
@@ -158,12 +159,14 @@ SMALL_SETS = [item for key, value in SMALL.items() for item in ("--set", f"{key}
 
 
 def groupsim(*arguments: str) -> subprocess.CompletedProcess:
+    """`groupsim ARGUMENTS` in a process of its own, its output as an 80-column console's."""
     return subprocess.run(
         [PYTHON, "-m", "groupsim", *map(str, arguments)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=300,
+        env={**os.environ, "COLUMNS": "80"},
     )
 
 
@@ -181,6 +184,11 @@ def test_cli_compare_writes_results_figures_and_report(tmp_path):
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["outcome"]) == set(EFFECT_OUTCOMES)
     assert str(out / "report.html") in done.stdout.replace("\n", "")
+    # Every outcome and interval whole in 80 columns (`console_table`): none cut to "…".
+    assert "…" not in done.stdout
+    for outcome in (name for name in EFFECT_OUTCOMES if name.startswith("post_")):
+        assert f"│ {outcome.removeprefix('post_')} " in done.stdout
+    assert max(map(len, done.stdout.splitlines())) <= 80
 
 
 def test_cli_compare_on_a_dask_local_cluster_writes_the_same_summary(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -422,9 +423,16 @@ def test_command_writes_the_report(tiny_files):
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "COLUMNS": "80"},
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+    # The table whole in an 80-column console, its power cells on one line each: none cut
+    # to "…" (`console_table`); the T vs T rates in a sentence below it.
+    assert "…" not in done.stdout
+    assert max(map(len, done.stdout.splitlines())) <= 80
+    assert len(re.findall(r"│ \d\.\d\d \[\d\.\d\d, \d\.\d\d\] │", done.stdout)) == 4
+    assert "The treatment in both arms (T vs T" in done.stdout
     table = pd.read_csv(out / "power.csv")
     assert table["groups_per_arm"].tolist() == [2, 3, 2, 3]
     assert table["clients_per_group"].tolist() == [6, 6, 9, 9]

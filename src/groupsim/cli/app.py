@@ -7,11 +7,13 @@ Every command module (`run`, `study`, `sweep`, `teach`) registers its commands o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from groupsim.scenario import parse_assignment
 
@@ -23,6 +25,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+
+
+def console_table(
+    title: str,
+    *,
+    names: Sequence[str] = (),
+    text: Sequence[str] = (),
+    numbers: Sequence[str] = (),
+) -> Table:
+    """A table for the console whose cells are never cut short: its columns in this order.
+
+    rich shortens a cell that does not fit to "…" by default, and an 80-column terminal (or
+    a pipe, which rich gives 80 columns) lost parameter names and confidence bounds that
+    way. Here `names` (what a user types: a parameter, an outcome) are kept on one line while
+    any other column can give way; a `text` or `numbers` cell that does not fit wraps at its
+    spaces, and a word longer than its column folds onto the next line: every character is
+    shown. `numbers` are right-aligned.
+    """
+    table = Table(title=title, title_justify="left")
+    for name in names:
+        table.add_column(name, no_wrap=True, overflow="fold")
+    for name in text:
+        table.add_column(name, overflow="fold")
+    for name in numbers:
+        table.add_column(name, justify="right", overflow="fold")
+    return table
 
 
 def _print_version(asked: bool) -> None:

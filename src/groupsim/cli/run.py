@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from groupsim.cli.app import (
     PosteriorOption,
@@ -21,6 +20,7 @@ from groupsim.cli.app import (
     check_output_folder,
     check_posterior_sets,
     console,
+    console_table,
     parse_overrides,
 )
 from groupsim.scenario import Scenario, builtin_scenarios, load_scenario
@@ -100,11 +100,7 @@ def print_summary(result: Any) -> None:
     w = result.weekly
     sc = result.scenario
     title = f"{sc.name}: {sc.technique_name}, {len(q)} clients, seed {result.seed}"
-    table = Table(title=title, title_justify="left")
-    table.add_column("measure")
-    table.add_column("pre", justify="right")
-    table.add_column("post", justify="right")
-    table.add_column("follow-up", justify="right")
+    table = console_table(title, text=("measure",), numbers=("pre", "post", "follow-up"))
     maximum = QUESTIONNAIRE.maximum
 
     def pct(value: float) -> str:
@@ -169,9 +165,11 @@ def check(
     overrides = parse_overrides(set_)
     loaded = load_scenario(scenario, overrides)
     values = loaded.to_dict()
-    table = Table(title=f"{scenario}: valid ({loaded.name})", title_justify="left")
-    for name in ("parameter", "value", "default", "range", "unit"):
-        table.add_column(name)
+    table = console_table(
+        f"{scenario}: valid ({loaded.name})",
+        names=("parameter",),
+        text=("value", "default", "range", "unit"),
+    )
     for row in parameter_table():
         section, key = row["path"].split(".")
         value = values[section].get(key, "(not set)")
@@ -197,12 +195,11 @@ def print_practices(loaded: Scenario) -> None:
 
     preset = technique_presets()[loaded.counselor.technique]
     sessions = "holds group sessions" if loaded.holds_group else "holds no group sessions"
-    table = Table(
-        title=f"Technique {loaded.technique_name!r} ({sessions}): its practices (0 = not used)",
-        title_justify="left",
+    table = console_table(
+        f"Technique {loaded.technique_name!r} ({sessions}): its practices (0 = not used)",
+        names=("practice",),
+        text=("value", "from"),
     )
-    for name in ("practice", "value", "from"):
-        table.add_column(name)
     for practice, value in loaded.practices.items():
         own = getattr(loaded.technique, practice) is not None
         source = "scenario's \\[technique]" if own else f"{loaded.counselor.technique!r} preset"
@@ -214,13 +211,11 @@ def print_practices(loaded: Scenario) -> None:
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios: name, technique, what it is and where its file is."""
-    table = Table(
-        title="Built-in scenarios (use the name wherever a scenario file is asked for)",
-        title_justify="left",
+    table = console_table(
+        "Built-in scenarios (use the name wherever a scenario file is asked for)",
+        names=("name",),
+        text=("technique", "description", "file"),
     )
-    table.add_column("name", no_wrap=True)  # a name is what the user types: never broken
-    for name in ("technique", "description", "file"):
-        table.add_column(name, overflow="fold")
     for builtin in builtin_scenarios():
         table.add_row(builtin.name, builtin.technique, builtin.summary, builtin.location)
     console.print(table)

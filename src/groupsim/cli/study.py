@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from groupsim.cli.app import (
     BackendErrorsAsUsage,
@@ -25,6 +24,7 @@ from groupsim.cli.app import (
     check_output_folder,
     check_posterior_sets,
     console,
+    console_table,
     parse_groups,
     parse_overrides,
 )
@@ -188,25 +188,21 @@ def _with_ci(row: dict, name: str) -> str:
 def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
     """The answer, the power table and the seed design's gains, on the console."""
     console.print(analysis.answer(), markup=False)
-    table = Table(
-        title=f"Power at alpha {alpha:g}, {reps} simulated studies per design (95% Wilson CI)",
-        title_justify="left",
-    )
     assured = "assurance" in analysis.table
-    columns = (
-        "groups/arm",
-        "clients/group",
-        "missing post",
-        "primary test",
-        "power" + (" at median" if assured else ""),
-        *(("assurance",) if assured else ()),
-        "formula",
-        "T vs T primary",
-        "T vs T clients (liberal)",
+    table = console_table(
+        f"Power at alpha {alpha:g}, {reps} simulated studies per design (95% Wilson CI)",
+        numbers=(  # headers of short lines: the table keeps within 80 columns
+            "groups\nper arm",
+            "clients\nper group",
+            "missing\npost",
+            "primary\ntest",
+            "power" + ("\nat median" if assured else ""),
+            *(("assurance",) if assured else ()),
+            "formula",
+        ),
     )
-    for name in columns:
-        table.add_column(name, justify="right")
-    for row in analysis.table.to_dict("records"):
+    rows = analysis.table.to_dict("records")
+    for row in rows:
         table.add_row(
             str(row["groups_per_arm"]),
             str(row["clients_per_group"]),
@@ -215,10 +211,20 @@ def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
             _with_ci(row, "power_primary"),
             *((_with_ci(row, "assurance"),) if assured else ()),
             f"{row['formula_power_mixed']:.2f}",
-            f"{row.get('null_treatment_primary', float('nan')):.2f}",
-            f"{row.get('null_treatment_ancova', float('nan')):.2f}",
         )
     console.print(table)
+    if "null_treatment_primary" in analysis.table:
+        # Below the table, not in it: a sentence says what the rates are, and the table
+        # keeps within 80 columns.
+        def rates(column: str) -> str:
+            return ", ".join(f"{row[column]:.2f}" for row in rows)
+
+        console.print(
+            f"The treatment in both arms (T vs T; a valid test rejects about {alpha:g}), the "
+            f"designs in the table's order: primary test {rates('null_treatment_primary')}; "
+            f"clients as if independent (liberal) {rates('null_treatment_ancova')}",
+            markup=False,
+        )
     for row in analysis.clustering.to_dict("records"):
         console.print(
             f"ICC {row['arm']} ({row['clients_per_group']} per group): {row['icc']:.3f} "
@@ -315,33 +321,38 @@ def compare(
 
 
 def _print_differences(comparison: Comparison, reps: int) -> None:
-    """The post-program differences to the reference, on the console."""
+    """The post-program differences to the reference: a table for each treatment.
+
+    A table a treatment, not a scenario column, and the interval beside its difference keep
+    a row within 80 columns.
+    """
     effects = comparison.effects
-    against = "matched controls" if comparison.controls else comparison.reference
-    table = Table(
-        title=f"Differences to {against} ({reps} paired replications)",
-        title_justify="left",
-    )
-    columns = ["post-program", "scenario", "mean", "difference", "95% CI", "g", "p"]
+    numbers = ["mean", "difference [95% CI]", "g", "p"]
     if comparison.posterior is not None:
-        columns.append("predictive 90%")
-    for name in columns:
-        table.add_column(name)
-    for _, row in effects[effects["scenario"].isin(comparison.treatments)].iterrows():
-        if row["outcome"].startswith("post_"):
+        numbers.append("predictive 90%")
+    for treatment in comparison.treatments:
+        table = console_table(
+            f"{treatment} against {comparison.control_of(treatment)}, post-program "
+            f"({reps} paired replications)",
+            names=("outcome",),
+            numbers=numbers,
+        )
+        rows = effects[
+            (effects["scenario"] == treatment) & effects["outcome"].str.startswith("post_")
+        ]
+        for _, row in rows.iterrows():
             cells = [
                 row["outcome"].removeprefix("post_"),
-                row["scenario"],
                 f"{row['mean']:.3f}",
-                f"{row['difference']:+.3f}",
-                f"{row['difference_low']:+.3f}..{row['difference_high']:+.3f}",
+                f"{row['difference']:+.3f} "
+                f"[{row['difference_low']:+.3f},{row['difference_high']:+.3f}]",
                 f"{row['hedges_g']:.1f}",
                 f"{row['p_value']:.1g}",
             ]
             if comparison.posterior is not None:
-                cells.append(f"{row['predictive_low']:+.3f}..{row['predictive_high']:+.3f}")
+                cells.append(f"[{row['predictive_low']:+.3f},{row['predictive_high']:+.3f}]")
             table.add_row(*cells)
-    console.print(table)
+        console.print(table)
     if comparison.posterior is not None:
         from groupsim.study.posterior_effects import posterior_folder
 

@@ -404,6 +404,24 @@ def test_scenario_help_says_a_name_works_too(command):
     assert "name of a built-in scenario" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize("command", ["power", "compare", "run", "sweep"])
+def test_help_paragraphs_are_filled_to_the_terminal_width(command):
+    """A command's description is reflowed at 80 columns, not broken where the source was.
+
+    typer's "rich" markup kept the docstring's line breaks after the first paragraph, so a
+    narrower terminal showed a full line, then a word alone, then the rest (`power`:
+    "... with a" / "random" / "intercept per group ...").
+    """
+    result = invoke(command, "--help", columns=80)
+    assert result.exit_code == 0
+    description = result.output.split("Usage:")[1].split("╭")[0].splitlines()[1:]
+    paragraphs = "\n".join(line.strip() for line in description).strip().split("\n\n")
+    assert len(paragraphs) >= 2  # the first line, and at least one more paragraph
+    for paragraph in paragraphs:
+        lines = paragraph.splitlines()
+        assert all(len(line) >= 60 for line in lines[:-1]), lines
+
+
 def test_check_lists_the_practices_of_a_custom_technique(capsys, monkeypatch):
     """A `[technique]` table overrides single practices of its preset; check says which."""
     monkeypatch.setattr("sys.argv", ["groupsim", "check", "scenarios/home_room_formal_room.toml"])

@@ -23,6 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown reflows a docstring's paragraphs to the terminal; typer's "rich" markup keeps
+    # the source's line breaks, which an 80-column terminal showed as ragged lines.
+    rich_markup_mode="markdown",
 )
 console = Console()
 

@@ -32,10 +32,12 @@ __all__ = [
     "cgroup_limit",
     "check_memory",
     "check_workload",
+    "duration_text",
     "estimate_memory",
     "memory_limit_override",
     "most_ties",
     "run_seconds",
+    "size_text",
     "system_available_memory",
     "tie_lifetime",
 ]
@@ -271,8 +273,8 @@ def check_workload(
     """
     seconds = runs * run_seconds(scenario) / max(1, workers)
     estimate = (
-        f"{runs:,} runs, about {_duration(seconds)} on {workers} workers, "
-        f"{_size(runs * bytes_per_run)} on disk"
+        f"{runs:,} runs, about {duration_text(seconds)} on {workers} workers, "
+        f"{size_text(runs * bytes_per_run)} on disk"
     )
     if runs > MAX_RUNS:
         raise LimitError(f"{option}: {estimate}; at most {MAX_RUNS:,} runs: split the study")
@@ -281,8 +283,13 @@ def check_workload(
     return estimate
 
 
-def _duration(seconds: float) -> str:
-    """Seconds as the largest fitting unit: 34 s, 12 min, 5.0 h, 1.9 days."""
+def duration_text(seconds: float) -> str:
+    """Seconds as the largest fitting unit: 34 s, 12 min, 5.0 h, 2.3 days.
+
+    Example:
+        >>> [duration_text(s) for s in (34, 720, 18000, 200000)]
+        ['34 s', '12 min', '5.0 h', '2.3 days']
+    """
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
@@ -292,6 +299,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def _size(count: float) -> str:
-    """Bytes as MB or GB."""
-    return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.1f} MB"
+def size_text(count: float) -> str:
+    """Bytes as kB, MB or GB: a small study's few kB are not "0.0 MB".
+
+    Example:
+        >>> [size_text(b) for b in (12_345, 2_000_000, 3.4e9)]
+        ['12 kB', '2.0 MB', '3.4 GB']
+    """
+    if count >= 1e9:
+        return f"{count / 1e9:.1f} GB"
+    if count >= 1e5:
+        return f"{count / 1e6:.1f} MB"
+    return f"{max(1.0, count / 1e3):.0f} kB"

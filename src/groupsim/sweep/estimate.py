@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from groupsim.runs.resources import duration_text, size_text
 from groupsim.sweep.chunk import ChunkTask, run_chunk
 from groupsim.sweep.spec import Sweep
 
@@ -74,17 +75,9 @@ class Estimate:
             f"{self.runs:,} runs{twins}",
             f"timed {self.timed} runs: {self.seconds_per_run:.3f} s per run{per_twin}",
             f"estimated time on {self.workers} worker{'s' * (self.workers > 1)}: "
-            f"{_duration(self.seconds)}{busy}",
-            f"disk needed: about {self.bytes / 1e6:,.1f} MB",
+            f"{duration_text(self.seconds)}{busy}",
+            f"disk needed: about {size_text(self.bytes)}",
         ]
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def effective_workers(workers: int) -> int:

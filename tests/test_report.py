@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
@@ -97,6 +98,29 @@ def test_summary_numbers_come_from_the_effects_table(comparison):
     assert f"{row['difference_low']:.3f} to {row['difference_high']:.3f}" in sentence
     assert f"Hedges' g = {row['hedges_g']:.2f}" in sentence
     assert sentence.endswith("on average.")
+
+
+def test_summary_says_lowered_by_a_positive_amount(comparison):
+    """The verb carries the sign: "lowered ... by 0.180", never "lowered ... by -0.180"."""
+    effects = comparison.effects.copy()
+    home = effects["scenario"] == "home_room"
+    low, high = effects.loc[home, "difference_low"], effects.loc[home, "difference_high"]
+    effects.loc[home, "difference"] *= -1
+    effects.loc[home, "difference_low"], effects.loc[home, "difference_high"] = -high, -low
+    flipped = dataclasses.replace(comparison, _effects=effects)
+    sentence = summary_sentences(flipped)[0]
+    post = effects[home & (effects["outcome"] == "post_social_interaction")].iloc[0]
+    assert post["difference"] < 0
+    assert sentence.startswith("home_room lowered clients' post-program social interaction")
+    assert f"by {-post['difference']:.3f} (95% CI {post['difference_low']:.3f} to" in sentence
+    assert "by -" not in sentence
+    # An interval across 0: no verb of direction, the signed difference.
+    effects.loc[home, "difference_low"], effects.loc[home, "difference_high"] = -1.0, 1.0
+    unclear = summary_sentences(dataclasses.replace(comparison, _effects=effects))[0]
+    assert unclear.startswith(
+        "home_room did not clearly change clients' post-program social interaction (latent "
+        f"score 0-1): difference {post['difference']:.3f} (95% CI -1.000 to 1.000;"
+    )
 
 
 def test_summary_csv_is_the_effects_table(written, comparison):

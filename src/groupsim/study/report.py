@@ -132,6 +132,27 @@ def treatment_difference(
     return bootstrap_mean_difference(table[treatment].to_numpy(), table[other].to_numpy(), rng)
 
 
+def _post_program_sentence(label: str, ref: str, effects: pd.DataFrame) -> str:
+    """The summary's first sentence of a design: its post-program effect against `ref`."""
+    post = effects.loc[("post_social_interaction", label)]
+    unclear = "did not clearly change"
+    verb = _direction(post["difference_low"], post["difference_high"], "raised", "lowered", unclear)
+    # "lowered by 0.180", not "by -0.180": the verb carries the sign.
+    amount = (
+        f": difference {_num(post['difference'])}"
+        if verb == unclear
+        else f" by {_num(abs(post['difference']))}"
+    )
+    return (
+        f"{label} {verb} clients' post-program social interaction (latent score 0-1)"
+        f"{amount} (95% CI {_interval(post['difference_low'], post['difference_high'], 3)}; "
+        f"run-level Hedges' g = {_num(post['hedges_g'], 2)}, 95% CI "
+        f"{_interval(post['g_low'], post['g_high'], 2)}; {PAIRED_TEST.split(' (')[0]} "
+        f"{_p(post['p_value'])}) relative to {ref}: {_num(post['mean'])} against "
+        f"{_num(effects.loc[('post_social_interaction', ref), 'mean'])} on average."
+    )
+
+
 def summary_sentences(comparison: Comparison) -> list[str]:
     """The plain-language summary: sentences built from the effects table."""
     effects = comparison.effects.set_index(["outcome", "scenario"])
@@ -140,26 +161,7 @@ def summary_sentences(comparison: Comparison) -> list[str]:
     for label in comparison.treatments:
         ref = comparison.control_of(label)
         post = effects.loc[("post_social_interaction", label)]
-        unclear = "did not clearly change"
-        verb = _direction(
-            post["difference_low"], post["difference_high"], "raised", "lowered", unclear
-        )
-        # "lowered by 0.180", not "by -0.180": the verb carries the sign.
-        amount = (
-            f": difference {_num(post['difference'])}"
-            if verb == unclear
-            else f" by {_num(abs(post['difference']))}"
-        )
-        sentences.append(
-            f"{label} {verb} clients' post-program social interaction (latent score 0-1)"
-            f"{amount} (95% CI {
-                _interval(post['difference_low'], post['difference_high'], 3)
-            }; "
-            f"run-level Hedges' g = {_num(post['hedges_g'], 2)}, 95% CI "
-            f"{_interval(post['g_low'], post['g_high'], 2)}; {PAIRED_TEST.split(' (')[0]} "
-            f"{_p(post['p_value'])}) relative to {ref}: {_num(post['mean'])} against "
-            f"{_num(effects.loc[('post_social_interaction', ref), 'mean'])} on average."
-        )
+        sentences.append(_post_program_sentence(label, ref, effects))
         follow = effects.loc[("followup_social_interaction", label)]
         text = (
             f"At follow-up the difference was {_num(follow['difference'])} (95% CI "

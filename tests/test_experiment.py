@@ -459,6 +459,9 @@ def test_cli_warns_on_an_unmatched_control_and_control_auto_matches_it(tmp_path)
     assert set(rows["reference"]) == {"weekly_12_control"}
     report = (tmp_path / "auto" / "report.md").read_text()
     assert "--control auto" in report
+    # The outcome tables name a matched control a control, the first file a reference.
+    assert "| weekly_12_control (control) |  |" in report
+    assert "| no_intervention (reference) |" in (tmp_path / "plain" / "report.md").read_text()
     bad = groupsim(*common, "--control", "hand", "--out", tmp_path / "bad")
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [

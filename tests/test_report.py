@@ -86,6 +86,7 @@ def test_report_states_the_design(written, comparison):
     assert "paired t-test (scipy.stats.ttest_rel)" in text
     assert "Borenstein" in text
     assert "no_intervention (the reference)" in text
+    assert "| no_intervention (reference) |  |" in text  # the outcome tables' first row
 
 
 def test_summary_numbers_come_from_the_effects_table(comparison):

@@ -228,11 +228,13 @@ def _outcome_table(comparison: Comparison, outcome: str) -> pd.DataFrame:
     digits = _decimals(rows["unit"].iloc[0])
     table = []
     treatments = comparison.treatments
+    # A matched control (`--control auto`) is a control; the first file may be any design.
+    role = " (control)" if comparison.controls else " (reference)"
     for _, row in rows.iterrows():
         reference = row["scenario"] not in treatments
         table.append(
             {
-                "scenario": row["scenario"] + (" (control)" if reference else ""),
+                "scenario": row["scenario"] + (role if reference else ""),
                 "against": "" if reference else row["reference"],
                 "mean": _num(row["mean"], digits),
                 "95% CI": _interval(row["mean_low"], row["mean_high"], digits),

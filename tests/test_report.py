@@ -84,6 +84,7 @@ def test_report_states_the_design(written, comparison):
     assert "groupsim 0.1.0" in text
     assert "| counselor.technique | none | home_room |" in text
     assert "paired t-test (scipy.stats.ttest_rel)" in text
+    assert "read the size of a difference and its interval, not its p-value" in text
     assert "Borenstein" in text
     assert "no_intervention (the reference)" in text
     assert "| no_intervention (reference) |  |" in text  # the outcome tables' first row

@@ -363,7 +363,10 @@ def _methods_blocks(comparison: Comparison) -> list[Block]:
                 "reliably a design beats the reference from one simulated group to the "
                 "next and is far larger than a field study's client-level effect size.",
                 f"Test: {PAIRED_TEST} on the replications' paired values; a p-value is "
-                f"'{DASH}' when every paired difference is the same (e.g. both arms constant).",
+                f"'{DASH}' when every paired difference is the same (e.g. both arms constant). "
+                "A simulation's p-value shrinks with the replications it is given: with common "
+                "random numbers and many replications almost any difference is significant, "
+                "so read the size of a difference and its interval, not its p-value.",
             ]
         ),
     ]

@@ -134,13 +134,22 @@ def dask_pair():
 
 
 def test_progress_counts_what_a_task_is(capsys):
-    """A run by default; a compare task is a replication of every arm, and says so."""
+    """A run by default; a compare task is a replication of every arm, a power task a cohort."""
     map_tasks(abs, [-2, 1, -3], workers=1, label="sums")
     assert "sums: 3/3 runs, " in capsys.readouterr().err
     compare(PAIR, 2, seed=11, overrides=SMALL, workers=1)
     lines = capsys.readouterr().err.splitlines()
     assert lines[-1].startswith("compare: 2/2 replications, "), lines
     assert "replications/s, ETA" in lines[-1], lines
+    # A power task is a seed's cohort, which runs every arm and group size of that seed.
+    small = {"cohort.students_per_faculty": 5, "cohort.burn_in_weeks": 4}
+    arms = [load_scenario(name, small) for name in ("home_room", "no_intervention")]
+    power(*arms, groups=(2,), clients=(3, 4), reps=2, workers=1, label="power")
+    last = capsys.readouterr().err.splitlines()[-1]
+    # 2 groups x 2 studies x 2 arms: 8 seeds, each its arm's 2 group sizes (16 runs); the
+    # seed design (its own 9 clients) runs both arms under both screenings on the first 2
+    # treatment seeds (8 runs).
+    assert last.startswith("power, 24 runs: 8/8 cohorts, "), last
 
 
 def test_map_tasks_on_dask_in_task_order_and_an_open_backend_stays_open(dask_pair):

@@ -122,7 +122,7 @@ def power(
             reps,
             alpha,
             seed,
-            label="power runs",
+            label="power",
             backend=backend,
             clients=sizes or None,
             target=target,

@@ -386,7 +386,15 @@ def power(
     for key in jobs:
         by_seed.setdefault(key[3], []).append(key)
     tasks = [(tuple(jobs[key] for key in keys), s) for s, keys in by_seed.items()]
-    outputs = map_tasks(seed_group_totals, tasks, workers, label, backend=backend)
+    # The progress counts tasks, a seed's cohort each, and says how many runs they hold.
+    outputs = map_tasks(
+        seed_group_totals,
+        tasks,
+        workers,
+        label and f"{label}, {len(jobs):,} runs",
+        backend=backend,
+        unit="cohorts",
+    )
     done = {
         key: totals
         for keys, runs in zip(by_seed.values(), outputs, strict=True)

@@ -7,9 +7,11 @@ from a posterior, and the counselor's warmth (triangular, 0.4-0.95, mode 0.8: wh
 a school gets). Every run has its twin, the same scenario without a group, run with the same
 seed; the sweep keeps the paired differences (`effect_*`).
 
-No calibration has been run yet, so the posterior is SYNTHETIC: 500 weighted particles
-around the default values, written by this script (`synthetic_posterior/`). Replace it with a
-`groupsim calibrate` folder to answer the question for real.
+No calibration fits these four parameters (the seed anchor, `make calibrate`, fits the
+counselor's warmth, the psychoeducation rate and the cohort's attitude to one group's means),
+so the posterior is SYNTHETIC: 500 weighted particles around the default values, written by
+this script (`synthetic_posterior/`). Replace it with a `groupsim calibrate` folder that fits
+them to answer the question for real.
 
 Writes OUT/design_question.toml, OUT/sweep/ (the sweep, its analysis and figures) and
 OUT/timing.json (the dry run's estimate against the real time); copies the figures to

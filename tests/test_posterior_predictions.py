@@ -7,6 +7,8 @@ hardly helps), so parameter uncertainty has a real spread to show.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from matplotlib.figure import Figure
 
 from conftest import SCENARIOS, SMALL, cli, one_line_refusal
 from groupsim import compare
+from groupsim.cli.app import console
 from groupsim.runs.outcomes import run_outcomes
 from groupsim.runs.outputs import POSTERIOR_DRAWS
 from groupsim.scenario import ScenarioError, load_scenario
@@ -155,6 +158,7 @@ def test_cli_compare_with_a_posterior_writes_draws_and_says_what_varied(
 ):
     # The report's figures are tested elsewhere; a stand-in keeps this test fast.
     monkeypatch.setattr(report_module, "_figure_drawer", lambda comparison, name: _tiny_figure)
+    monkeypatch.setattr(console, "_width", 80)  # the widest table: six columns in 80
     out = tmp_path / "cmp"
     files = [str(path) for path in PAIR]
     code, stdout, err = cli(
@@ -165,6 +169,13 @@ def test_cli_compare_with_a_posterior_writes_draws_and_says_what_varied(
     assert code == 0, err
     assert "predictive 90%" in stdout
     assert "counselor.warmth" in stdout
+    # Nothing cut to "…", and an interval that does not fit wraps at its space: every bound
+    # is whole, "[-0.124," on one line and "+0.229]" on the next, never "[-0.124,+0" / ".229]".
+    assert "…" not in stdout
+    assert max(map(len, stdout.splitlines())) <= 80
+    opened = stdout.count("[") - stdout.count("[95% CI]")
+    assert opened == len(re.findall(r"\[[+-]\d\.\d{3},", stdout)) > 0
+    assert opened == len(re.findall(r"[+-]\d\.\d{3}\]", stdout))
     draws = pd.read_csv(out / "draws.csv")
     assert len(draws) == 6
     assert "counselor.warmth" in draws.columns

@@ -320,6 +320,11 @@ def compare(
     console.print(f"Wrote {out}/ (tables, figures). Report: {report}")
 
 
+def _bounds(low: float, high: float) -> str:
+    """An interval as "[-0.187, -0.142]": a narrow console wraps it at its space."""
+    return f"[{low:+.3f}, {high:+.3f}]"
+
+
 def _print_differences(comparison: Comparison, reps: int) -> None:
     """The post-program differences to the reference: a table for each treatment.
 
@@ -345,12 +350,13 @@ def _print_differences(comparison: Comparison, reps: int) -> None:
                 row["outcome"].removeprefix("post_"),
                 f"{row['mean']:.3f}",
                 f"{row['difference']:+.3f} "
-                f"[{row['difference_low']:+.3f},{row['difference_high']:+.3f}]",
+                f"{_bounds(row['difference_low'], row['difference_high'])}",
                 f"{row['hedges_g']:.1f}",
-                f"{row['p_value']:.1g}",
+                # At most 5 characters: "8e-04", not "0.0008".
+                f"{row['p_value']:.0e}" if row["p_value"] < 0.001 else f"{row['p_value']:.1g}",
             ]
             if comparison.posterior is not None:
-                cells.append(f"[{row['predictive_low']:+.3f},{row['predictive_high']:+.3f}]")
+                cells.append(_bounds(row["predictive_low"], row["predictive_high"]))
             table.add_row(*cells)
         console.print(table)
     if comparison.posterior is not None:

@@ -397,11 +397,13 @@ def test_run_and_check_take_a_builtin_name(monkeypatch, tmp_path):
     assert "home_room: home_room, 4 clients, seed 3" in ran.output
 
 
-@pytest.mark.parametrize("command", ["run", "check"])
+@pytest.mark.parametrize("command", ["run", "check", "power", "compare", "ui", "animate", "replay"])
 def test_scenario_help_says_a_name_works_too(command):
+    """Every command that takes a scenario takes a built-in's name too, and its help says so."""
     result = invoke(command, "--help")
     assert result.exit_code == 0
-    assert "name of a built-in scenario" in " ".join(result.output.split())
+    arguments = " ".join(result.output.split("Arguments")[1].split("Options")[0].split())
+    assert "built-in name" in arguments or "name of a built-in scenario" in arguments
 
 
 @pytest.mark.parametrize("command", ["power", "compare", "run", "sweep"])

@@ -41,8 +41,12 @@ if TYPE_CHECKING:
 
 @app.command()
 def power(
-    treatment: Annotated[Path, typer.Argument(help="Treatment scenario file (.toml)")],
-    control: Annotated[Path, typer.Argument(help="Control scenario file (.toml)")],
+    treatment: Annotated[
+        Path, typer.Argument(help="Treatment scenario: a file (.toml) or a built-in name")
+    ],
+    control: Annotated[
+        Path, typer.Argument(help="Control scenario: a file (.toml) or a built-in name")
+    ],
     out: Annotated[Path, typer.Option(help="Folder for power.csv, figures and the report")],
     groups: Annotated[
         str, typer.Option(help="Designs: groups per arm (each >= 2), comma-separated")
@@ -244,7 +248,10 @@ def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
 @app.command()
 def compare(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="Two or more scenario files; the first is the reference")
+        list[Path],
+        typer.Argument(
+            help="Two or more scenarios (files or built-in names); the first is the reference"
+        ),
     ],
     reps: Annotated[int, typer.Option(help="Replications per scenario (common random numbers)")],
     out: Annotated[Path, typer.Option(help="Folder for tables, figures and the report")],

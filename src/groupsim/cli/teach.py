@@ -65,7 +65,10 @@ def _check_colour(colour: str) -> None:
 @app.command()
 def ui(
     scenario: Annotated[
-        Path | None, typer.Argument(help="Scenario file (.toml); default: the built-in defaults")
+        Path | None,
+        typer.Argument(
+            help="Scenario file (.toml) or built-in name; default: the built-in defaults"
+        ),
     ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8765,
     host: Annotated[
@@ -172,7 +175,7 @@ def animate(
 
 @app.command()
 def replay(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml)")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.toml) or built-in name")],
     out: Annotated[Path, typer.Option(help="The HTML file to write (e.g. lesson.html)")],
     other: Annotated[
         Path | None, typer.Argument(help="A second scenario, shown side by side (same seed)")

@@ -167,11 +167,14 @@ def check_posterior_sets(posterior: Any, overrides: dict[str, Any]) -> None:
 
 
 def parse_groups(text: str) -> tuple[int, ...]:
-    """`--groups 1,2,4,8` to a tuple of designs (groups per arm), or a UsageError."""
+    """`--groups 2,4,6,8` to a tuple of designs (groups per arm), or a UsageError.
+
+    One group per arm passes here: `power` refuses it with its reason (confounding).
+    """
     tokens = [token.strip() for token in text.split(",")]
     if not tokens or any(not token.isdigit() or int(token) < 1 for token in tokens):
         raise UsageError(
-            f"--groups: comma-separated whole numbers >= 1, e.g. 1,2,4,8 (got {text!r})"
+            f"--groups: comma-separated whole numbers >= 2, e.g. 2,4,6,8 (got {text!r})"
         )
     return tuple(sorted({int(token) for token in tokens}))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from conftest import HOME_ROOM
 from groupsim.runs.backends import SerialBackend
 from groupsim.sweep.run import SweepInterrupted, run_sweep
 from groupsim.sweep.spec import load_sweep
@@ -135,7 +136,36 @@ def test_check_accepts_a_sweep_file(tmp_path, monkeypatch, capsys):
     printed = " ".join(capsys.readouterr().out.split())
     assert "valid sweep" in printed
     assert "6 points x 2 replications = 12 runs" in printed
-    assert "parameter counselor.warmth: [0.3, 0.6, 0.9]" in printed
+    assert "parameter counselor.warmth: 0.3, 0.6, 0.9" in printed
+
+
+def test_check_writes_distributions_as_a_reader_does(tmp_path, monkeypatch, capsys):
+    """Ranges and distributions in words, not Python's dicts ({'min': 0.2, 'max': 1.0})."""
+    from groupsim import cli
+
+    posterior = tmp_path / "cal"
+    posterior.mkdir()
+    pd.DataFrame({"counselor.warmth": [0.4, 0.8], "weight": [0.5, 0.5]}).to_parquet(
+        posterior / "posterior.parquet"
+    )
+    path = tmp_path / "levers.toml"
+    path.write_text(
+        f'[sweep]\nscenario = "{HOME_ROOM}"\nsamples = 4\noutcomes = ["questionnaire_post"]\n'
+        '[levers]\n"program.sessions" = [4, 8]\n'
+        '[uncertainties]\nposterior = "cal"\n'
+        '"climate.rate" = {distribution = "triangular", min = 0.1, mode = 0.2, max = 0.6}\n'
+        '"exchange.tie_gain" = {distribution = "normal", mean = 0.2, sd = 0.05, min = 0.05}\n'
+        '"rapport.rate" = {min = 0.1, max = 0.9}\n'
+    )
+    monkeypatch.setattr(sys, "argv", ["groupsim", "check", str(path)])
+    cli.main()
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "lever program.sessions: 4, 8" in printed
+    assert "uncertainty climate.rate: triangular from 0.1 to 0.6, mode 0.2" in printed
+    assert "uncertainty exchange.tie_gain: normal, mean 0.2, sd 0.05, at least 0.05" in printed
+    assert "uncertainty rapport.rate: uniform from 0.1 to 0.9" in printed
+    assert f"uncertainty counselor.warmth: drawn from the posterior {posterior}" in printed
+    assert "{" not in printed
 
 
 def test_check_names_the_field_of_a_bad_sweep_file(tmp_path):

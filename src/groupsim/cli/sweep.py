@@ -6,7 +6,7 @@ They parse, call `groupsim.sweep.run.run_sweep` / `groupsim.sweep.analyze.analyz
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -141,10 +141,53 @@ def check_sweep_file(path: str | Path, set_: list[str] | None) -> None:
     )
     for name, values in loaded.describe()["parameters"].items():
         role = loaded.roles.get(name, "parameter")
-        console.print(f"  {role} {name}: {values}", markup=False)
+        console.print(f"  {role} {name}: {values_text(values)}", markup=False)
     effects = " (with effect_X against the no-intervention twin)" if loaded.plan.effects else ""
     console.print(f"  outcomes{effects}: {', '.join(loaded.outcomes)}", markup=False)
     console.print(f"Estimate time and disk with: groupsim sweep {path} --dry-run")
+
+
+def values_text(values: Any) -> str:
+    """A design parameter's values as a reader writes them, from `Sweep.describe()`.
+
+    Examples:
+        >>> values_text([0.2, 0.4, "home_room"])
+        '0.2, 0.4, home_room'
+        >>> values_text({"min": 0.2, "max": 1.0})
+        'from 0.2 to 1'
+        >>> values_text({"distribution": "triangular", "min": 0.4, "max": 0.95, "mode": 0.8})
+        'triangular from 0.4 to 0.95, mode 0.8'
+        >>> values_text({"distribution": "normal", "mean": 0.2, "sd": 0.05, "min": 0.05})
+        'normal, mean 0.2, sd 0.05, at least 0.05'
+        >>> values_text({"posterior": "out/cal"})
+        'drawn from the posterior out/cal'
+    """
+    if isinstance(values, list):
+        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+    if not isinstance(values, dict):
+        return str(values)
+    if "posterior" in values:
+        return f"drawn from the posterior {values['posterior']}"
+    low, high = values.get("min"), values.get("max")
+    span = (
+        f"from {low:g} to {high:g}"
+        if low is not None and high is not None
+        else f"at least {low:g}"
+        if low is not None
+        else f"at most {high:g}"
+        if high is not None
+        else ""
+    )
+    kind = values.get("distribution", "uniform")
+    if kind == "normal":
+        return ", ".join(
+            part
+            for part in ("normal", f"mean {values['mean']:g}", f"sd {values['sd']:g}", span)
+            if part
+        )
+    if kind == "triangular":
+        return f"triangular {span}, mode {values['mode']:g}"
+    return span if "distribution" not in values else f"uniform {span}"
 
 
 def _dry_run(loaded: Sweep, workers: int, local: bool) -> None:

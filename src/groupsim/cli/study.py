@@ -333,10 +333,10 @@ def _bounds(low: float, high: float) -> str:
 
 
 def _print_differences(comparison: Comparison, reps: int) -> None:
-    """The post-program differences to the reference: a table for each treatment.
+    """The post-program differences to the reference: one table per treatment.
 
-    A table a treatment, not a scenario column, and the interval beside its difference keep
-    a row within 80 columns.
+    One table per treatment (not a scenario column) and the interval beside its difference
+    keep a row within 80 columns.
     """
     effects = comparison.effects
     numbers = ["mean", "difference [95% CI]", "g", "p"]

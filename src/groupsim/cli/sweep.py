@@ -169,15 +169,13 @@ def values_text(values: Any) -> str:
     if "posterior" in values:
         return f"drawn from the posterior {values['posterior']}"
     low, high = values.get("min"), values.get("max")
-    span = (
-        f"from {low:g} to {high:g}"
-        if low is not None and high is not None
-        else f"at least {low:g}"
-        if low is not None
-        else f"at most {high:g}"
-        if high is not None
-        else ""
-    )
+    span = ""
+    if low is not None and high is not None:
+        span = f"from {low:g} to {high:g}"
+    elif low is not None:
+        span = f"at least {low:g}"
+    elif high is not None:
+        span = f"at most {high:g}"
     kind = values.get("distribution", "uniform")
     if kind == "normal":
         return ", ".join(

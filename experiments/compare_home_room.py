@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
             f"(95% CI {row['difference_low']:+.3f} to {row['difference_high']:+.3f}) "
             f"vs {comparison.reference}"
         )
+    print("Clients, pooled over replications (reliable change among the answered post-tests):")
+    for arm in comparison.arms.to_dict("records"):
+        print(
+            f"  {arm['scenario']}: {arm['improved']:.0%} improved, "
+            f"{arm['no_change']:.0%} no reliable change, {arm['deteriorated']:.0%} deteriorated"
+        )
     print(f"Report: {report}")
     print(f"        {report.with_suffix('.md')} (figures beside it as PNG and SVG)")
     return 0

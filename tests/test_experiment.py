@@ -189,6 +189,16 @@ def test_cli_compare_writes_results_figures_and_report(tmp_path):
     for outcome in (name for name in EFFECT_OUTCOMES if name.startswith("post_")):
         assert f"│ {outcome.removeprefix('post_')} " in done.stdout
     assert max(map(len, done.stdout.splitlines())) <= 80
+    # Beside the means, how each arm's clients changed: its row of arms.csv, as shares.
+    arms = pd.read_csv(out / "arms.csv")
+    for arm in arms.to_dict("records"):
+        line = next(
+            row for row in done.stdout.splitlines() if row.startswith(f"│ {arm['scenario']} ")
+        )
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        shares = [f"{100 * arm[c]:.0f}%" for c in ("improved", "no_change", "deteriorated")]
+        assert cells[1:4] == shares, (cells, arm)
+        assert cells[5] == f"{arm['icc_post']:.2f}"
 
 
 def test_cli_compare_on_a_dask_local_cluster_writes_the_same_summary(tmp_path):
@@ -468,3 +478,29 @@ def test_cli_warns_on_an_unmatched_control_and_control_auto_matches_it(tmp_path)
         "groupsim: error: --control: must be auto (got 'hand')"
     ]
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_demo_script_prints_effects_and_how_the_clients_changed(tmp_path):
+    """`make demo`'s script, at 2 replications: the effects, then each arm's shares."""
+    out = tmp_path / "demo"
+    options = ["--reps", "2", "--workers", "1", "--out", str(out)]
+    done = subprocess.run(
+        [PYTHON, "experiments/compare_home_room.py", *options],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("6 runs (2 replications x 3 scenarios) in ")
+    assert (out / "report.html").stat().st_size > 0
+    arms = pd.read_csv(out / "arms.csv").set_index("scenario")
+    at = lines.index(
+        "Clients, pooled over replications (reliable change among the answered post-tests):"
+    )
+    for line, (name, arm) in zip(lines[at + 1 : at + 4], arms.iterrows(), strict=True):
+        assert line == (
+            f"  {name}: {arm['improved']:.0%} improved, {arm['no_change']:.0%} no reliable "
+            f"change, {arm['deteriorated']:.0%} deteriorated"
+        )

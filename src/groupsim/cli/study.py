@@ -324,7 +324,31 @@ def compare(
         # The runs' workers, warm, draw the report's figures too.
         report = comparison.report(out, backend=backend)
     _print_differences(comparison, reps)
+    _print_arms(comparison)
     console.print(f"Wrote {out}/ (tables, figures). Report: {report}")
+
+
+def _print_arms(comparison: Comparison) -> None:
+    """How the clients of each arm changed: shares, not only means (`Comparison.arms`)."""
+    from groupsim.study.wording import share
+
+    table = console_table(
+        "Clients per arm, pooled over replications: reliable change (Jacobson-Truax) of the "
+        "answered post-tests, ICC of the post-test given the pre-test",
+        names=("scenario",),
+        # Headers of short lines: the table keeps within 80 columns.
+        numbers=("improved", "no\nchange", "deteriorated", "post\nmissing", "ICC\n(post | pre)"),
+    )
+    for row in comparison.arms.to_dict("records"):
+        table.add_row(
+            row["scenario"],
+            *(
+                share(row[column])
+                for column in ("improved", "no_change", "deteriorated", "post_missing")
+            ),
+            f"{row['icc_post']:.2f}",
+        )
+    console.print(table)
 
 
 def _bounds(low: float, high: float) -> str:

@@ -230,6 +230,30 @@ def test_a_calibration_writes_every_output(serial_calibration):
     assert not list(one.parent.glob(".one*"))  # the working database is gone
 
 
+def test_the_command_line_summarises_the_posterior_and_the_check(
+    serial_calibration, monkeypatch, capsys
+):
+    """`groupsim calibrate` ends with the report's first numbers, not only the folder's name."""
+    from groupsim.calibrate.outputs import posterior_summary
+    from groupsim.cli.app import console
+    from groupsim.cli.calibrate import show_results
+
+    _, one = serial_calibration
+    monkeypatch.setattr(console, "_width", 100)
+    show_results(one)
+    printed = " ".join(capsys.readouterr().out.split())  # a title may wrap
+    posterior = load_posterior(one)
+    assert f"Posterior ({len(posterior)} particles, effective sample size " in printed
+    row = posterior_summary(posterior).iloc[0]
+    assert row["low_5"] <= row["median"] <= row["high_95"]
+    assert row["median"] == posterior.quantile("counselor.warmth", 0.5)
+    cells = f"{row['median']:.3g} │ [{row['low_5']:.3g}, {row['high_95']:.3g}]"
+    assert f"│ counselor.warmth │ {cells} │" in printed
+    predictive = pd.read_csv(one / "predictive.csv")
+    covered = int(predictive["covered"].sum())
+    assert f"the 90% interval covers {covered} of {len(predictive)} targets" in printed
+
+
 def test_resume_continues_from_the_history(serial_calibration, tmp_path):
     path, finished = serial_calibration
     out = tmp_path / "out"

@@ -40,10 +40,22 @@ from groupsim.runs.store import file_stem, write_folder
 from groupsim.scenario import scenario_to_toml
 from groupsim.scenario.posterior import POSTERIOR_FILE, WEIGHT, Posterior
 
-__all__ = ["Results", "diagnostics_table", "posterior_frame", "predictive_check", "write_results"]
+__all__ = [
+    "DIAGNOSTICS_FILE",
+    "PREDICTIVE_FILE",
+    "Results",
+    "diagnostics_table",
+    "posterior_frame",
+    "posterior_summary",
+    "predictive_check",
+    "write_results",
+]
 
 #: The predictive interval: 5% to 95%.
 INTERVAL = (0.05, 0.95)
+#: The folder's diagnostics (a row per generation) and predictive check (a row per target).
+DIAGNOSTICS_FILE = "diagnostics.csv"
+PREDICTIVE_FILE = "predictive.csv"
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,24 @@ def predictive_check(
     return pd.DataFrame(rows), simulated
 
 
+def posterior_summary(posterior: Posterior) -> pd.DataFrame:
+    """Per parameter: the weighted median and the 90% credible interval (`INTERVAL`).
+
+    The report's posterior table and the command line's summary.
+    """
+    return pd.DataFrame(
+        [
+            {
+                "parameter": name,
+                "median": posterior.quantile(name, 0.5),
+                "low_5": posterior.quantile(name, INTERVAL[0]),
+                "high_95": posterior.quantile(name, INTERVAL[1]),
+            }
+            for name in posterior.parameters
+        ]
+    )
+
+
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
 
@@ -148,12 +178,12 @@ def report_document(results: Results) -> Document:
     covered = int(pred["covered"].sum())
     summary_rows = [
         (
-            name,
-            f"{post.quantile(name, 0.5):.3g}",
-            f"{post.quantile(name, 0.05):.3g} to {post.quantile(name, 0.95):.3g}",
-            next(p.prior for p in c.parameters if p.path == name),
+            row.parameter,
+            f"{row.median:.3g}",
+            f"{row.low_5:.3g} to {row.high_95:.3g}",
+            next(p.prior for p in c.parameters if p.path == row.parameter),
         )
-        for name in post.parameters
+        for row in posterior_summary(post).itertuples()
     ]
     doc = Document(f"Calibration: {c.calibration.name}")
     doc.blocks += [
@@ -226,8 +256,8 @@ def write_results(results: Results, out: Path, database: Path) -> Path:
     """Write every output into `out` at once (the history database is copied in last)."""
     tables = {
         POSTERIOR_FILE: posterior_frame_of(results.posterior),
-        "diagnostics.csv": results.diagnostics,
-        "predictive.csv": results.predictive,
+        DIAGNOSTICS_FILE: results.diagnostics,
+        PREDICTIVE_FILE: results.predictive,
         "predictive_draws.csv": results.draws,
     }
     median = results.posterior.median()

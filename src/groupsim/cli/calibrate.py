@@ -19,6 +19,7 @@ from groupsim.cli.app import (
     check_minimums,
     check_output_folder,
     console,
+    console_table,
 )
 
 if TYPE_CHECKING:
@@ -72,4 +73,32 @@ def calibrate(
     logging.getLogger("ABC").setLevel(logging.WARNING)  # pyABC's own log: the lines below say it
     with BackendErrorsAsUsage():
         folder = run_calibration(calibration, out, backend, resume=resume, progress=show_generation)
+    show_results(folder)
     console.print(f"Wrote {folder}/ (posterior.parquet, diagnostics, predictive check, report)")
+
+
+def show_results(folder: Path) -> None:
+    """The posterior and the predictive check, as the report's first tables say them."""
+    import pandas as pd
+
+    from groupsim.calibrate.outputs import DIAGNOSTICS_FILE, PREDICTIVE_FILE, posterior_summary
+    from groupsim.scenario.posterior import load_posterior
+
+    posterior = load_posterior(folder)
+    ess = pd.read_csv(folder / DIAGNOSTICS_FILE)["ess"].iloc[-1]
+    table = console_table(
+        f"Posterior ({len(posterior)} particles, effective sample size {ess:.0f}): weighted "
+        "median and 90% credible interval",
+        names=("parameter",),
+        numbers=("median", "90% interval"),
+    )
+    for row in posterior_summary(posterior).itertuples():
+        table.add_row(row.parameter, f"{row.median:.3g}", f"[{row.low_5:.3g}, {row.high_95:.3g}]")
+    console.print(table)
+    check = pd.read_csv(folder / PREDICTIVE_FILE)
+    missed = check.loc[~check["covered"], "target"].tolist()
+    console.print(
+        f"Posterior predictive check: the 90% interval covers {len(check) - len(missed)} of "
+        f"{len(check)} targets" + (f"; not {', '.join(missed)}" if missed else ""),
+        markup=False,
+    )

@@ -26,21 +26,24 @@ GUIDE = ROOT / "docs" / "user-guide.md"
 BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.S)
 
 
-def examples(text: str) -> list[tuple[re.Match[str], re.Match[str]]]:
-    """Each Python block and the `text` block right after it (the output it shows)."""
+def examples(text: str) -> list[tuple[str, list[str], str]]:
+    """Each Python block, the output the `text` block right after it shows, and its indent.
+
+    The indent is the fences' (a block inside a list item); the output's own leading spaces
+    stay, as a DataFrame prints them.
+    """
     blocks = list(BLOCK.finditer(text))
-    return [
-        (code, shown)
-        for code, shown in pairwise(blocks)
-        if code.group(1) == "python" and shown.group(1) == "text"
-    ]
+    found = []
+    for code, shown in pairwise(blocks):
+        if code.group(1) == "python" and shown.group(1) == "text":
+            indent = text[text.rfind("\n", 0, shown.start()) + 1 : shown.start()]
+            lines = shown.group(2).rstrip().splitlines()
+            output = [line.removeprefix(indent).rstrip() for line in lines]
+            found.append((textwrap.dedent(code.group(2)), output, indent))
+    return found
 
 
 EXAMPLES = examples(GUIDE.read_text(encoding="utf-8"))
-
-
-def _lines(text: str) -> list[str]:
-    return [line.rstrip() for line in textwrap.dedent(text).rstrip().splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +73,13 @@ def test_the_guide_has_its_examples():
 
 
 @pytest.mark.parametrize(
-    ("code", "shown"),
+    ("code", "shown", "indent"),
     EXAMPLES,
-    ids=[f"line{GUIDE.read_text().count(chr(10), 0, c.start()) + 1}" for c, _ in EXAMPLES],
+    ids=[f"example{number}" for number in range(1, len(EXAMPLES) + 1)],
 )
-def test_an_example_prints_what_the_guide_shows(code, shown, readers_folder):
+def test_an_example_prints_what_the_guide_shows(code, shown, indent, readers_folder):
     done = subprocess.run(
-        [PYTHON, "-c", textwrap.dedent(code.group(2))],
+        [PYTHON, "-c", code],
         cwd=readers_folder,
         capture_output=True,
         text=True,
@@ -84,12 +87,12 @@ def test_an_example_prints_what_the_guide_shows(code, shown, readers_folder):
         env={**os.environ, "COLUMNS": "100"},
     )
     assert done.returncode == 0, done.stderr
-    printed = _lines(done.stdout)
-    if os.environ.get("GROUPSIM_UPDATE_DOCS") and printed != _lines(shown.group(2)):
+    printed = [line.rstrip() for line in done.stdout.rstrip().splitlines()]
+    if os.environ.get("GROUPSIM_UPDATE_DOCS") and printed != shown:
         guide = GUIDE.read_text(encoding="utf-8")
-        # A block inside a list item is indented as its fence is.
-        indent = guide[guide.rfind("\n", 0, guide.index(shown.group(0))) + 1 :].split("`")[0]
-        body = "".join(f"{indent}{line}\n" if line else "\n" for line in printed)
-        GUIDE.write_text(guide.replace(shown.group(0), f"```text\n{body}{indent}```", 1))
+        old = "".join(f"{indent}{line}\n" if line else "\n" for line in shown)
+        new = "".join(f"{indent}{line}\n" if line else "\n" for line in printed)
+        assert f"```text\n{old}" in guide, "the shown output is not where it was read"
+        GUIDE.write_text(guide.replace(f"```text\n{old}", f"```text\n{new}", 1))
         pytest.skip("docs/user-guide.md rewritten: read the diff")
-    assert printed == _lines(shown.group(2))
+    assert printed == shown

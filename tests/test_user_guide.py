@@ -1,7 +1,8 @@
 """docs/user-guide.md's Python examples print what the guide shows under them.
 
 The guide says every example was run and shows what it printed; this test runs each Python
-block that a `text` block follows, in a folder laid out as the guide's readers have it
+block that a `text` block follows (in one process, each in a namespace of its own), in a
+folder laid out as the guide's readers have it
 (`scenarios/`, the guide's `my_study.toml` and its run in `runs/my_study_seed3`), and
 compares the output line by line (trailing spaces aside). With GROUPSIM_UPDATE_DOCS set it
 writes what the examples print into the guide instead (then read the diff: the prose around
@@ -10,6 +11,7 @@ an example may quote its numbers).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -68,31 +70,48 @@ def readers_folder(tmp_path_factory) -> Path:
     return folder
 
 
+#: Runs the examples one after the other in one process, each in a namespace of its own as a
+#: script of its own would be, its output between markers (one process: the imports once).
+DRIVER = """
+import json, sys
+for number, code in enumerate(json.load(sys.stdin)):
+    print(f"<<<example {number}>>>", flush=True)
+    exec(compile(code, f"<example {number + 1}>", "exec"), {"__name__": "__main__"})
+    sys.stdout.flush()
+"""
+
+
+@pytest.fixture(scope="module")
+def printed(readers_folder) -> list[list[str]]:
+    """What each example printed, in order (lines, trailing spaces dropped)."""
+    done = subprocess.run(
+        [PYTHON, "-c", DRIVER],
+        input=json.dumps([code for code, _, _ in EXAMPLES]),
+        cwd=readers_folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    assert done.returncode == 0, done.stderr
+    parts = re.split(r"<<<example \d+>>>\n", done.stdout)[1:]
+    assert len(parts) == len(EXAMPLES)
+    return [[line.rstrip() for line in part.rstrip().splitlines()] for part in parts]
+
+
 def test_the_guide_has_its_examples():
     assert len(EXAMPLES) >= 10
 
 
-@pytest.mark.parametrize(
-    ("code", "shown", "indent"),
-    EXAMPLES,
-    ids=[f"example{number}" for number in range(1, len(EXAMPLES) + 1)],
-)
-def test_an_example_prints_what_the_guide_shows(code, shown, indent, readers_folder):
-    done = subprocess.run(
-        [PYTHON, "-c", code],
-        cwd=readers_folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "100"},
-    )
-    assert done.returncode == 0, done.stderr
-    printed = [line.rstrip() for line in done.stdout.rstrip().splitlines()]
-    if os.environ.get("GROUPSIM_UPDATE_DOCS") and printed != shown:
+@pytest.mark.parametrize("number", range(len(EXAMPLES)), ids=lambda n: f"example{n + 1}")
+def test_an_example_prints_what_the_guide_shows(number, printed):
+    _, shown, indent = EXAMPLES[number]
+    output = printed[number]
+    if os.environ.get("GROUPSIM_UPDATE_DOCS") and output != shown:
         guide = GUIDE.read_text(encoding="utf-8")
         old = "".join(f"{indent}{line}\n" if line else "\n" for line in shown)
-        new = "".join(f"{indent}{line}\n" if line else "\n" for line in printed)
+        new = "".join(f"{indent}{line}\n" if line else "\n" for line in output)
         assert f"```text\n{old}" in guide, "the shown output is not where it was read"
         GUIDE.write_text(guide.replace(f"```text\n{old}", f"```text\n{new}", 1))
         pytest.skip("docs/user-guide.md rewritten: read the diff")
-    assert printed == shown
+    assert output == shown

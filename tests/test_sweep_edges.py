@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from conftest import HOME_ROOM
+from conftest import HOME_ROOM, cli
 from groupsim.runs.backends import SerialBackend
 from groupsim.sweep.run import SweepInterrupted, run_sweep
 from groupsim.sweep.spec import load_sweep
@@ -128,12 +128,10 @@ def test_python_api_returns_the_store_whatever_was_imported_first(tmp_path):
 
 
 def test_check_accepts_a_sweep_file(tmp_path, monkeypatch, capsys):
-    from groupsim import cli
-
     path = write_sweep(tmp_path, replications=2)
-    monkeypatch.setattr(sys, "argv", ["groupsim", "check", str(path)])
-    cli.main()
-    printed = " ".join(capsys.readouterr().out.split())
+    code, out, _ = cli(["check", str(path)], monkeypatch, capsys)
+    assert code == 0
+    printed = " ".join(out.split())
     assert "valid sweep" in printed
     assert "6 points x 2 replications = 12 runs" in printed
     assert "parameter counselor.warmth: 0.3, 0.6, 0.9" in printed
@@ -141,8 +139,6 @@ def test_check_accepts_a_sweep_file(tmp_path, monkeypatch, capsys):
 
 def test_check_writes_distributions_as_a_reader_does(tmp_path, monkeypatch, capsys):
     """Ranges and distributions in words, not Python's dicts ({'min': 0.2, 'max': 1.0})."""
-    from groupsim import cli
-
     posterior = tmp_path / "cal"
     posterior.mkdir()
     pd.DataFrame({"counselor.warmth": [0.4, 0.8], "weight": [0.5, 0.5]}).to_parquet(
@@ -157,9 +153,9 @@ def test_check_writes_distributions_as_a_reader_does(tmp_path, monkeypatch, caps
         '"exchange.tie_gain" = {distribution = "normal", mean = 0.2, sd = 0.05, min = 0.05}\n'
         '"rapport.rate" = {min = 0.1, max = 0.9}\n'
     )
-    monkeypatch.setattr(sys, "argv", ["groupsim", "check", str(path)])
-    cli.main()
-    printed = " ".join(capsys.readouterr().out.split())
+    code, out, _ = cli(["check", str(path)], monkeypatch, capsys)
+    assert code == 0
+    printed = " ".join(out.split())
     assert "lever program.sessions: 4, 8" in printed
     assert "uncertainty climate.rate: triangular from 0.1 to 0.6, mode 0.2" in printed
     assert "uncertainty exchange.tie_gain: normal, mean 0.2, sd 0.05, at least 0.05" in printed

@@ -56,6 +56,16 @@ def console_table(
     return table
 
 
+def bracket(low: float, high: float, spec: str) -> str:
+    """An interval as "[low, high]" in format `spec`: a narrow console wraps it at its space.
+
+    Example:
+        >>> bracket(-0.1873, -0.1421, "+.3f")
+        '[-0.187, -0.142]'
+    """
+    return f"[{low:{spec}}, {high:{spec}}]"
+
+
 def _print_version(asked: bool) -> None:
     if asked:
         from groupsim._version import __version__

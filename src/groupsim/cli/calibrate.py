@@ -16,6 +16,7 @@ from groupsim.cli.app import (
     WorkersOption,
     app,
     backend_from_options,
+    bracket,
     check_minimums,
     check_output_folder,
     console,
@@ -93,7 +94,7 @@ def show_results(folder: Path) -> None:
         numbers=("median", "90% interval"),
     )
     for row in posterior_summary(posterior).itertuples():
-        table.add_row(row.parameter, f"{row.median:.3g}", f"[{row.low_5:.3g}, {row.high_95:.3g}]")
+        table.add_row(row.parameter, f"{row.median:.3g}", bracket(row.low_5, row.high_95, ".3g"))
     console.print(table)
     check = pd.read_csv(folder / PREDICTIVE_FILE)
     missed = check.loc[~check["covered"], "target"].tolist()

@@ -20,6 +20,7 @@ from groupsim.cli.app import (
     YesOption,
     app,
     backend_from_options,
+    bracket,
     check_minimums,
     check_output_folder,
     check_posterior_sets,
@@ -186,7 +187,7 @@ def check_study(
 
 
 def _with_ci(row: dict, name: str) -> str:
-    return f"{row[name]:.2f} [{row[name + '_low']:.2f}, {row[name + '_high']:.2f}]"
+    return f"{row[name]:.2f} {bracket(row[name + '_low'], row[name + '_high'], '.2f')}"
 
 
 def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
@@ -351,11 +352,6 @@ def _print_arms(comparison: Comparison) -> None:
     console.print(table)
 
 
-def _bounds(low: float, high: float) -> str:
-    """An interval as "[-0.187, -0.142]": a narrow console wraps it at its space."""
-    return f"[{low:+.3f}, {high:+.3f}]"
-
-
 def _print_differences(comparison: Comparison, reps: int) -> None:
     """The post-program differences to the reference: one table per treatment.
 
@@ -381,13 +377,13 @@ def _print_differences(comparison: Comparison, reps: int) -> None:
                 row["outcome"].removeprefix("post_"),
                 f"{row['mean']:.3f}",
                 f"{row['difference']:+.3f} "
-                f"{_bounds(row['difference_low'], row['difference_high'])}",
+                f"{bracket(row['difference_low'], row['difference_high'], '+.3f')}",
                 f"{row['hedges_g']:.1f}",
                 # At most 5 characters: "8e-04", not "0.0008".
                 f"{row['p_value']:.0e}" if row["p_value"] < 0.001 else f"{row['p_value']:.1g}",
             ]
             if comparison.posterior is not None:
-                cells.append(_bounds(row["predictive_low"], row["predictive_high"]))
+                cells.append(bracket(row["predictive_low"], row["predictive_high"], "+.3f"))
             table.add_row(*cells)
         console.print(table)
     if comparison.posterior is not None:

@@ -35,8 +35,9 @@ from groupsim.study.power import (
     seed_design_bias,
     simulate_pool,
 )
+from groupsim.study.power_icc import smallest_by_formula
 from groupsim.study.power_report import REPORT_FILES
-from groupsim.study.power_studies import analyse_study, analysed, null_blocks
+from groupsim.study.power_studies import analyse_study, analysed, formula_power, null_blocks
 from groupsim.study.stats import wilson_interval
 
 #: A small cohort and a short calendar (a run takes a few hundredths of a second), with the
@@ -349,6 +350,8 @@ BAD_INPUT = {
     "clients": ("{home_room}", ["--clients", "6,x"], "--clients: comma-separated whole"),
     "clients_too_many": ("{home_room}", ["--clients", "60"], "--clients 60"),
     "target": ("{home_room}", ["--target", "1.2"], "--target: a power strictly between"),
+    "icc": ("{home_room}", ["--icc", "0.06,1"], "--icc: comma-separated numbers from 0 up to"),
+    "icc_text": ("{home_room}", ["--icc", "0.06,x"], "(got '0.06,x')"),
     "fraction_groups": ("{home_room}", ["--groups", "1.5"], "--groups: comma-separated whole"),
     "text_groups": ("{home_room}", ["--groups", "two"], "--groups: comma-separated whole"),
     "alpha": ("{home_room}", ["--alpha", "1"], "--alpha: must lie strictly between 0 and 1"),
@@ -433,6 +436,12 @@ def test_command_writes_the_report(tiny_files):
     assert max(map(len, done.stdout.splitlines())) <= 80
     assert len(re.findall(r"│ \d\.\d\d \[\d\.\d\d, \d\.\d\d\] │", done.stdout)) == 4
     assert "The treatment in both arms (T vs T" in done.stdout
+    assert "If the groups' ICC is not the model's, the smallest design" in done.stdout
+    assert sorted(pd.read_csv(out / "icc_sensitivity.csv")["assumed_icc"].unique()) == [
+        0.02,
+        0.06,
+        0.12,
+    ]
     table = pd.read_csv(out / "power.csv")
     assert table["groups_per_arm"].tolist() == [2, 3, 2, 3]
     assert table["clients_per_group"].tolist() == [6, 6, 9, 9]
@@ -610,6 +619,56 @@ def test_power_rises_with_groups_and_clients_and_flattens_as_the_design_effect_p
     assert (clustering["icc_low"] <= clustering["icc"]).all()
     assert (clustering["icc"] <= clustering["icc_high"]).all()
     assert sized_analysis.runs == 2 * 2 * 4 * 40 + 3 * 40
+
+
+def test_the_icc_sensitivity_holds_the_effect_and_varies_only_the_clustering(sized_analysis):
+    sensitivity = sized_analysis.icc_sensitivity
+    table = sized_analysis.table
+    assert sorted(sensitivity["assumed_icc"].unique()) == [0.02, 0.06, 0.12]
+    assert len(sensitivity) == 3 * len(table)
+    by_icc = sensitivity.pivot(
+        index=["groups_per_arm", "clients_per_group"], columns="assumed_icc", values="formula_power"
+    )
+    # More clustering, less power, at every design (strictly while below 1).
+    assert (by_icc.diff(axis=1).iloc[:, 1:] <= 0).all().all(), by_icc
+    # Only the home room's groups meet: the control keeps its own ICC. Assuming the home
+    # room's own ICC gives back the model's formula power, design by design.
+    clustering = sized_analysis.clustering.set_index(["arm", "clients_per_group"])
+    for row in table.itertuples():
+        own = {"treatment": clustering.loc[("treatment", row.clients_per_group), "icc"]}
+        again = formula_power(
+            row.mean_effect,
+            sized_analysis.clustering,
+            row.groups_per_arm,
+            row.clients_per_group,
+            sized_analysis.alpha,
+            own,
+        )
+        assert again == pytest.approx(row.formula_power_mixed, abs=1e-9)
+    # The model's treatment ICC here is above 0.12 at 3 clients (CI above 0): the
+    # literature's ICCs predict more power there than the model's own.
+    assert clustering.loc[("treatment", 3), "icc"] > 0.12
+    low = table.set_index(["groups_per_arm", "clients_per_group"])["formula_power_mixed"]
+    assert (by_icc[0.02].xs(3, level="clients_per_group") >= low.xs(3, level=1)).all()
+
+
+def test_report_says_which_design_each_icc_calls_for(sized_analysis, tmp_path):
+    sized_analysis.report(tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    section = text.split("## If the groups' ICC is not the model's")[1].split("\n## ")[0]
+    assert "Kivlighan et al. 2020" in section
+    assert "formula, ICC 0.06" in section
+    chosen = smallest_by_formula(
+        sized_analysis.icc_sensitivity.query("assumed_icc == 0.06"), sized_analysis.target
+    )
+    expected = (
+        "no design in the table"
+        if chosen is None
+        else f"{chosen['groups_per_arm']} groups of {chosen['clients_per_group']} per arm"
+    )
+    assert f"at ICC 0.06, {expected}" in section
+    written = pd.read_csv(tmp_path / "icc_sensitivity.csv")
+    assert np.allclose(written["formula_power"], sized_analysis.icc_sensitivity["formula_power"])
 
 
 def test_the_answer_is_the_smallest_design_that_clears_the_target(sized_analysis):

@@ -234,6 +234,7 @@ API_PAGES = {
         "power",
         "power_studies",
         "power_assurance",
+        "power_icc",
         "power_seed",
         "analyses",
         "stats",

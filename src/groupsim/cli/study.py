@@ -75,6 +75,14 @@ def power(
             "(each study under one parameter set drawn from the posterior) beside it"
         ),
     ] = None,
+    icc: Annotated[
+        str,
+        typer.Option(
+            help="ICCs to assume for the groups that meet, comma-separated, each in [0, 1): "
+            "the design-effect formula's power and design at each, beside the model's own "
+            "ICC (default: the range group treatments report)"
+        ),
+    ] = "0.02,0.06,0.12",
 ) -> None:
     """Power of simulated field studies and the bias of the one-group pre/post design.
 
@@ -89,6 +97,7 @@ def power(
             "treatment and group are confounded and no test can separate them"
         )
     sizes = _parse_clients(clients)
+    assumed_iccs = _parse_iccs(icc)
     check_minimums(reps=reps, seed=seed, workers=workers)
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"--alpha: must lie strictly between 0 and 1 (got {alpha})")
@@ -132,6 +141,7 @@ def power(
             clients=sizes or None,
             target=target,
             posterior=drawn_from,
+            icc=assumed_iccs,
         )
     analysis.report(out)
     _print_power(analysis, reps, alpha)
@@ -148,6 +158,20 @@ def _parse_clients(text: str | None) -> tuple[int, ...]:
             f"--clients: comma-separated whole numbers >= 2, e.g. 6,9,12 (got {text!r})"
         )
     return tuple(sorted({int(token) for token in tokens}))
+
+
+def _parse_iccs(text: str) -> tuple[float, ...]:
+    """`--icc 0.02,0.06` to a tuple of ICCs, each in [0, 1), or a UsageError."""
+    try:
+        values = tuple(float(token) for token in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(0 <= value < 1 for value in values):
+        raise UsageError(
+            f"--icc: comma-separated numbers from 0 up to (not including) 1, e.g. 0.02,0.06 "
+            f"(got {text!r})"
+        )
+    return values
 
 
 def _sized(scenario: Scenario, clients: int, path: Path) -> Scenario:
@@ -235,6 +259,15 @@ def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
             f"ICC {row['arm']} ({row['clients_per_group']} per group): {row['icc']:.3f} "
             f"[{row['icc_low']:.3f}, {row['icc_high']:.3f}], design effect "
             f"{row['design_effect']:.2f}",
+            markup=False,
+        )
+    if not analysis.icc_sensitivity.empty:
+        from groupsim.study.power_icc import smallest_designs
+
+        console.print(
+            f"If the groups' ICC is not the model's, the smallest design whose power by the "
+            f"design-effect formula (a point prediction; see the report) reaches "
+            f"{analysis.target:g}: {smallest_designs(analysis)}.",
             markup=False,
         )
     for row in analysis.seed_design.to_dict("records"):

@@ -49,6 +49,7 @@ from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, load_scenario, with_clients, with_overrides
 from groupsim.study.power_assurance import as_posterior, assurance_studies, assurance_table
+from groupsim.study.power_icc import LITERATURE_ICCS, check_iccs, icc_sensitivity
 from groupsim.study.power_seed import SCREENING_OPTIONS, seed_design_bias
 from groupsim.study.power_studies import (
     MIXED_MIN_GROUPS,
@@ -216,6 +217,8 @@ class PowerAnalysis:
         assurance_studies: with a posterior, a row per study under its own draw (see
             `groupsim.study.power_assurance.assurance_studies`); `table` then has
             `assurance`, `assurance_low`, `assurance_high`.
+        icc_sensitivity: the design-effect formula's power at every design if the groups'
+            ICC were each of the assumed ICCs (see `groupsim.study.power_icc`).
     """
 
     treatment: Scenario
@@ -235,6 +238,7 @@ class PowerAnalysis:
     recommended: dict[str, Any] | None = None
     posterior: str | None = None
     assurance_studies: pd.DataFrame | None = None
+    icc_sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def answer(self) -> str:
         """The recommended design in one sentence (the report's first line)."""
@@ -326,6 +330,7 @@ def power(
     clients: Sequence[int] | None = None,
     target: float = 0.8,
     posterior: Posterior | str | Path | None = None,
+    icc: Sequence[float] = LITERATURE_ICCS,
 ) -> PowerAnalysis:
     """Power of field studies with k groups of m clients per arm, and the seed design's bias.
 
@@ -354,10 +359,14 @@ def power(
             analysis, and every design gets its assurance beside it, each simulated study
             under one parameter set drawn from the posterior (twice the runs); the
             recommendation then rests on assurance.
+        icc: ICCs to assume for the arms whose groups meet, each in [0, 1): the
+            design-effect formula's power at each (`PowerAnalysis.icc_sensitivity`), beside
+            the model's own ICC, which no field study of home-room groups has measured
+            (default: the range reported for group treatments, `LITERATURE_ICCS`).
 
     Raises:
-        ValueError: a bad design (one group per arm among them), `reps`, `alpha`, `clients`
-            or `target`, or both `workers` and `backend`.
+        ValueError: a bad design (one group per arm among them), `reps`, `alpha`, `clients`,
+            `target` or `icc`, or both `workers` and `backend`.
         ScenarioError: a bad posterior folder, or a draw outside a parameter's range.
         BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
 
@@ -371,6 +380,7 @@ def power(
         [(2, 4), (3, 4), (2, 6), (3, 6)]
     """
     design = check_design(groups, reps, alpha)
+    assumed_iccs = check_iccs(icc)
     arms = {"treatment": _scenario(treatment), "control": _scenario(control)}
     drawn_from = None if posterior is None else as_posterior(posterior)
     before_draws = dict(arms)
@@ -408,6 +418,8 @@ def power(
     studies, nulls = analyse_pools(pools, design, reps, sizes, workers, backend)
     clustering = clustering_table(pools, seed=seed)
     table = with_formula_power(power_table(studies, alpha, nulls), clustering, alpha)
+    meeting = [arm for arm, scenario in arms.items() if scenario.holds_group]
+    sensitivity = icc_sensitivity(table, clustering, assumed_iccs, meeting, alpha)
     assurance = None
     if drawn_from is not None:
         assurance = assurance_studies(
@@ -449,6 +461,7 @@ def power(
         recommended=recommend(table, target, "power_primary" if assurance is None else "assurance"),
         posterior=None if drawn_from is None else drawn_from.source,
         assurance_studies=assurance,
+        icc_sensitivity=sensitivity,
     )
 
 

@@ -38,6 +38,7 @@ REPORT_FILES = (
     "studies.csv",
     "null_studies.csv",
     "clustering.csv",
+    "icc_sensitivity.csv",
     "seed_design.csv",
     "power_curve.png",
     "power_curve.svg",
@@ -376,6 +377,7 @@ def _seed_design(analysis: PowerAnalysis) -> list[Block]:
 def report_document(analysis: PowerAnalysis) -> Document:
     """The power report: the answer first, then design, tests, power, clustering, seed design."""
     from groupsim.study.power_assurance import assurance_blocks
+    from groupsim.study.power_icc import icc_blocks
 
     return Document(
         # The answer is the report's first line.
@@ -385,11 +387,13 @@ def report_document(analysis: PowerAnalysis) -> Document:
             *_introduction(analysis),
             *_tests(analysis),
             *_power_by_design(analysis),
+            *icc_blocks(analysis),
             *assurance_blocks(analysis),
             *_seed_design(analysis),
             Paragraph(
                 "Files: `power.csv` (a row per design), `studies.csv` (every study's effect, "
                 "mixed-model status and p-values), `null_studies.csv`, `clustering.csv`, "
+                "`icc_sensitivity.csv` (the formula's power at each assumed ICC), "
                 "`seed_design.csv`, `power_curve.png`/`.svg`, `seed_design_bias.png`/`.svg`"
                 + (
                     "; `assurance_studies.csv` (every posterior study: its draw and p-values)."
@@ -408,6 +412,7 @@ def write_report(analysis: PowerAnalysis, out_dir: str | Path) -> Path:
         "studies.csv": analysis.studies,
         "null_studies.csv": analysis.nulls,
         "clustering.csv": analysis.clustering,
+        "icc_sensitivity.csv": analysis.icc_sensitivity,
         "seed_design.csv": analysis.seed_design,
     }
     if analysis.assurance_studies is not None:

@@ -16,7 +16,8 @@ A study of the design (k groups per arm, m clients per group) takes k runs of ea
   clients of one group as independent and so reject a true null too often (liberal).
 
 The ICC and design effect are estimated from the pools (:func:`clustering_table`), and the
-design-effect formula's power (:func:`formula_power`) is set beside the simulated power.
+design-effect formula's power (:func:`formula_power`) is set beside the simulated power, and
+at other ICCs (:mod:`groupsim.study.power_icc`).
 """
 
 from __future__ import annotations
@@ -323,19 +324,39 @@ def _residual_variance(frame: pd.DataFrame) -> float:
 
 
 def formula_power(
-    effect: float, clustering: pd.DataFrame, groups: int, clients: int, alpha: float
+    effect: float,
+    clustering: pd.DataFrame,
+    groups: int,
+    clients: int,
+    alpha: float,
+    icc: Mapping[str, float] | None = None,
 ) -> float:
     """Power the design-effect formula predicts for k groups of m clients per arm.
 
     Each arm's adjusted mean has variance sigma^2 (1 + (n - 1) ICC) / (k n), n the answered
     clients per group (Donner & Klar 2000, ch. 5); the test is a t-test on 2k - 2 degrees of
-    freedom with noncentrality effect / SE.
+    freedom with noncentrality effect / SE. Each arm's sigma^2, n and ICC are its row of
+    `clustering` for m clients per group; `icc` replaces the ICC of the arms it names
+    (`{"treatment": 0.06}`), their residual variance held as it is.
+
+    Example: with the same ICC, variance and n in both arms the formula is the t-test on
+    group means, statsmodels' power of a two-sample t-test with k per arm:
+
+        >>> from statsmodels.stats.power import TTestIndPower
+        >>> arms = pd.DataFrame({"arm": ["treatment", "control"], "clients_per_group": 9,
+        ...     "answered_per_group": 8.0, "design_effect": 1.0, "residual_variance": 100.0})
+        >>> d = 6.0 / np.sqrt(100.0 * (1 + 7 * 0.06) / 8.0)
+        >>> at_006 = {"treatment": 0.06, "control": 0.06}
+        >>> bool(np.isclose(formula_power(6.0, arms, 4, 9, 0.05, at_006),
+        ...     TTestIndPower().power(d, nobs1=4, alpha=0.05)))
+        True
     """
     variance = 0.0
     for _, arm in clustering[clustering["clients_per_group"] == clients].iterrows():
-        variance += (
-            arm["residual_variance"] * arm["design_effect"] / (groups * arm["answered_per_group"])
-        )
+        design_effect = arm["design_effect"]
+        if icc is not None and arm["arm"] in icc:
+            design_effect = 1 + (arm["answered_per_group"] - 1) * icc[arm["arm"]]
+        variance += arm["residual_variance"] * design_effect / (groups * arm["answered_per_group"])
     df = 2 * groups - 2
     noncentrality = effect / np.sqrt(variance)
     critical = stats.t.ppf(1 - alpha / 2, df)

@@ -1,0 +1,109 @@
+"""The design-effect formula at assumed ICCs (`groupsim.study.power_icc`), on made-up arms.
+
+The analysis itself (a simulated power study with its sensitivity table) is checked in
+tests/test_power.py, on its module fixtures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.power import TTestIndPower
+
+from groupsim.study.power_icc import (
+    LITERATURE_ICCS,
+    check_iccs,
+    icc_sensitivity,
+    smallest_by_formula,
+)
+from groupsim.study.power_studies import formula_power
+
+#: Two arms of 9 clients per group (8 answer the post-test), the treatment's groups
+#: clustered (ICC 0.15: design effect 2.05), the control's not.
+ARMS = pd.DataFrame(
+    {
+        "arm": ["treatment", "control"],
+        "clients_per_group": [9, 9],
+        "answered_per_group": [8.0, 8.0],
+        "design_effect": [1 + 7 * 0.15, 1.0],
+        "residual_variance": [120.0, 80.0],
+    }
+)
+DESIGNS = pd.DataFrame(
+    {
+        "groups_per_arm": [2, 3, 4, 6],
+        "clients_per_group": [9, 9, 9, 9],
+        "clients_total": [36, 54, 72, 108],
+        "mean_effect": [9.0, 9.0, 9.0, 9.0],
+    }
+)
+
+
+@pytest.mark.parametrize("groups", [2, 4, 8])
+@pytest.mark.parametrize("icc", [0.0, 0.06, 0.3])
+def test_the_formula_is_statsmodels_t_test_on_group_means(groups, icc):
+    # Equal arms: each group's mean has variance sigma^2 (1 + (n - 1) ICC) / n, and the
+    # formula is the two-sample t-test on k group means per arm.
+    arms = ARMS.assign(residual_variance=100.0)
+    d = 9.0 / np.sqrt(100.0 * (1 + 7 * icc) / 8.0)
+    expected = TTestIndPower().power(d, nobs1=groups, alpha=0.05)
+    got = formula_power(9.0, arms, groups, 9, 0.05, {"treatment": icc, "control": icc})
+    assert got == pytest.approx(expected, abs=1e-9)
+
+
+def test_an_arm_at_its_own_icc_gives_the_models_formula_power():
+    for groups in (2, 4, 6):
+        base = formula_power(9.0, ARMS, groups, 9, 0.05)
+        assert formula_power(9.0, ARMS, groups, 9, 0.05, {"treatment": 0.15}) == pytest.approx(
+            base, abs=1e-12
+        )
+        # The control keeps its own (here 0) when it is not named.
+        assert formula_power(9.0, ARMS, groups, 9, 0.05, {"control": 0.0}) == pytest.approx(
+            base, abs=1e-12
+        )
+
+
+def test_power_falls_as_the_assumed_icc_rises_and_only_named_arms_change():
+    table = icc_sensitivity(DESIGNS, ARMS, (0.0, 0.06, 0.12, 0.3), ["treatment"], 0.05)
+    assert len(table) == 4 * len(DESIGNS)
+    by_icc = table.pivot(index="groups_per_arm", columns="assumed_icc", values="formula_power")
+    assert (by_icc.diff(axis=1).iloc[:, 1:] < 0).all().all(), by_icc
+    assert (by_icc.diff(axis=0).iloc[1:] > 0).all().all(), by_icc  # and rises with groups
+    both = icc_sensitivity(DESIGNS, ARMS, (0.12,), ["treatment", "control"], 0.05)
+    alone = table[table["assumed_icc"] == 0.12]
+    # Clustering the control arm too (its ICC 0 -> 0.12) lowers power further.
+    assert (both["formula_power"].to_numpy() < alone["formula_power"].to_numpy()).all()
+
+
+def test_no_meeting_arm_or_no_icc_gives_an_empty_table_with_its_columns():
+    for arms, iccs in (([], LITERATURE_ICCS), (["treatment"], ())):
+        table = icc_sensitivity(DESIGNS, ARMS, iccs, arms, 0.05)
+        assert table.empty
+        assert "formula_power" in table.columns
+
+
+def test_the_smallest_design_is_the_fewest_clients_that_reach_the_target():
+    designs = pd.DataFrame(
+        {
+            "groups_per_arm": [2, 4, 3, 2],
+            "clients_per_group": [12, 6, 9, 9],
+            "clients_total": [48, 48, 54, 36],
+            "formula_power": [0.85, 0.9, 0.95, 0.7],
+        }
+    )
+    chosen = smallest_by_formula(designs, 0.8)
+    # 48 clients either way: the fewer groups first, as `recommend` orders them.
+    assert (chosen["groups_per_arm"], chosen["clients_per_group"]) == (2, 12)
+    assert smallest_by_formula(designs, 0.96) is None
+    assert isinstance(chosen["groups_per_arm"], int)
+
+
+@pytest.mark.parametrize("bad", [(1.0,), (-0.1,), (True,), ("0.1",)])
+def test_check_iccs_refuses_what_is_not_an_icc(bad):
+    with pytest.raises(ValueError, match=r"icc: numbers from 0 up to \(not including\) 1"):
+        check_iccs(bad)
+
+
+def test_check_iccs_sorts_and_keeps_each_once():
+    assert check_iccs([0.12, 0.02, 0.12, 0]) == (0.0, 0.02, 0.12)

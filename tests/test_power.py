@@ -671,6 +671,21 @@ def test_report_says_which_design_each_icc_calls_for(sized_analysis, tmp_path):
     assert np.allclose(written["formula_power"], sized_analysis.icc_sensitivity["formula_power"])
 
 
+def test_the_power_curve_shades_the_formula_over_the_assumed_iccs(sized_analysis):
+    from groupsim.study.power_figures import power_curve_figure
+
+    power_ax = power_curve_figure(sized_analysis).axes[0]
+    bands = {c.get_label(): c for c in power_ax.collections if "formula at ICC" in c.get_label()}
+    assert sorted(bands) == [f"{m} per group, formula at ICC 0.02-0.12" for m in (3, 9)]
+    # Each band spans the formula's power from ICC 0.12 (below) to 0.02 (above).
+    sensitivity = sized_analysis.icc_sensitivity
+    for m in (3, 9):
+        top = bands[f"{m} per group, formula at ICC 0.02-0.12"].get_paths()[0].vertices[:, 1]
+        rows = sensitivity[sensitivity["clients_per_group"] == m]
+        assert np.isclose(top.max(), rows["formula_power"].max())
+        assert np.isclose(top.min(), rows["formula_power"].min())
+
+
 def test_the_answer_is_the_smallest_design_that_clears_the_target(sized_analysis):
     table = sized_analysis.table
     clear = table[table["power_primary_low"] >= sized_analysis.target]

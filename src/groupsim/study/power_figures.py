@@ -51,6 +51,7 @@ def _power_panel(ax: Axes, analysis: PowerAnalysis) -> None:
             color=colour,
             label=f"{m} per group, design-effect formula",
         )
+        _icc_band(ax, analysis, m, nudge, colour)
         if assured:
             label = f"{m} per group, assurance over the posterior"
             style = {"marker": "s", "ls": "--", "color": colour, "mfc": "white"}
@@ -58,6 +59,27 @@ def _power_panel(ax: Axes, analysis: PowerAnalysis) -> None:
     ax.axhline(analysis.target, color="tab:red", lw=1, ls="--", label=f"target {analysis.target:g}")
     ax.set_ylabel("power of the primary test (share of studies with p < alpha)")
     ax.set_title("Power by design (95% Wilson CIs)", fontsize=10)
+
+
+def _icc_band(ax: Axes, analysis: PowerAnalysis, m: int, nudge: float, colour: str) -> None:
+    """The formula's power from the largest assumed ICC to the smallest, shaded (`--icc`)."""
+    sensitivity = analysis.icc_sensitivity
+    if sensitivity.empty:
+        return
+    rows = sensitivity[sensitivity["clients_per_group"] == m]
+    by_icc = rows.pivot(index="groups_per_arm", columns="assumed_icc", values="formula_power")
+    low, high = by_icc.min(axis=1), by_icc.max(axis=1)
+    iccs = by_icc.columns
+    span = f"{iccs.min():g}-{iccs.max():g}" if len(iccs) > 1 else f"{iccs[0]:g}"
+    ax.fill_between(
+        by_icc.index * nudge,
+        low,
+        high,
+        color=colour,
+        alpha=0.12,
+        lw=0,
+        label=f"{m} per group, formula at ICC {span}",
+    )
 
 
 def _null_panel(ax: Axes, analysis: PowerAnalysis) -> None:

@@ -297,8 +297,9 @@ def _power_by_design(analysis: PowerAnalysis) -> list[Block]:
         ),
         FigureBlock(
             "power_curve",
-            "Power of the primary test by design, with the design-effect formula (left); "
-            "type I error of the tests (right)",
+            "Power of the primary test by design, with the design-effect formula (dotted) "
+            "and its range over the assumed ICCs (shaded; see 'If the groups' ICC is not the "
+            "model's') (left); type I error of the tests (right)",
             lambda: power_curve_figure(analysis),
         ),
         Heading("Type I error"),

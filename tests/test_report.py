@@ -206,3 +206,7 @@ def test_report_gives_icc_and_reliable_change_per_arm(written, comparison):
     text = (written / "report.md").read_text()
     assert "ICC (post \\| pre)" in text
     assert f"{100 * improved:.0f}%" in text
+    # Beside the literature's spreads, said to be context, not targets.
+    assert "Kivlighan et al. 2020" in text
+    assert "Lambert & Ogles 2004" in text
+    assert "not targets the model was fitted to" in text

@@ -8,8 +8,10 @@ formula (`power_studies.formula_power`), which agrees with the simulated power a
 own ICC (the report checks this), gives the power of every design at other ICCs when only the
 clustering changes: each design keeps its simulated effect, each arm its residual variance
 and answered clients per group (:func:`icc_sensitivity`); :func:`smallest_by_formula` names
-the design each ICC calls for. These are predictions of a formula, with no CI and not
-checked by runs at those ICCs; the report says so.
+the design each ICC calls for. The formula itself holds at any ICC (tests/test_power_icc.py
+checks it against the cluster-level test on data drawn with a known ICC); that the model's
+effect and variance would stay as they are at another ICC is an assumption, and the powers
+are point values without a CI; the report says so.
 
 Example:
     >>> table = pd.DataFrame({"groups_per_arm": [2, 4], "clients_per_group": [9, 9],
@@ -198,10 +200,12 @@ def icc_blocks(analysis: PowerAnalysis) -> list[Block]:
             f"{assumed}; an arm without sessions keeps its own. Each design keeps its "
             f"simulated effect and each arm its residual variance and answered clients per "
             f"group, so only the clustering differs. At the model's own ICC the formula is "
-            f"checked against the simulated power (above); at the others it is a prediction "
-            f"no run has checked, and a point value: the effect's own uncertainty is not in "
-            f"it. The smallest design is held to the target by the formula's point value, "
-            f"not by a lower bound as the recommendation is."
+            f"checked against the simulated power (above); at any ICC it matches the "
+            f"cluster-level test's power on data drawn with that ICC (a test of groupsim's); "
+            f"but whether groups with another ICC would keep the model's effect and variance, "
+            f"no run can say. It is a point value: the effect's own uncertainty is not in it, "
+            f"and the smallest design is held to the target by it, not by a lower bound as "
+            f"the recommendation is."
         ),
         Table.from_rows(*_sensitivity_rows(analysis)),
         Paragraph(

@@ -4,8 +4,8 @@ The power analysis estimates the ICC of its arms' groups from the runs (`cluster
 home room's is 0.10-0.16, what the model's shared climate and counselor give. No field study
 has measured the ICC of home-room groups, and group treatments report less on average (0.06;
 `LITERATURE_ICCS`). A planner should see how the answer moves with it. The design-effect
-formula (`power_studies.formula_power`), which agrees with the simulated power at the model's
-own ICC (the report checks this), gives the power of every design at other ICCs when only the
+formula (`power_studies.formula_power`), which the report checks against the simulated power
+at the model's own ICC, gives the power of every design at other ICCs when only the
 clustering changes: each design keeps its simulated effect, each arm its residual variance
 and answered clients per group (:func:`icc_sensitivity`); :func:`smallest_by_formula` names
 the design each ICC calls for. The formula itself holds at any ICC (tests/test_power_icc.py

@@ -99,7 +99,7 @@ def test_the_smallest_design_is_the_fewest_clients_that_reach_the_target():
     assert isinstance(chosen["groups_per_arm"], int)
 
 
-@pytest.mark.parametrize("bad", [(1.0,), (-0.1,), (True,), ("0.1",)])
+@pytest.mark.parametrize("bad", [(1.0,), (-0.1,), (True,), ("0.1",), 1.5, True])
 def test_check_iccs_refuses_what_is_not_an_icc(bad):
     with pytest.raises(ValueError, match=r"icc: numbers from 0 up to \(not including\) 1"):
         check_iccs(bad)
@@ -107,6 +107,7 @@ def test_check_iccs_refuses_what_is_not_an_icc(bad):
 
 def test_check_iccs_sorts_and_keeps_each_once():
     assert check_iccs([0.12, 0.02, 0.12, 0]) == (0.0, 0.02, 0.12)
+    assert check_iccs(0.06) == (0.06,)
 
 
 @pytest.mark.parametrize("icc", [0.02, 0.12, 0.3])

@@ -330,7 +330,7 @@ def power(
     clients: Sequence[int] | None = None,
     target: float = 0.8,
     posterior: Posterior | str | Path | None = None,
-    icc: Sequence[float] = LITERATURE_ICCS,
+    icc: Sequence[float] | float = LITERATURE_ICCS,
 ) -> PowerAnalysis:
     """Power of field studies with k groups of m clients per arm, and the seed design's bias.
 
@@ -359,7 +359,7 @@ def power(
             analysis, and every design gets its assurance beside it, each simulated study
             under one parameter set drawn from the posterior (twice the runs); the
             recommendation then rests on assurance.
-        icc: ICCs to assume for the arms whose groups meet, each in [0, 1): the
+        icc: ICCs to assume for the arms whose groups meet (one or several), each in [0, 1): the
             design-effect formula's power at each (`PowerAnalysis.icc_sensitivity`), beside
             the model's own ICC, which no field study of home-room groups has measured
             (default: the range reported for group treatments, `LITERATURE_ICCS`).

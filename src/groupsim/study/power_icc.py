@@ -115,9 +115,9 @@ def smallest_by_formula(
     return clear.sort_values(["clients_total", "groups_per_arm"]).head(1).to_dict("records")[0]
 
 
-def check_iccs(iccs: Sequence[float]) -> tuple[float, ...]:
-    """Validate assumed ICCs (each in [0, 1)); sorted, each once."""
-    values = tuple(iccs)
+def check_iccs(iccs: Sequence[float] | float) -> tuple[float, ...]:
+    """Validate assumed ICCs (each in [0, 1); one number or several); sorted, each once."""
+    values = (iccs,) if isinstance(iccs, int | float) else tuple(iccs)
     if any(isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1 for v in values):
         raise ValueError(f"icc: numbers from 0 up to (not including) 1 (got {list(values)})")
     return tuple(sorted({float(v) for v in values}))

@@ -35,7 +35,6 @@ from groupsim.study.power import (
     seed_design_bias,
     simulate_pool,
 )
-from groupsim.study.power_icc import smallest_by_formula
 from groupsim.study.power_report import REPORT_FILES
 from groupsim.study.power_studies import analyse_study, analysed, formula_power, null_blocks
 from groupsim.study.stats import wilson_interval
@@ -352,6 +351,11 @@ BAD_INPUT = {
     "target": ("{home_room}", ["--target", "1.2"], "--target: a power strictly between"),
     "icc": ("{home_room}", ["--icc", "0.06,1"], "--icc: comma-separated numbers from 0 up to"),
     "icc_text": ("{home_room}", ["--icc", "0.06,x"], "(got '0.06,x')"),
+    "effect_sizes": (
+        "{home_room}",
+        ["--effect-sizes", "0.5,0"],
+        "--effect-sizes: comma-separated numbers above 0",
+    ),
     "fraction_groups": ("{home_room}", ["--groups", "1.5"], "--groups: comma-separated whole"),
     "text_groups": ("{home_room}", ["--groups", "two"], "--groups: comma-separated whole"),
     "alpha": ("{home_room}", ["--alpha", "1"], "--alpha: must lie strictly between 0 and 1"),
@@ -436,7 +440,8 @@ def test_command_writes_the_report(tiny_files):
     assert max(map(len, done.stdout.splitlines())) <= 80
     assert len(re.findall(r"│ \d\.\d\d \[\d\.\d\d, \d\.\d\d\] │", done.stdout)) == 4
     assert "The treatment in both arms (T vs T" in done.stdout
-    assert "If the groups' ICC is not the model's, the smallest design" in done.stdout
+    assert "If the ICC or the effect is not the model's: groups per arm" in done.stdout
+    assert "│ d = 0.5 " in done.stdout
     assert sorted(pd.read_csv(out / "icc_sensitivity.csv")["assumed_icc"].unique()) == [
         0.02,
         0.06,
@@ -652,23 +657,42 @@ def test_the_icc_sensitivity_holds_the_effect_and_varies_only_the_clustering(siz
     assert (by_icc[0.02].xs(3, level="clients_per_group") >= low.xs(3, level=1)).all()
 
 
-def test_report_says_which_design_each_icc_calls_for(sized_analysis, tmp_path):
+def test_report_gives_the_groups_each_effect_and_icc_needs(sized_analysis, tmp_path):
     sized_analysis.report(tmp_path)
     text = (tmp_path / "report.md").read_text()
-    section = text.split("## If the groups' ICC is not the model's")[1].split("\n## ")[0]
+    heading = "## If the groups' ICC or the effect is not the model's"
+    section = text.split(heading)[1].split("\n## ")[0]
     assert "Kivlighan et al. 2020" in section
     assert "formula, ICC 0.06" in section
-    chosen = smallest_by_formula(
-        sized_analysis.icc_sensitivity.query("assumed_icc == 0.06"), sized_analysis.target
-    )
-    expected = (
-        "no design in the table"
-        if chosen is None
-        else f"{chosen['groups_per_arm']} groups of {chosen['clients_per_group']} per arm"
-    )
-    assert f"at ICC 0.06, {expected}" in section
-    written = pd.read_csv(tmp_path / "icc_sensitivity.csv")
-    assert np.allclose(written["formula_power"], sized_analysis.icc_sensitivity["formula_power"])
+    assert "Lemberger-Truelove et al. 2024" in section
+    needed = sized_analysis.groups_needed
+    written = pd.read_csv(tmp_path / "groups_needed.csv")
+    assert written["groups_per_arm"].equals(needed["groups_per_arm"])
+    assert written["effect"].tolist() == needed["effect"].tolist()
+    # Per group size: the model's effect and d = 0.3, 0.5, 0.8, each at the model's ICC
+    # (NaN) and the three assumed ones.
+    assert len(needed) == 2 * 4 * 4
+    clustering = sized_analysis.clustering
+    for m in (3, 9):
+        rows = needed[needed["clients_per_group"] == m]
+        sd = np.sqrt((clustering.loc[clustering["clients_per_group"] == m, "pre_sd"] ** 2).mean())
+        small = rows[rows["effect"] == "d = 0.5"]
+        assert np.allclose(small["effect_points"], 0.5 * sd)
+        model = rows[(rows["effect"] == "model") & rows["assumed_icc"].isna()].iloc[0]
+        effect = sized_analysis.table.query("clients_per_group == @m")["mean_effect"].mean()
+        assert model["effect_points"] == pytest.approx(effect)
+        # The fewest groups whose formula power reaches the target, checked one k at a time.
+        k = int(model["groups_per_arm"])
+        alpha, target = sized_analysis.alpha, sized_analysis.target
+        assert formula_power(effect, clustering, k, m, alpha) >= target
+        assert k == 2 or formula_power(effect, clustering, k - 1, m, alpha) < target
+        # Smaller effects need more groups, at every ICC.
+        by_effect = rows.pivot_table(
+            index="effect", columns="assumed_icc", values="groups_per_arm", dropna=False
+        )
+        assert (by_effect.loc["d = 0.3"] >= by_effect.loc["d = 0.5"]).all()
+        assert (by_effect.loc["d = 0.5"] >= by_effect.loc["d = 0.8"]).all()
+        assert f"| {m} | d = 0.5: {0.5 * sd:.1f} points |" in section
 
 
 def test_the_power_curve_shades_the_formula_over_the_assumed_iccs(sized_analysis):

@@ -234,7 +234,7 @@ API_PAGES = {
         "power",
         "power_studies",
         "power_assurance",
-        "power_icc",
+        "power_sensitivity",
         "power_seed",
         "analyses",
         "stats",

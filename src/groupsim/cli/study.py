@@ -32,7 +32,7 @@ from groupsim.cli.app import (
 from groupsim.scenario import load_scenario
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from groupsim.runs.backends import Backend
     from groupsim.scenario import Scenario
@@ -83,6 +83,15 @@ def power(
             "ICC (default: the range group treatments report)"
         ),
     ] = "0.02,0.06,0.12",
+    effect_sizes: Annotated[
+        str,
+        typer.Option(
+            help="Standardized effects (Cohen's d on the clients' pre-test SD) to plan for "
+            "besides the model's own, comma-separated, each above 0: the groups per arm the "
+            "design-effect formula needs at each (default: 0.3, what school counseling "
+            "reports, and Cohen's 0.5 and 0.8)"
+        ),
+    ] = "0.3,0.5,0.8",
 ) -> None:
     """Power of simulated field studies and the bias of the one-group pre/post design.
 
@@ -97,7 +106,12 @@ def power(
             "treatment and group are confounded and no test can separate them"
         )
     sizes = _parse_clients(clients)
-    assumed_iccs = _parse_iccs(icc)
+    assumed_iccs = _parse_numbers(
+        "--icc", icc, lambda v: 0 <= v < 1, "from 0 up to (not including) 1, e.g. 0.02,0.06"
+    )
+    assumed_effects = _parse_numbers(
+        "--effect-sizes", effect_sizes, lambda v: 0 < v < float("inf"), "above 0, e.g. 0.3,0.5"
+    )
     check_minimums(reps=reps, seed=seed, workers=workers)
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"--alpha: must lie strictly between 0 and 1 (got {alpha})")
@@ -142,6 +156,7 @@ def power(
             target=target,
             posterior=drawn_from,
             icc=assumed_iccs,
+            effect_sizes=assumed_effects,
         )
     analysis.report(out)
     _print_power(analysis, reps, alpha)
@@ -160,18 +175,40 @@ def _parse_clients(text: str | None) -> tuple[int, ...]:
     return tuple(sorted({int(token) for token in tokens}))
 
 
-def _parse_iccs(text: str) -> tuple[float, ...]:
-    """`--icc 0.02,0.06` to a tuple of ICCs, each in [0, 1), or a UsageError."""
+def _parse_numbers(
+    option: str, text: str, allowed: Callable[[float], bool], what: str
+) -> tuple[float, ...]:
+    """`--icc 0.02,0.06` to a tuple of numbers, each `allowed`, or a UsageError saying `what`."""
     try:
         values = tuple(float(token) for token in text.split(","))
     except ValueError:
         values = ()
-    if not values or not all(0 <= value < 1 for value in values):
-        raise UsageError(
-            f"--icc: comma-separated numbers from 0 up to (not including) 1, e.g. 0.02,0.06 "
-            f"(got {text!r})"
-        )
+    if not values or not all(allowed(value) for value in values):
+        raise UsageError(f"{option}: comma-separated numbers {what} (got {text!r})")
     return values
+
+
+def _print_groups_needed(analysis: PowerAnalysis) -> None:
+    """Groups per arm the formula needs, by effect and ICC: a table per group size."""
+    from groupsim.study.power_sensitivity import MAX_GROUPS
+
+    needed = analysis.groups_needed
+    if needed.empty:
+        return
+    iccs = [icc for icc in needed["assumed_icc"].unique() if icc == icc]  # NaN: the model's
+    # The model's ICC and effect are its own; neither was measured in home-room groups.
+    table = console_table(
+        f"If the ICC or the effect is not the model's: groups per arm the design-effect "
+        f"formula needs for power {analysis.target:g} (point values; see the report)",
+        names=("clients\nper group", "effect"),
+        numbers=("model's\nICC", *(f"ICC\n{icc:g}" for icc in iccs)),
+    )
+    for (m, effect), cells in needed.groupby(["clients_per_group", "effect"], sort=False):
+        first = cells.iloc[0]
+        what = f"model's, d = {first['effect_d']:.1f}" if effect == "model" else str(effect)
+        counts = [f">{MAX_GROUPS}" if k != k else str(int(k)) for k in cells["groups_per_arm"]]
+        table.add_row(str(m), what, *counts)
+    console.print(table)
 
 
 def _sized(scenario: Scenario, clients: int, path: Path) -> Scenario:
@@ -261,15 +298,7 @@ def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
             f"{row['design_effect']:.2f}",
             markup=False,
         )
-    if not analysis.icc_sensitivity.empty:
-        from groupsim.study.power_icc import smallest_designs
-
-        console.print(
-            f"If the groups' ICC is not the model's, the smallest design whose power by the "
-            f"design-effect formula (a point prediction; see the report) reaches "
-            f"{analysis.target:g}: {smallest_designs(analysis)}.",
-            markup=False,
-        )
+    _print_groups_needed(analysis)
     for row in analysis.seed_design.to_dict("records"):
         console.print(
             f"One group, pre/post, screening {row['screening']}: gain {row['one_group_gain']:.1f} "

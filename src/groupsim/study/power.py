@@ -49,8 +49,15 @@ from groupsim.runs.execute import map_tasks, replication_seeds
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, load_scenario, with_clients, with_overrides
 from groupsim.study.power_assurance import as_posterior, assurance_studies, assurance_table
-from groupsim.study.power_icc import LITERATURE_ICCS, check_iccs, icc_sensitivity
 from groupsim.study.power_seed import SCREENING_OPTIONS, seed_design_bias
+from groupsim.study.power_sensitivity import (
+    LITERATURE_EFFECTS,
+    LITERATURE_ICCS,
+    check_effects,
+    check_iccs,
+    groups_needed_table,
+    icc_sensitivity,
+)
 from groupsim.study.power_studies import (
     MIXED_MIN_GROUPS,
     TESTS,
@@ -218,7 +225,10 @@ class PowerAnalysis:
             `groupsim.study.power_assurance.assurance_studies`); `table` then has
             `assurance`, `assurance_low`, `assurance_high`.
         icc_sensitivity: the design-effect formula's power at every design if the groups'
-            ICC were each of the assumed ICCs (see `groupsim.study.power_icc`).
+            ICC were each of the assumed ICCs (see `groupsim.study.power_sensitivity`).
+        groups_needed: the groups per arm the formula needs to clear `target`, by group
+            size, effect (the model's and each assumed standardized effect) and ICC (see
+            `power_sensitivity.groups_needed_table`).
     """
 
     treatment: Scenario
@@ -239,6 +249,7 @@ class PowerAnalysis:
     posterior: str | None = None
     assurance_studies: pd.DataFrame | None = None
     icc_sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    groups_needed: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def answer(self) -> str:
         """The recommended design in one sentence (the report's first line)."""
@@ -331,6 +342,7 @@ def power(
     target: float = 0.8,
     posterior: Posterior | str | Path | None = None,
     icc: Sequence[float] | float = LITERATURE_ICCS,
+    effect_sizes: Sequence[float] | float = LITERATURE_EFFECTS,
 ) -> PowerAnalysis:
     """Power of field studies with k groups of m clients per arm, and the seed design's bias.
 
@@ -363,10 +375,14 @@ def power(
             design-effect formula's power at each (`PowerAnalysis.icc_sensitivity`), beside
             the model's own ICC, which no field study of home-room groups has measured
             (default: the range reported for group treatments, `LITERATURE_ICCS`).
+        effect_sizes: standardized effects (Cohen's d on the clients' pre-test SD, each above
+            0) to plan for besides the model's own, whose size rests on one field study: the
+            groups per arm the formula needs at each, and at each ICC
+            (`PowerAnalysis.groups_needed`; default `LITERATURE_EFFECTS`, 0.3, 0.5, 0.8).
 
     Raises:
         ValueError: a bad design (one group per arm among them), `reps`, `alpha`, `clients`,
-            `target` or `icc`, or both `workers` and `backend`.
+            `target`, `icc` or `effect_sizes`, or both `workers` and `backend`.
         ScenarioError: a bad posterior folder, or a draw outside a parameter's range.
         BackendError: the backend cannot start (e.g. an unreachable Dask scheduler).
 
@@ -381,6 +397,7 @@ def power(
     """
     design = check_design(groups, reps, alpha)
     assumed_iccs = check_iccs(icc)
+    assumed_effects = check_effects(effect_sizes)
     arms = {"treatment": _scenario(treatment), "control": _scenario(control)}
     drawn_from = None if posterior is None else as_posterior(posterior)
     before_draws = dict(arms)
@@ -420,6 +437,9 @@ def power(
     table = with_formula_power(power_table(studies, alpha, nulls), clustering, alpha)
     meeting = [arm for arm, scenario in arms.items() if scenario.holds_group]
     sensitivity = icc_sensitivity(table, clustering, assumed_iccs, meeting, alpha)
+    needed = groups_needed_table(
+        table, clustering, assumed_iccs, assumed_effects, meeting, alpha, target
+    )
     assurance = None
     if drawn_from is not None:
         assurance = assurance_studies(
@@ -462,6 +482,7 @@ def power(
         posterior=None if drawn_from is None else drawn_from.source,
         assurance_studies=assurance,
         icc_sensitivity=sensitivity,
+        groups_needed=needed,
     )
 
 

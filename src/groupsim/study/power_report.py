@@ -39,6 +39,7 @@ REPORT_FILES = (
     "null_studies.csv",
     "clustering.csv",
     "icc_sensitivity.csv",
+    "groups_needed.csv",
     "seed_design.csv",
     "power_curve.png",
     "power_curve.svg",
@@ -298,8 +299,8 @@ def _power_by_design(analysis: PowerAnalysis) -> list[Block]:
         FigureBlock(
             "power_curve",
             "Power of the primary test by design, with the design-effect formula (dotted) "
-            "and its range over the assumed ICCs (shaded; see 'If the groups' ICC is not the "
-            "model's') (left); type I error of the tests (right)",
+            "and its range over the assumed ICCs (shaded; see 'If the groups' ICC or the "
+            "effect is not the model's') (left); type I error of the tests (right)",
             lambda: power_curve_figure(analysis),
         ),
         Heading("Type I error"),
@@ -378,7 +379,7 @@ def _seed_design(analysis: PowerAnalysis) -> list[Block]:
 def report_document(analysis: PowerAnalysis) -> Document:
     """The power report: the answer first, then design, tests, power, clustering, seed design."""
     from groupsim.study.power_assurance import assurance_blocks
-    from groupsim.study.power_icc import icc_blocks
+    from groupsim.study.power_sensitivity import sensitivity_blocks
 
     return Document(
         # The answer is the report's first line.
@@ -388,13 +389,14 @@ def report_document(analysis: PowerAnalysis) -> Document:
             *_introduction(analysis),
             *_tests(analysis),
             *_power_by_design(analysis),
-            *icc_blocks(analysis),
+            *sensitivity_blocks(analysis),
             *assurance_blocks(analysis),
             *_seed_design(analysis),
             Paragraph(
                 "Files: `power.csv` (a row per design), `studies.csv` (every study's effect, "
                 "mixed-model status and p-values), `null_studies.csv`, `clustering.csv`, "
                 "`icc_sensitivity.csv` (the formula's power at each assumed ICC), "
+                "`groups_needed.csv` (groups per arm the formula needs, by effect and ICC), "
                 "`seed_design.csv`, `power_curve.png`/`.svg`, `seed_design_bias.png`/`.svg`"
                 + (
                     "; `assurance_studies.csv` (every posterior study: its draw and p-values)."
@@ -414,6 +416,7 @@ def write_report(analysis: PowerAnalysis, out_dir: str | Path) -> Path:
         "null_studies.csv": analysis.nulls,
         "clustering.csv": analysis.clustering,
         "icc_sensitivity.csv": analysis.icc_sensitivity,
+        "groups_needed.csv": analysis.groups_needed,
         "seed_design.csv": analysis.seed_design,
     }
     if analysis.assurance_studies is not None:

@@ -17,7 +17,7 @@ A study of the design (k groups per arm, m clients per group) takes k runs of ea
 
 The ICC and design effect are estimated from the pools (:func:`clustering_table`), and the
 design-effect formula's power (:func:`formula_power`) is set beside the simulated power, and
-at other ICCs (:mod:`groupsim.study.power_icc`).
+at other ICCs (:mod:`groupsim.study.power_sensitivity`).
 """
 
 from __future__ import annotations
@@ -290,6 +290,7 @@ def clustering_table(
     ANOVA estimator on the residuals of post-test on pre-test
     (`groupsim.study.stats.intraclass_correlation`) with a percentile bootstrap CI over
     groups; the design effect is 1 + (n - 1) ICC with n the mean answered clients per group.
+    `pre_sd` is the SD of the clients' pre-test totals, the scale of a standardized effect.
     """
     rows = []
     for (arm, m), pool in sorted(pools.items()):
@@ -309,6 +310,7 @@ def clustering_table(
                 "design_effect_low": 1 + (answered - 1) * icc.low,
                 "design_effect_high": 1 + (answered - 1) * icc.high,
                 "residual_variance": _residual_variance(frame),
+                "pre_sd": float(frame["pre"].std(ddof=1)),
             }
         )
     return pd.DataFrame(rows)

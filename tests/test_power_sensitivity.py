@@ -1,4 +1,4 @@
-"""The design-effect formula at assumed ICCs (`groupsim.study.power_icc`), on made-up arms.
+"""The design-effect formula at assumed ICCs (`groupsim.study.power_sensitivity`), on made-up arms.
 
 The analysis itself (a simulated power study with its sensitivity table) is checked in
 tests/test_power.py, on its module fixtures.
@@ -11,11 +11,14 @@ import pandas as pd
 import pytest
 from statsmodels.stats.power import TTestIndPower
 
-from groupsim.study.power_icc import (
+from groupsim.study.power_sensitivity import (
     LITERATURE_ICCS,
+    MAX_GROUPS,
+    check_effects,
     check_iccs,
+    groups_needed,
+    groups_needed_table,
     icc_sensitivity,
-    smallest_by_formula,
 )
 from groupsim.study.power_studies import formula_power
 
@@ -83,20 +86,57 @@ def test_no_meeting_arm_or_no_icc_gives_an_empty_table_with_its_columns():
         assert "formula_power" in table.columns
 
 
-def test_the_smallest_design_is_the_fewest_clients_that_reach_the_target():
-    designs = pd.DataFrame(
-        {
-            "groups_per_arm": [2, 4, 3, 2],
-            "clients_per_group": [12, 6, 9, 9],
-            "clients_total": [48, 48, 54, 36],
-            "formula_power": [0.85, 0.9, 0.95, 0.7],
-        }
+@pytest.mark.parametrize("icc", [None, {"treatment": 0.06}, {"treatment": 0.3}])
+@pytest.mark.parametrize("effect", [0.5, 3.0, 9.0, 30.0])
+def test_groups_needed_is_the_first_k_that_reaches_the_target(effect, icc):
+    # Bisection against a plain walk over k = 2, 3, ...: the same answer.
+    walked = next(
+        (
+            k
+            for k in range(2, MAX_GROUPS + 1)
+            if formula_power(effect, ARMS, k, 9, 0.05, icc) >= 0.8
+        ),
+        None,
     )
-    chosen = smallest_by_formula(designs, 0.8)
-    # 48 clients either way: the fewer groups first, as `recommend` orders them.
-    assert (chosen["groups_per_arm"], chosen["clients_per_group"]) == (2, 12)
-    assert smallest_by_formula(designs, 0.96) is None
-    assert isinstance(chosen["groups_per_arm"], int)
+    assert groups_needed(effect, ARMS, 9, 0.05, 0.8, icc) == walked
+
+
+def test_groups_needed_table_holds_the_effect_in_points_and_grows_as_effects_shrink():
+    arms = ARMS.assign(pre_sd=[10.0, 8.0])  # pooled: sqrt((100 + 64) / 2) = 9.06
+    table = groups_needed_table(DESIGNS, arms, (0.06, 0.2), (0.3, 0.8), ["treatment"], 0.05, 0.8)
+    assert table["effect"].unique().tolist() == ["model", "d = 0.3", "d = 0.8"]
+    assert len(table) == 3 * 3  # one group size, three effects, the model's ICC and two
+    sd = np.sqrt((100 + 64) / 2)
+    d03 = table[table["effect"] == "d = 0.3"]
+    assert np.allclose(d03["effect_points"], 0.3 * sd)
+    model = table[table["effect"] == "model"]
+    assert np.allclose(model["effect_points"], 9.0)  # the designs' mean effect
+    assert np.allclose(model["effect_d"], 9.0 / sd)
+    grid = table.pivot_table(
+        index="effect", columns="assumed_icc", values="groups_per_arm", dropna=False
+    )
+    assert (grid.loc["d = 0.3"] >= grid.loc["d = 0.8"]).all()
+    assert grid.loc["d = 0.3", 0.2] >= grid.loc["d = 0.3", 0.06]
+    # The model's ICC (NaN) is this arm's own, 0.15 for the treatment.
+    own = table[(table["effect"] == "d = 0.8") & table["assumed_icc"].isna()]
+    assert own["groups_per_arm"].iloc[0] == groups_needed(0.8 * sd, arms, 9, 0.05, 0.8)
+    # Without an arm whose groups meet, only the model's ICC.
+    alone = groups_needed_table(DESIGNS, arms, (0.06,), (0.3,), [], 0.05, 0.8)
+    assert alone["assumed_icc"].isna().all()
+
+
+def test_an_effect_too_small_for_any_design_is_more_than_the_largest_looked_at():
+    arms = ARMS.assign(pre_sd=10.0)
+    table = groups_needed_table(DESIGNS, arms, (), (0.01,), ["treatment"], 0.05, 0.8)
+    tiny = table[table["effect"] == "d = 0.01"]
+    assert np.isnan(tiny["groups_per_arm"]).all()  # NaN: more than MAX_GROUPS
+    assert formula_power(0.01 * 10.0, arms, MAX_GROUPS, 9, 0.05) < 0.8
+
+
+@pytest.mark.parametrize("bad", [(0.0,), (-0.5,), (float("inf"),), (True,), 0])
+def test_check_effects_refuses_what_is_not_an_effect_size(bad):
+    with pytest.raises(ValueError, match=r"effect_sizes: numbers above 0"):
+        check_effects(bad)
 
 
 @pytest.mark.parametrize("bad", [(1.0,), (-0.1,), (True,), ("0.1",), 1.5, True])

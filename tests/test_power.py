@@ -441,6 +441,7 @@ def test_command_writes_the_report(tiny_files):
     assert len(re.findall(r"│ \d\.\d\d \[\d\.\d\d, \d\.\d\d\] │", done.stdout)) == 4
     assert "The treatment in both arms (T vs T" in done.stdout
     assert "If the ICC or the effect is not the model's: groups per arm" in done.stdout
+    assert "This rests on the model's effect" in done.stdout
     assert "│ d = 0.5 " in done.stdout
     assert sorted(pd.read_csv(out / "icc_sensitivity.csv")["assumed_icc"].unique()) == [
         0.02,
@@ -693,6 +694,22 @@ def test_report_gives_the_groups_each_effect_and_icc_needs(sized_analysis, tmp_p
         assert (by_effect.loc["d = 0.3"] >= by_effect.loc["d = 0.5"]).all()
         assert (by_effect.loc["d = 0.5"] >= by_effect.loc["d = 0.8"]).all()
         assert f"| {m} | d = 0.5: {0.5 * sd:.1f} points |" in section
+    # The report opens, below its answer, with what the answer rests on.
+    from groupsim.study.power_sensitivity import effect_caveat
+
+    caveat = effect_caveat(sized_analysis)
+    assert text.split("\n\n")[1] == f"> **Note:** {caveat}"
+    chosen = (
+        sized_analysis.recommended
+        or sized_analysis.table.sort_values(["power_primary", "clients_total"]).iloc[-1].to_dict()
+    )
+    m = int(chosen["clients_per_group"])
+    rows = needed[(needed["clients_per_group"] == m) & needed["assumed_icc"].isna()]
+    model_d = rows.loc[rows["effect"] == "model", "effect_d"].iloc[0]
+    smaller = rows[(rows["effect"] != "model") & (rows["effect_d"] < model_d)]
+    middle = smaller.sort_values("effect_d").iloc[len(smaller) // 2]
+    assert f"at {middle['effect']} the design-effect formula needs " in caveat
+    assert f"{int(middle['groups_per_arm'])} groups of {m} clients per arm" in caveat
 
 
 def test_the_power_curve_shades_the_formula_over_the_assumed_iccs(sized_analysis):

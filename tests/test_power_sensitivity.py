@@ -16,6 +16,7 @@ from groupsim.study.power_sensitivity import (
     MAX_GROUPS,
     check_effects,
     check_iccs,
+    effect_caveat,
     groups_needed,
     groups_needed_table,
     icc_sensitivity,
@@ -177,3 +178,23 @@ def test_the_formula_predicts_the_cluster_level_tests_power_at_any_icc(icc):
         rate,
         predicted,
     )
+
+
+def test_no_caveat_when_no_assumed_effect_is_smaller_than_the_models():
+    from types import SimpleNamespace
+
+    arms = ARMS.assign(pre_sd=10.0)  # the model's effect: 9 points, d = 0.9
+    table = DESIGNS.assign(power_primary=0.5)
+    for effects, expected in (((1.0, 2.0), None), ((0.3, 0.5, 2.0), "d = 0.5")):
+        needed = groups_needed_table(table, arms, (0.06,), effects, ["treatment"], 0.05, 0.8)
+        analysis = SimpleNamespace(
+            groups_needed=needed, recommended=None, table=table, posterior=None
+        )
+        caveat = effect_caveat(analysis)
+        if expected is None:
+            assert caveat is None
+        else:
+            # The middle of the smaller effects (0.3, 0.5), for the best design's 9 clients.
+            k = groups_needed(0.5 * 10.0, arms, 9, 0.05, 0.8)
+            assert f"at d = 0.5 the design-effect formula needs {k} groups of 9" in caveat
+            assert "(d = 0.9;" in caveat

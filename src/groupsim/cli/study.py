@@ -253,7 +253,12 @@ def _with_ci(row: dict, name: str) -> str:
 
 def _print_power(analysis: PowerAnalysis, reps: int, alpha: float) -> None:
     """The answer, the power table and the seed design's gains, on the console."""
+    from groupsim.study.power_sensitivity import effect_caveat
+
     console.print(analysis.answer(), markup=False)
+    caveat = effect_caveat(analysis)
+    if caveat:
+        console.print(caveat, markup=False)
     assured = "assurance" in analysis.table
     table = console_table(
         f"Power at alpha {alpha:g}, {reps} simulated studies per design (95% Wilson CI)",

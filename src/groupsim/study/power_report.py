@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from groupsim.document.blocks import Block, Document, FigureBlock, Heading, Paragraph, Table
+from groupsim.document.blocks import (
+    Block,
+    Document,
+    FigureBlock,
+    Heading,
+    Note,
+    Paragraph,
+    Table,
+)
 from groupsim.document.render import write_document
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.runs.store import write_folder
@@ -242,6 +250,13 @@ def _describe(scenario: Scenario) -> str:
 
 
 def _introduction(analysis: PowerAnalysis) -> list[Block]:
+    from groupsim.study.power_sensitivity import effect_caveat
+
+    caveat = effect_caveat(analysis)
+    return [*((Note(caveat),) if caveat else ()), *_design_text(analysis)]
+
+
+def _design_text(analysis: PowerAnalysis) -> list[Block]:
     t, s = analysis.treatment, analysis.control
     sizes = ", ".join(str(m) for m in analysis.clients)
     groups = ", ".join(str(k) for k in analysis.groups)

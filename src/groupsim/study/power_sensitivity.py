@@ -49,6 +49,7 @@ __all__ = [
     "MAX_GROUPS",
     "check_effects",
     "check_iccs",
+    "effect_caveat",
     "groups_needed",
     "groups_needed_table",
     "icc_sensitivity",
@@ -205,6 +206,39 @@ def check_iccs(iccs: Sequence[float] | float) -> tuple[float, ...]:
     if any(isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1 for v in values):
         raise ValueError(f"icc: numbers from 0 up to (not including) 1 (got {list(values)})")
     return tuple(sorted({float(v) for v in values}))
+
+
+def effect_caveat(analysis: PowerAnalysis) -> str | None:
+    """What the answer rests on, in a sentence: the model's effect, and a smaller one's need.
+
+    For the recommended design's group size (or the best design's, when none clears the
+    target): the groups per arm the formula needs, at the model's ICC, at the middle one of
+    the assumed effects below the model's. None when no assumed effect is smaller.
+    """
+    needed = analysis.groups_needed
+    if needed.empty:
+        return None
+    if analysis.recommended is not None:
+        m = int(analysis.recommended["clients_per_group"])
+    else:  # the best design, as `PowerAnalysis.answer` names it
+        measure = "assurance" if analysis.posterior else "power_primary"
+        best = analysis.table.sort_values([measure, "clients_total"]).iloc[-1]
+        m = int(best["clients_per_group"])
+    rows = needed[(needed["clients_per_group"] == m) & needed["assumed_icc"].isna()]
+    model = rows[rows["effect"] == "model"].iloc[0]
+    smaller = rows[(rows["effect"] != "model") & (rows["effect_d"] < model["effect_d"])]
+    if smaller.empty:
+        return None
+    chosen = smaller.sort_values("effect_d").iloc[len(smaller) // 2]
+    k = chosen["groups_per_arm"]
+    groups = f"more than {MAX_GROUPS} groups" if k != k else f"{int(k)} groups"
+    return (
+        f"This rests on the model's effect, {model['effect_points']:.1f} points (d = "
+        f"{model['effect_d']:.1f}; the model is calibrated to one field study's large gain); "
+        f"at {chosen['effect']} the "
+        f"design-effect formula needs {groups} of {m} clients per arm (see 'If the groups' ICC "
+        f"or the effect is not the model's')."
+    )
 
 
 # ---------------------------------------------------------------------------- the report

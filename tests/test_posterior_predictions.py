@@ -186,6 +186,9 @@ def test_cli_compare_with_a_posterior_writes_draws_and_says_what_varied(
     assert "includes what the calibration left uncertain" in report
     assert "shows only simulation noise" in report
     assert f"--posterior {posterior_dir}" in report  # the reproduce command
+    assumed = report.split("## What these results assume and cannot know")[1]
+    assert f"drawn from the posterior in {posterior_dir}" in assumed
+    assert "at fixed parameters" not in assumed.split("\n## ")[0]
     summary = pd.read_csv(out / "summary.csv")
     treated = summary[summary["scenario"] == "home_room"]
     assert treated[["predictive_low", "predictive_high"]].notna().all().all()

@@ -206,6 +206,12 @@ def test_report_gives_icc_and_reliable_change_per_arm(written, comparison):
     text = (written / "report.md").read_text()
     assert "ICC (post \\| pre)" in text
     assert f"{100 * improved:.0f}%" in text
+    # What the results assume: intervals at fixed parameters (no posterior here), the
+    # effect's one anchor study, the mechanisms as assumptions.
+    section = text.split("## What these results assume and cannot know")[1].split("\n## ")[0]
+    assert "at fixed parameters" in section
+    assert "Nur Azizah & Murtafi'ah 2021" in section
+    assert "docs/ODD.md" in section
     # Beside the literature's spreads, said to be context, not targets.
     assert "Kivlighan et al. 2020" in text
     assert "Lambert & Ogles 2004" in text

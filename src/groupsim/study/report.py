@@ -372,6 +372,44 @@ def _methods_blocks(comparison: Comparison) -> list[Block]:
     ]
 
 
+def _assumption_blocks(comparison: Comparison) -> list[Block]:
+    """What the results rest on and cannot know, said plainly (ODD, calibration, intervals)."""
+    if comparison.posterior is None:
+        uncertainty = (
+            "Every interval above is over the model's replications at fixed parameters: it "
+            "says how sure the simulation is of what the model implies, not how sure anyone "
+            "can be of the model's parameters. `groupsim calibrate` and `compare --posterior` "
+            "add that uncertainty."
+        )
+    else:
+        uncertainty = (
+            "Every interval above is over replications whose parameters were drawn from the "
+            f"posterior in {posterior_folder(comparison.posterior)}: it holds what the "
+            "calibration could not pin down, within the model; it cannot hold what the model "
+            "leaves out."
+        )
+    return [
+        Heading("What these results assume and cannot know"),
+        BulletList(
+            [
+                uncertainty,
+                "The size of the model's effect is tied to one field study of 22 clients "
+                "whose home-room group gained about 27 points (Nur Azizah & Murtafi'ah 2021); "
+                "three group-guidance studies left out of the calibration report one-group "
+                "gains the calibrated model does not reach (one-group designs, which "
+                "overstate; docs/calibration.md), and school-counseling interventions report "
+                "about g = 0.3 on average (Lemberger-Truelove et al. 2024). Read differences "
+                "as what the model's mechanisms imply, not as a forecast of a field study's "
+                "effect; `groupsim power` shows how many groups a smaller effect would need.",
+                "How trust, disclosure, ties and a group's climate grow are the model's "
+                "assumptions (docs/ODD.md), set to reproduce means and spreads the literature "
+                "reports for group treatments, not measured in home-room groups; so are the "
+                "counselor differences, dropout and missing answers behind the spreads.",
+            ]
+        ),
+    ]
+
+
 def _time_points(comparison: Comparison) -> str:
     """Each arm's pre-test, post-test and follow-up weeks: every arm is scored on its own."""
     from groupsim.runs.outcomes import outcome_weeks
@@ -479,6 +517,7 @@ def report_blocks(comparison: Comparison) -> Document:
             *client_level_blocks(comparison),
             *_results_blocks(comparison),
             *_figure_blocks(comparison),
+            *_assumption_blocks(comparison),
             Heading("Files"),
             _FILES,
         ],

@@ -97,7 +97,8 @@ def power(
 
     k groups of m clients per arm, a mixed model of post-test on pre-test with a random
     intercept per group (a cluster-level analysis below 4 groups per arm); the smallest design
-    that clears --target; with --posterior, assurance; see docs/power.md.
+    that clears --target; the groups per arm another ICC or a smaller effect would need
+    (--icc, --effect-sizes); with --posterior, assurance; see docs/power.md.
     """
     design = parse_groups(groups)
     if min(design) < 2:

@@ -228,6 +228,11 @@ def test_a_calibration_writes_every_output(serial_calibration):
     predictive = pd.read_csv(one / "predictive.csv")
     assert (predictive["low_5"] <= predictive["high_95"]).all()
     assert not list(one.parent.glob(".one*"))  # the working database is gone
+    # The report says what the posterior cannot know, with this calibration's numbers.
+    report = (one / "report.md").read_text()
+    section = report.split("## What this calibration cannot know")[1]
+    assert "values of the 1 calibrated parameter make" in section
+    assert f"epsilon {diagnostics['epsilon'].iloc[-1]:.3g}" in section
 
 
 def test_the_command_line_summarises_the_posterior_and_the_check(

@@ -32,7 +32,16 @@ from groupsim.calibrate.figures import (
 )
 from groupsim.calibrate.simulate import Problem, parameter_key
 from groupsim.calibrate.spec import Calibration
-from groupsim.document.blocks import Code, Document, FigureBlock, Heading, Paragraph, Table
+from groupsim.document.blocks import (
+    Block,
+    BulletList,
+    Code,
+    Document,
+    FigureBlock,
+    Heading,
+    Paragraph,
+    Table,
+)
 from groupsim.document.render import write_document
 from groupsim.runs.backends import Backend
 from groupsim.runs.execute import map_tasks, replication_seeds
@@ -243,13 +252,36 @@ def report_document(results: Results) -> Document:
             "groupsim compare --posterior THIS_FOLDER ...\n"
             "groupsim run --posterior THIS_FOLDER --draw 0 ..."
         ),
-        Paragraph(
-            "The scenarios `scenario_ARM.toml` hold each arm at the posterior median. The "
-            "posterior is only as good as the mechanism: calibration cannot repair a wrong "
-            "mechanism, and parameters the targets do not inform stay at their priors."
-        ),
+        Paragraph("The scenarios `scenario_ARM.toml` hold each arm at the posterior median."),
+        *_cannot_know(results),
     ]
     return doc
+
+
+def _cannot_know(results: Results) -> list[Block]:
+    """What the posterior cannot say, with this calibration's own numbers (docs/calibration.md)."""
+    count = len(results.posterior.parameters)
+    parameters = f"{count} calibrated parameter" + ("s" if count != 1 else "")
+    targets = len(results.problem.labels)
+    epsilon = results.diagnostics["epsilon"].iloc[-1]
+    return [
+        Heading("What this calibration cannot know"),
+        BulletList(
+            [
+                f"A wrong mechanism stays wrong. The posterior says which values of the "
+                f"{parameters} make this model reproduce the {targets} targets; if a "
+                f"mechanism is wrong, the posterior is confidently wrong too. The "
+                f"predictive check above, and studies left out of the calibration "
+                f"(docs/calibration.md), are where that would show.",
+                f"Uncertainty is carried by the {parameters} alone: every other parameter "
+                f"keeps its scenario value, and its uncertainty is in no interval drawn from "
+                f"this posterior. A parameter the targets do not inform keeps roughly its "
+                f"prior (compare the marginals with the priors).",
+                f"ABC is approximate: the final tolerance (epsilon {epsilon:.3g}) widens the "
+                f"posterior; a larger budget (`max_simulations`) lets it fall further.",
+            ]
+        ),
+    ]
 
 
 def write_results(results: Results, out: Path, database: Path) -> Path:

@@ -94,7 +94,9 @@ def test_failures_are_reported(tmp_path, monkeypatch, capsys):
     failures = pd.read_csv(tmp_path / "out" / "analysis" / "failures.csv")
     assert list(failures["run_id"]) == [4]
     assert failures["seed"][0] == sweep.run_seed(4)
-    assert "1 failed" in (tmp_path / "out" / "analysis" / "README.md").read_text()
+    readme = (tmp_path / "out" / "analysis" / "README.md").read_text()
+    assert "1 failed" in readme
+    assert "## What this analysis assumes" in readme
     monkeypatch.setattr(sys, "argv", ["groupsim", "analyze", str(tmp_path / "out")])
     cli.main()
     assert "1 failed" in capsys.readouterr().out

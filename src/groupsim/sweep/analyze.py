@@ -68,6 +68,15 @@ from groupsim.sweep.store import POINTS, SweepStore
 
 __all__ = ["AnalysisReport", "analyze", "effect_table"]
 
+#: What every sweep analysis rests on, said in its README.md and report.html.
+ASSUMES = (
+    "Every number here is the model's response to the values the design drew. Intervals and "
+    "indices are over the runs: over what the sweep varied and the replications' noise, not "
+    "over anything it left fixed; parameters it does not vary keep their scenario values. "
+    "Which parameters move the model's outcomes says where its mechanisms (docs/ODD.md) are "
+    "sensitive, not which levers would move real groups: that needs field data."
+)
+
 #: Most bins a sampled parameter's values are cut into for the effect tables and heatmaps.
 MAX_BINS = 8
 
@@ -444,5 +453,10 @@ def _analysis_document(
         blocks += [Heading("Notes"), BulletList(report.notes)]
     if figures:
         blocks += [Heading("Figures"), *figures]
-    blocks += [Heading("Files"), BulletList(f"`{name}`" for name in report.files)]
+    blocks += [
+        Heading("What this analysis assumes"),
+        Paragraph(ASSUMES),
+        Heading("Files"),
+        BulletList(f"`{name}`" for name in report.files),
+    ]
     return Document(f"Analysis of sweep `{manifest['name']}`", blocks)

@@ -1,7 +1,7 @@
-"""The design-effect formula at assumed ICCs (`groupsim.study.power_sensitivity`), on made-up arms.
+"""The design-effect formula at assumed ICCs and effects (`groupsim.study.power_sensitivity`).
 
-The analysis itself (a simulated power study with its sensitivity table) is checked in
-tests/test_power.py, on its module fixtures.
+On made-up arms; the analysis itself (a simulated power study with its sensitivity tables
+and caveat) is checked in tests/test_power.py, on its module fixtures.
 """
 
 from __future__ import annotations

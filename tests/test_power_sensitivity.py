@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.power import TTestIndPower
 
+from groupsim.study.power import PowerAnalysis
 from groupsim.study.power_sensitivity import (
     LITERATURE_ICCS,
     MAX_GROUPS,
@@ -190,6 +191,7 @@ def test_no_caveat_when_no_assumed_effect_is_smaller_than_the_models():
         analysis = SimpleNamespace(
             groups_needed=needed, recommended=None, table=table, posterior=None
         )
+        analysis.best_design = lambda a=analysis: PowerAnalysis.best_design(a)
         caveat = effect_caveat(analysis)
         if expected is None:
             assert caveat is None

@@ -179,7 +179,12 @@ def _parse_clients(text: str | None) -> tuple[int, ...]:
 def _parse_numbers(
     option: str, text: str, allowed: Callable[[float], bool], what: str
 ) -> tuple[float, ...]:
-    """`--icc 0.02,0.06` to a tuple of numbers, each `allowed`, or a UsageError saying `what`."""
+    """`--icc 0.02,0.06` to a tuple of numbers, each `allowed`, or a UsageError saying `what`.
+
+    The ranges restate `power_sensitivity.check_iccs` / `check_effects`, as `parse_groups`
+    does `check_design`: a mistyped option is answered before the study's modules (seconds
+    to import) load.
+    """
     try:
         values = tuple(float(token) for token in text.split(","))
     except ValueError:
@@ -191,12 +196,11 @@ def _parse_numbers(
 
 def _print_groups_needed(analysis: PowerAnalysis) -> None:
     """Groups per arm the formula needs, by effect and ICC: a table per group size."""
-    from groupsim.study.power_sensitivity import MAX_GROUPS
+    from groupsim.study.power_sensitivity import MAX_GROUPS, needed_grid
 
-    needed = analysis.groups_needed
-    if needed.empty:
+    if analysis.groups_needed.empty:
         return
-    iccs = [icc for icc in needed["assumed_icc"].unique() if icc == icc]  # NaN: the model's
+    iccs, grid = needed_grid(analysis.groups_needed)
     # The model's ICC and effect are its own; neither was measured in home-room groups.
     table = console_table(
         f"If the ICC or the effect is not the model's: groups per arm the design-effect "
@@ -204,11 +208,9 @@ def _print_groups_needed(analysis: PowerAnalysis) -> None:
         names=("clients\nper group", "effect"),
         numbers=("model's\nICC", *(f"ICC\n{icc:g}" for icc in iccs)),
     )
-    for (m, effect), cells in needed.groupby(["clients_per_group", "effect"], sort=False):
-        first = cells.iloc[0]
-        what = f"model's, d = {first['effect_d']:.1f}" if effect == "model" else str(effect)
-        counts = [f">{MAX_GROUPS}" if k != k else str(int(k)) for k in cells["groups_per_arm"]]
-        table.add_row(str(m), what, *counts)
+    for m, effect, first, counts in grid:
+        what = f"model's, d = {first['effect_d']:.1f}" if effect == "model" else effect
+        table.add_row(str(m), what, *(f">{MAX_GROUPS}" if k is None else str(k) for k in counts))
     console.print(table)
 
 

@@ -259,10 +259,10 @@ class PowerAnalysis:
             else ("power_primary", "power with the primary test")
         )
         if self.recommended is None:
-            best = self.table.sort_values([measure, "clients_total"]).iloc[-1]
+            best = self.best_design()
             return (
                 f"No design clears {self.target:g} ({what}, lower 95% bound): the best, "
-                f"{int(best.groups_per_arm)} groups of {int(best.clients_per_group)} clients "
+                f"{int(best['groups_per_arm'])} groups of {int(best['clients_per_group'])} clients "
                 f"per arm, has {_rate(best, measure)}; try more groups per arm (or more --reps "
                 f"if the CI is wide)."
             )
@@ -276,6 +276,14 @@ class PowerAnalysis:
         if self.posterior:
             sentence += f"; power at the posterior median {_rate(r, 'power_primary')}"
         return sentence + ")."
+
+    def best_design(self) -> dict[str, Any]:
+        """The design with the highest power (assurance, with a posterior), the largest of ties.
+
+        What `answer` names when no design clears the target.
+        """
+        measure = "assurance" if self.posterior else "power_primary"
+        return self.table.sort_values([measure, "clients_total"]).iloc[-1].to_dict()
 
     def report(self, out_dir: str | Path) -> Path:
         """Write power.csv, studies.csv, seed_design.csv, figures, report.md and report.html."""

@@ -31,7 +31,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,6 +54,7 @@ __all__ = [
     "groups_needed_table",
     "icc_sensitivity",
     "needed_blocks",
+    "needed_grid",
     "sensitivity_blocks",
 ]
 
@@ -189,23 +190,24 @@ def groups_needed_table(
     return pd.DataFrame(rows)
 
 
+def _checked(
+    values: Sequence[float] | float, name: str, allowed: Callable[[float], bool], what: str
+) -> tuple[float, ...]:
+    """One number or several, each a number `allowed` (else ValueError); sorted, each once."""
+    values = (values,) if isinstance(values, int | float) else tuple(values)
+    if any(isinstance(v, bool) or not isinstance(v, int | float) or not allowed(v) for v in values):
+        raise ValueError(f"{name}: numbers {what} (got {list(values)})")
+    return tuple(sorted({float(v) for v in values}))
+
+
 def check_effects(effects: Sequence[float] | float) -> tuple[float, ...]:
     """Validate assumed standardized effects (each above 0; one or several); sorted, once each."""
-    values = (effects,) if isinstance(effects, int | float) else tuple(effects)
-    if any(
-        isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < float("inf")
-        for v in values
-    ):
-        raise ValueError(f"effect_sizes: numbers above 0 (got {list(values)})")
-    return tuple(sorted({float(v) for v in values}))
+    return _checked(effects, "effect_sizes", lambda v: 0 < v < float("inf"), "above 0")
 
 
 def check_iccs(iccs: Sequence[float] | float) -> tuple[float, ...]:
     """Validate assumed ICCs (each in [0, 1); one number or several); sorted, each once."""
-    values = (iccs,) if isinstance(iccs, int | float) else tuple(iccs)
-    if any(isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1 for v in values):
-        raise ValueError(f"icc: numbers from 0 up to (not including) 1 (got {list(values)})")
-    return tuple(sorted({float(v) for v in values}))
+    return _checked(iccs, "icc", lambda v: 0 <= v < 1, "from 0 up to (not including) 1")
 
 
 def effect_caveat(analysis: PowerAnalysis) -> str | None:
@@ -218,24 +220,20 @@ def effect_caveat(analysis: PowerAnalysis) -> str | None:
     needed = analysis.groups_needed
     if needed.empty:
         return None
-    if analysis.recommended is not None:
-        m = int(analysis.recommended["clients_per_group"])
-    else:  # the best design, as `PowerAnalysis.answer` names it
-        measure = "assurance" if analysis.posterior else "power_primary"
-        best = analysis.table.sort_values([measure, "clients_total"]).iloc[-1]
-        m = int(best["clients_per_group"])
+    chosen = analysis.recommended or analysis.best_design()
+    m = int(chosen["clients_per_group"])
     rows = needed[(needed["clients_per_group"] == m) & needed["assumed_icc"].isna()]
     model = rows[rows["effect"] == "model"].iloc[0]
     smaller = rows[(rows["effect"] != "model") & (rows["effect_d"] < model["effect_d"])]
     if smaller.empty:
         return None
-    chosen = smaller.sort_values("effect_d").iloc[len(smaller) // 2]
-    k = chosen["groups_per_arm"]
+    middle = smaller.sort_values("effect_d").iloc[len(smaller) // 2]
+    k = middle["groups_per_arm"]
     groups = f"more than {MAX_GROUPS} groups" if k != k else f"{int(k)} groups"
     return (
         f"This rests on the model's effect, {model['effect_points']:.1f} points (d = "
         f"{model['effect_d']:.1f}; the model is calibrated to one field study's large gain); "
-        f"at {chosen['effect']} the "
+        f"at {middle['effect']} the "
         f"design-effect formula needs {groups} of {m} clients per arm (see 'If the groups' ICC "
         f"or the effect is not the model's')."
     )
@@ -272,9 +270,30 @@ def _sensitivity_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str
     return header, rows
 
 
-def _needed_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
-    needed = analysis.groups_needed
+def needed_grid(
+    needed: pd.DataFrame,
+) -> tuple[list[float], Iterator[tuple[int, str, pd.Series, list[int | None]]]]:
+    """`groups_needed` as a grid, for the report's table and the console's.
+
+    Returns the assumed ICCs (the columns after the model's own) and, per group size and
+    effect, its first row (the effect in points and d) and the groups per arm at the model's
+    ICC and each assumed one (None: more than `MAX_GROUPS`).
+    """
     iccs = [icc for icc in needed["assumed_icc"].unique() if icc == icc]  # NaN: the model's
+    rows = (
+        (
+            int(m),
+            str(effect),
+            cells.iloc[0],
+            [None if k != k else int(k) for k in cells["groups_per_arm"]],
+        )
+        for (m, effect), cells in needed.groupby(["clients_per_group", "effect"], sort=False)
+    )
+    return iccs, rows
+
+
+def _needed_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
+    iccs, grid = needed_grid(analysis.groups_needed)
     header = [
         "clients per group",
         "effect",
@@ -282,17 +301,14 @@ def _needed_rows(analysis: PowerAnalysis) -> tuple[list[str], list[list[str]]]:
         *(f"ICC {icc:g}" for icc in iccs),
     ]
     rows = []
-    for (m, effect), cells in needed.groupby(["clients_per_group", "effect"], sort=False):
-        first = cells.iloc[0]
+    for m, effect, first, counts in grid:
         what = (
             f"the model's: {first['effect_points']:.1f} points (d = {first['effect_d']:.2f})"
             if effect == "model"
             else f"{effect}: {first['effect_points']:.1f} points"
         )
-        counts = [
-            f"more than {MAX_GROUPS}" if k != k else str(int(k)) for k in cells["groups_per_arm"]
-        ]
-        rows.append([str(m), what, *counts])
+        cells = [f"more than {MAX_GROUPS}" if k is None else str(k) for k in counts]
+        rows.append([str(m), what, *cells])
     return header, rows
 
 

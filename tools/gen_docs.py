@@ -212,6 +212,7 @@ API_PAGES = {
         "kernel",
         "recording_kernel",
         "compiling",
+        "warm_up",
         "interrupts",
     ),
     "runs": (

@@ -32,12 +32,12 @@ format: $(STAMP)
 # on TEST_WORKERS processes (pytest-xdist; a test file stays on one worker, so its module
 # fixtures are built once), then the tests marked `timed` alone: a wall-clock limit measured
 # beside another test's load would measure the load. Plain `pytest` runs everything in one.
-# First the model's compiled code is compiled once (`groupsim.model.warm_up`) while the lint
+# First the model's compiled code is compiled once (`groupsim warm-up`) while the lint
 # runs on the other core, so the test processes load it from numba's disk cache instead of
 # each compiling it (~80 s of CPU per process after a clean clone; docs/performance.md).
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	@$(BIN)/python -m groupsim.model.warm_up & warming=$$!; \
+	@$(BIN)/groupsim warm-up & warming=$$!; \
 	 $(MAKE) --no-print-directory lint || { kill $$warming 2>/dev/null; exit 1; }; \
 	 wait $$warming
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not timed"

@@ -1,6 +1,6 @@
-"""`groupsim run`, `groupsim check` and `groupsim scenarios`.
+"""`groupsim run`, `groupsim check`, `groupsim scenarios` and `groupsim warm-up`.
 
-One scenario run or validated, and the built-in scenarios listed.
+One scenario run or validated, the built-in scenarios listed, the model's kernels compiled.
 """
 
 from __future__ import annotations
@@ -219,3 +219,15 @@ def scenarios() -> None:
     for builtin in builtin_scenarios():
         table.add_row(builtin.name, builtin.technique, builtin.summary, builtin.location)
     console.print(table)
+
+
+@app.command("warm-up")
+def warm_up() -> None:
+    """Compile the model's kernels once, so processes started after it load them from disk.
+
+    The first run after an install or an upgrade compiles for about 80 s of CPU; processes
+    that start together (a pool's workers, a machine's Dask workers) would each compile.
+    """
+    from groupsim.model.warm_up import warm_up as compile_model
+
+    typer.echo(compile_model().summary())

@@ -1,4 +1,4 @@
-"""Compile the model's code before its first run: ``python -m groupsim.model.warm_up``.
+"""Compile the model's code before its first run: ``groupsim warm-up``.
 
 The model's weekly process is compiled by numba and cached on disk (`groupsim.model.compiling`,
 docs/performance.md): the first run after an install or a change to `groupsim/model` compiles
@@ -6,18 +6,19 @@ for about 80 s of CPU, every later process loads the cache in under a second. Pr
 start together on an empty cache each compile all of it: the two processes of `make test`,
 the workers of a `--workers` pool, every Dask worker of a node. Run this once before them and
 they load the cache instead. `make test` runs it beside the lint (which uses one core); on a
-cluster, run it once per node (or once for all, with a shared `NUMBA_CACHE_DIR`) before the
-workers start.
+cluster, run it once per machine (or once for all, with a shared `NUMBA_CACHE_DIR`) before
+the workers start.
 
 A small home-room run with every table recorded goes through every compiled loop a run of any
 recording calls (campus life, burn-in, sessions, decay, measurement, the records); compiled
 code does not depend on the cohort's size, so the small cohort compiles what a default run
 needs.
 
-Example:
+Example (the second time, everything the run calls is loaded already):
     >>> from groupsim.model.warm_up import warm_up
-    >>> warm_up().compiled >= 0
-    True
+    >>> _ = warm_up()
+    >>> warm_up().compiled
+    0
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ __all__ = ["WarmUp", "warm_up"]
 
 @dataclass(frozen=True)
 class WarmUp:
-    """What `warm_up` did: functions compiled (0: all loaded from the cache) and seconds."""
+    """What `warm_up` did: numba's compilations (0: all loaded from the cache) and seconds.
+
+    A compiled loop's callees and numba's own overloads it uses count as compilations of
+    their own.
+    """
 
     compiled: int
     seconds: float
@@ -41,10 +46,10 @@ class WarmUp:
     def summary(self) -> str:
         """One line for the console."""
         if self.compiled == 0:
-            return f"groupsim: the model's compiled code was cached ({self.seconds:.1f} s)"
+            return f"The model's kernels were compiled already ({self.seconds:.1f} s)."
         return (
-            f"groupsim: compiled the model's code ({self.compiled} functions, "
-            f"{self.seconds:.0f} s); later runs load it from the cache"
+            f"Compiled the model's kernels ({self.seconds:.0f} s, {self.compiled} "
+            "compilations); later runs load them from the cache."
         )
 
 
@@ -70,7 +75,3 @@ def warm_up() -> WarmUp:
     with event.install_listener("numba:compile", counter):
         HomeRoomModel(rng=0, cohort_students_per_faculty=6).run_model()
     return WarmUp(counter.count, time.perf_counter() - started)
-
-
-if __name__ == "__main__":
-    print(warm_up().summary())

@@ -152,6 +152,38 @@ def test_progress_counts_what_a_task_is(capsys):
     assert last.startswith("power, 24 runs: 8/8 cohorts, "), last
 
 
+FORKED_WORKERS_KERNELS = """
+from groupsim.model import campus, weekly
+from groupsim.runs.backends import LocalPoolBackend
+
+def loaded(_):
+    return [len(campus.campus_week.signatures), len(weekly.burn_in_weeks.signatures)]
+
+if __name__ == "__main__":
+    print("parent", loaded(None))
+    with LocalPoolBackend(2, start_method="fork") as pool:
+        for _, result in pool.map(loaded, [0, 1]):
+            print("worker", result)
+"""
+
+
+def test_forked_workers_share_the_kernels_their_parent_loaded_before_the_fork():
+    # A fresh process: nothing loaded until the pool starts; then each worker, before any run
+    # of its own, has the kernels (loaded once by its parent, not by each worker).
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_WORKERS_KERNELS],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "parent [0, 0]"
+    assert len(lines) == 3
+    for line in lines[1:]:
+        assert re.fullmatch(r"worker \[[1-9]\d*, [1-9]\d*\]", line), line
+
+
 def test_map_tasks_on_dask_in_task_order_and_an_open_backend_stays_open(dask_pair):
     tasks = list(range(-30, 0))
     assert map_tasks(abs, tasks, label=None, chunk_size=4, backend=dask_pair) == [

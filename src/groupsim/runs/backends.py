@@ -11,10 +11,12 @@ exception as the result: the caller decides (a sweep records its runs as failed,
 - `LocalPoolBackend`: a `ProcessPoolExecutor` of forked processes (forked from this process
   when it has no other Python thread, else off a forkserver that has imported the model
   once, `WORKER_PRELOAD`), so a (re)started worker is ready in milliseconds and shares the
-  imported modules' memory. Every worker dies with the main process, even after
-  ``kill -9`` (`die_with`). A killed worker breaks a `concurrent.futures` pool and loses
-  every pending future (`BrokenProcessPool`), so the backend starts a new pool and resubmits
-  the unfinished tasks.
+  imported modules' memory. Before forking, this process loads the model's compiled kernels
+  (`groupsim.model.warm_up`), so the workers share them too instead of each loading its own
+  copy from numba's disk cache (or, on an empty cache, each compiling it). Every worker
+  dies with the main process, even after ``kill -9`` (`die_with`). A killed worker breaks a
+  `concurrent.futures` pool and loses every pending future (`BrokenProcessPool`), so the
+  backend starts a new pool and resubmits the unfinished tasks.
 - `DaskBackend`: an existing Dask cluster (``--scheduler tcp://HOST:PORT``) or a LocalCluster
   on 127.0.0.1 (``--dask-local N``). Dask's nanny restarts a killed worker and the scheduler
   recomputes its tasks. Tasks are submitted with ``pure=False`` so that a repeated study is
@@ -211,6 +213,8 @@ class LocalPoolBackend:
         if method == "forkserver":
             context.set_forkserver_preload(self.preload)
         self.start_method = method
+        if method == "fork":
+            _load_kernels()
         pool = ProcessPoolExecutor(
             self.workers,
             mp_context=context,
@@ -295,6 +299,20 @@ class LocalPoolBackend:
                 yield task, RuntimeError(message)
             else:
                 retry.append(task)
+
+
+def _load_kernels() -> None:
+    """Load (or compile) the model's kernels here, so that workers forked from here share them.
+
+    Each worker would otherwise load its own copy from numba's disk cache at its first run
+    (~0.8 s and ~60 MB of private memory a worker), or compile it when the cache is empty
+    (~80 s of CPU each). Measured with 2 workers on a default `compare` of 300 replications:
+    a worker's private memory 76 against 13 MB, the comparison 5.6 against 3.9 s (plus 0.8 s
+    here, once).
+    """
+    from groupsim.model.warm_up import warm_up
+
+    warm_up()
 
 
 def _start_method() -> str:

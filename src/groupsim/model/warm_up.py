@@ -48,8 +48,8 @@ class WarmUp:
         if self.compiled == 0:
             return f"The model's kernels were compiled already ({self.seconds:.1f} s)."
         return (
-            f"Compiled the model's kernels ({self.seconds:.0f} s, {self.compiled} "
-            "compilations); later runs load them from the cache."
+            f"Compiled the model's kernels in {self.seconds:.0f} s ({self.compiled} "
+            "compilations); they are cached now."
         )
 
 

@@ -306,9 +306,8 @@ def _load_kernels() -> None:
 
     Each worker would otherwise load its own copy from numba's disk cache at its first run
     (~0.8 s and ~60 MB of private memory a worker), or compile it when the cache is empty
-    (~80 s of CPU each). Measured with 2 workers on a default `compare` of 300 replications:
-    a worker's private memory 76 against 13 MB, the comparison 5.6 against 3.9 s (plus 0.8 s
-    here, once).
+    (~80 s of CPU each). Measured once with 2 workers on a default `compare` of 300
+    replications: a worker's private memory 76 against 13 MB (docs/performance.md).
     """
     from groupsim.model.warm_up import warm_up
 

@@ -181,6 +181,32 @@ def test_statistics_of_clients():
     assert np.isnan(stats["followup_mean"])
 
 
+def test_a_particles_arms_settle_their_cohort_once_and_give_the_same_statistics(
+    tmp_path, monkeypatch
+):
+    from groupsim.calibrate.simulate import build_problem
+    from groupsim.calibrate.spec import load_calibration
+    from groupsim.model.model import HomeRoomModel
+
+    problem = build_problem(load_calibration(tiny_calibration(tmp_path)))
+    arms = list(problem.scenarios)
+    values = {"counselor.warmth": 0.7}
+    # Each arm alone, settling its own cohort: what the shared run must equal.
+    alone = [
+        {
+            f"t{i}": problem._simulate_arm(arm, arms.index(arm), values, seed)[statistic]
+            for i, (arm, statistic) in enumerate(problem.targets)
+        }
+        for seed in range(4)
+    ]
+    burn_ins = []
+    settle = HomeRoomModel.burn_in
+    monkeypatch.setattr(HomeRoomModel, "burn_in", lambda model: burn_ins.append(settle(model)))
+    shared = [problem.simulate(values, seed) for seed in range(4)]
+    assert shared == alone
+    assert len(burn_ins) == 4  # one burn-in a particle for its two arms, not two
+
+
 def test_truncated_prior_matches_scipy_inside_its_range():
     from scipy import stats
 

@@ -3,12 +3,13 @@
 :func:`build_problem` turns a checked calibration file and its data into a :class:`Problem`:
 the arms' scenarios, the instrument each arm was measured on, the targets and their observed
 values. ``problem.simulate(values, seed)`` runs every arm once (common random numbers: one
-seed for all arms), measures its clients' latent social-interaction scores at pre, post and
-follow-up on the arm's own instrument with the graded response model
-(:meth:`QuestionnaireModel.from_instrument`) and returns the targets' statistics
-(:func:`groupsim.calibrate.statistics.arm_statistics`), exactly as the field data's are
-computed. A study of 22 clients is simulated with its scenario's clients, so the simulated
-statistics carry the same sampling noise as the observed ones.
+seed for all arms; arms that agree on the cohort and campus life settle it once, as
+`compare`'s arms do, `groupsim.model.settled`), measures its clients' latent
+social-interaction scores at pre, post and follow-up on the arm's own instrument with the
+graded response model (:meth:`QuestionnaireModel.from_instrument`) and returns the targets'
+statistics (:func:`groupsim.calibrate.statistics.arm_statistics`), exactly as the field
+data's are computed. A study of 22 clients is simulated with its scenario's clients, so the
+simulated statistics carry the same sampling noise as the observed ones.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from groupsim.calibrate.data import OCCASIONS, load_pilot, load_summaries, summa
 from groupsim.calibrate.spec import Calibration, load_calibration
 from groupsim.calibrate.statistics import arm_statistics, summary_statistics
 from groupsim.model.measures import QuestionnaireModel
+from groupsim.model.settled import SettledCohort
 from groupsim.runs.runner import build_model
 from groupsim.scenario import Scenario, ScenarioError
 from groupsim.scenario.files import with_overrides
@@ -59,21 +61,34 @@ class Problem:
         return with_overrides(scenario, values, arm)
 
     def simulate(self, values: dict[str, float], seed: int) -> dict[str, float]:
-        """Every target's statistic, simulated at `values` (dotted path -> value)."""
+        """Every target's statistic, simulated at `values` (dotted path -> value).
+
+        The arms run with the same seed, so those that agree on the cohort and campus life
+        (a treated arm and its control, usually) share its drawing and burn-in: the second
+        starts from the first's settled cohort, the same run to the last bit as settling its
+        own, about a third less work.
+        """
         needed = {arm for arm, _ in self.targets}
+        settled_cohorts: dict[tuple[Any, ...], SettledCohort] = {}
         stats = {
-            arm: self._simulate_arm(arm, index, values, seed)
+            arm: self._simulate_arm(arm, index, values, seed, settled_cohorts)
             for index, arm in enumerate(self.scenarios)
             if arm in needed
         }
         return {f"t{i}": stats[arm][statistic] for i, (arm, statistic) in enumerate(self.targets)}
 
     def _simulate_arm(
-        self, arm: str, index: int, values: dict[str, float], seed: int
+        self,
+        arm: str,
+        index: int,
+        values: dict[str, float],
+        seed: int,
+        settled_cohorts: dict[tuple[Any, ...], SettledCohort] | None = None,
     ) -> dict[str, float]:
+        """One arm's statistics; `settled_cohorts` as `groupsim.run` takes it."""
         scenario = self.arm_scenario(arm, values)
         model = build_model(scenario, seed, record_students=False, record_ties=False,
-                            record_weeks=())  # fmt: skip
+                            record_weeks=(), settled_cohorts=settled_cohorts)  # fmt: skip
         model.run_model()
         questionnaire = QuestionnaireModel.from_instrument(self.instruments[arm])
         rng = np.random.default_rng(np.random.SeedSequence([seed, index]))

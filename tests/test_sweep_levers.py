@@ -153,6 +153,22 @@ def test_each_effect_equals_a_compare_of_the_run_and_its_twin_with_the_same_seed
             assert runs.loc[run_id, f"effect_{outcome}"] == pytest.approx(expected, abs=1e-12)
 
 
+def test_a_twin_starts_from_the_cohort_its_run_settled(tmp_path, monkeypatch):
+    from groupsim.model.model import HomeRoomModel
+
+    sweep = load_sweep(write(tmp_path, LEVERS, "replications = 2\neffects = true"))
+    burn_ins = []
+    settle = HomeRoomModel.burn_in
+    monkeypatch.setattr(HomeRoomModel, "burn_in", lambda model: burn_ins.append(settle(model)))
+    run_sweep(sweep, tmp_path / "out", SerialBackend(), label=None)
+    runs = SweepStore(tmp_path / "out").runs()
+    assert (runs["status"] == "ok").all()
+    assert len(runs) == 8
+    # 8 runs, each with a twin of its own seed: 8 burn-ins, not 16 (the effects' values
+    # are those of a compare of the two: the test above).
+    assert len(burn_ins) == 8
+
+
 FUNCTIONS = '''
 import numpy as np
 

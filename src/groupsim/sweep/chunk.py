@@ -5,7 +5,7 @@
 no-intervention twin (`groupsim.scenario.twin.matched_control`) runs with the run's own seed,
 and the row keeps ``effect_X = X - X of the twin`` for every measured outcome; twins shared by
 runs of a chunk (common random numbers over levers that leave the twin alike, such as the
-technique) run once.
+technique) run once, and a twin starts from the cohort its run settled (`groupsim.model.settled`).
 """
 
 from __future__ import annotations
@@ -121,15 +121,26 @@ def _measured_run(
 ) -> tuple[dict[str, float], Any]:
     """One run's outcomes (and its twin's effects), and its weekly rows when asked."""
     plan, scenario, seed, run_id, weekly, twins = args
-    model = _finished_model(scenario, seed, weekly)
+    # A run and its twin share the seed and the cohort: the twin starts from the cohort the
+    # run settled (`groupsim.model.settled`), the same run to the last bit as settling its own.
+    settled_cohorts: dict[tuple[Any, ...], Any] | None = {} if plan.effects else None
+    model = _finished_model(scenario, seed, weekly, settled_cohorts)
     values = plan.measure(_records(model))
     if plan.effects:
-        values.update(_effects(plan, scenario, seed, values, twins))
+        values.update(_effects(plan, scenario, seed, values, twins, settled_cohorts))
     return values, _weekly_rows(model, run_id) if weekly else None
 
 
-def _finished_model(scenario: Scenario, seed: int, weekly: bool) -> Any:
-    """Build and run a model that records only what the outcomes read (unless `weekly`)."""
+def _finished_model(
+    scenario: Scenario,
+    seed: int,
+    weekly: bool,
+    settled_cohorts: dict[tuple[Any, ...], Any] | None = None,
+) -> Any:
+    """Build and run a model that records only what the outcomes read (unless `weekly`).
+
+    `settled_cohorts`: as `groupsim.run` takes it.
+    """
     from groupsim.runs.outcomes import outcome_weeks
     from groupsim.runs.runner import build_model
 
@@ -141,6 +152,7 @@ def _finished_model(scenario: Scenario, seed: int, weekly: bool) -> Any:
         record_students=False,
         record_ties=False,
         record_weeks=None if weekly else outcome_weeks(scenario).values(),
+        settled_cohorts=settled_cohorts,
     )
     model.run_model()
     return model
@@ -158,6 +170,7 @@ def _effects(
     seed: int,
     values: dict[str, float],
     twins: dict[tuple[str, int], dict[str, float]],
+    settled_cohorts: dict[tuple[Any, ...], Any] | None = None,
 ) -> dict[str, float]:
     """`effect_X` = the run's X minus its twin's (same seed); a control is its own twin."""
     from groupsim.scenario.twin import is_control, matched_control
@@ -168,7 +181,8 @@ def _effects(
         twin = matched_control(scenario)
         key = (json.dumps(twin.to_dict(), sort_keys=True), seed)
         if key not in twins:
-            twins[key] = plan.measure(_records(_finished_model(twin, seed, False)))
+            twin_model = _finished_model(twin, seed, False, settled_cohorts)
+            twins[key] = plan.measure(_records(twin_model))
         twin_values = twins[key]
     return {EFFECT_PREFIX + name: values[name] - twin_values[name] for name in plan.measured}
 

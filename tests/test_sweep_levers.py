@@ -169,6 +169,29 @@ def test_a_twin_starts_from_the_cohort_its_run_settled(tmp_path, monkeypatch):
     assert len(burn_ins) == 8
 
 
+def test_a_draws_lever_combinations_settle_their_common_cohort_once(tmp_path, monkeypatch):
+    from groupsim.model.model import HomeRoomModel
+
+    body = LEVERS + '[uncertainties]\n"climate.campus" = {min = 0.2, max = 0.5}\n'
+    sweep = load_sweep(
+        write(tmp_path, body, "samples = 2\neffects = true\ncommon_random_numbers = true")
+    )
+    burn_ins = []
+    settle = HomeRoomModel.burn_in
+    monkeypatch.setattr(HomeRoomModel, "burn_in", lambda model: burn_ins.append(settle(model)))
+    # Chunks of one run: each run settles its own cohort (its twin starts from it).
+    run_sweep(sweep, tmp_path / "alone", SerialBackend(), chunk_size=1, label=None)
+    assert len(burn_ins) == 8
+    burn_ins.clear()
+    # One chunk of 8: the 4 lever combinations of a draw and their twins share one seed and
+    # the cohort the draw's campus climate settles: one burn-in a draw.
+    run_sweep(sweep, tmp_path / "together", SerialBackend(), chunk_size=8, label=None)
+    assert len(burn_ins) == 2
+    together = SweepStore(tmp_path / "together").runs()
+    assert (together["status"] == "ok").all()
+    pd.testing.assert_frame_equal(together, SweepStore(tmp_path / "alone").runs())
+
+
 FUNCTIONS = '''
 import numpy as np
 

@@ -5,7 +5,8 @@
 no-intervention twin (`groupsim.scenario.twin.matched_control`) runs with the run's own seed,
 and the row keeps ``effect_X = X - X of the twin`` for every measured outcome; twins shared by
 runs of a chunk (common random numbers over levers that leave the twin alike, such as the
-technique) run once, and a twin starts from the cohort its run settled (`groupsim.model.settled`).
+technique) run once. Runs of one seed that agree on the cohort (a run and its twin, a draw's
+lever combinations) draw and settle it once (`groupsim.model.settled`).
 """
 
 from __future__ import annotations
@@ -75,15 +76,23 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     building the output tables (what `groupsim.run` does) would cost more than a small run's
     simulation, and a sweep of summary outcomes keeps none of them. Without weekly rows a run
     records only the three weeks its outcomes read (`outcome_weeks`).
+
+    Runs with the same seed (common random numbers: the lever combinations of one draw) run
+    one after another, and a run starts from the cohort the one before settled when they
+    agree on it (`groupsim.model.settled`), as a run's twin does; the rows stay in the
+    chunk's order, and every run is the same to the last bit as one run alone.
     """
     plan = task.plan
     scenarios: dict[int, Scenario] = {}
     twins: dict[tuple[str, int], dict[str, float]] = {}
-    ids: dict[str, list[Any]] = {name: [] for name in ID_COLUMNS}
+    # Kept only where another run may start from it: a copy of a large cohort is not free.
+    seeds = [seed for *_, seed in task.runs]
+    shared = plan.effects or len(set(seeds)) < len(seeds)
+    settled_cohorts: dict[tuple[Any, ...], Any] | None = {} if shared else None
     measured = [name for name in plan.columns if name not in dict(plan.expressions)]
-    outcomes: dict[str, list[Any]] = {name: [] for name in measured}
-    weekly_frames = []
-    for run_id, point, replication, seed in task.runs:
+    done: dict[int, tuple[str, str, list[Any], Any]] = {}
+    for i in _seeds_together(task.runs):
+        run_id, point, _, seed = task.runs[i]
         try:
             if point not in scenarios:
                 data = apply_overrides(task.base, task.overrides[point], task.source)
@@ -92,21 +101,26 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
                 raise RuntimeError(f"injected failure ({FAIL_RUNS_ENV})")
             # As every study's task runs (`run_task`: the garbage collector waits for its end).
             values, weekly_rows = run_task(
-                _measured_run, (plan, scenarios[point], seed, run_id, task.weekly, twins)
+                _measured_run,
+                (plan, scenarios[point], seed, run_id, task.weekly, twins, settled_cohorts),
             )
-            row = [values[name] for name in measured]
-            status, error = "ok", ""
-            if weekly_rows is not None:
-                weekly_frames.append(weekly_rows)
+            done[i] = ("ok", "", [values[name] for name in measured], weekly_rows)
         except Exception as exc:  # a failed run is data: recorded, and the sweep goes on
-            status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-            row = [math.nan] * len(measured)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            done[i] = ("failed", error, [math.nan] * len(measured), None)
+    ids: dict[str, list[Any]] = {name: [] for name in ID_COLUMNS}
+    outcomes: dict[str, list[Any]] = {name: [] for name in measured}
+    weekly_frames = []
+    for i, (run_id, point, replication, seed) in enumerate(task.runs):
+        status, error, row, weekly_rows = done[i]
         for name, value in zip(
             ID_COLUMNS, (run_id, point, replication, seed, status, error), strict=True
         ):
             ids[name].append(value)
         for name, value in zip(measured, row, strict=True):
             outcomes[name].append(value)
+        if weekly_rows is not None:
+            weekly_frames.append(weekly_rows)
     evaluate_expressions(outcomes, plan)
     weekly = None
     if weekly_frames:
@@ -116,14 +130,32 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(ids | outcomes, weekly)
 
 
+def _seeds_together(runs: tuple[tuple[int, int, int, int], ...]) -> list[int]:
+    """The runs' positions, the runs of one seed together (seeds in order of their first run).
+
+    Example:
+        >>> _seeds_together(((0, 0, 0, 7), (1, 0, 1, 8), (2, 1, 0, 7), (3, 1, 1, 8)))
+        [0, 2, 1, 3]
+    """
+    first: dict[int, int] = {}
+    for i, (_, _, _, seed) in enumerate(runs):
+        first.setdefault(seed, i)
+    return sorted(range(len(runs)), key=lambda i: (first[runs[i][3]], i))
+
+
 def _measured_run(
-    args: tuple[OutcomePlan, Scenario, int, int, bool, dict[tuple[str, int], dict[str, float]]],
+    args: tuple[
+        OutcomePlan,
+        Scenario,
+        int,
+        int,
+        bool,
+        dict[tuple[str, int], dict[str, float]],
+        dict[tuple[Any, ...], Any] | None,
+    ],
 ) -> tuple[dict[str, float], Any]:
     """One run's outcomes (and its twin's effects), and its weekly rows when asked."""
-    plan, scenario, seed, run_id, weekly, twins = args
-    # A run and its twin share the seed and the cohort: the twin starts from the cohort the
-    # run settled (`groupsim.model.settled`), the same run to the last bit as settling its own.
-    settled_cohorts: dict[tuple[Any, ...], Any] | None = {} if plan.effects else None
+    plan, scenario, seed, run_id, weekly, twins, settled_cohorts = args
     model = _finished_model(scenario, seed, weekly, settled_cohorts)
     values = plan.measure(_records(model))
     if plan.effects:
@@ -139,10 +171,16 @@ def _finished_model(
 ) -> Any:
     """Build and run a model that records only what the outcomes read (unless `weekly`).
 
-    `settled_cohorts`: as `groupsim.run` takes it.
+    `settled_cohorts`: as `groupsim.run` takes it; it keeps at most one settled cohort, the
+    one this run can start from (or the one it settles), so a chunk of a large cohort's runs
+    holds one cohort's copy at a time.
     """
+    from groupsim.model.settled import settling_key
     from groupsim.runs.outcomes import outcome_weeks
     from groupsim.runs.runner import build_model
+
+    if settled_cohorts is not None and settling_key(scenario, seed) not in settled_cohorts:
+        settled_cohorts.clear()
 
     # Summary outcomes need neither the per-student table nor the weekly edge lists,
     # and read only the pre-test, post-test and follow-up weeks' metrics.

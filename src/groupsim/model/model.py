@@ -303,10 +303,10 @@ class HomeRoomModel(mesa.Model):
                 self.social_interaction[self.clients], self.measurement_rng
             ).astype(float)
             self.latent["pre"] = self.social_interaction[self.clients].copy()
-        # The clients' noise-free expected totals at screening and at the pre-test week
-        # (a power study splits the pre-test's screening bias with them); no random numbers.
-        expected = QUESTIONNAIRE.expected_total(self.social_interaction[self.clients])
-        self.expected_totals: dict[str, np.ndarray] = {"screening": expected, "pre": expected}
+        # The clients' latent scores at screening and at the pre-test week, whose noise-free
+        # expected totals a power study reads (`expected_totals`); no random numbers.
+        screened = self.social_interaction[self.clients]  # a copy (an index array picks)
+        self.expected_latent: dict[str, np.ndarray] = {"screening": screened, "pre": screened}
         # The clients' friends at screening (non-clients tied to a client): where spill-over
         # from the groups to the campus would show first.
         self.friends = friends_of(self.ties, self.clients)
@@ -446,7 +446,7 @@ class HomeRoomModel(mesa.Model):
         cal = self.calendar
         scores = self.social_interaction[self.clients]
         if self.week == cal.last_baseline_week:
-            self.expected_totals["pre"] = QUESTIONNAIRE.expected_total(scores)
+            self.expected_latent["pre"] = scores
         due = []
         if self.week == cal.last_baseline_week and "pre" not in self.questionnaire:
             due.append("pre")
@@ -460,6 +460,18 @@ class HomeRoomModel(mesa.Model):
                 totals[~self.answers(self.measurement_rng)] = np.nan
             self.questionnaire[occasion] = totals
             self.latent[occasion] = np.where(np.isnan(totals), np.nan, scores)
+
+    @property
+    def expected_totals(self) -> dict[str, np.ndarray]:
+        """The clients' noise-free expected totals at screening and at the pre-test week.
+
+        A power study splits the pre-test's screening bias with them; they are computed when
+        read (`measures.QuestionnaireModel.expected_total`), not every run.
+        """
+        return {
+            occasion: QUESTIONNAIRE.expected_total(scores)
+            for occasion, scores in self.expected_latent.items()
+        }
 
     def answers(self, rng: np.random.Generator) -> np.ndarray:
         """Which clients answer a post-test or follow-up: dropouts answer less often (ODD 7.10).

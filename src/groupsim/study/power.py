@@ -156,12 +156,13 @@ def group_totals(
     )
     model.run_model()
     q = model.questionnaire
+    expected = model.expected_totals  # computed when read: once
     return {
         "screening": np.asarray(q["screening"], dtype=float),
         "pre": np.asarray(q["pre"], dtype=float),
         "post": np.asarray(q["post"], dtype=float),
-        "expected_screening": model.expected_totals["screening"],
-        "expected_pre": model.expected_totals["pre"],
+        "expected_screening": expected["screening"],
+        "expected_pre": expected["pre"],
     }
 
 

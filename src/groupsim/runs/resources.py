@@ -232,9 +232,13 @@ CONFIRM_HOURS = 24.0
 #: No study runs more than this (its task list alone would fill the memory).
 MAX_RUNS = 20_000_000
 #: Seconds a run takes: a fixed part (building the model, outcomes) and a part per
-#: student-week (burn-in included), measured on one core of a 2020s laptop.
-SECONDS_PER_RUN = 0.1
-SECONDS_PER_STUDENT_WEEK = 2e-5
+#: student-week (burn-in included, times `run_seconds`' campus busyness). Fitted to runs
+#: recorded as a study records them on one core of a 2-core machine (2026-12-01: 13 ms for
+#: 180 students, 65 ms for 1,800, 0.58 s for 18,000, 0.69 s for campus_rollout's 20,000;
+#: 7.6 ms + 0.46 us a busy student-week), then taken half again as long for slower machines
+#: and a study's own work. `benchmarks/bench_workload.py` prints the estimate against runs.
+SECONDS_PER_RUN = 0.012
+SECONDS_PER_STUDENT_WEEK = 7e-7
 
 
 class LimitError(ValueError):
@@ -264,12 +268,12 @@ def check_workload(
     Example:
         >>> from groupsim.scenario import Scenario
         >>> check_workload("--reps", 200, Scenario(), 2, 1e4, confirmed=False)
-        '200 runs, about 35 s on 2 workers, 2.0 MB on disk'
+        '200 runs, about 2 s on 2 workers, 2.0 MB on disk'
         >>> check_workload("--reps", 10**6, Scenario(), 2, 1e4, confirmed=False)
         ... # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        groupsim.runs.resources.LimitError: --reps: 1,000,000 runs, about 2.0 days ...--yes ...
+        groupsim.runs.resources.LimitError: --reps: 1,000,000 runs, about 2.9 h ...--yes ...
     """
     seconds = runs * run_seconds(scenario) / max(1, workers)
     estimate = (

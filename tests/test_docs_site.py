@@ -4,6 +4,7 @@ every page of the nav, the API reference from the docstrings and the changelog."
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -94,3 +95,20 @@ def test_nothing_is_fetched_from_the_network(site):
         text = page.read_text(encoding="utf-8")
         assert "fonts.googleapis.com" not in text, page
         assert "fonts.gstatic.com" not in text, page
+
+
+def test_lists_and_code_inside_lists_render_as_lists(site):
+    """Python-Markdown nests a list, or a list item's later paragraph or code block, only when
+    it is indented by 4 spaces (GitHub takes 2 or 3), and starts a list after a paragraph only
+    after a blank line: otherwise the items come out as plain text in a paragraph."""
+    folder, _ = site
+    marker = re.compile(r"\n\s*(?:[-*]|\d+\.) \S")
+    flattened = []
+    for page in sorted(folder.glob("*/index.html")):
+        if page.parent.name == "api":
+            continue
+        text = page.read_text(encoding="utf-8")
+        for paragraph in re.findall(r"<p>(.*?)</p>", text, flags=re.S):
+            if marker.search(paragraph) or paragraph.lstrip().startswith("```"):
+                flattened.append(f"{page.parent.name}: {paragraph[:80]!r}")
+    assert flattened == []

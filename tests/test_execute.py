@@ -305,3 +305,11 @@ def test_a_task_runs_with_the_cyclic_collector_paused_and_restored() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_two_local_dask_clusters_at_once_print_no_port_warning(dask_pair, recwarn):
+    """Each local cluster's HTTP server takes a free port: two studies can run side by side."""
+    with DaskBackend(local_workers=1) as second:
+        assert map_tasks(abs, [-1, -2], label=None, backend=second) == [1, 2]
+    taken = [w for w in recwarn if "already in use" in str(w.message)]
+    assert taken == []

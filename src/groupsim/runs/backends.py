@@ -411,7 +411,10 @@ class DaskBackend:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # Its HTTP server (health checks; the dashboard if bokeh is installed) on a free
+            # local port: with None it still tries 8787, and a second study running at the same
+            # time would print a warning that the port is taken.
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         )
         self.client = distributed.Client(self.cluster)

@@ -102,8 +102,12 @@ def checked_out(ref: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         ref_tree = Path(tmp) / "ref"
         git = ["git", "-C", str(ROOT)]
-        subprocess.run([*git, "worktree", "add", "--detach", str(ref_tree), ref], check=True,
-                       capture_output=True)  # fmt: skip
+        added = subprocess.run([*git, "worktree", "add", "--detach", str(ref_tree), ref],
+                               capture_output=True, text=True)  # fmt: skip
+        if added.returncode != 0:  # a bad --against: one line, exit status 2
+            reason = (added.stderr.strip().splitlines() or ["git worktree add failed"])[-1]
+            print(f"--against {ref}: cannot check it out ({reason})", file=sys.stderr)
+            raise SystemExit(2)
         try:
             yield ref_tree
         finally:

@@ -42,6 +42,20 @@ def small_home_room() -> Scenario:
     return small_scenario()
 
 
+@pytest.fixture
+def burn_ins(monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """A list that gains an entry each time a model settles its cohort (`HomeRoomModel.burn_in`).
+
+    Runs that start from another run's settled cohort (`groupsim.model.settled`) add none.
+    """
+    from groupsim.model.model import HomeRoomModel
+
+    counted: list[None] = []
+    settle = HomeRoomModel.burn_in
+    monkeypatch.setattr(HomeRoomModel, "burn_in", lambda model: counted.append(settle(model)))
+    return counted
+
+
 @pytest.fixture(scope="session")
 def small_result(small_home_room: Scenario) -> RunResult:
     """One small home-room run, shared read-only by tests that only inspect its tables."""

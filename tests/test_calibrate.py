@@ -181,12 +181,9 @@ def test_statistics_of_clients():
     assert np.isnan(stats["followup_mean"])
 
 
-def test_a_particles_arms_settle_their_cohort_once_and_give_the_same_statistics(
-    tmp_path, monkeypatch
-):
+def test_a_particles_arms_settle_their_cohort_once_and_give_the_same_statistics(tmp_path, burn_ins):
     from groupsim.calibrate.simulate import build_problem
     from groupsim.calibrate.spec import load_calibration
-    from groupsim.model.model import HomeRoomModel
 
     problem = build_problem(load_calibration(tiny_calibration(tmp_path)))
     arms = list(problem.scenarios)
@@ -199,9 +196,7 @@ def test_a_particles_arms_settle_their_cohort_once_and_give_the_same_statistics(
         }
         for seed in range(4)
     ]
-    burn_ins = []
-    settle = HomeRoomModel.burn_in
-    monkeypatch.setattr(HomeRoomModel, "burn_in", lambda model: burn_ins.append(settle(model)))
+    burn_ins.clear()  # count the shared runs alone
     shared = [problem.simulate(values, seed) for seed in range(4)]
     assert shared == alone
     assert len(burn_ins) == 4  # one burn-in a particle for its two arms, not two

@@ -153,13 +153,8 @@ def test_each_effect_equals_a_compare_of_the_run_and_its_twin_with_the_same_seed
             assert runs.loc[run_id, f"effect_{outcome}"] == pytest.approx(expected, abs=1e-12)
 
 
-def test_a_twin_starts_from_the_cohort_its_run_settled(tmp_path, monkeypatch):
-    from groupsim.model.model import HomeRoomModel
-
+def test_a_twin_starts_from_the_cohort_its_run_settled(tmp_path, burn_ins):
     sweep = load_sweep(write(tmp_path, LEVERS, "replications = 2\neffects = true"))
-    burn_ins = []
-    settle = HomeRoomModel.burn_in
-    monkeypatch.setattr(HomeRoomModel, "burn_in", lambda model: burn_ins.append(settle(model)))
     run_sweep(sweep, tmp_path / "out", SerialBackend(), label=None)
     runs = SweepStore(tmp_path / "out").runs()
     assert (runs["status"] == "ok").all()
@@ -169,16 +164,11 @@ def test_a_twin_starts_from_the_cohort_its_run_settled(tmp_path, monkeypatch):
     assert len(burn_ins) == 8
 
 
-def test_a_draws_lever_combinations_settle_their_common_cohort_once(tmp_path, monkeypatch):
-    from groupsim.model.model import HomeRoomModel
-
+def test_a_draws_lever_combinations_settle_their_common_cohort_once(tmp_path, burn_ins):
     body = LEVERS + '[uncertainties]\n"climate.campus" = {min = 0.2, max = 0.5}\n'
     sweep = load_sweep(
         write(tmp_path, body, "samples = 2\neffects = true\ncommon_random_numbers = true")
     )
-    burn_ins = []
-    settle = HomeRoomModel.burn_in
-    monkeypatch.setattr(HomeRoomModel, "burn_in", lambda model: burn_ins.append(settle(model)))
     # Chunks of one run: each run settles its own cohort (its twin starts from it).
     run_sweep(sweep, tmp_path / "alone", SerialBackend(), chunk_size=1, label=None)
     assert len(burn_ins) == 8

@@ -171,16 +171,12 @@ def _finished_model(
 ) -> Any:
     """Build and run a model that records only what the outcomes read (unless `weekly`).
 
-    `settled_cohorts`: as `groupsim.run` takes it; it keeps at most one settled cohort, the
-    one this run can start from (or the one it settles), so a chunk of a large cohort's runs
-    holds one cohort's copy at a time.
+    `settled_cohorts`: as `groupsim.run` takes it; only the newest settled cohort is kept
+    (the one this run started from or settled), so a chunk of a large cohort's runs holds one
+    cohort's copy between runs (two while a run settles a new one).
     """
-    from groupsim.model.settled import settling_key
     from groupsim.runs.outcomes import outcome_weeks
     from groupsim.runs.runner import build_model
-
-    if settled_cohorts is not None and settling_key(scenario, seed) not in settled_cohorts:
-        settled_cohorts.clear()
 
     # Summary outcomes need neither the per-student table nor the weekly edge lists,
     # and read only the pre-test, post-test and follow-up weeks' metrics.
@@ -192,6 +188,9 @@ def _finished_model(
         record_weeks=None if weekly else outcome_weeks(scenario).values(),
         settled_cohorts=settled_cohorts,
     )
+    if settled_cohorts:  # a run that settled its own cohort added it last
+        for older in list(settled_cohorts)[:-1]:
+            del settled_cohorts[older]
     model.run_model()
     return model
 

@@ -1,9 +1,11 @@
 """Campus life (ODD 3, step 2; 7.8): every student's contact opportunities in a week, at once.
 
 Partners are drawn and exchanges judged against the states and ties at the start of the
-week; their effects are then applied together. `run_campus_week` hands the model's arrays to
-`campus_week`, compiled (`groupsim.model.kernel`), which draws from `model.campus_rng` (handed
-over as `model.campus_stream`, a `kernel.RandomStream`) and runs the mechanisms of
+week; their effects are then applied together (a student with several good exchanges gets
+the effect of each, `times` in the mechanisms). `campus_week`, compiled
+(`groupsim.model.kernel`), runs inside the compiled week (`groupsim.model.week_kernel`); it
+draws from `model.campus_rng` (handed over as `model.campus_stream`, a
+`kernel.RandomStream`) and runs the mechanisms of
 `groupsim.model.mechanisms` (compiled) in this order:
 `campus_meetings` (opportunities, engagement, channel, `pick_campus_partners`), the exchanges'
 success, `strengthen_campus_ties`, `learn_on_campus`. In the burn-in the same `campus_week` runs
@@ -21,7 +23,6 @@ from groupsim.model import kernel as k
 from groupsim.model.kernel import compiled
 
 if TYPE_CHECKING:
-    from groupsim.model.model import HomeRoomModel
     from groupsim.scenario import Scenario
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "meet_faculty_mates",
     "meet_friends",
     "pick_campus_partners",
-    "run_campus_week",
     "strengthen_campus_ties",
 ]
 
@@ -91,24 +91,6 @@ def campus_parameters(c: Scenario) -> np.ndarray:
         c.attitude.confidence_climate, c.attitude.convergence, c.resolve.attitude_weight,
         c.resolve.control_weight, c.resolve.calm_weight,
     ))  # fmt: skip
-
-
-def run_campus_week(model: HomeRoomModel) -> None:
-    """Everyone's contact opportunities this week, all at once (ODD 3, step 2; 7.8).
-
-    Partners are drawn and exchanges judged against the states and ties at the start of
-    the week; their effects are then applied together (a student with several good
-    exchanges gets the effect of each, `times` in the mechanisms).
-    """
-    s = model.states
-    ties = model.ties
-    ties.keys, ties.strength, ties.used = campus_week(
-        model.campus_stream, ties.keys, ties.strength, ties.used,
-        s.sociability, s.resolve, s.anxiety, s.skill, s.attitude, s.contacts_this_week,
-        s.faculty, model.faculty_start, model.faculty_sizes, model.campus_parameters,
-    )  # fmt: skip
-    ties.changed()
-    model.ties_changed()
 
 
 @compiled

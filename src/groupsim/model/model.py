@@ -1,7 +1,9 @@
 """HomeRoomModel: a cohort of students, counseling groups and their counselors, week by week.
 
-`step` is one week and reads like the ODD's process overview (docs/ODD.md, section 3):
-group sessions, campus life, decay, measurement, recording.
+`step` is one week: the week's process in ODD order (docs/ODD.md, section 3: group sessions,
+campus life, decay, measurement), compiled (`groupsim.model.week_kernel.run_weeks`), then the
+questionnaires due and the week's records. `run_model` runs the weeks that need no Python in
+between in one compiled call each (`groupsim.model.weeks`).
 
 Student states are numpy arrays (`model.states`), ties live in a sorted-array tie store
 (`model.ties`); campus life runs vectorised over all students at once, group sessions run
@@ -19,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
@@ -27,7 +30,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from groupsim.model import campus, recording, session_inputs, sessions, weekly
+from groupsim.model import campus, recording, session_inputs, weekly, weeks
 from groupsim.model import kernel as k
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
@@ -40,7 +43,7 @@ from groupsim.model.interrupts import interrupts_wait
 from groupsim.model.measures import QUESTIONNAIRE
 from groupsim.model.recording import CLUSTERING_SAMPLE, WEEKLY_REPORTERS, record_week, reporter
 from groupsim.model.roster import adopt_roster
-from groupsim.model.schedule import Calendar, Session, Week
+from groupsim.model.schedule import Calendar, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
 from groupsim.model.settled import SettledCohort, settling_key
 from groupsim.scenario import Scenario, ScenarioError, dotted_path, scenario_from_dict
@@ -165,9 +168,10 @@ class HomeRoomModel(mesa.Model):
             self.measurement_rng,
             self.counselor_rng,
         ) = self.rng.spawn(5)
-        # The campus stream as compiled code takes it every week: the same Generator, handed
-        # over in ~2 us instead of ~20 (`kernel.RandomStream`).
+        # The campus and group streams as compiled code takes them every week: the same
+        # Generators, handed over in ~2 us instead of ~20 (`kernel.RandomStream`).
         self.campus_stream = k.random_stream(self.campus_rng)
+        self.group_stream = k.random_stream(self.group_rng)
         c = self.config
         self.calendar = Calendar(
             c.program.baseline_weeks,
@@ -200,21 +204,23 @@ class HomeRoomModel(mesa.Model):
     # ------------------------------------------------------------ copies and pickles
 
     def __getstate__(self) -> dict[str, Any]:
-        """The model's state for `pickle` and `copy.deepcopy`: all but the campus stream.
+        """The model's state for `pickle` and `copy.deepcopy`: all but the two streams.
 
-        The stream (a compiled structure, not picklable) is rebuilt from `campus_rng`, the
-        very Generator it holds. Everything else is plain Python and numpy, and arrays held
-        twice (`student_arrays` are the `states`' own arrays) stay one array in the copy; so
+        The streams (compiled structures, not picklable) are rebuilt from `campus_rng` and
+        `group_rng`, the very Generators they hold. Everything else is plain Python and
+        numpy, and arrays held twice (`student_arrays` are the `states`' own arrays) stay one
+        array in the copy; so
         a copy taken between weeks runs on exactly as the original does
         (`tests/test_model.py`).
         """
         state = self.__dict__.copy()
-        del state["campus_stream"]
+        del state["campus_stream"], state["group_stream"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.campus_stream = k.random_stream(self.campus_rng)
+        self.group_stream = k.random_stream(self.group_rng)
 
     # ------------------------------------------------------------ initialisation (ODD 5)
 
@@ -320,6 +326,12 @@ class HomeRoomModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: reporter(name) for name in WEEKLY_REPORTERS}
         )
+        # The weeks compiled code has run (`groupsim.model.weeks`): up to `simulated_week`,
+        # those after `week` waiting in `simulated_weeks` for `step` to record them; the
+        # degrees and clustering sample of the last recorded one (`last_measures`).
+        self.simulated_week = 0
+        self.simulated_weeks: deque[weeks.SimulatedWeek] = deque()
+        self.last_measures: tuple[np.ndarray, np.ndarray] | None = None
         # The groups' members, group after group, and where each group starts: every
         # recorded week reads them (`groupsim.model.recording.weekly_metrics`).
         self.group_members = recording.group_members(self.groups)
@@ -333,17 +345,54 @@ class HomeRoomModel(mesa.Model):
 
     @interrupts_wait
     def step(self) -> None:
-        """One week, in ODD order (Ctrl-C waits for its end: `groupsim.model.interrupts`)."""
+        """One week (Ctrl-C waits for its end: `groupsim.model.interrupts`).
+
+        The week's process in ODD order, compiled (`week_kernel.run_weeks`: group sessions,
+        campus life, decay, measurement), unless `run_model` ran it already; then the
+        questionnaires due and the week's records.
+        """
         self.week += 1
         week = self.calendar.week(self.week)
-        for session in week.sessions:
-            self.run_group_sessions(session)
-        self.run_campus_week()
-        self.decay_week()
-        self.measure_week()
-        self.record_week(week)
+        if self.simulated_week < self.week:
+            weeks.simulate_weeks(self, 1)
+        simulated = self.simulated_weeks.popleft()
+        self.session_rows.extend(simulated.session_rows)
+        if self.simulated_week == self.week:  # the state is this week's (`weeks.weeks_ahead`)
+            self.give_questionnaires()
+        self.record_week(week, simulated.measures)
         if self.week >= self.calendar.last_week:
             self.running = False
+
+    def run_model(self) -> None:
+        """Run to the last week, as Mesa's `run_model` (a `step` a week).
+
+        The weeks up to the next one whose state Python reads (a questionnaire, a snapshot:
+        `weeks.weeks_ahead`) run in one compiled call (`run_ahead`), the same weeks `step`
+        would run one by one; each `step` then records its week. A model whose `step` is
+        overridden or whose DataCollector reads the model itself runs a week a step.
+        """
+        ahead = type(self).step is HomeRoomModel.step and recording.collects_records(self)
+        while self.running:
+            if ahead and self.simulated_week == self.week:
+                self.run_ahead()
+            self.step()
+
+    @interrupts_wait
+    def run_ahead(self) -> None:
+        """Run the weeks up to the next one Python reads (`weeks.weeks_ahead`), compiled."""
+        weeks.simulate_weeks(self, weeks.weeks_ahead(self))
+
+    def records(self, week: int) -> bool:
+        """Whether week `week` is recorded (`record_weeks`)."""
+        return self.record_weeks is None or week in self.record_weeks
+
+    def snapshots(self, week: int) -> bool:
+        """Whether a recorded week `week` keeps a snapshot of students, ties or faculties."""
+        return (
+            self.record_faculties
+            or self.record_ties
+            or (self.record_students and (self.student_weeks is None or week in self.student_weeks))
+        )
 
     @property
     def climate(self) -> float:
@@ -370,54 +419,21 @@ class HomeRoomModel(mesa.Model):
             self._network_cache = (self._ties_version, self.ties.to_networkx())
         return self._network_cache[1]
 
-    # ------------------------------------------------------------ group sessions (ODD 7.1-7.6)
-
-    def run_group_sessions(self, session: Session) -> None:
-        """Every group holds this session (`groupsim.model.sessions`, ODD 7.1-7.6)."""
-        sessions.run_group_sessions(self, session)
-
-    def run_group_session(
-        self, group: CounselingGroup, session: Session
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One group's session; returns its ties as pairs for the tie store (`sessions`)."""
-        return sessions.run_group_session(self, group, session)
+    # ------------------------------------------------------------ the compiled weeks' inputs
 
     @cached_property
     def student_arrays(self) -> session_inputs.StudentArrays:
-        """The state arrays a group session reads and changes, as its compiled code takes them.
+        """The state arrays the compiled week reads and changes (`week_kernel.run_weeks`).
 
-        Views of `states`, made once at the first session (a cohort from data has replaced
+        Views of `states`, made once at the first week (a cohort from data has replaced
         `states` by then): the arrays change in place, never get replaced.
         """
         return session_inputs.student_arrays(self.states)
-
-    # ------------------------------------------------------------------ campus life (ODD 7.8)
-
-    def run_campus_week(self) -> None:
-        """Everyone's contact opportunities this week (`groupsim.model.campus`, ODD 7.8)."""
-        campus.run_campus_week(self)
-
-    # ------------------------------------------------------------------ decay (ODD 7.9)
 
     @cached_property
     def week_end_parameters(self) -> np.ndarray:
         """Decay's and measurement's parameters as the compiled code takes them (read once)."""
         return weekly.week_end_parameters(self.config)
-
-    def decay_week(self) -> None:
-        """Unused ties weaken and may drop; states drift toward baselines (ODD 3, step 3).
-
-        Resolve follows the drifted states (`groupsim.model.weekly.decay_week`, compiled).
-        """
-        s = self.states
-        ties = self.ties
-        drifting, baselines = weekly.drifting_states(self)
-        ties.keys, ties.strength, ties.used = weekly.decay_week(
-            ties.keys, ties.strength, ties.used, drifting, baselines, s.attitude, s.skill,
-            s.anxiety, s.resolve, self.week_end_parameters,
-        )  # fmt: skip
-        ties.changed()
-        self.ties_changed()
 
     # ------------------------------------------------------------------ measurement (ODD 7.10)
 
@@ -495,6 +511,9 @@ class HomeRoomModel(mesa.Model):
 
     # ------------------------------------------------------------------ recording (ODD 4)
 
-    def record_week(self, week: Week) -> None:
-        """Record this week (`groupsim.model.recording.record_week`; only `record_weeks`)."""
-        record_week(self, week)
+    def record_week(self, week: Week, measures: np.ndarray | None = None) -> None:
+        """Record this week (`groupsim.model.recording.record_week`; only `record_weeks`).
+
+        `measures`: the week's measures as the compiled week took them (None: taken now).
+        """
+        record_week(self, week, measures)

@@ -28,19 +28,23 @@ import numpy as np
 from groupsim.model import recording_kernel
 
 if TYPE_CHECKING:
-    from groupsim.model.agents import CounselingGroup
+    from groupsim.model.agents import CounselingGroup, StudentStates
     from groupsim.model.model import HomeRoomModel
     from groupsim.model.schedule import Week
     from groupsim.model.ties import TieStore
 
 __all__ = [
     "CLUSTERING_SAMPLE",
+    "NO_CLIMATE",
     "WEEKLY_REPORTERS",
+    "WEEK_MEASURES",
+    "client_states",
     "clustering",
     "clustering_sample",
     "clustering_students",
     "cohesion",
     "collect",
+    "collects_records",
     "density",
     "disclosed_share",
     "faculty_snapshot",
@@ -53,11 +57,15 @@ __all__ = [
     "reporter",
     "student_snapshot",
     "tie_snapshot",
+    "week_record",
     "weekly_metrics",
 ]
 
 #: Campus clustering is estimated on at most this many students (a systematic sample).
 CLUSTERING_SAMPLE = 3000
+
+#: The weekly table's measured columns (`recording_kernel.WEEK_MEASURES`).
+WEEK_MEASURES = recording_kernel.WEEK_MEASURES
 
 #: The weekly table's columns, in order (see groupsim.runs.outputs for their meanings): the
 #: calendar's, then the measures (`recording_kernel.WEEK_MEASURES`).
@@ -135,15 +143,27 @@ def clustering_sample(ties: TieStore) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------- the week's records
 
 
-def record_week(model: HomeRoomModel, week: Week) -> None:
+def record_week(model: HomeRoomModel, week: Week, measures: np.ndarray | None = None) -> None:
     """Record this week: metrics (Mesa DataCollector), faculty rows, student and tie snapshots.
 
     Only the model's `record_weeks` when they are given, and only the snapshots it keeps
-    (student rows: only its `student_weeks` when they are given).
+    (student rows: only its `student_weeks` when they are given). `measures`: the week's
+    row of `WEEK_MEASURES` as the compiled week took it (`groupsim.model.weeks`); None: taken
+    now from the model's state (week 0).
     """
-    if model.record_weeks is not None and week.number not in model.record_weeks:
+    if not model.records(week.number):
         return
-    model.record, degree, local = weekly_metrics(model, week)
+    if measures is None:
+        model.record, degree, local = weekly_metrics(model, week)
+    else:
+        model.record = week_record(week, measures)
+        if not model.snapshots(week.number):
+            collect(model)
+            return
+        # A week with snapshots ends the compiled weeks (`weeks.weeks_ahead`): these are its own.
+        assert model.simulated_week == week.number, "a snapshot of a week run ahead"
+        assert model.last_measures is not None
+        degree, local = model.last_measures
     collect(model)
     if model.record_faculties:
         sample = (clustering_students(model.n), local)
@@ -154,6 +174,20 @@ def record_week(model: HomeRoomModel, week: Week) -> None:
         model.student_frames.append(student_snapshot(model, week.number, degree))
     if model.record_ties:
         model.tie_frames.append(tie_snapshot(model.ties, week.number))
+
+
+def collects_records(model: HomeRoomModel) -> bool:
+    """Whether the model's DataCollector keeps the weekly records alone (`collect`).
+
+    It then reads nothing of the model but `model.record`: the weeks may run ahead of the
+    recording (`HomeRoomModel.run_model`).
+    """
+    collector = model.datacollector
+    return (
+        tuple(collector.model_vars) == WEEKLY_REPORTERS
+        and not collector.agent_reporters
+        and not collector.agenttype_reporters
+    )
 
 
 def collect(model: HomeRoomModel) -> None:
@@ -167,11 +201,7 @@ def collect(model: HomeRoomModel) -> None:
     """
     collector = model.datacollector
     record = model.record
-    if (
-        tuple(collector.model_vars) != WEEKLY_REPORTERS
-        or collector.agent_reporters
-        or collector.agenttype_reporters
-    ):
+    if not collects_records(model):
         collector.collect(model)
         return
     collector._collection_steps.append(model.time)
@@ -208,8 +238,7 @@ def weekly_metrics(
         model.clients,
         model.friends,
         s.client,
-        (s.anxiety, s.skill, s.attitude, s.resolve, s.rapport, s.openness, s.disclosure,
-         s.contact_rate),
+        client_states(s),
         model.social_interaction,
         model.strength_sum,
         s.attended,
@@ -220,17 +249,30 @@ def weekly_metrics(
         m.contact_scale,
         m.tie_scale,
     )  # fmt: skip
+    return week_record(week, row), degree, local
+
+
+def week_record(week: Week, measures: np.ndarray) -> dict[str, Any]:
+    """The weekly table's row (`WEEKLY_REPORTERS`): the week's calendar, then its `measures`."""
     sessions = week.sessions
     values = [
         week.number,
         week.phase,
         sessions[-1].number if sessions else 0,
         sessions[-1].stage if sessions else "",
-        *row.tolist(),
+        *measures.tolist(),
     ]
     for at in INTEGER_AT:
         values[at] = int(values[at])
-    return dict(zip(WEEKLY_REPORTERS, values, strict=True)), degree, local
+    return dict(zip(WEEKLY_REPORTERS, values, strict=True))
+
+
+def client_states(s: StudentStates) -> tuple[np.ndarray, ...]:
+    """The states whose client means the weekly table keeps, as `week_measures` takes them."""
+    return (
+        s.anxiety, s.skill, s.attitude, s.resolve, s.rapport, s.openness, s.disclosure,
+        s.contact_rate,
+    )  # fmt: skip
 
 
 def group_members(groups: list[CounselingGroup]) -> tuple[np.ndarray, np.ndarray]:

@@ -9,9 +9,9 @@ here, each in the form that is cheapest to hand to compiled code:
   call).
 - `student_arrays`: the model's state arrays a session reads and changes (`StudentArrays`),
   views, not copies; the model makes it once (`HomeRoomModel.student_arrays`).
-- `session_draws`: a session's uniforms, drawn from `model.group_rng` in Python all at once
-  (numba takes ~20 us to unbox a `numpy.random.Generator`), the same numbers in the same order
-  the session's loops would draw.
+- `session_draws`: a session's uniforms, drawn from the group stream all at once before the
+  session (compiled: `week_kernel.hold_sessions` calls it), the numbers in the order the
+  session's loops use them.
 
 The session's loops are in `groupsim.model.session_kernel`; `groupsim.model.sessions` runs them.
 """
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from groupsim.model import mechanisms as mech
-from groupsim.model.kernel import parameter_record
+from groupsim.model.kernel import compiled, parameter_record
 
 if TYPE_CHECKING:
     from groupsim.model.agents import StudentStates
@@ -143,6 +143,7 @@ def parameter_values(c: Scenario, practices: dict[str, float]) -> SessionParamet
     )  # fmt: skip
 
 
+@compiled
 def session_draws(rng: np.random.Generator, members: int, params: np.ndarray) -> np.ndarray:
     """A session's uniforms, in the order the session uses them (ODD 7.3, 7.3b).
 
@@ -151,4 +152,4 @@ def session_draws(rng: np.random.Generator, members: int, params: np.ndarray) ->
     Drawn at once they are the numbers the two loops would draw in turn: each uniform takes
     the generator's next 64 bits.
     """
-    return rng.random(2 * members + 4 * int(params[0]["turns"]))
+    return rng.random(2 * members + 4 * params[0].turns)

@@ -1,0 +1,122 @@
+"""The program's weeks run by compiled code (`week_kernel.run_weeks`), and what they leave.
+
+`simulate_weeks` hands the model's state to `week_kernel.run_weeks` for the next weeks and
+takes back their results: the tie store and scores, the groups' climates, and each week's
+recorded measures and session rows (`SimulatedWeek`), which `HomeRoomModel.step` then
+records week by week. `weeks_ahead` says how many weeks `HomeRoomModel.run_model` may run in
+one call: up to the next week that needs the state itself, in Python (a questionnaire, a
+snapshot of the students, the ties or the faculties). A week that nothing watches needs no
+Python at all, so a default run's program goes in a handful of calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from groupsim.model import recording, sessions
+from groupsim.model.week_kernel import SESSION_MEASURES, run_weeks
+from groupsim.model.weekly import drifting_states
+
+if TYPE_CHECKING:
+    from groupsim.model.model import HomeRoomModel
+
+__all__ = ["SimulatedWeek", "simulate_weeks", "weeks_ahead"]
+
+
+@dataclass
+class SimulatedWeek:
+    """A week the compiled code ran, waiting for `HomeRoomModel.step` to record it.
+
+    `measures`: its row of `recording_kernel.WEEK_MEASURES` (None when not recorded);
+    `session_rows`: its rows of the sessions table, group by group, session by session.
+    """
+
+    number: int
+    measures: np.ndarray | None
+    session_rows: list[dict[str, Any]]
+
+
+def simulate_weeks(model: HomeRoomModel, count: int) -> None:
+    """Run the `count` weeks after `model.simulated_week` (`week_kernel.run_weeks`).
+
+    The state moves on to the last of them; each week's results are queued in
+    `model.simulated_weeks` for `step` to record.
+    """
+    first = model.simulated_week + 1
+    numbers = range(first, first + count)
+    weeks = [model.calendar.week(number) for number in numbers]
+    held = [session for week in weeks for session in week.sessions]
+    session_at = np.cumsum([0, *(len(week.sessions) for week in weeks)], dtype=np.int64)
+    recorded = np.array([model.records(number) for number in numbers], dtype=np.bool_)
+    groups = model.groups
+    climate = np.array([(g.climate, g.tension) for g in groups], dtype=float).reshape(-1, 2)
+    held_so_far = np.array([g.sessions_held for g in groups], dtype=np.int64)
+    members, bounds = model.group_members
+    group_arrays = (
+        members,
+        bounds,
+        climate,
+        np.array([g.setting for g in groups], dtype=float),
+        np.array([g.counselor.warmth for g in groups], dtype=float),
+        np.array([sessions.facilitation(model, g) for g in groups], dtype=float),
+        held_so_far,
+    )
+    schedule = (
+        np.array([getattr(model.config.tension, s.stage) for s in held], dtype=float),
+        np.array([sessions.depth_cap(model, s) for s in held], dtype=float),
+        np.array([s.stage == "working" for s in held], dtype=np.bool_),
+    )
+    s = model.states
+    ties = model.ties
+    drifting, baselines = drifting_states(model)
+    rows = np.empty((count, len(recording.WEEK_MEASURES)))
+    session_out = np.empty((len(held) * len(groups), len(SESSION_MEASURES)))
+    (ties.keys, ties.strength, ties.used, model.strength_sum, model.social_interaction,
+     degree, local) = run_weeks(
+        session_at, recorded, model.group_stream, model.campus_stream, ties.keys,
+        ties.strength, ties.used, model.student_arrays,
+        (s.contacts_this_week, s.contact_rate, drifting, baselines),
+        (s.faculty, model.faculty_start, model.faculty_sizes), group_arrays, schedule,
+        (model.clients, model.friends, s.client, recording.client_states(s),
+         climate if model.config.holds_group else recording.NO_CLIMATE),
+        model.config.disclosure.personal_threshold, recording.CLUSTERING_SAMPLE,
+        (model.session_parameters, model.campus_parameters, model.week_end_parameters),
+        rows, session_out,
+    )  # fmt: skip
+    ties.changed()
+    model.ties_changed()
+    for g, group in enumerate(groups):
+        group.climate, group.tension = float(climate[g, 0]), float(climate[g, 1])
+        group.sessions_held = int(held_so_far[g])
+    if recorded[-1]:
+        model.last_measures = (degree, local)
+    model.simulated_week = numbers[-1]
+    values = session_out.tolist()
+    at = 0
+    for w, week in enumerate(weeks):
+        week_rows = []
+        for session in week.sessions:
+            for group in groups:
+                week_rows.append(sessions.session_row(group, session, values[at]))
+                at += 1
+        model.simulated_weeks.append(
+            SimulatedWeek(week.number, rows[w] if recorded[w] else None, week_rows)
+        )
+
+
+def weeks_ahead(model: HomeRoomModel) -> int:
+    """How many weeks `run_model` may run in one call from `model.week`: to the next pause.
+
+    A pause is a week whose state Python reads: a questionnaire's (the pre-test, post-test
+    and last week), or a recorded week that keeps a snapshot of the students (of its
+    `student_weeks`), the ties or the faculties.
+    """
+    cal = model.calendar
+    pauses = {cal.last_baseline_week, cal.last_program_week, cal.last_week}
+    for number in range(model.week + 1, cal.last_week + 1):
+        if number in pauses or (model.records(number) and model.snapshots(number)):
+            return number - model.week
+    return cal.last_week - model.week

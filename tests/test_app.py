@@ -192,7 +192,7 @@ def test_a_page_s_weeks_load_no_kernel_after_the_warm_up(ready):
         assert added.strip() == "[]", done.stdout
     else:  # the control: without the warm-up, the weeks load them as they go
         assert int(count) == 0, done.stdout
-        assert "'group_session'" in added, done.stdout
+        assert "'run_weeks'" in added, done.stdout
 
 
 def test_play_pauses_at_each_stage_and_stops_at_the_end_of_the_program(base):

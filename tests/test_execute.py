@@ -153,11 +153,11 @@ def test_progress_counts_what_a_task_is(capsys):
 
 
 FORKED_WORKERS_KERNELS = """
-from groupsim.model import campus, weekly
+from groupsim.model import week_kernel, weekly
 from groupsim.runs.backends import LocalPoolBackend
 
 def loaded(_):
-    return [len(campus.campus_week.signatures), len(weekly.burn_in_weeks.signatures)]
+    return [len(week_kernel.run_weeks.signatures), len(weekly.burn_in_weeks.signatures)]
 
 if __name__ == "__main__":
     print("parent", loaded(None))

@@ -5,33 +5,38 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from groupsim.model import recording, sessions
+from groupsim.model import recording, sessions, week_kernel, weeks
 from groupsim.model.model import HomeRoomModel
 
 
 @pytest.mark.parametrize("groups", [1, 3])
-def test_a_session_row_counts_what_the_recorded_measures_compute(monkeypatch, groups):
-    """The row's density and disclosed share, counted, are recording's measures to the bit."""
-    checked = []
+def test_a_session_row_counts_what_the_recorded_measures_compute(groups):
+    """The row's density, cohesion and disclosed share are recording's measures to the bit.
 
-    def checking_row(model, group, session, tie, tied_pairs, present, turns):
-        row = session_row(model, group, session, tie, tied_pairs, present, turns)
-        disclosure = model.states.disclosure[group.members]
-        threshold = model.config.disclosure.personal_threshold
-        assert row["group_density"] == recording.density(tie)
-        assert type(row["group_density"]) is float
-        assert row["clients_disclosed_share"] == recording.disclosed_share(disclosure, threshold)
-        assert type(row["clients_disclosed_share"]) is float
-        checked.append(row)
-        return row
-
-    session_row = sessions.session_row
-    monkeypatch.setattr(sessions, "session_row", checking_row)
+    One session held by the compiled sessions (`week_kernel.hold_sessions`) on a model's
+    state; the measures of the members' ties and disclosure right after it.
+    """
     model = HomeRoomModel(rng=4, program_groups=groups, cohort_students_per_faculty=12)
-    model.run_model()
-    assert len(checked) == len(model.session_rows) == groups * model.config.program.sessions
+    first = next(w for w in model.calendar.weeks if w.sessions).sessions[0]
+    threshold = model.config.disclosure.personal_threshold
+    out = np.empty((groups, len(week_kernel.SESSION_MEASURES)))
+    ties = model.ties
+    ties.keys, ties.strength, ties.used = week_kernel.hold_sessions(
+        0, 1, model.group_rng, ties.keys, ties.strength, ties.used, model.n,
+        model.student_arrays, weeks.group_state(model), weeks.session_schedule(model, [first]),
+        threshold, model.session_parameters, model.week_end_parameters, out,
+    )  # fmt: skip
+    checked = []
+    for group, values in zip(model.groups, out.tolist(), strict=True):
+        row = sessions.session_row(group, first, values)
+        tie = ties.dense(group.members)
+        disclosure = model.states.disclosure[group.members]
+        assert row["group_density"] == recording.density(tie)
+        assert row["group_cohesion"] == recording.cohesion(tie)
+        assert row["clients_disclosed_share"] == recording.disclosed_share(disclosure, threshold)
+        assert type(row["group_density"]) is float
+        checked.append(row)
     assert any(0 < row["group_density"] < 1 for row in checked)
-    assert any(0 < row["clients_disclosed_share"] < 1 for row in checked)
 
 
 def test_the_student_arrays_are_views_of_the_model_states():

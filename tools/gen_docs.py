@@ -202,6 +202,8 @@ API_PAGES = {
         "session_kernel",
         "campus",
         "weekly",
+        "week_kernel",
+        "weeks",
         "screening",
         "recording",
         "measures",

@@ -22,8 +22,9 @@ from groupsim.model.weekly import drifting_states
 
 if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
+    from groupsim.model.schedule import Session
 
-__all__ = ["SimulatedWeek", "simulate_weeks", "weeks_ahead"]
+__all__ = ["SimulatedWeek", "group_state", "session_schedule", "simulate_weeks", "weeks_ahead"]
 
 
 @dataclass
@@ -52,23 +53,9 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
     session_at = np.cumsum([0, *(len(week.sessions) for week in weeks)], dtype=np.int64)
     recorded = np.array([model.records(number) for number in numbers], dtype=np.bool_)
     groups = model.groups
-    climate = np.array([(g.climate, g.tension) for g in groups], dtype=float).reshape(-1, 2)
-    held_so_far = np.array([g.sessions_held for g in groups], dtype=np.int64)
-    members, bounds = model.group_members
-    group_arrays = (
-        members,
-        bounds,
-        climate,
-        np.array([g.setting for g in groups], dtype=float),
-        np.array([g.counselor.warmth for g in groups], dtype=float),
-        np.array([sessions.facilitation(model, g) for g in groups], dtype=float),
-        held_so_far,
-    )
-    schedule = (
-        np.array([getattr(model.config.tension, s.stage) for s in held], dtype=float),
-        np.array([sessions.depth_cap(model, s) for s in held], dtype=float),
-        np.array([s.stage == "working" for s in held], dtype=np.bool_),
-    )
+    group_arrays = group_state(model)
+    climate, held_so_far = group_arrays[2], group_arrays[6]
+    schedule = session_schedule(model, held)
     s = model.states
     ties = model.ties
     drifting, baselines = drifting_states(model)
@@ -105,6 +92,38 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
         model.simulated_weeks.append(
             SimulatedWeek(week.number, rows[w] if recorded[w] else None, week_rows)
         )
+
+
+def group_state(model: HomeRoomModel) -> tuple[np.ndarray, ...]:
+    """The groups as `week_kernel.hold_sessions` takes them (`groups`), from the model's groups.
+
+    Members and bounds, climate and tension (a row a group), setting, the counselor's warmth
+    and facilitation (`sessions.facilitation`), sessions held.
+    """
+    groups = model.groups
+    members, bounds = model.group_members
+    return (
+        members,
+        bounds,
+        np.array([(g.climate, g.tension) for g in groups], dtype=float).reshape(-1, 2),
+        np.array([g.setting for g in groups], dtype=float),
+        np.array([g.counselor.warmth for g in groups], dtype=float),
+        np.array([sessions.facilitation(model, g) for g in groups], dtype=float),
+        np.array([g.sessions_held for g in groups], dtype=np.int64),
+    )
+
+
+def session_schedule(model: HomeRoomModel, held: list[Session]) -> tuple[np.ndarray, ...]:
+    """The sessions `held` as `week_kernel.hold_sessions` takes them (`schedule`).
+
+    Each session's stage conflict (`tension.<stage>`), depth cap (`sessions.depth_cap`) and
+    whether it is a working session (psychoeducation).
+    """
+    return (
+        np.array([getattr(model.config.tension, s.stage) for s in held], dtype=float),
+        np.array([sessions.depth_cap(model, s) for s in held], dtype=float),
+        np.array([s.stage == "working" for s in held], dtype=np.bool_),
+    )
 
 
 def weeks_ahead(model: HomeRoomModel) -> int:

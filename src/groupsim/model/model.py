@@ -209,9 +209,8 @@ class HomeRoomModel(mesa.Model):
         The streams (compiled structures, not picklable) are rebuilt from `campus_rng` and
         `group_rng`, the very Generators they hold. Everything else is plain Python and
         numpy, and arrays held twice (`student_arrays` are the `states`' own arrays) stay one
-        array in the copy; so
-        a copy taken between weeks runs on exactly as the original does
-        (`tests/test_model.py`).
+        array in the copy; so a copy taken between weeks runs on exactly as the original does
+        (`tests/test_model.py`, `tests/test_week_kernel.py`).
         """
         state = self.__dict__.copy()
         del state["campus_stream"], state["group_stream"]
@@ -379,7 +378,11 @@ class HomeRoomModel(mesa.Model):
 
     @interrupts_wait
     def run_ahead(self) -> None:
-        """Run the weeks up to the next one Python reads (`weeks.weeks_ahead`), compiled."""
+        """Run the weeks up to the next one Python reads (`weeks.weeks_ahead`), compiled.
+
+        Ctrl-C waits for the end of these weeks, as it waits for the end of a step: a few
+        milliseconds in a default run, a few seconds at campus scale.
+        """
         weeks.simulate_weeks(self, weeks.weeks_ahead(self))
 
     def records(self, week: int) -> bool:

@@ -20,8 +20,10 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
+from contextlib import nullcontext
 from pathlib import Path
+
+from bench_equivalence import checked_out, in_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,27 +90,16 @@ def main() -> None:
     parser.add_argument("--against", metavar="REF", help="git revision to compare with")
     args = parser.parse_args()
     scenario = args.scenario.resolve()
-    with tempfile.TemporaryDirectory() as tmp:
+    # REF in a temporary worktree (`bench_equivalence.checked_out`: a bad REF is one line).
+    with checked_out(args.against) if args.against else nullcontext() as ref_tree:
         trees = [("working tree", ROOT)]
         if args.against:
-            ref_tree = Path(tmp) / "ref"
-            add = ["worktree", "add", "--detach", str(ref_tree), args.against]
-            subprocess.run(["git", "-C", str(ROOT), *add], check=True, capture_output=True)
             trees.append((args.against, ref_tree))
         times: dict[str, list[float]] = {label: [] for label, _ in trees}
-        try:
-            for _ in range(args.rounds):
-                for label, tree in trees:
-                    path = (
-                        tree / scenario.relative_to(ROOT)
-                        if scenario.is_relative_to(ROOT)
-                        else scenario
-                    )
-                    times[label] += measure(tree / "src", path, args.weeks, args.repeats)
-        finally:
-            if args.against:
-                remove = ["worktree", "remove", "--force", str(Path(tmp) / "ref")]
-                subprocess.run(["git", "-C", str(ROOT), *remove], check=False, capture_output=True)
+        for _ in range(args.rounds):
+            for label, tree in trees:
+                path = in_tree(tree, scenario)
+                times[label] += measure(tree / "src", path, args.weeks, args.repeats)
     medians = [statistics.median(values) for values in times.values()]
     line = ", ".join(
         f"{label} {1e6 * m:.1f} us (min {1e6 * min(times[label]):.1f})"

@@ -48,7 +48,10 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
+
+from bench_equivalence import checked_out, in_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("off", "compare", "compare-task", "compare-arms", "all")
@@ -171,20 +174,6 @@ def compile_times(scenario: Path) -> tuple[float, float]:
     return times[0], times[1]
 
 
-def trees(against: str | None, tmp: str) -> list[tuple[str, Path]]:
-    """The trees to time: this one, and REF checked out in a temporary worktree."""
-    found = [("working tree", ROOT)]
-    if against:
-        ref_tree = Path(tmp) / "ref"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(ref_tree), against],
-            check=True,
-            capture_output=True,
-        )
-        found.append((against, ref_tree))
-    return found
-
-
 #: Run times by tree label, mode, then round (a list of times per round).
 Times = dict[str, dict[str, list[list[float]]]]
 
@@ -206,39 +195,33 @@ def main() -> None:
     args = parser.parse_args()
     scenario = args.scenario.resolve()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    with tempfile.TemporaryDirectory() as tmp:
-        found = trees(args.against, tmp)
+    # REF in a temporary worktree (`bench_equivalence.checked_out`: a bad REF is one line).
+    with checked_out(args.against) if args.against else nullcontext() as ref_tree:
+        found = [("working tree", ROOT)]
+        if args.against:
+            found.append((args.against, ref_tree))
         runs: Times = {label: {} for label, _ in found}
         batches: list[tuple[int, tuple[str, ...], int]] = [(SIZES[0], MODES, args.repeats)]
         batches += [(size, ("off",), max(1, args.repeats // 10)) for size in sizes[1:]]
-        try:
-            for per_faculty, modes, repeats in batches:
-                probes = {}
-                try:
-                    for label, tree in found:
-                        # Each tree reads its own copy of the scenario file (a newer schema
-                        # may have parameters an older one rejects); shipped files hold the
-                        # defaults.
-                        path = scenario
-                        if scenario.is_relative_to(ROOT):
-                            path = tree / scenario.relative_to(ROOT)
-                        probes[label] = Probe(tree / "src", path, per_faculty, modes)
-                    for round_number in range(args.rounds):
-                        order = found if round_number % 2 == 0 else found[::-1]
-                        for mode in modes:
-                            for label, _ in order:
-                                times = probes[label].times(mode, repeats)
-                                if per_faculty == SIZES[0]:
-                                    runs[label].setdefault(mode, []).append(times)
-                                if mode == "off":
-                                    per_student_week(runs[label], probes[label].info, times)
-                finally:
-                    for probe in probes.values():
-                        probe.close()
-        finally:
-            if args.against:
-                remove = ["worktree", "remove", "--force", str(Path(tmp) / "ref")]
-                subprocess.run(["git", "-C", str(ROOT), *remove], check=False, capture_output=True)
+        for per_faculty, modes, repeats in batches:
+            probes = {}
+            try:
+                for label, tree in found:
+                    # Each tree reads its own copy of the scenario file (a newer schema may
+                    # have parameters an older one rejects); shipped files hold the defaults.
+                    probes[label] = Probe(tree / "src", in_tree(tree, scenario), per_faculty, modes)
+                for round_number in range(args.rounds):
+                    order = found if round_number % 2 == 0 else found[::-1]
+                    for mode in modes:
+                        for label, _ in order:
+                            times = probes[label].times(mode, repeats)
+                            if per_faculty == SIZES[0]:
+                                runs[label].setdefault(mode, []).append(times)
+                            if mode == "off":
+                                per_student_week(runs[label], probes[label].info, times)
+            finally:
+                for probe in probes.values():
+                    probe.close()
     report(runs, args)
     if args.compile:
         cold, warm = compile_times(scenario)

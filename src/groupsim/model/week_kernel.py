@@ -103,11 +103,11 @@ def hold_sessions(
             )  # fmt: skip
             climate[g, 0], climate[g, 1] = climate_after, tension_after
             held[g] += 1
-            row = out[s * len(size_of) + g]
+            row = out[s * len(size_of) + g]  # its SESSION_MEASURES, in that order
             pairs = size * (size - 1) / 2.0
-            shared = 0
+            opened_up = 0  # members whose disclosure is personal by now
             for m in group:
-                shared += st.disclosure[m] >= threshold
+                opened_up += st.disclosure[m] >= threshold
             row[0], row[1] = climate[g, 0], climate[g, 1]
             row[2] = len(present) / size
             row[3] = taken / offered if offered else 0.0
@@ -118,7 +118,7 @@ def hold_sessions(
                 if pairs
                 else 0.0
             )
-            row[7] = shared / size
+            row[7] = opened_up / size
             for i in range(len(keys_back)):
                 pair_keys[filled + i] = keys_back[i]
                 pair_strength[filled + i] = strength_back[i]

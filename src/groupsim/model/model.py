@@ -325,10 +325,9 @@ class HomeRoomModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: reporter(name) for name in WEEKLY_REPORTERS}
         )
-        # The weeks compiled code has run (`groupsim.model.weeks`): up to `simulated_week`,
-        # those after `week` waiting in `simulated_weeks` for `step` to record them; the
-        # degrees and clustering sample of the last recorded one (`last_measures`).
-        self.simulated_week = 0
+        # The weeks compiled code has run ahead of `week` (`groupsim.model.weeks`), waiting
+        # for `step` to record them; the degrees and clustering sample of the last recorded
+        # one (`last_measures`).
         self.simulated_weeks: deque[weeks.SimulatedWeek] = deque()
         self.last_measures: tuple[np.ndarray, np.ndarray] | None = None
         # The groups' members, group after group, and where each group starts: every
@@ -350,13 +349,13 @@ class HomeRoomModel(mesa.Model):
         campus life, decay, measurement), unless `run_model` ran it already; then the
         questionnaires due and the week's records.
         """
+        if not self.simulated_weeks:
+            weeks.simulate_weeks(self, 1)
         self.week += 1
         week = self.calendar.week(self.week)
-        if self.simulated_week < self.week:
-            weeks.simulate_weeks(self, 1)
         simulated = self.simulated_weeks.popleft()
         self.session_rows.extend(simulated.session_rows)
-        if self.simulated_week == self.week:  # the state is this week's (`weeks.weeks_ahead`)
+        if not self.simulated_weeks:  # the state is this week's (`weeks.weeks_ahead`)
             self.give_questionnaires()
         self.record_week(week, simulated.measures)
         if self.week >= self.calendar.last_week:
@@ -372,7 +371,7 @@ class HomeRoomModel(mesa.Model):
         """
         ahead = type(self).step is HomeRoomModel.step and recording.collects_records(self)
         while self.running:
-            if ahead and self.simulated_week == self.week:
+            if ahead and not self.simulated_weeks:
                 self.run_ahead()
             self.step()
 
@@ -384,6 +383,11 @@ class HomeRoomModel(mesa.Model):
         milliseconds in a default run, a few seconds at campus scale.
         """
         weeks.simulate_weeks(self, weeks.weeks_ahead(self))
+
+    @property
+    def simulated_week(self) -> int:
+        """The last week compiled code has run: `week`, or later while `run_model` runs ahead."""
+        return self.week + len(self.simulated_weeks)
 
     def records(self, week: int) -> bool:
         """Whether week `week` is recorded (`record_weeks`)."""
@@ -441,11 +445,12 @@ class HomeRoomModel(mesa.Model):
     # ------------------------------------------------------------------ measurement (ODD 7.10)
 
     def measure_week(self) -> None:
-        """Update contact frequency and the latent score; give questionnaires when due."""
+        """The drawn cohort's first measurement: contact frequency and the latent score.
+
+        The program's weeks measure inside the compiled week (`week_kernel.run_weeks`).
+        """
         self.count_contacts()
         self.score_students()
-        if self.burn_in_done:
-            self.give_questionnaires()
 
     def count_contacts(self) -> None:
         """This week's good exchanges move each student's contact frequency (a moving average)."""

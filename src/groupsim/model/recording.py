@@ -37,7 +37,6 @@ __all__ = [
     "CLUSTERING_SAMPLE",
     "NO_CLIMATE",
     "WEEKLY_REPORTERS",
-    "WEEK_MEASURES",
     "client_states",
     "clustering",
     "clustering_sample",
@@ -63,9 +62,6 @@ __all__ = [
 
 #: Campus clustering is estimated on at most this many students (a systematic sample).
 CLUSTERING_SAMPLE = 3000
-
-#: The weekly table's measured columns (`recording_kernel.WEEK_MEASURES`).
-WEEK_MEASURES = recording_kernel.WEEK_MEASURES
 
 #: The weekly table's columns, in order (see groupsim.runs.outputs for their meanings): the
 #: calendar's, then the measures (`recording_kernel.WEEK_MEASURES`).
@@ -148,8 +144,8 @@ def record_week(model: HomeRoomModel, week: Week, measures: np.ndarray | None = 
 
     Only the model's `record_weeks` when they are given, and only the snapshots it keeps
     (student rows: only its `student_weeks` when they are given). `measures`: the week's
-    row of `WEEK_MEASURES` as the compiled week took it (`groupsim.model.weeks`); None: taken
-    now from the model's state (week 0).
+    row of `recording_kernel.WEEK_MEASURES` as the compiled week took it
+    (`groupsim.model.weeks`); None: taken now from the model's state (week 0).
     """
     if not model.records(week.number):
         return

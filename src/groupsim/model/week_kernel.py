@@ -22,7 +22,7 @@ and Mesa's step.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from groupsim.model.session_inputs import session_draws
 from groupsim.model.session_kernel import group_session
 from groupsim.model.weekly import count_contacts, decay_week, score_students
 
-__all__ = ["SESSION_MEASURES", "hold_sessions", "run_weeks"]
+__all__ = ["SESSION_MEASURES", "GroupArrays", "hold_sessions", "run_weeks"]
 
 #: What a group's session leaves in the sessions buffer, a row per group per session: the
 #: sessions table's measured columns (`groupsim.model.sessions.session_row`), in order.
@@ -50,6 +50,22 @@ SESSION_MEASURES = (
 )
 
 
+class GroupArrays(NamedTuple):
+    """The counseling groups as the compiled week takes them (`weeks.group_state`).
+
+    Group g is `members[bounds[g]:bounds[g + 1]]`; `climate` has a row a group (climate,
+    tension) and, with `held`, is changed in place by the sessions.
+    """
+
+    members: np.ndarray
+    bounds: np.ndarray
+    climate: np.ndarray
+    setting: np.ndarray
+    warmth: np.ndarray
+    facilitation: np.ndarray
+    held: np.ndarray
+
+
 @compiled
 def hold_sessions(
     first: int,
@@ -60,7 +76,7 @@ def hold_sessions(
     used: np.ndarray,
     n: int,
     st: Any,
-    groups: tuple[np.ndarray, ...],
+    groups: GroupArrays,
     schedule: tuple[np.ndarray, ...],
     threshold: float,
     session_params: np.ndarray,
@@ -72,9 +88,8 @@ def hold_sessions(
     For each session: every group's session in the order of their numbers
     (`session_kernel.group_session`, its uniforms drawn from the group stream `rng`); the
     groups' ties back to the tie store in one merge (`kernel.set_pairs`); resolve follows
-    (`mechanisms.resolve_from`). `groups`: members, bounds (group g is
-    `members[bounds[g]:bounds[g + 1]]`), climate and tension (a row a group, changed in
-    place), setting, warmth, facilitation and sessions held (changed in place). `schedule`:
+    (`mechanisms.resolve_from`). `groups`: a `GroupArrays` (its climates and sessions held
+    changed in place). `schedule`:
     each session's stage conflict, depth cap and whether it is a working session;
     `week_params`: `weekly.week_end_parameters`' record (resolve's weights). Writes a
     row of `SESSION_MEASURES` per session and group to `out` (row `s * groups + g`).
@@ -148,7 +163,7 @@ def run_weeks(
     st: Any,
     weekly_states: tuple[np.ndarray, ...],
     faculties: tuple[np.ndarray, ...],
-    groups: tuple[np.ndarray, ...],
+    groups: GroupArrays,
     schedule: tuple[np.ndarray, ...],
     measured: tuple[Any, ...],
     threshold: float,
@@ -177,7 +192,6 @@ def run_weeks(
     contacts, contact_rate, drifting, baselines = weekly_states
     faculty, faculty_start, faculty_sizes = faculties
     clients, friends, is_client, client_states, climates = measured
-    held = groups[6]
     n = len(st.resolve)
     p = week_params[0]
     rng = k.generator_of(group_stream)
@@ -203,9 +217,9 @@ def run_weeks(
         )
         if recorded[w]:
             row, local, degree = rk.week_measures(
-                keys, strength, n, groups[0], groups[1], climates, clients, friends,
+                keys, strength, n, groups.members, groups.bounds, climates, clients, friends,
                 is_client, client_states, score, strength_sum, st.attended, st.dropped_out,
-                threshold, held[0] if len(climates) else 0, most_sampled, p.contact_scale,
+                threshold, groups.held[0] if len(climates) else 0, most_sampled, p.contact_scale,
                 p.tie_scale,
             )  # fmt: skip
             rows[w] = row

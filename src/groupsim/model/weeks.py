@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from groupsim.model import recording, sessions
-from groupsim.model.week_kernel import SESSION_MEASURES, run_weeks
+from groupsim.model import recording, recording_kernel, sessions
+from groupsim.model.week_kernel import SESSION_MEASURES, GroupArrays, run_weeks
 from groupsim.model.weekly import drifting_states
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ class SimulatedWeek:
     `session_rows`: its rows of the sessions table, group by group, session by session.
     """
 
-    number: int
     measures: np.ndarray | None
     session_rows: list[dict[str, Any]]
 
@@ -44,7 +43,7 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
     """Run the `count` weeks after `model.simulated_week` (`week_kernel.run_weeks`).
 
     The state moves on to the last of them; each week's results are queued in
-    `model.simulated_weeks` for `step` to record.
+    `model.simulated_weeks` for `step` to record (so `model.simulated_week` moves on too).
     """
     first = model.simulated_week + 1
     numbers = range(first, first + count)
@@ -54,12 +53,11 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
     recorded = np.array([model.records(number) for number in numbers], dtype=np.bool_)
     groups = model.groups
     group_arrays = group_state(model)
-    climate, held_so_far = group_arrays[2], group_arrays[6]
     schedule = session_schedule(model, held)
     s = model.states
     ties = model.ties
     drifting, baselines = drifting_states(model)
-    rows = np.empty((count, len(recording.WEEK_MEASURES)))
+    rows = np.empty((count, len(recording_kernel.WEEK_MEASURES)))
     session_out = np.empty((len(held) * len(groups), len(SESSION_MEASURES)))
     (ties.keys, ties.strength, ties.used, model.strength_sum, model.social_interaction,
      degree, local) = run_weeks(
@@ -68,7 +66,7 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
         (s.contacts_this_week, s.contact_rate, drifting, baselines),
         (s.faculty, model.faculty_start, model.faculty_sizes), group_arrays, schedule,
         (model.clients, model.friends, s.client, recording.client_states(s),
-         climate if model.config.holds_group else recording.NO_CLIMATE),
+         group_arrays.climate if model.config.holds_group else recording.NO_CLIMATE),
         model.config.disclosure.personal_threshold, recording.CLUSTERING_SAMPLE,
         (model.session_parameters, model.campus_parameters, model.week_end_parameters),
         rows, session_out,
@@ -76,11 +74,10 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
     ties.changed()
     model.ties_changed()
     for g, group in enumerate(groups):
-        group.climate, group.tension = float(climate[g, 0]), float(climate[g, 1])
-        group.sessions_held = int(held_so_far[g])
+        group.climate, group.tension = group_arrays.climate[g].tolist()
+        group.sessions_held = int(group_arrays.held[g])
     if recorded[-1]:
         model.last_measures = (degree, local)
-    model.simulated_week = numbers[-1]
     values = session_out.tolist()
     at = 0
     for w, week in enumerate(weeks):
@@ -89,20 +86,17 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
             for group in groups:
                 week_rows.append(sessions.session_row(group, session, values[at]))
                 at += 1
-        model.simulated_weeks.append(
-            SimulatedWeek(week.number, rows[w] if recorded[w] else None, week_rows)
-        )
+        model.simulated_weeks.append(SimulatedWeek(rows[w] if recorded[w] else None, week_rows))
 
 
-def group_state(model: HomeRoomModel) -> tuple[np.ndarray, ...]:
-    """The groups as `week_kernel.hold_sessions` takes them (`groups`), from the model's groups.
+def group_state(model: HomeRoomModel) -> GroupArrays:
+    """The model's groups as the compiled week takes them.
 
-    Members and bounds, climate and tension (a row a group), setting, the counselor's warmth
-    and facilitation (`sessions.facilitation`), sessions held.
+    The counselor's facilitation is `sessions.facilitation` (with the technique's turn-taking).
     """
     groups = model.groups
     members, bounds = model.group_members
-    return (
+    return GroupArrays(
         members,
         bounds,
         np.array([(g.climate, g.tension) for g in groups], dtype=float).reshape(-1, 2),

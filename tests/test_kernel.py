@@ -197,6 +197,29 @@ def test_lower_students_divide_the_keys():
         np.testing.assert_array_equal(kernel.lower_students(keys, n), keys // n)
 
 
+def test_build_csr_is_scipys_symmetric_matrix():
+    """The rows of neighbours are scipy's CSR of the symmetric tie matrix, row by row."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(9)
+    for n in (2, 7, 180):
+        keys = np.unique(rng.integers(0, n * n, 3 * n))
+        keys = keys[keys // n < keys % n]  # pairs (lower, higher), as the store holds them
+        strength = rng.random(len(keys))
+        lower, upper = keys // n, keys % n
+        matrix = sparse.coo_array(
+            (np.concatenate([strength, strength]),
+             (np.concatenate([lower, upper]), np.concatenate([upper, lower]))),
+            shape=(n, n),
+        ).tocsr()  # fmt: skip
+        matrix.sort_indices()
+        indptr, cols, data, cumulative = kernel.build_csr(keys, strength, n)
+        np.testing.assert_array_equal(indptr, matrix.indptr)
+        np.testing.assert_array_equal(cols, matrix.indices)
+        np.testing.assert_array_equal(data, matrix.data)
+        np.testing.assert_array_equal(cumulative, np.cumsum(matrix.data))
+
+
 def test_set_pairs_merges_ordered_keys_as_any_order():
     """New keys given in order (merged without a sort) give the same store as shuffled."""
     rng = np.random.default_rng(7)

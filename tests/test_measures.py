@@ -151,10 +151,10 @@ def test_totals_decide_a_step_at_its_uniform_by_the_logistic():
     # Scores that put step 1 of item 0 right at each student's logit(u).
     logit = np.log(u[:, 0] / (1.0 - u[:, 0]))
     scores = logit / q.discrimination + q.thresholds[1] + q.locations[0]
-    _, unsure = steps_passed(
-        scores, np.asarray(q.thresholds), q.locations, q.discrimination, np.log(u / (1.0 - u)),
-        SURE_GAP, SURE_RANGE,
-    )  # fmt: skip
+    _, unsure, undecided = steps_passed(
+        scores, np.asarray(q.thresholds), q.locations, q.discrimination, u, SURE_GAP, SURE_RANGE
+    )
     assert unsure[:, 0, 1].all()
+    assert undecided == unsure.sum()
     totals = q.totals(scores, np.random.default_rng(11))
     assert np.array_equal(totals, _sum_of_responses(q, scores, 11))

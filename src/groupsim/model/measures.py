@@ -44,8 +44,8 @@ __all__ = [
 #: `SURE_GAP` and both lie within +-`SURE_RANGE`: there the logistic differs from u by more
 #: than 1e-13 (the gap times the logistic's smallest slope, e^-15), a thousand times the
 #: rounding error of the probability computed in floating point, so both decide alike. The
-#: logits come from numpy's vectorised log (a tenth of the time of one log per item), whose
-#: last bit may differ between CPUs: that moves a gap by ~1e-15, so no sure step changes side.
+#: logits come from the C library's log in the compiled loop, whose last bit may differ from
+#: numpy's or between CPUs: that moves a gap by ~1e-15, so no sure step changes side.
 SURE_GAP = 1e-6
 SURE_RANGE = 15.0
 
@@ -183,6 +183,13 @@ class QuestionnaireModel:
         locations.flags.writeable = False
         return locations
 
+    @cached_property
+    def threshold_array(self) -> np.ndarray:
+        """The step thresholds as a float array (read-only), as `steps_passed` takes them."""
+        thresholds = np.asarray(self.thresholds, dtype=float)
+        thresholds.flags.writeable = False
+        return thresholds
+
     def arguments(self, score: ArrayLike) -> np.ndarray:
         """The logistic's argument for each student, item and step: shape (n, items, steps).
 
@@ -217,13 +224,11 @@ class QuestionnaireModel:
         """
         score = np.asarray(score, dtype=float)
         u = rng.random((len(score), self.items))
-        thresholds = np.asarray(self.thresholds, dtype=float)
-        with np.errstate(divide="ignore"):  # a uniform of exactly 0: logit -inf, every step
-            logits = np.log(u / (1.0 - u))
-        passed, unsure = steps_passed(
-            score, thresholds, self.locations, self.discrimination, logits, SURE_GAP, SURE_RANGE
-        )
-        if unsure.any():
+        passed, unsure, undecided = steps_passed(
+            score, self.threshold_array, self.locations, self.discrimination, u, SURE_GAP,
+            SURE_RANGE,
+        )  # fmt: skip
+        if undecided:
             x = self.arguments(score)
             draws = np.broadcast_to(u[:, :, None], x.shape)
             passed += ((draws < logistic(x)) & unsure).sum(axis=(1, 2))
@@ -303,23 +308,26 @@ def steps_passed(
     thresholds: np.ndarray,
     locations: np.ndarray,
     discrimination: float,
-    logits: np.ndarray,
+    uniforms: np.ndarray,
     sure_gap: float,
     sure_range: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each student's item steps passed, and the steps left unsure (n, items, steps).
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each student's item steps passed, the steps left unsure (n, items, steps), and how many.
 
-    A step passes when its item's uniform u is below `logistic(x)`, that is when
-    x > logit(u) (`logits`: n x items); it is counted when the gap and both sides are sure
+    A step passes when its item's uniform u (`uniforms`: n x items) is below `logistic(x)`,
+    that is when x > logit(u); it is counted when the gap and both sides are sure
     (`SURE_GAP`, `SURE_RANGE`), else marked unsure (and not counted) for the caller to
-    decide by the logistic.
+    decide by the logistic. A uniform of exactly 0 has the logit -inf: unsure, and decided
+    there (it passes every step).
     """
     n, items, steps = len(score), len(locations), len(thresholds)
     passed = np.zeros(n, dtype=np.int64)
     unsure = np.zeros((n, items, steps), dtype=np.bool_)
+    undecided = 0
     for i in range(n):
         for j in range(items):
-            logit = logits[i, j]
+            u = uniforms[i, j]
+            logit = np.log(u / (1.0 - u))
             for k in range(steps):
                 x = discrimination * (score[i] - thresholds[k] - locations[j])
                 gap = x - logit
@@ -327,7 +335,8 @@ def steps_passed(
                     passed[i] += gap > 0.0
                 else:
                     unsure[i, j, k] = True
-    return passed, unsure
+                    undecided += 1
+    return passed, unsure, undecided
 
 
 #: The one questionnaire of groupsim: 35 items scored 1 to 4 (Nur Azizah & Murtafi'ah 2021).

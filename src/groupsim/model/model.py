@@ -329,8 +329,9 @@ class HomeRoomModel(mesa.Model):
     def burn_in(self) -> None:
         """Campus life alone until the network settles; not recorded.
 
-        Every week is `run_campus_week`, `decay_week` and `count_contacts`, their compiled
-        loops run back to back in one call for all the weeks (`weekly.burn_in_weeks`).
+        Every week is campus life, decay and the contact count (`campus.campus_week`,
+        `weekly.decay_week`, `weekly.count_contacts`), their compiled loops run back to back
+        in one call for all the weeks (`weekly.burn_in_weeks`).
         """
         weekly.run_burn_in(self, self.config.cohort.burn_in_weeks)
         # Nothing reads the score before screening: it is taken once, from the settled network.

@@ -1,9 +1,10 @@
 """The week after the group sessions, compiled: decay (ODD 3, step 3; 7.9) and measurement (7.10).
 
-`HomeRoomModel.decay_week`, `count_contacts` and `score_students` each hand the model's arrays
-to one compiled call here, which runs the mechanisms themselves (`mechanisms.decay_tie`,
-`drift_toward`, `resolve_from`; `measures.update_contact_rate`, `social_interaction_score`,
-compiled by `groupsim.model.kernel`). The burn-in's weeks of campus life alone (campus week,
+`decay_week`, `count_contacts` and `score_students` run in the compiled week
+(`groupsim.model.week_kernel.run_weeks`; the set-up's first measurement calls the last two from
+`HomeRoomModel`), and run the mechanisms themselves (`mechanisms.decay_tie`, `drift_toward`,
+`resolve_from`; `measures.update_contact_rate`, `social_interaction_score`, compiled by
+`groupsim.model.kernel`). The burn-in's weeks of campus life alone (campus week,
 decay, contact count: ODD 5) run as one compiled call, `burn_in_weeks`, with the very same
 loops, so a run passes the campus random stream into compiled code once for the whole burn-in.
 None of this draws random numbers but the campus week, which draws from `model.campus_rng` in

@@ -57,6 +57,7 @@ __all__ = [
     "compiled",
     "decay_ties",
     "dense",
+    "drop_lost_ties",
     "find",
     "find_pairs",
     "generator_of",
@@ -528,6 +529,19 @@ def decay_ties(
             strength[t] = decay_tie(strength[t], rate)
     keep = strength >= floor
     return keys[keep], strength[keep], np.zeros(keep.sum(), dtype=np.bool_)
+
+
+@compiled
+def drop_lost_ties(
+    keys: np.ndarray, strength: np.ndarray, used: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The store without its ties of strength 0: ties a group session weakened to nothing.
+
+    The store holds ties only (a pair without one is absent), so a tie lost in a session
+    leaves it at once, not at the week's decay (`week_kernel.hold_sessions`).
+    """
+    keep = strength > 0.0
+    return keys[keep], strength[keep], used[keep]
 
 
 @compiled

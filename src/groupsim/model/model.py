@@ -54,8 +54,10 @@ __all__ = [
     "WEEKLY_REPORTERS",
     "CounselingGroup",
     "HomeRoomModel",
+    "ScenarioInputs",
     "initial_ties",
     "scenario_from_flat",
+    "scenario_inputs",
     "select_groups",
 ]
 

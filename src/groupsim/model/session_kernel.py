@@ -66,6 +66,7 @@ def group_session(
     """
     p = params[0]
     tie = k.dense(keys, strength, members, n)
+    before = tie.copy()
     used = np.zeros(tie.shape, dtype=np.bool_)
     size = len(members)
     present = take_attendance(draws[: 2 * size], members, st, climate, p)
@@ -78,7 +79,7 @@ def group_session(
     )
     if working:
         teach(members[present], st, p)
-    pair_keys, pair_strength, pair_used = session_ties(n, members, tie, used)
+    pair_keys, pair_strength, pair_used = session_ties(n, members, tie, used, before)
     return (
         climate, tension, present, offered, taken, depth_sum, disclosed, tie, pair_keys,
         pair_strength, pair_used,
@@ -87,25 +88,28 @@ def group_session(
 
 @compiled
 def session_ties(
-    n: int, members: np.ndarray, tie: np.ndarray, used: np.ndarray
+    n: int, members: np.ndarray, tie: np.ndarray, used: np.ndarray, before: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The members' ties after a session, as pairs for the tie store's merge (`set_pairs`).
 
-    Every member pair with a tie, with its strength and whether it was used this session (a
-    used mark stays until the week's decay): pair keys, strengths and marks.
+    Every member pair with a tie after the session or before it (`before`: the tie matrix the
+    session started from), with its strength and whether it was used this session (a used
+    mark stays until the week's decay): pair keys, strengths and marks. A tie the session
+    weakened to nothing (`mechanisms.weaken_tie` with `exchange.tie_loss` 1 in a room felt as
+    cold) comes back at strength 0, for the store to drop (`week_kernel.hold_sessions`).
     """
     size = len(members)
     held = 0
     for i in range(size):
         for j in range(i + 1, size):
-            held += tie[i, j] > 0
+            held += tie[i, j] > 0 or before[i, j] > 0
     pair_keys = np.empty(held, dtype=np.int64)
     pair_strength = np.empty(held)
     pair_used = np.empty(held, dtype=np.bool_)
     h = 0
     for i in range(size):  # row by row, as numpy's triu_indices
         for j in range(i + 1, size):
-            if tie[i, j] > 0:
+            if tie[i, j] > 0 or before[i, j] > 0:
                 pair_keys[h] = k.pair_key(members[i], members[j], n)
                 pair_strength[h] = tie[i, j]
                 pair_used[h] = used[i, j]

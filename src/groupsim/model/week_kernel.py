@@ -34,7 +34,7 @@ from groupsim.model.session_inputs import session_draws
 from groupsim.model.session_kernel import group_session
 from groupsim.model.weekly import count_contacts, decay_week, score_students
 
-__all__ = ["SESSION_MEASURES", "GroupArrays", "hold_sessions", "run_weeks"]
+__all__ = ["SESSION_MEASURES", "GroupArrays", "hold_sessions", "measure_session", "run_weeks"]
 
 #: What a group's session leaves in the sessions buffer, a row per group per session: the
 #: sessions table's measured columns (`groupsim.model.sessions.session_row`), in order.
@@ -87,7 +87,8 @@ def hold_sessions(
 
     For each session: every group's session in the order of their numbers
     (`session_kernel.group_session`, its uniforms drawn from the group stream `rng`); the
-    groups' ties back to the tie store in one merge (`kernel.set_pairs`); resolve follows
+    groups' ties back to the tie store in one merge (`kernel.set_pairs`; a tie a session
+    weakened to nothing leaves the store, `kernel.drop_lost_ties`); resolve follows
     (`mechanisms.resolve_from`). `groups`: a `GroupArrays` (its climates and sessions held
     changed in place). `schedule`:
     each session's stage conflict, depth cap and whether it is a working session;
@@ -101,6 +102,7 @@ def hold_sessions(
     for g in range(len(size_of)):
         most_pairs += size_of[g] * (size_of[g] - 1) // 2
     for s in range(first, last):
+        lost = False  # a tie the session weakened to nothing (`session_ties`)
         pair_keys = np.empty(most_pairs, dtype=np.int64)
         pair_strength = np.empty(most_pairs)
         pair_used = np.empty(most_pairs, dtype=np.bool_)
@@ -118,22 +120,11 @@ def hold_sessions(
             )  # fmt: skip
             climate[g, 0], climate[g, 1] = climate_after, tension_after
             held[g] += 1
-            row = out[s * len(size_of) + g]  # its SESSION_MEASURES, in that order
-            pairs = size * (size - 1) / 2.0
-            opened_up = 0  # members whose disclosure is personal by now
-            for m in group:
-                opened_up += st.disclosure[m] >= threshold
-            row[0], row[1] = climate[g, 0], climate[g, 1]
-            row[2] = len(present) / size
-            row[3] = taken / offered if offered else 0.0
-            row[4] = depth_sum / disclosed if disclosed else 0.0
-            row[5] = len(keys_back) / pairs if pairs else 0.0
-            row[6] = (
-                rk.pairwise_sum(tie.reshape(size * size), 0, size * size) / 2.0 / pairs
-                if pairs
-                else 0.0
-            )
-            row[7] = opened_up / size
+            measure_session(
+                out[s * len(size_of) + g], group, climate[g], present, offered, taken, depth_sum,
+                disclosed, tie, strength_back, st, threshold,
+            )  # fmt: skip
+            lost = lost or (strength_back <= 0.0).any()
             for i in range(len(keys_back)):
                 pair_keys[filled + i] = keys_back[i]
                 pair_strength[filled + i] = strength_back[i]
@@ -142,6 +133,8 @@ def hold_sessions(
         keys, strength, used = k.set_pairs(
             keys, strength, used, pair_keys[:filled], pair_strength[:filled], pair_used[:filled]
         )
+        if lost:
+            keys, strength, used = k.drop_lost_ties(keys, strength, used)
         p = week_params[0]
         for i in range(n):
             st.resolve[i] = k.resolve_from(
@@ -149,6 +142,46 @@ def hold_sessions(
                 p.resolve_control, p.resolve_calm,
             )  # fmt: skip
     return keys, strength, used
+
+
+@compiled
+def measure_session(
+    row: np.ndarray,
+    group: np.ndarray,
+    climate: np.ndarray,
+    present: np.ndarray,
+    offered: int,
+    taken: int,
+    depth_sum: float,
+    disclosed: int,
+    tie: np.ndarray,
+    strength_back: np.ndarray,
+    st: Any,
+    threshold: float,
+) -> None:
+    """A group's session row of `SESSION_MEASURES`, in that order, written to `row`.
+
+    `climate`: the group's (climate, tension) after the session; `tie`: its members' tie
+    matrix; `strength_back`: the ties it handed back (`session_kernel.session_ties`, a lost
+    tie at 0, not counted).
+    """
+    size = len(group)
+    pairs = size * (size - 1) / 2.0
+    opened_up = 0  # members whose disclosure is personal by now
+    for m in group:
+        opened_up += st.disclosure[m] >= threshold
+    held_ties = 0
+    for i in range(len(strength_back)):
+        held_ties += strength_back[i] > 0.0
+    row[0], row[1] = climate[0], climate[1]
+    row[2] = len(present) / size
+    row[3] = taken / offered if offered else 0.0
+    row[4] = depth_sum / disclosed if disclosed else 0.0
+    row[5] = held_ties / pairs if pairs else 0.0
+    row[6] = (
+        rk.pairwise_sum(tie.reshape(size * size), 0, size * size) / 2.0 / pairs if pairs else 0.0
+    )
+    row[7] = opened_up / size
 
 
 @compiled

@@ -390,3 +390,17 @@ def test_a_scenarios_inputs_are_derived_once_and_each_run_has_its_own_copies():
         assert model_module.scenario_inputs(other) is not inputs
     assert id(scenario) not in model_module._INPUTS
     assert len(model_module._INPUTS) == model_module._INPUTS_KEPT
+
+
+def test_scenario_inputs_are_safe_to_derive_from_several_threads():
+    """Threads deriving inputs of many scenarios at once (a live page, threaded workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from groupsim.model import model as model_module
+
+    scenarios = [small_scenario().model_copy(update={"name": f"s{i}"}) for i in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        derived = list(pool.map(model_module.scenario_inputs, scenarios * 5))
+    for scenario, inputs in zip(scenarios * 5, derived, strict=True):
+        assert inputs.calendar.last_week == scenario.total_weeks
+    assert len(model_module._INPUTS) <= model_module._INPUTS_KEPT

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterable
 from functools import cached_property
@@ -113,6 +114,7 @@ class ScenarioInputs(NamedTuple):
 #: scenario, so the id is not reused while it is kept.
 _INPUTS: dict[int, tuple[Scenario, ScenarioInputs]] = {}
 _INPUTS_KEPT = 8
+_INPUTS_LOCK = threading.Lock()
 
 
 def scenario_inputs(c: Scenario) -> ScenarioInputs:
@@ -140,9 +142,10 @@ def scenario_inputs(c: Scenario) -> ScenarioInputs:
         session_inputs.session_parameters(c, practices),
         weekly.week_end_parameters(c),
     )
-    while len(_INPUTS) >= _INPUTS_KEPT:
-        del _INPUTS[next(iter(_INPUTS))]  # the oldest
-    _INPUTS[id(c)] = (c, inputs)
+    with _INPUTS_LOCK:  # runs in threads (a live page, a threaded Dask worker) share it
+        while len(_INPUTS) >= _INPUTS_KEPT:
+            del _INPUTS[next(iter(_INPUTS))]  # the oldest
+        _INPUTS[id(c)] = (c, inputs)
     return inputs
 
 

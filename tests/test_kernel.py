@@ -240,6 +240,26 @@ def test_set_pairs_merges_ordered_keys_as_any_order():
             np.testing.assert_array_equal(got, want)
 
 
+def test_set_pairs_holds_ties_only():
+    """A pair set to 0 leaves the store and a new pair at 0 is not added; the rest as given."""
+    keys = np.array([1, 5, 9, 12], dtype=np.int64)
+    strength, used = np.array([0.2, 0.4, 0.6, 0.8]), np.zeros(4, dtype=np.bool_)
+    new_keys = np.array([9, 3, 5, 7], dtype=np.int64)
+    new_strength = np.array([0.0, 0.0, 0.9, 0.3])
+    out_keys, out_strength, out_used = kernel.set_pairs(
+        keys, strength.copy(), used.copy(), new_keys, new_strength, np.ones(4, dtype=np.bool_)
+    )
+    np.testing.assert_array_equal(out_keys, [1, 5, 7, 12])
+    np.testing.assert_array_equal(out_strength, [0.2, 0.9, 0.3, 0.8])
+    np.testing.assert_array_equal(out_used, [False, True, True, False])
+    # Only removals: the same pairs less the emptied one.
+    out_keys, out_strength, _ = kernel.set_pairs(
+        keys, strength.copy(), used.copy(), keys[:1], np.zeros(1), np.zeros(1, dtype=np.bool_)
+    )
+    np.testing.assert_array_equal(out_keys, [5, 9, 12])
+    np.testing.assert_array_equal(out_strength, [0.4, 0.6, 0.8])
+
+
 def test_find_pairs_is_find_among_the_lower_students_keys():
     """Searching each pair among its lower student's keys finds what `find` finds."""
     rng = np.random.default_rng(8)

@@ -334,25 +334,21 @@ def strengthen_campus_ties(
     grown = np.empty(size)
     new_place = np.empty(size, dtype=np.int64)
     new_found = np.empty(size, dtype=np.bool_)
-    kept = 0
+    at = 0
     for t in range(len(keys)):
         if on_tie[t] > 0:
-            value = k.strengthen_tie(strength[t], gain, on_tie[t])
-            if value > 0:
-                new_keys[kept], grown[kept] = keys[t], value
-                new_place[kept], new_found[kept] = t, True
-                kept += 1
+            new_keys[at], grown[at] = keys[t], k.strengthen_tie(strength[t], gain, on_tie[t])
+            new_place[at], new_found[at] = t, True
+            at += 1
     for u in range(distinct):
         i = unique[u]
-        value = k.strengthen_tie(0.0, gain, times[u])
-        if value > 0:  # with tie_gain = 0 strangers stay strangers: no empty ties
-            new_keys[kept], grown[kept] = pairs[i], value
-            new_place[kept], new_found[kept] = place[i], False
-            kept += 1
+        # With tie_gain = 0 strangers stay strangers: the store adds no tie at 0 (`set_pairs`).
+        new_keys[at], grown[at] = pairs[i], k.strengthen_tie(0.0, gain, times[u])
+        new_place[at], new_found[at] = place[i], False
+        at += 1
     return k.set_found_pairs(
-        keys, strength, used, new_place[:kept], new_found[:kept], new_keys[:kept],
-        grown[:kept], np.ones(kept, dtype=np.bool_),
-    )  # fmt: skip
+        keys, strength, used, new_place, new_found, new_keys, grown, np.ones(size, dtype=np.bool_)
+    )
 
 
 @compiled

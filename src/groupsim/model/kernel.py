@@ -57,12 +57,12 @@ __all__ = [
     "compiled",
     "decay_ties",
     "dense",
-    "drop_lost_ties",
     "find",
     "find_pairs",
     "generator_of",
     "lookup",
     "lower_students",
+    "merge_new_pairs",
     "pair_key",
     "parameter_record",
     "random_stream",
@@ -342,8 +342,10 @@ def set_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Set the strength of distinct pairs (at most 1), adding the new ones in key order.
 
-    A pair already present keeps its `used` mark or gains `new_used`; returns the arrays
-    (new ones when pairs were added, else the same arrays changed in place).
+    The store holds ties only: a pair set to 0 leaves it (a tie a group session weakened to
+    nothing, `session_kernel.session_ties`), and a new pair at 0 is not added. A pair already
+    present keeps its `used` mark or gains `new_used`; returns the arrays (new ones when
+    pairs were added or removed, else the same arrays changed in place).
     """
     place, found = find(keys, new_keys)
     return set_found_pairs(keys, strength, used, place, found, new_keys, new_strength, new_used)
@@ -365,18 +367,39 @@ def set_found_pairs(
     A caller that has found its pairs (the campus week, to read their ties) does not search
     for them twice.
     """
-    added = 0
+    added, emptied = 0, False
     for i in range(len(new_keys)):
         if found[i]:
             strength[place[i]] = min(new_strength[i], 1.0)
             used[place[i]] = used[place[i]] or new_used[i]
+            emptied = emptied or new_strength[i] <= 0.0
         else:
-            added += 1
-    if added == 0:
-        return keys, strength, used
+            added += new_strength[i] > 0.0
+    if added > 0:
+        keys, strength, used = merge_new_pairs(
+            keys, strength, used, found, new_keys, new_strength, new_used, added
+        )
+    if emptied:
+        keep = strength > 0.0
+        return keys[keep], strength[keep], used[keep]
+    return keys, strength, used
+
+
+@compiled
+def merge_new_pairs(
+    keys: np.ndarray,
+    strength: np.ndarray,
+    used: np.ndarray,
+    found: np.ndarray,
+    new_keys: np.ndarray,
+    new_strength: np.ndarray,
+    new_used: np.ndarray,
+    added: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The store with the `added` new pairs (not `found`, strength above 0) merged in order."""
     ascending, last = True, -1
     for i in range(len(new_keys)):
-        if not found[i]:
+        if not found[i] and new_strength[i] > 0.0:
             ascending = ascending and last < new_keys[i]
             last = new_keys[i]
     # New keys given in order (the campus week's) are merged as they come, without a sort.
@@ -387,7 +410,7 @@ def set_found_pairs(
     out_used = np.empty(total, dtype=np.bool_)
     old, out = 0, 0
     for i in order:  # merge the new keys, in order, into the old
-        if found[i]:
+        if found[i] or new_strength[i] <= 0.0:
             continue
         while old < len(keys) and keys[old] < new_keys[i]:
             out_keys[out], out_strength[out], out_used[out] = keys[old], strength[old], used[old]
@@ -529,19 +552,6 @@ def decay_ties(
             strength[t] = decay_tie(strength[t], rate)
     keep = strength >= floor
     return keys[keep], strength[keep], np.zeros(keep.sum(), dtype=np.bool_)
-
-
-@compiled
-def drop_lost_ties(
-    keys: np.ndarray, strength: np.ndarray, used: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The store without its ties of strength 0: ties a group session weakened to nothing.
-
-    The store holds ties only (a pair without one is absent), so a tie lost in a session
-    leaves it at once, not at the week's decay (`week_kernel.hold_sessions`).
-    """
-    keep = strength > 0.0
-    return keys[keep], strength[keep], used[keep]
 
 
 @compiled

@@ -96,7 +96,7 @@ def session_ties(
     session started from), with its strength and whether it was used this session (a used
     mark stays until the week's decay): pair keys, strengths and marks. A tie the session
     weakened to nothing (`mechanisms.weaken_tie` with `exchange.tie_loss` 1 in a room felt as
-    cold) comes back at strength 0, for the store to drop (`week_kernel.hold_sessions`).
+    cold) comes back at strength 0, and the store's merge drops it (`kernel.set_pairs`).
     """
     size = len(members)
     held = 0

@@ -63,7 +63,10 @@ class TieStore:
     # ------------------------------------------------------------------ changes
 
     def set(self, a: np.ndarray, b: np.ndarray, strength: np.ndarray, used: bool = False) -> None:
-        """Set the strength of pairs (adding the new ones); pairs must be distinct."""
+        """Set the strength of pairs (adding the new ones); pairs must be distinct.
+
+        A pair set to 0 is removed: the store holds ties only (`kernel.set_pairs`).
+        """
         keys = self.pair_keys(np.asarray(a), np.asarray(b))
         strength = np.asarray(strength, dtype=float)
         # The new pairs are merged in where they belong (`kernel.set_pairs`): one linear

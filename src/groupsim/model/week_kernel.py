@@ -88,7 +88,7 @@ def hold_sessions(
     For each session: every group's session in the order of their numbers
     (`session_kernel.group_session`, its uniforms drawn from the group stream `rng`); the
     groups' ties back to the tie store in one merge (`kernel.set_pairs`; a tie a session
-    weakened to nothing leaves the store, `kernel.drop_lost_ties`); resolve follows
+    weakened to nothing leaves the store there); resolve follows
     (`mechanisms.resolve_from`). `groups`: a `GroupArrays` (its climates and sessions held
     changed in place). `schedule`:
     each session's stage conflict, depth cap and whether it is a working session;
@@ -102,7 +102,6 @@ def hold_sessions(
     for g in range(len(size_of)):
         most_pairs += size_of[g] * (size_of[g] - 1) // 2
     for s in range(first, last):
-        lost = False  # a tie the session weakened to nothing (`session_ties`)
         pair_keys = np.empty(most_pairs, dtype=np.int64)
         pair_strength = np.empty(most_pairs)
         pair_used = np.empty(most_pairs, dtype=np.bool_)
@@ -122,9 +121,8 @@ def hold_sessions(
             held[g] += 1
             measure_session(
                 out[s * len(size_of) + g], group, climate[g], present, offered, taken, depth_sum,
-                disclosed, tie, strength_back, st, threshold,
+                disclosed, tie, st, threshold,
             )  # fmt: skip
-            lost = lost or (strength_back <= 0.0).any()
             for i in range(len(keys_back)):
                 pair_keys[filled + i] = keys_back[i]
                 pair_strength[filled + i] = strength_back[i]
@@ -133,8 +131,6 @@ def hold_sessions(
         keys, strength, used = k.set_pairs(
             keys, strength, used, pair_keys[:filled], pair_strength[:filled], pair_used[:filled]
         )
-        if lost:
-            keys, strength, used = k.drop_lost_ties(keys, strength, used)
         p = week_params[0]
         for i in range(n):
             st.resolve[i] = k.resolve_from(
@@ -155,29 +151,28 @@ def measure_session(
     depth_sum: float,
     disclosed: int,
     tie: np.ndarray,
-    strength_back: np.ndarray,
     st: Any,
     threshold: float,
 ) -> None:
     """A group's session row of `SESSION_MEASURES`, in that order, written to `row`.
 
     `climate`: the group's (climate, tension) after the session; `tie`: its members' tie
-    matrix; `strength_back`: the ties it handed back (`session_kernel.session_ties`, a lost
-    tie at 0, not counted).
+    matrix after it (density and cohesion as `recording.density` and `cohesion` take them).
     """
     size = len(group)
     pairs = size * (size - 1) / 2.0
     opened_up = 0  # members whose disclosure is personal by now
     for m in group:
         opened_up += st.disclosure[m] >= threshold
-    held_ties = 0
-    for i in range(len(strength_back)):
-        held_ties += strength_back[i] > 0.0
+    tied = 0  # member pairs with a tie
+    for i in range(size):
+        for j in range(i + 1, size):
+            tied += tie[i, j] > 0.0
     row[0], row[1] = climate[0], climate[1]
     row[2] = len(present) / size
     row[3] = taken / offered if offered else 0.0
     row[4] = depth_sum / disclosed if disclosed else 0.0
-    row[5] = held_ties / pairs if pairs else 0.0
+    row[5] = tied / pairs if pairs else 0.0
     row[6] = (
         rk.pairwise_sum(tie.reshape(size * size), 0, size * size) / 2.0 / pairs if pairs else 0.0
     )

@@ -29,13 +29,17 @@ It also prints the cost per student-week (mode `off`) of a cohort of 180, 1,800 
 students (the default scenario with 20, 200 and 2,000 students per faculty). Medians over
 repeated runs. Each tree runs in its own process per size, which stays up for the whole
 measurement after one warm-up run of every mode (imports, first calls and the compile cache
-are not charged). With --against the two trees' processes take turns batch by batch (a batch:
-`--repeats` runs of one mode; the order flips every round), so the machine's drift, which moves
-a process's speed by 10-30% over seconds to minutes on a shared virtual machine, hits both
-alike; the ratio REF / working tree is the speed-up of this tree. Each round's ratio (of the
-two trees' medians in that round's batches) is printed too, with a 95% bootstrap interval of
-their median (scipy.stats.bootstrap): how far the ratio can be trusted. (Run against itself
-(`--against HEAD` on a clean tree), the ratio comes out 1.00 within a few percent.)
+are not charged). Neither measuring process compiles: both trees' compiled code is put in
+their disk caches first, each by a process of its own (`bench_equivalence.warm_cache`), since
+a tree whose measuring process had compiled it ran slower there (against a fresh worktree of
+itself a tree came out 1.18x "faster"; warmed first, 1.01x). With --against the two trees'
+processes take turns batch by batch (a batch: `--repeats` runs of one mode; the order flips
+every round), so the machine's drift, which moves a process's speed by 10-30% over seconds to
+minutes on a shared virtual machine, hits both alike; the ratio REF / working tree is the
+speed-up of this tree. Each round's ratio (of the two trees' medians in that round's batches)
+is printed too, with a 95% bootstrap interval of their median (scipy.stats.bootstrap): how far
+the ratio can be trusted. (Run against itself
+(`--against HEAD` on a clean tree), the ratio comes out 1.00 within the rounds' spread.)
 """
 
 from __future__ import annotations

@@ -349,3 +349,116 @@ def test_a_random_stream_is_its_generator_handed_over():
             np.testing.assert_array_equal(by_generator, by_stream)
         assert plain.bit_generator.state == twin.bit_generator.state
     assert model.campus_stream.generator is model.campus_rng
+
+
+# ---------------------------------------------------------------------- the population's draws
+
+
+def numpy_traits(n, means, concentration, rng, responsiveness_sd, sensitivity_sd):
+    """`agents.draw_traits` as numpy's calls in Python draw it (the model's code to 2026-12-02)."""
+
+    def beta(mean):
+        return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)
+
+    def mean_one(spread):
+        exponents = spread * rng.standard_normal(n) - 0.5 * spread * spread
+        return np.array([math.exp(x) for x in exponents.tolist()])
+
+    sociability, anxiety, openness, skill, attitude = (
+        beta(means[name]) for name in ("sociability", "anxiety", "openness", "skill", "attitude")
+    )
+    anxiety = np.clip(
+        anxiety + (1.0 / 3.0) * ((1.0 - sociability) - (1.0 - means["sociability"])), 0.0, 1.0
+    )
+    return (
+        sociability, openness, anxiety, skill, attitude, mean_one(responsiveness_sd),
+        mean_one(sensitivity_sd),
+    )  # fmt: skip
+
+
+def numpy_starting_ties(faculty, faculty_start, faculty_size, mean_ties, in_faculty_share, rng):
+    """`screening.initial_ties` as numpy's calls in Python draw it (until 2026-12-02)."""
+    n = len(faculty)
+    starts = rng.poisson(mean_ties / 2.0, size=n)
+    a = np.repeat(np.arange(n), starts)
+    inside = rng.random(len(a)) < in_faculty_share
+    b = np.where(
+        inside,
+        faculty_start[faculty[a]] + rng.integers(0, faculty_size, size=len(a)),
+        rng.integers(0, n, size=len(a)),
+    )
+    strength = rng.uniform(0.15, 0.6, size=len(a))
+    keep = a != b
+    a, b, strength = a[keep], b[keep], strength[keep]
+    keys = np.minimum(a, b) * n + np.maximum(a, b)
+    unique, first = np.unique(keys, return_index=True)  # a pair's first start
+    return unique, strength[first]
+
+
+TYPICAL_MEANS = {
+    "sociability": 0.35,
+    "openness": 0.5,
+    "anxiety": 0.6,
+    "skill": 0.4,
+    "attitude": 0.5,
+}
+EXTREME_MEANS = {
+    "sociability": 0.9,
+    "openness": 0.1,
+    "anxiety": 0.05,
+    "skill": 0.5,
+    "attitude": 0.95,
+}
+
+
+@pytest.mark.parametrize(
+    ("means", "concentration", "sds"),
+    [(TYPICAL_MEANS, 8.0, (0.3, 0.25)), (EXTREME_MEANS, 1.5, (0.0, 0.0))],
+)
+def test_the_compiled_traits_are_numpys_draws(means, concentration, sds):
+    """The same traits to the last bit, and the Generator left in the same state, over seeds.
+
+    Includes Beta shapes below 1 (numba draws those by another branch of numpy's algorithm)
+    and spreads of 0 (every multiplier 1, the normals drawn all the same).
+    """
+    from groupsim.model.agents import DRAWN_TRAITS, draw_traits
+
+    ordered = tuple(means[name] for name in DRAWN_TRAITS)
+    for seed in range(60):
+        compiled_rng, numpy_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        stream = kernel.random_stream(compiled_rng)
+        got = draw_traits(23, ordered, concentration, stream, *sds)
+        expected = numpy_traits(23, means, concentration, numpy_rng, *sds)
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(g, e)
+        assert compiled_rng.random() == numpy_rng.random()
+
+
+@pytest.mark.parametrize(
+    ("faculties", "per_faculty", "mean_ties", "in_faculty"),
+    [(9, 20, 8.0, 0.8), (3, 7, 30.0, 0.5), (4, 1, 2.0, 1.0), (2, 5, 0.0, 0.8)],
+)
+def test_the_compiled_starting_ties_are_numpys_draws(faculties, per_faculty, mean_ties, in_faculty):
+    """The same pairs and strengths as numpy's calls, over seeds; the Generator in step.
+
+    Dense starts (30 ties a student among 21) start many pairs twice: each keeps its first
+    strength, as `np.unique(..., return_index=True)` picks it. One student a faculty makes
+    every faculty tie a tie to oneself, which is dropped; no ties at all gives an empty store.
+    """
+    from groupsim.model.screening import initial_ties
+    from groupsim.model.ties import TieStore
+
+    faculty = np.repeat(np.arange(faculties), per_faculty)
+    starts = np.arange(faculties) * per_faculty
+    for seed in range(60):
+        compiled_rng, numpy_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        args = (faculty, starts, per_faculty, mean_ties, in_faculty)
+        keys, strength = initial_ties(*args, kernel.random_stream(compiled_rng))
+        expected_keys, expected_strength = numpy_starting_ties(*args, numpy_rng)
+        np.testing.assert_array_equal(keys, expected_keys)
+        np.testing.assert_array_equal(strength, expected_strength)
+        assert compiled_rng.random() == numpy_rng.random()
+    ties = TieStore.of_pairs(len(faculty), *initial_ties(*args, np.random.default_rng(1)))
+    assert ties.used.shape == ties.keys.shape
+    assert not ties.used.any()
+    assert np.all(np.diff(ties.keys) > 0)

@@ -14,11 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import mesa
 import numpy as np
 
+from groupsim.model.kernel import compiled, generator_of
+
 __all__ = [
+    "DRAWN_TRAITS",
     "STATES",
     "TRAIT_BASELINES",
     "CounselingGroup",
@@ -27,6 +31,8 @@ __all__ = [
     "StudentStates",
     "create_students",
     "draw_students",
+    "draw_traits",
+    "mean_one",
     "student_label",
     "student_tag",
 ]
@@ -79,18 +85,8 @@ class StudentStates:
         return len(self.faculty)
 
 
-def _beta(mean: float, concentration: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=size)
-
-
-def _lognormal_mean_one(spread: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Multipliers with mean 1 and log-SD `spread` (all 1 when `spread` is 0).
-
-    The C library's exp, as compiled code has it: numpy's own exp gives other last bits on
-    CPUs with AVX-512, and a client's responsiveness would depend on the machine.
-    """
-    exponents = spread * rng.standard_normal(size) - 0.5 * spread * spread
-    return np.array([math.exp(x) for x in exponents.tolist()], dtype=np.float64)
+#: The traits drawn for each student, in `draw_students`' order of `means` and of its result.
+DRAWN_TRAITS = ("sociability", "openness", "anxiety", "skill", "attitude")
 
 
 def draw_students(
@@ -98,7 +94,7 @@ def draw_students(
     per_faculty: int,
     means: dict[str, float],
     concentration: float,
-    rng: np.random.Generator,
+    rng: Any,
     responsiveness_sd: float = 0.0,
     sensitivity_sd: float = 0.0,
 ) -> StudentStates:
@@ -108,18 +104,15 @@ def draw_students(
     third, a modest correlation as found between extraversion and social anxiety. How much a
     student learns from good exchanges (`responsiveness`) and how much failed ones hurt
     (`sensitivity`) are log-normal multipliers with mean 1, independent of the rest.
+    `rng`: a numpy Generator or a `kernel.RandomStream` of one; the draws are `draw_traits`'.
     """
     n = faculties * per_faculty
-    faculty = np.repeat(np.arange(faculties), per_faculty)
-    sociability = _beta(means["sociability"], concentration, n, rng)
-    anxiety = _beta(means["anxiety"], concentration, n, rng)
-    anxiety = anxiety + (1.0 / 3.0) * ((1.0 - sociability) - (1.0 - means["sociability"]))
-    anxiety = np.clip(anxiety, 0.0, 1.0)
-    openness = _beta(means["openness"], concentration, n, rng)
-    skill = _beta(means["skill"], concentration, n, rng)
-    attitude = _beta(means["attitude"], concentration, n, rng)
+    sociability, openness, anxiety, skill, attitude, responsiveness, sensitivity = draw_traits(
+        n, tuple(float(means[name]) for name in DRAWN_TRAITS), concentration, rng,
+        responsiveness_sd, sensitivity_sd,
+    )  # fmt: skip
     states = StudentStates(
-        faculty=faculty,
+        faculty=np.repeat(np.arange(faculties), per_faculty),
         client=np.zeros(n, dtype=bool),
         sociability=sociability,
         openness=openness,
@@ -131,14 +124,61 @@ def draw_students(
         disclosure=np.zeros(n),
         contacts_this_week=np.zeros(n),
         contact_rate=np.zeros(n),
-        responsiveness=_lognormal_mean_one(responsiveness_sd, n, rng),
-        sensitivity=_lognormal_mean_one(sensitivity_sd, n, rng),
+        responsiveness=responsiveness,
+        sensitivity=sensitivity,
         attended=np.zeros(n, dtype=np.int64),
         absent_streak=np.zeros(n, dtype=np.int64),
         dropped_out=np.zeros(n, dtype=bool),
     )
     states.baseline = {name: getattr(states, name).copy() for name in TRAIT_BASELINES}
     return states
+
+
+@compiled
+def draw_traits(
+    n: int,
+    means: tuple[float, ...],
+    concentration: float,
+    rng: Any,
+    responsiveness_sd: float,
+    sensitivity_sd: float,
+) -> tuple[np.ndarray, ...]:
+    """`n` students' traits (`DRAWN_TRAITS`, `means` in that order), responsiveness, sensitivity.
+
+    In this order from `rng`: Beta(mean x concentration, (1 - mean) x concentration) draws of
+    sociability, anxiety, openness, skill and attitude; anxiety then moves a third of the way
+    of (1 - sociability) - (1 - its mean), clipped to [0, 1]; then `n` standard normals
+    each for responsiveness and sensitivity, `exp(sd * z - sd**2 / 2)` (mean 1; all 1 at
+    sd 0; `mean_one`). numba's Generator methods draw numpy's own numbers, so these are the
+    very values numpy's calls in Python give (tested against them, `tests/test_agents.py`).
+    """
+    rng = generator_of(rng)
+    sociability_mean, openness_mean, anxiety_mean, skill_mean, attitude_mean = means
+    k = concentration
+    sociability = rng.beta(sociability_mean * k, (1.0 - sociability_mean) * k, n)
+    anxiety = rng.beta(anxiety_mean * k, (1.0 - anxiety_mean) * k, n)
+    openness = rng.beta(openness_mean * k, (1.0 - openness_mean) * k, n)
+    skill = rng.beta(skill_mean * k, (1.0 - skill_mean) * k, n)
+    attitude = rng.beta(attitude_mean * k, (1.0 - attitude_mean) * k, n)
+    for i in range(n):
+        pulled = anxiety[i] + (1.0 / 3.0) * ((1.0 - sociability[i]) - (1.0 - sociability_mean))
+        anxiety[i] = min(max(pulled, 0.0), 1.0)
+    responsiveness = mean_one(rng.standard_normal(n), responsiveness_sd)
+    sensitivity = mean_one(rng.standard_normal(n), sensitivity_sd)
+    return sociability, openness, anxiety, skill, attitude, responsiveness, sensitivity
+
+
+@compiled
+def mean_one(z: np.ndarray, spread: float) -> np.ndarray:
+    """Standard normals `z` as log-normal multipliers with mean 1 and log-SD `spread` (in place).
+
+    `exp(spread * z - spread**2 / 2)` by the C library's exp (all 1 at spread 0): numpy's
+    own exp gives other last bits on CPUs with AVX-512, and a client's responsiveness would
+    depend on the machine.
+    """
+    for i in range(len(z)):
+        z[i] = math.exp(spread * z[i] - 0.5 * spread * spread)
+    return z
 
 
 def _state_property(name: str) -> property:

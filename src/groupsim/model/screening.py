@@ -1,6 +1,6 @@
 """Initialisation and screening (ODD 5): starting ties, choosing the clients, their friends.
 
-`initial_ties` draws the starting network; `screen_clients` gives every student the
+`initial_ties` draws the starting network (compiled); `screen_clients` gives every student the
 screening questionnaire and forms the counseling groups from the least socially active
 (`select_groups`, by `group.selection`); `friends_of` names the clients' friends at screening.
 
@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,39 +29,66 @@ from groupsim.model.ties import TieStore
 if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
 
-__all__ = ["draw_counselor", "friends_of", "initial_ties", "screen_clients", "select_groups"]
+__all__ = [
+    "draw_counselor",
+    "friends_of",
+    "initial_ties",
+    "screen_clients",
+    "select_groups",
+]
 
 
+@kernel.compiled
 def initial_ties(
     faculty: np.ndarray,
     faculty_start: np.ndarray,
     faculty_size: int,
     mean_ties: float,
     in_faculty_share: float,
-    rng: np.random.Generator,
-) -> TieStore:
+    rng: Any,
+) -> tuple[np.ndarray, np.ndarray]:
     """Random starting friendships: mostly inside faculties (homophily), some across.
 
     Each student starts Poisson(mean_ties / 2) ties (so the mean degree is about
     `mean_ties`); a partner is a faculty mate with probability `in_faculty_share`, otherwise
     anyone. Strengths are uniform in [0.15, 0.6]: acquaintances to friends, no close ties yet.
+    Returns the ties as the store keeps them (`TieStore.of_pairs`): keys in order, strengths.
+
+    `rng`: a numpy Generator or a `kernel.RandomStream` of one. In this order: each
+    student's ties started; then for every tie started, student by student, a uniform (a
+    faculty mate below `in_faculty_share`), a faculty mate, anyone (both partners drawn, one
+    used) and a strength. A tie to oneself is dropped; a pair started twice keeps its first
+    strength. numba's Generator methods draw numpy's own numbers: the same ties as those
+    calls in Python (tested against them, `tests/test_kernel.py`).
     """
+    rng = kernel.generator_of(rng)
     n = len(faculty)
-    ties = TieStore(n)
-    starts = rng.poisson(mean_ties / 2.0, size=n)
-    a = np.repeat(np.arange(n), starts)
-    inside = rng.random(len(a)) < in_faculty_share
-    b = np.where(
-        inside,
-        faculty_start[faculty[a]] + rng.integers(0, faculty_size, size=len(a)),
-        rng.integers(0, n, size=len(a)),
-    )
-    strength = rng.uniform(0.15, 0.6, size=len(a))
-    keep = a != b
-    a, b, strength = a[keep], b[keep], strength[keep]
-    _, first = np.unique(ties.pair_keys(a, b), return_index=True)  # one tie per pair
-    ties.set(a[first], b[first], strength[first])
-    return ties
+    starts = rng.poisson(mean_ties / 2.0, n)
+    total = starts.sum()
+    inside = rng.random(total)
+    mate = rng.integers(0, faculty_size, total)
+    anyone = rng.integers(0, n, total)
+    strength = rng.uniform(0.15, 0.6, total)
+    keys = np.empty(total, dtype=np.int64)
+    kept = 0
+    started = 0
+    for a in range(n):
+        for _ in range(starts[a]):
+            j = started
+            started += 1
+            b = faculty_start[faculty[a]] + mate[j] if inside[j] < in_faculty_share else anyone[j]
+            if b != a:
+                keys[kept], strength[kept] = kernel.pair_key(a, b, n), strength[j]
+                kept += 1
+    order = np.argsort(keys[:kept], kind="mergesort")  # a pair's first start first
+    pairs = np.empty(kept, dtype=np.int64)
+    strengths = np.empty(kept)
+    distinct = 0
+    for j in order:
+        if distinct == 0 or pairs[distinct - 1] != keys[j]:
+            pairs[distinct], strengths[distinct] = keys[j], strength[j]
+            distinct += 1
+    return pairs[:distinct], strengths[:distinct]
 
 
 def select_groups(

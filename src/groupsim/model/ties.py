@@ -34,6 +34,17 @@ class TieStore:
         self.used = np.zeros(0, dtype=bool)
         self._csr: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
+    @classmethod
+    def of_pairs(cls, n: int, keys: np.ndarray, strength: np.ndarray) -> TieStore:
+        """A store of the ties given as it keeps them (`screening.initial_ties`), none used yet.
+
+        `keys`: distinct pair keys in ascending order; `strength`: each tie's, in (0, 1].
+        """
+        ties = cls(n)
+        ties.keys, ties.strength = keys, strength
+        ties.used = np.zeros(len(keys), dtype=bool)
+        return ties
+
     # ------------------------------------------------------------------ keys and lookup
 
     def pair_keys(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

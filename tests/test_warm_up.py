@@ -10,7 +10,13 @@ process.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
 
 from conftest import PYTHON, ROOT, SHIPPED
 
@@ -63,3 +69,90 @@ def test_the_command_says_the_kernels_are_compiled():
     assert done.stdout.startswith(("The model's kernels were compiled already", "Compiled "))
     assert done.stdout.count("\n") == 1
     assert done.stderr == ""
+
+
+# ---------------------------------------------------------------------- compiled elsewhere
+
+
+def test_the_warm_up_leaves_its_marker_in_the_models_cache():
+    from groupsim.model.warm_up import cache_marker, warm_up
+    from groupsim.model.week_kernel import run_weeks
+
+    marker = cache_marker()
+    if marker.exists():  # made old rather than removed: a study running beside would compile
+        os.utime(marker, (0, 0))
+    warm_up()
+    assert marker.exists()
+    assert marker.stat().st_mtime > time.time() - 600
+    assert marker.parent == Path(run_weeks._cache._cache_path)
+
+
+@pytest.fixture
+def fake_compile(monkeypatch, tmp_path):
+    """`groupsim.model.warm_up` with `ensure_cached`'s child replaced, and the child's calls.
+
+    The marker is a file in tmp_path; the child makes it.
+    """
+    from groupsim.model import warm_up
+
+    marker = tmp_path / "groupsim-compiled-test"
+    compiles = []
+
+    def child(command, **kwargs):
+        assert command[1:] == ["-c", warm_up._COMPILE]
+        compiles.append(command)
+        time.sleep(0.2)  # long enough for a second caller to arrive while it compiles
+        marker.touch()
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(warm_up, "cache_marker", lambda: marker)
+    monkeypatch.setattr(warm_up.subprocess, "run", child)
+    monkeypatch.setattr(warm_up, "_UNCACHEABLE", [])
+    return warm_up, compiles
+
+
+def test_ensure_cached_compiles_in_a_child_once_and_says_so(fake_compile):
+    warm_up, compiles = fake_compile
+    said = []
+    assert warm_up.ensure_cached(said.append) is True
+    assert len(compiles) == 1
+    assert len(said) == 1
+    assert said[0].startswith("Compiling the model's code once")
+    assert warm_up.ensure_cached(said.append) is False  # the marker is there now
+    assert len(compiles) == 1
+    assert len(said) == 1
+
+
+def test_callers_at_once_wait_for_one_compile(fake_compile):
+    """Two callers at the same time (a machine's Dask workers): one compiles, one waits."""
+    warm_up, compiles = fake_compile
+    with ThreadPoolExecutor(2) as pool:
+        compiled = sorted(pool.map(lambda _: warm_up.ensure_cached(), range(2)))
+    assert compiled == [False, True]
+    assert len(compiles) == 1
+
+
+def test_a_cache_that_keeps_nothing_is_not_tried_again(fake_compile, monkeypatch):
+    """No marker after the child (a cache numba cannot write): this process compiles itself."""
+    warm_up, compiles = fake_compile
+
+    def failing(command, **kwargs):
+        compiles.append(command)
+        return subprocess.CompletedProcess(command, 1)
+
+    monkeypatch.setattr(warm_up.subprocess, "run", failing)
+    assert warm_up.ensure_cached() is False
+    assert warm_up.ensure_cached() is False
+    assert len(compiles) == 1
+
+
+def test_the_study_backends_have_the_model_compiled_elsewhere_first(monkeypatch):
+    from groupsim.model import warm_up
+    from groupsim.runs.backends import SerialBackend
+
+    calls = []
+    monkeypatch.setattr(warm_up, "ensure_cached", lambda notify=None: calls.append(notify))
+    with SerialBackend() as backend:
+        assert [r for _, r in backend.map(abs, [-3])] == [3]
+    assert len(calls) == 1
+    assert callable(calls[0])

@@ -14,22 +14,43 @@ recording calls (campus life, burn-in, sessions, decay, measurement, the records
 code does not depend on the cohort's size, so the small cohort compiles what a default run
 needs.
 
+Compiled in a process of its own, then loaded: a process that compiles the model's code runs
+it slower than one that loads the same code from the disk cache, for as long as it lives
+(measured on the third machine, 2026-12-02: two processes of one tree taking turns, 10 batches
+of 30 default runs with `compare`'s recording, the one that had compiled 1.24x slower, every
+batch 1.10-1.44x; docs/performance.md). `ensure_cached` compiles, when the cache lacks this
+version of the model, in a child process, one at a time per cache (a lock), and leaves a
+marker (`cache_marker`) that later processes check in a millisecond; the backends that run
+studies (`groupsim.runs.backends`) call it before their processes run the model, so a first
+study after an install no longer runs in processes that compiled.
+
 Example (the second time, everything the run calls is loaded already):
     >>> from groupsim.model.warm_up import warm_up
     >>> _ = warm_up()
     >>> warm_up().compiled
     0
+    >>> ensure_cached()  # the marker is there: nothing to compile
+    False
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numba
 from numba.core import event
 
-__all__ = ["WarmUp", "warm_up"]
+from groupsim.model.compiling import SOURCES_STAMP
+
+__all__ = ["WarmUp", "cache_marker", "ensure_cached", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -67,11 +88,87 @@ class _CompileCount(event.Listener):
 
 
 def warm_up() -> WarmUp:
-    """Run a small home-room cohort through every week, compiling what is not cached yet."""
+    """Run a small home-room cohort through every week, compiling what is not cached yet.
+
+    Then marks the cache as holding this version of the model (`cache_marker`).
+    """
     from groupsim.model.model import HomeRoomModel  # the model imports numba's loops
 
     counter = _CompileCount()
     started = time.perf_counter()
     with event.install_listener("numba:compile", counter):
         HomeRoomModel(rng=0, cohort_students_per_faculty=6).run_model()
+    with contextlib.suppress(OSError):  # a cache numba cannot write to keeps nothing either
+        cache_marker().touch()
     return WarmUp(counter.count, time.perf_counter() - started)
+
+
+def cache_marker() -> Path:
+    """The file that says numba's disk cache holds this version of the model's compiled code.
+
+    In the directory numba caches the model's code in (`groupsim.model.compiling`: the
+    model's `__pycache__`, or `NUMBA_CACHE_DIR`), so it goes when the cache goes. Its name
+    hashes what makes a cached function valid: the model's sources (`SOURCES_STAMP`), numba's
+    and Python's versions, and the CPU the code is compiled for (a cache shared by machines
+    of different CPUs holds a version for each).
+    """
+    from numba.core.registry import cpu_target
+
+    from groupsim.model.week_kernel import run_weeks
+
+    cpu = cpu_target.target_context.codegen().magic_tuple()
+    version = f"{SOURCES_STAMP} {numba.__version__} {sys.version} {cpu}"
+    directory = Path(run_weeks._cache._cache_path)  # numba keeps its cache directory there
+    return directory / f"groupsim-compiled-{hashlib.sha256(version.encode()).hexdigest()[:16]}"
+
+
+#: Compiles the model in a child process (`ensure_cached`).
+_COMPILE = "from groupsim.model.warm_up import warm_up; warm_up()"
+
+#: Set once this process found the cache cannot keep the marker: it does not try again.
+_UNCACHEABLE: list[bool] = []
+
+
+def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
+    """Compile the model into numba's disk cache in a child process, unless it is there.
+
+    Returns whether it compiled there. Processes that call it at once (a machine's Dask workers)
+    compile one at a time: the others wait for the first and find its marker. `notify`
+    gets one line before a compile (about a minute and a half of CPU). When the cache cannot
+    be written (no marker after the child), this process does not try again; its runs
+    compile in it, as numba does without a cache.
+    """
+    marker = cache_marker()
+    if marker.exists() or _UNCACHEABLE:
+        return False
+    with _locked(marker.parent):
+        if marker.exists():
+            return False
+        if notify is not None:
+            notify("Compiling the model's code once (about 80 s of CPU; cached for later runs)")
+        compiled = subprocess.run([sys.executable, "-c", _COMPILE], capture_output=True)
+    if not marker.exists():  # could not compile there, or not keep it: compile here
+        _UNCACHEABLE.append(True)
+    return compiled.returncode == 0
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """An exclusive lock on `directory`'s lock file (none where there is no `fcntl`)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: processes may compile side by side, as without the lock
+        yield
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(directory / "groupsim-compiling.lock", "a")  # noqa: SIM115
+    except OSError:  # a cache that cannot be written: nothing to keep apart
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -39,6 +39,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import warnings
 from collections import deque
@@ -149,6 +150,7 @@ class SerialBackend:
         return self._open
 
     def __enter__(self) -> SerialBackend:
+        _compile_elsewhere()
         self._open = True
         return self
 
@@ -215,6 +217,8 @@ class LocalPoolBackend:
         self.start_method = method
         if method == "fork":
             _load_kernels()
+        else:  # the workers load the kernels themselves: from the cache, compiled elsewhere
+            _compile_elsewhere()
         pool = ProcessPoolExecutor(
             self.workers,
             mp_context=context,
@@ -302,16 +306,32 @@ class LocalPoolBackend:
 
 
 def _load_kernels() -> None:
-    """Load (or compile) the model's kernels here, so that workers forked from here share them.
+    """Load the model's kernels here, so that workers forked from here share them.
 
     Each worker would otherwise load its own copy from numba's disk cache at its first run
     (~0.8 s and ~60 MB of private memory a worker), or compile it when the cache is empty
     (~80 s of CPU each). Measured once with 2 workers on a default `compare` of 300
-    replications: a worker's private memory 76 against 13 MB (docs/performance.md).
+    replications: a worker's private memory 76 against 13 MB (docs/performance.md). On an
+    empty cache the kernels are compiled in a child process first (`_compile_elsewhere`):
+    workers forked from a process that compiled would run its slower code.
     """
     from groupsim.model.warm_up import warm_up
 
+    _compile_elsewhere()
     warm_up()
+
+
+def _compile_elsewhere() -> None:
+    """Make sure the model's code is in numba's disk cache, compiled by another process.
+
+    A process that compiles the model runs it ~1.2x slower than one that loads it from the
+    cache (`groupsim.model.warm_up.ensure_cached`), so a study's processes load it: on an
+    empty cache (the first study after an install) a child compiles it first, saying so on
+    stderr.
+    """
+    from groupsim.model.warm_up import ensure_cached
+
+    ensure_cached(notify=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def _start_method() -> str:
@@ -382,11 +402,19 @@ class DaskBackend:
         return self.client is not None
 
     def __enter__(self) -> DaskBackend:
+        # The model compiled into this machine's cache before a local worker runs it, then
+        # into each worker's machine's by the workers themselves (`_compile_elsewhere`).
+        _compile_elsewhere()
         if self.address is not None:
             self._connect(self.address)
         else:
             self._start_local_cluster()
         self.workers = max(1, sum(self.client.nthreads().values()))
+        from groupsim.model.warm_up import ensure_cached
+
+        # A worker that cannot (its machine's own error) compiles at its first task instead.
+        with contextlib.suppress(Exception):
+            self.client.run(ensure_cached)
         return self
 
     def _connect(self, address: str) -> None:

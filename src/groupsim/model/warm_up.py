@@ -14,15 +14,16 @@ recording calls (campus life, burn-in, sessions, decay, measurement, the records
 code does not depend on the cohort's size, so the small cohort compiles what a default run
 needs.
 
-Compiled in a process of its own, then loaded: a process that compiles the model's code runs
-it slower than one that loads the same code from the disk cache, for as long as it lives
-(measured on the third machine, 2026-12-02: two processes of one tree taking turns, 10 batches
-of 30 default runs with `compare`'s recording, the one that had compiled 1.24x slower, every
-batch 1.10-1.44x; docs/performance.md). `ensure_cached` compiles, when the cache lacks this
-version of the model, in a child process, one at a time per cache (a lock), and leaves a
-marker (`cache_marker`) that later processes check in a millisecond; the backends that run
-studies (`groupsim.runs.backends`) call it before their processes run the model, so a first
-study after an install no longer runs in processes that compiled.
+Compiled in a process of its own, then loaded: a process that compiles the model's code
+usually runs it slower than one that loads the same code from the disk cache, for as long as
+it lives (measured on the third machine, 2026-12-02, two processes of one tree taking turns,
+10 batches of 30 default runs each: the one that had compiled 1.24x, 1.22x and 1.05x slower
+in three pairs, `benchmarks/bench_compile_penalty.py`; docs/performance.md). `ensure_cached`
+compiles, when the cache lacks this version of the model, in a child process, one at a time
+per cache (a lock), and leaves a marker (`cache_marker`) that later processes check in a
+millisecond; the backends that run studies (`groupsim.runs.backends`) call it before their
+processes run the model, so a first study after an install no longer runs in processes that
+compiled.
 
 Example (the second time, everything the run calls is loaded already):
     >>> from groupsim.model.warm_up import warm_up

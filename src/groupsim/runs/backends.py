@@ -324,10 +324,10 @@ def _load_kernels() -> None:
 def _compile_elsewhere() -> None:
     """Make sure the model's code is in numba's disk cache, compiled by another process.
 
-    A process that compiles the model runs it ~1.2x slower than one that loads it from the
-    cache (`groupsim.model.warm_up.ensure_cached`), so a study's processes load it: on an
-    empty cache (the first study after an install) a child compiles it first, saying so on
-    stderr.
+    A process that compiles the model usually runs it slower (1.05-1.24x) than one that loads
+    it from the cache (`groupsim.model.warm_up.ensure_cached`), so a study's processes load it:
+    on an empty cache (the first study after an install) a child compiles it first, saying so
+    on stderr.
     """
     from groupsim.model.warm_up import ensure_cached
 
@@ -402,9 +402,6 @@ class DaskBackend:
         return self.client is not None
 
     def __enter__(self) -> DaskBackend:
-        # The model compiled into this machine's cache before a local worker runs it, then
-        # into each worker's machine's by the workers themselves (`_compile_elsewhere`).
-        _compile_elsewhere()
         if self.address is not None:
             self._connect(self.address)
         else:
@@ -412,7 +409,9 @@ class DaskBackend:
         self.workers = max(1, sum(self.client.nthreads().values()))
         from groupsim.model.warm_up import ensure_cached
 
-        # A worker that cannot (its machine's own error) compiles at its first task instead.
+        # Each worker's machine has the model compiled in its cache before a task runs it, by a
+        # child process (`_compile_elsewhere`; a machine's workers wait for one compile). A
+        # worker that cannot (an error of its own machine) compiles at its first task instead.
         with contextlib.suppress(Exception):
             self.client.run(ensure_cached)
         return self
@@ -434,6 +433,7 @@ class DaskBackend:
 
     def _start_local_cluster(self) -> None:
         distributed = _distributed("--dask-local")
+        _compile_elsewhere()  # before the workers start: they share this machine's cache
         self.cluster = distributed.LocalCluster(
             n_workers=self.local_workers,
             threads_per_worker=1,

@@ -80,7 +80,7 @@ def kernels_ready() -> None:
     instead, before anyone is watching: about a second for the default scenario, longer for
     a larger cohort (the whole scenario runs once). On an empty cache (a new install) the
     model is compiled in a child process first (`groupsim.model.warm_up.ensure_cached`): a
-    server that compiled it would redraw ~1.2x slower all day.
+    server that compiled it would usually redraw slower all day (1.05-1.24x).
     """
     ensure_cached()
     room = Classroom(base=_base_scenario())

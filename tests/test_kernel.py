@@ -458,7 +458,8 @@ def test_the_compiled_starting_ties_are_numpys_draws(faculties, per_faculty, mea
         np.testing.assert_array_equal(keys, expected_keys)
         np.testing.assert_array_equal(strength, expected_strength)
         assert compiled_rng.random() == numpy_rng.random()
-    ties = TieStore.of_pairs(len(faculty), *initial_ties(*args, np.random.default_rng(1)))
+    stream = kernel.random_stream(np.random.default_rng(1))
+    ties = TieStore.of_pairs(len(faculty), *initial_ties(*args, stream))
     assert ties.used.shape == ties.keys.shape
     assert not ties.used.any()
     assert np.all(np.diff(ties.keys) > 0)

@@ -146,6 +146,13 @@ def test_a_cache_that_keeps_nothing_is_not_tried_again(fake_compile, monkeypatch
     assert len(compiles) == 1
 
 
+def test_with_the_jit_off_there_is_nothing_to_compile(fake_compile, monkeypatch):
+    warm_up, compiles = fake_compile
+    monkeypatch.setattr(warm_up.numba.config, "DISABLE_JIT", True)
+    assert warm_up.ensure_cached() is False
+    assert compiles == []
+
+
 def test_the_study_backends_have_the_model_compiled_elsewhere_first(monkeypatch):
     from groupsim.model import warm_up
     from groupsim.runs.backends import SerialBackend

@@ -99,8 +99,9 @@ def warm_up() -> WarmUp:
     started = time.perf_counter()
     with event.install_listener("numba:compile", counter):
         HomeRoomModel(rng=0, cohort_students_per_faculty=6).run_model()
-    with contextlib.suppress(OSError):  # a cache numba cannot write to keeps nothing either
-        cache_marker().touch()
+    if not _jit_off():  # with the JIT off nothing is compiled or cached
+        with contextlib.suppress(OSError):  # a cache numba cannot write to keeps nothing either
+            cache_marker().touch()
     return WarmUp(counter.count, time.perf_counter() - started)
 
 
@@ -123,6 +124,11 @@ def cache_marker() -> Path:
     return directory / f"groupsim-compiled-{hashlib.sha256(version.encode()).hexdigest()[:16]}"
 
 
+def _jit_off() -> bool:
+    """Whether numba's JIT is off (`NUMBA_DISABLE_JIT`): the model runs as plain Python."""
+    return bool(getattr(numba.config, "DISABLE_JIT", False))  # set at numba's import
+
+
 #: Compiles the model in a child process (`ensure_cached`).
 _COMPILE = "from groupsim.model.warm_up import warm_up; warm_up()"
 
@@ -137,10 +143,13 @@ def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
     compile one at a time: the others wait for the first and find its marker. `notify`
     gets one line before a compile (about a minute and a half of CPU). When the cache cannot
     be written (no marker after the child), this process does not try again; its runs
-    compile in it, as numba does without a cache.
+    compile in it, as numba does without a cache. With numba's JIT off (`NUMBA_DISABLE_JIT`)
+    there is nothing to compile.
     """
+    if _jit_off() or _UNCACHEABLE:  # nothing to compile, or cannot keep it
+        return False
     marker = cache_marker()
-    if marker.exists() or _UNCACHEABLE:
+    if marker.exists():
         return False
     with _locked(marker.parent):
         if marker.exists():

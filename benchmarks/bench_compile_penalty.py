@@ -31,6 +31,7 @@ import warnings
 from pathlib import Path
 
 import bench_run
+from bench_equivalence import warm_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,10 +58,6 @@ for line in sys.stdin:
         seed += 1
     print(json.dumps(times), flush=True)
 """
-
-WARM_UP = "import sys; sys.path.insert(0, sys.argv[1])\n" + (
-    "from groupsim.model.warm_up import warm_up; warm_up()"
-)
 
 
 class Probe(bench_run.Probe):
@@ -99,10 +96,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds")
     parser.add_argument("--repeats", type=int, default=30, help="runs per process and round")
     args = parser.parse_args()
+    if args.rounds < 1 or args.repeats < 1:
+        parser.error("--rounds and --repeats: give whole numbers >= 1")
     scenario = ROOT / "scenarios" / "home_room.toml"
     with tempfile.TemporaryDirectory() as warm, tempfile.TemporaryDirectory() as empty:
-        env = {**os.environ, "NUMBA_CACHE_DIR": warm}
-        subprocess.run([sys.executable, "-c", WARM_UP, str(ROOT / "src")], env=env, check=True)
+        warm_cache(ROOT / "src", warm)
         probes = {"loaded": Probe(warm, scenario), "compiled": Probe(empty, scenario)}
         print(f"first run: {probes['loaded'].first:.1f} s loading, "
               f"{probes['compiled'].first:.1f} s compiling")  # fmt: skip

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -106,8 +107,8 @@ if importlib.util.find_spec("groupsim.model.warm_up") is not None:
 """
 
 
-def warm_cache(src: Path) -> None:
-    """Compile the tree under `src` into its disk cache, in a process of its own.
+def warm_cache(src: Path, cache: str | None = None) -> None:
+    """Compile the tree under `src` into its disk cache (or `cache`), in a process of its own.
 
     A process that compiles numba code runs that code slower than one that loads it from the
     cache: measured here on 2026-12-02, a tree against a fresh worktree of itself (which
@@ -116,7 +117,10 @@ def warm_cache(src: Path) -> None:
     trees' code from disk. A tree without compiled code (before `groupsim.model.warm_up`)
     has nothing to warm.
     """
-    subprocess.run([sys.executable, "-c", WARM_UP, str(src)], check=True, capture_output=True)
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache} if cache is not None else None
+    subprocess.run(
+        [sys.executable, "-c", WARM_UP, str(src)], check=True, capture_output=True, env=env
+    )
 
 
 @contextmanager

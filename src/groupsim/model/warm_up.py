@@ -37,6 +37,7 @@ Example (the second time, everything the run calls is loaded already):
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import subprocess
 import sys
@@ -105,6 +106,7 @@ def warm_up() -> WarmUp:
     return WarmUp(counter.count, time.perf_counter() - started)
 
 
+@functools.cache  # what it hashes is fixed for a process's life
 def cache_marker() -> Path:
     """The file that says numba's disk cache holds this version of the model's compiled code.
 

@@ -339,6 +339,41 @@ def test_an_observer_sees_every_student_added():
     assert [a.unique_id for a in model.agents] == [a.unique_id for a in made] == [1, 2, 3, 4]
 
 
+def test_students_made_when_first_read_are_those_made_at_once(monkeypatch):
+    """The students a model makes when its agents are first read: as if made at set-up.
+
+    A model whose agents something watches makes them at set-up (`agents_watched`); the one
+    that makes them later has the same agents, ids, order and types.
+    """
+    later = HomeRoomModel(rng=8, **_flat(SMALL))
+    monkeypatch.setattr("groupsim.model.model.agents_watched", lambda model: True)
+    at_once = HomeRoomModel(rng=8, **_flat(SMALL))
+    assert at_once._reserved_students is None
+    assert later._reserved_students is not None
+
+    def described(model: HomeRoomModel) -> list[tuple]:
+        return [(type(a).__name__, a.unique_id, getattr(a, "label", None)) for a in model.agents]
+
+    assert described(later) == described(at_once)
+    assert [a.unique_id for a in later.agents][: later.n] == list(range(1, later.n + 1))
+    assert list(later.agents_by_type) == list(at_once.agents_by_type) == [Student, Counselor]
+    assert later.agent_types == [Student, Counselor]
+    assert later.student_agents == list(later.agents_by_type[Student])
+
+
+def test_a_run_makes_no_student_agents(monkeypatch):
+    """A study reads the state arrays: `run` never makes the cohort's Student agents."""
+    from groupsim.model.agents import ReservedStudents
+
+    def refuse(self, model):
+        raise AssertionError("a run made its Student agents")
+
+    monkeypatch.setattr(ReservedStudents, "make", refuse)
+    result = run(small_scenario(), seed=2, record_ties=True)
+    students = SMALL["cohort.faculties"] * SMALL["cohort.students_per_faculty"]
+    assert result.network.number_of_nodes() == students
+
+
 @pytest.mark.parametrize("how", ["deepcopy", "pickle"])
 def test_a_model_copied_between_weeks_runs_on_exactly_as_the_original(how):
     """A copy (saved, or forked in memory) and the original end as one uninterrupted run."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -36,7 +36,10 @@ from groupsim.model import kernel as k
 from groupsim.model import mechanisms as mech
 from groupsim.model.agents import (
     CounselingGroup,
+    ReservedStudents,
+    Student,
     StudentStates,
+    agents_watched,
     create_students,
     draw_students,
 )
@@ -240,6 +243,9 @@ class HomeRoomModel(mesa.Model):
         self.campus_parameters = inputs.campus_parameters.copy()
         self.session_parameters = inputs.session_parameters.copy()
         self.week_end_parameters = inputs.week_end_parameters.copy()
+        # The cohort's Student agents, or their reservation until they are read (`enrol_students`).
+        self._student_agents: list[Student] = []
+        self._reserved_students: ReservedStudents | None = None
         # Arms of a comparison with the same seed and cohort settle it once (`model.settled`).
         key = None if settled_cohorts is None else settling_key(c, rng)
         if settled_cohorts is not None and key in settled_cohorts:
@@ -322,11 +328,63 @@ class HomeRoomModel(mesa.Model):
         self.faculty_size = c.students_per_faculty
         self.faculty_sizes = np.full(c.faculties, c.students_per_faculty)
         self.faculty_names = faculty_names(c.faculty_names, c.faculties)
-        self.student_agents = create_students(
-            self, [self.faculty_names[f] for f in self.states.faculty.tolist()]
-        )
+        self.enrol_students([self.faculty_names[f] for f in self.states.faculty.tolist()])
         self._network_cache: tuple[int, nx.Graph] | None = None
         self._ties_version = 0
+
+    def enrol_students(self, faculty_names: list[str], names: Sequence[str] | None = None) -> None:
+        """The cohort's `Student` agents, student i of `faculty_names[i]` (and `names[i]`).
+
+        They replace the agents of a cohort enrolled before. Their unique ids are the next
+        ones now, but they are made only when something first reads them (`student_agents`,
+        Mesa's `agents`, `agents_by_type`): a study never does
+        (`agents.ReservedStudents`). Made at once when something watches the agents.
+        """
+        if self._reserved_students is None:  # made: the old cohort's agents leave
+            for agent in self._student_agents:
+                agent.remove()
+        self._student_agents = []
+        #: The students' names in a cohort from data (None: drawn), as the agents carry them.
+        self.student_names: list[str | None] = (
+            list(names) if names is not None else [None] * len(faculty_names)
+        )
+        self._reserved_students = None
+        if agents_watched(self):
+            self._student_agents = create_students(self, faculty_names, names)
+        else:
+            self._reserved_students = ReservedStudents(self.agent_id_counter, faculty_names, names)
+            self.agent_id_counter += len(faculty_names)
+
+    @property
+    def student_agents(self) -> list[Student]:
+        """The cohort's `Student` agents, by student id (made the first time they are read)."""
+        if self._reserved_students is not None:
+            reserved, self._reserved_students = self._reserved_students, None
+            self._student_agents = reserved.make(self)
+        return self._student_agents
+
+    @property
+    def agents(self) -> Any:  # Mesa's _HardKeyAgentSet
+        """Mesa's `agents`, the cohort's students among them (`student_agents`)."""
+        self.student_agents  # noqa: B018 (made when first read)
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, Any]:
+        """Mesa's `agents_by_type`, the cohort's students among them (`student_agents`)."""
+        self.student_agents  # noqa: B018
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's `agent_types`, `Student` among them (`student_agents`)."""
+        self.student_agents  # noqa: B018
+        return super().agent_types
+
+    def remove_all_agents(self) -> None:
+        """Mesa's `remove_all_agents`, the cohort's students among them."""
+        self.student_agents  # noqa: B018
+        super().remove_all_agents()
 
     def start_settled(self, cohort: SettledCohort) -> None:
         """Start from another arm's settled cohort instead of drawing and settling it again.

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from groupsim.model import kernel
-from groupsim.model.agents import TRAIT_BASELINES, StudentStates, create_students
+from groupsim.model.agents import TRAIT_BASELINES, StudentStates
 from groupsim.model.measures import SCORE_WEIGHTS, social_interaction_score
 from groupsim.model.ties import TieStore
 from groupsim.scenario.cohort_file import CohortData, read_cohort
@@ -174,8 +174,6 @@ def adopt_roster(model: HomeRoomModel) -> Roster:
 
 def _install(model: HomeRoomModel, data: CohortData, states: StudentStates, ties: TieStore) -> None:
     """Put the real students into the model: states, ties, faculties and agents."""
-    for agent in model.student_agents:
-        agent.remove()
     model.states = states
     model.n = data.n
     sizes = data.faculty_sizes
@@ -185,9 +183,7 @@ def _install(model: HomeRoomModel, data: CohortData, states: StudentStates, ties
     model.ties = ties
     model.ties_changed()
     model.strength_sum = ties.strength_sums()
-    model.student_agents = create_students(
-        model, [model.faculty_names[f] for f in states.faculty.tolist()], data.ids
-    )
+    model.enrol_students([model.faculty_names[f] for f in states.faculty.tolist()], data.ids)
     model.update_resolve()
 
 

@@ -195,9 +195,9 @@ def final_network_builder(model: HomeRoomModel) -> Callable[[], nx.Graph]:
     group = model.group_of.copy()
     score = model.social_interaction.copy()
     names = list(model.faculty_names)
-    # The agents' names (a data cohort's ids), not their labels: the labels are made only
-    # if the network is built, and most runs' never is.
-    tags = [agent.name for agent in model.student_agents]
+    # The students' names (a data cohort's ids), not their labels or agents: the labels are
+    # made only if the network is built, and most runs' never is (nor their agents).
+    tags = list(model.student_names)
 
     def build() -> nx.Graph:
         graph = ties.to_networkx()

@@ -163,3 +163,34 @@ def test_the_study_backends_have_the_model_compiled_elsewhere_first(monkeypatch)
         assert [r for _, r in backend.map(abs, [-3])] == [3]
     assert len(calls) == 1
     assert callable(calls[0])
+
+
+def test_a_process_checks_the_cache_before_its_first_model(monkeypatch):
+    """`HomeRoomModel` has the model compiled elsewhere first, once a process (a script's)."""
+    from groupsim import HomeRoomModel
+    from groupsim.model import warm_up
+
+    calls = []
+
+    def ensure(notify=None):
+        warm_up._checked()
+        calls.append(notify)
+        return False
+
+    monkeypatch.setattr(warm_up, "_CHECKED", [])
+    monkeypatch.setattr(warm_up, "ensure_cached", ensure)
+    for seed in (1, 2):
+        HomeRoomModel(rng=seed, cohort_students_per_faculty=4)
+    assert calls == [None]
+
+
+def test_the_warm_up_compiles_in_its_own_process_without_waiting_for_a_child(monkeypatch):
+    """The child `ensure_cached` starts runs `warm_up`, whose model must not start another."""
+    from groupsim.model import warm_up
+
+    def another_child(notify=None):
+        raise AssertionError("the warm-up's model asked for a child compile")
+
+    monkeypatch.setattr(warm_up, "_CHECKED", [])
+    monkeypatch.setattr(warm_up, "ensure_cached", another_child)
+    assert warm_up.warm_up().compiled == 0

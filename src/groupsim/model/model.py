@@ -51,6 +51,7 @@ from groupsim.model.schedule import Calendar, Week
 from groupsim.model.screening import friends_of, initial_ties, screen_clients, select_groups
 from groupsim.model.settled import SettledCohort, settling_key
 from groupsim.model.ties import TieStore
+from groupsim.model.warm_up import before_first_model
 from groupsim.scenario import Scenario, ScenarioError, dotted_path, scenario_from_dict
 
 __all__ = [
@@ -188,6 +189,10 @@ class HomeRoomModel(mesa.Model):
             (`counselor.warmth` -> `counselor_warmth`, `group.clients` -> `group_clients`).
     """
 
+    # The cohort's Student agents, or their reservation until they are read (`enrol_students`).
+    _student_agents: list[Student]
+    _reserved_students: ReservedStudents | None
+
     @interrupts_wait
     def __init__(
         self,
@@ -202,6 +207,9 @@ class HomeRoomModel(mesa.Model):
         **params: Any,
     ):
         super().__init__(rng=rng)
+        # The model's code compiled in a child process if the disk cache lacks it (once a
+        # process): a process that compiles it runs it slower (`warm_up.ensure_cached`).
+        before_first_model()
         if config is not None and params:
             raise ScenarioError(
                 "HomeRoomModel(...)", ", ".join(params), "give either config or flat parameters"
@@ -243,9 +251,7 @@ class HomeRoomModel(mesa.Model):
         self.campus_parameters = inputs.campus_parameters.copy()
         self.session_parameters = inputs.session_parameters.copy()
         self.week_end_parameters = inputs.week_end_parameters.copy()
-        # The cohort's Student agents, or their reservation until they are read (`enrol_students`).
-        self._student_agents: list[Student] = []
-        self._reserved_students: ReservedStudents | None = None
+        self._student_agents, self._reserved_students = [], None  # none enrolled yet
         # Arms of a comparison with the same seed and cohort settle it once (`model.settled`).
         key = None if settled_cohorts is None else settling_key(c, rng)
         if settled_cohorts is not None and key in settled_cohorts:

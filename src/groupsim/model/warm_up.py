@@ -23,7 +23,8 @@ compiles, when the cache lacks this version of the model, in a child process, on
 per cache (a lock), and leaves a marker (`cache_marker`) that later processes check in a
 millisecond; the backends that run studies (`groupsim.runs.backends`) call it before their
 processes run the model, so a first study after an install no longer runs in processes that
-compiled.
+compiled, and `HomeRoomModel` calls it before a process's first model
+(`before_first_model`), so neither does a script's, a notebook's or `mesa.batch_run`'s.
 
 Example (the second time, everything the run calls is loaded already):
     >>> from groupsim.model.warm_up import warm_up
@@ -52,7 +53,7 @@ from numba.core import event
 
 from groupsim.model.compiling import SOURCES_STAMP
 
-__all__ = ["WarmUp", "cache_marker", "ensure_cached", "warm_up"]
+__all__ = ["WarmUp", "before_first_model", "cache_marker", "ensure_cached", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def warm_up() -> WarmUp:
     """
     from groupsim.model.model import HomeRoomModel  # the model imports numba's loops
 
+    _checked()  # this process compiles here: its model must not wait for a child to
     counter = _CompileCount()
     started = time.perf_counter()
     with event.install_listener("numba:compile", counter):
@@ -137,6 +139,27 @@ _COMPILE = "from groupsim.model.warm_up import warm_up; warm_up()"
 #: Set once this process found the cache cannot keep the marker: it does not try again.
 _UNCACHEABLE: list[bool] = []
 
+#: Set once this process checked the cache (`ensure_cached`) or warms it up itself
+#: (`warm_up`): its models do not check again (`before_first_model`).
+_CHECKED: list[bool] = []
+
+
+def _checked() -> None:
+    if not _CHECKED:
+        _CHECKED.append(True)
+
+
+def before_first_model() -> None:
+    """`ensure_cached` before this process's first model, unless it checked already.
+
+    `HomeRoomModel` calls it: a script's, a notebook's or `mesa.batch_run`'s first model
+    after an install then runs on code compiled in a child process and loaded, as a study's
+    backend has it, not in a process that compiled it (which runs it slower for as long as
+    it lives). Later models cost a list's check.
+    """
+    if not _CHECKED:
+        ensure_cached()
+
 
 def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
     """Compile the model into numba's disk cache in a child process, unless it is there.
@@ -148,6 +171,7 @@ def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
     compile in it, as numba does without a cache. With numba's JIT off (`NUMBA_DISABLE_JIT`)
     there is nothing to compile.
     """
+    _checked()
     if _jit_off() or _UNCACHEABLE:  # nothing to compile, or cannot keep it
         return False
     marker = cache_marker()

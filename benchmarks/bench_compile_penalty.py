@@ -14,8 +14,12 @@ Why it matters: a study's processes should load the model, never compile it
 two processes that both loaded it (`bench_equivalence.warm_cache`). Measured on the third
 machine, 2026-12-02, 10 rounds of 30 runs: the process that compiled ran 1.24x slower in a
 first script's pair (every round 1.10-1.44x), then 1.05x (0.88-1.19x) and 1.22x (1.14-1.34x)
-with this one: usually slower, not always. The compile takes ~80-110 s of CPU; the script
-takes ~4 minutes.
+with this one: usually slower, not always; 1.18x (every round 1.12-1.28x) in a fourth pair,
+2026-12-02, where a third process that froze its objects after compiling (`gc.freeze`) was
+1.12x and one that returned the C heap's free memory (`malloc_trim`) 1.17x. The compile takes
+~80-110 s of CPU; the script takes ~4 minutes. Both processes start with `warm_up` (the one
+with the empty cache compiles there, in itself: a model alone would have it compiled in a
+child process since `warm_up.before_first_model`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ scenario = load_scenario(sys.argv[2])
 lean = {"record_students": True, "record_ties": False, "record_faculties": False,
         "student_weeks": outcome_weeks(scenario).values()}
 started = time.perf_counter()
+# Compiles here, on an empty cache (a model would have it compiled in a child process,
+# `warm_up.before_first_model`), or loads.
+from groupsim.model.warm_up import warm_up
+warm_up()
 run(scenario, seed=10_000, **lean)
 print(json.dumps(time.perf_counter() - started), flush=True)
 seed = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -173,7 +174,6 @@ def test_a_process_checks_the_cache_before_its_first_model(monkeypatch):
     calls = []
 
     def ensure(notify=None):
-        warm_up._checked()
         calls.append(notify)
         return False
 
@@ -194,3 +194,31 @@ def test_the_warm_up_compiles_in_its_own_process_without_waiting_for_a_child(mon
     monkeypatch.setattr(warm_up, "_CHECKED", [])
     monkeypatch.setattr(warm_up, "ensure_cached", another_child)
     assert warm_up.warm_up().compiled == 0
+
+
+def test_a_ctrl_c_during_the_check_stops_the_model_at_once_and_is_checked_again(monkeypatch):
+    """The check runs before `__init__` holds Ctrl-C back; an interrupted one is made again."""
+    from groupsim import HomeRoomModel
+    from groupsim.model import interrupts, warm_up
+
+    calls = []
+
+    def interrupted_once(notify=None):
+        calls.append("checking")
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the child compiles
+            calls.append("held back")  # only if the model held the Ctrl-C back
+        return False
+
+    monkeypatch.setattr(warm_up, "_CHECKED", [])
+    monkeypatch.setattr(warm_up, "ensure_cached", interrupted_once)
+    monkeypatch.setattr(interrupts._Waiting, "installed", False)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            HomeRoomModel(rng=1, cohort_students_per_faculty=4)
+        assert calls == ["checking"]
+        HomeRoomModel(rng=1, cohort_students_per_faculty=4)
+        assert calls == ["checking", "checking"]
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -193,6 +193,16 @@ class HomeRoomModel(mesa.Model):
     _student_agents: list[Student]
     _reserved_students: ReservedStudents | None
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> HomeRoomModel:
+        """A new model; the first of a process has the model's code compiled elsewhere first.
+
+        `warm_up.before_first_model`: a process that compiles the code runs it slower. Here,
+        before `__init__` holds Ctrl-C back (`interrupts_wait`), so a Ctrl-C during that
+        compile (about a minute) stops it at once.
+        """
+        before_first_model()
+        return super().__new__(cls)
+
     @interrupts_wait
     def __init__(
         self,
@@ -207,9 +217,6 @@ class HomeRoomModel(mesa.Model):
         **params: Any,
     ):
         super().__init__(rng=rng)
-        # The model's code compiled in a child process if the disk cache lacks it (once a
-        # process): a process that compiles it runs it slower (`warm_up.ensure_cached`).
-        before_first_model()
         if config is not None and params:
             raise ScenarioError(
                 "HomeRoomModel(...)", ", ".join(params), "give either config or flat parameters"

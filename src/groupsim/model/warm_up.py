@@ -139,8 +139,8 @@ _COMPILE = "from groupsim.model.warm_up import warm_up; warm_up()"
 #: Set once this process found the cache cannot keep the marker: it does not try again.
 _UNCACHEABLE: list[bool] = []
 
-#: Set once this process checked the cache (`ensure_cached`) or warms it up itself
-#: (`warm_up`): its models do not check again (`before_first_model`).
+#: Set once this process's first model checked the cache (`before_first_model`), or when it
+#: warms the cache up itself (`warm_up`): its models do not check again.
 _CHECKED: list[bool] = []
 
 
@@ -159,6 +159,7 @@ def before_first_model() -> None:
     """
     if not _CHECKED:
         ensure_cached()
+        _checked()  # not before: a check a Ctrl-C cut short is made again
 
 
 def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
@@ -171,7 +172,6 @@ def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
     compile in it, as numba does without a cache. With numba's JIT off (`NUMBA_DISABLE_JIT`)
     there is nothing to compile.
     """
-    _checked()
     if _jit_off() or _UNCACHEABLE:  # nothing to compile, or cannot keep it
         return False
     marker = cache_marker()

@@ -152,7 +152,7 @@ def draw_traits(
     of (1 - sociability) - (1 - its mean), clipped to [0, 1]; then `n` standard normals
     each for responsiveness and sensitivity, `exp(sd * z - sd**2 / 2)` (mean 1; all 1 at
     sd 0; `mean_one`). numba's Generator methods draw numpy's own numbers, so these are the
-    very values numpy's calls in Python give (tested against them, `tests/test_agents.py`).
+    very values numpy's calls in Python give (tested against them, `tests/test_kernel.py`).
     """
     rng = generator_of(rng)
     sociability_mean, openness_mean, anxiety_mean, skill_mean, attitude_mean = means
@@ -295,10 +295,12 @@ class ReservedStudents:
     """A cohort's `Student` agents before they are made: their first unique id and names.
 
     A study never reads the agents (it reads the state arrays), and making a default
-    cohort's 180 cost ~7% of a run (2026-12-02). `HomeRoomModel.enrol_students` reserves
-    their unique ids when the cohort is placed; `make` makes them when something first asks
-    for the model's agents: the same agents, with the same ids, in the same place among the
-    model's agents, as if they had been made at the reservation.
+    cohort's 180 cost 0-7% of a run (four knock-out measurements, 2026-12-02; made only when
+    read, a run was 1.04-1.13x as fast, by recording mode: docs/performance.md).
+    `HomeRoomModel.enrol_students` reserves their unique ids when the cohort is placed;
+    `make` makes them when something first asks for the model's agents: the same agents,
+    with the same ids, in the same place among the model's agents, as if they had been made
+    at the reservation.
     """
 
     first_id: int

@@ -31,7 +31,6 @@ from typing import Any, NamedTuple
 import pandas as pd
 import solara
 
-from groupsim.model.warm_up import ensure_cached
 from groupsim.scenario import Scenario, load_scenario, scenario_from_dict
 from groupsim.teach import panel as panel_module
 from groupsim.teach.classroom import TECHNIQUES, Classroom, WeekHistory, model_params
@@ -79,10 +78,10 @@ def kernels_ready() -> None:
     (week 1 and week 3 of the default scenario). The first page of a server appears later
     instead, before anyone is watching: about a second for the default scenario, longer for
     a larger cohort (the whole scenario runs once). On an empty cache (a new install) the
-    model is compiled in a child process first (`groupsim.model.warm_up.ensure_cached`): a
-    server that compiled it would usually redraw slower all day (1.05-1.24x).
+    classroom's first model has the model compiled in a child process first
+    (`groupsim.model.warm_up.before_first_model`): a server that compiled it would usually
+    redraw slower all day (1.05-1.24x).
     """
-    ensure_cached()
     room = Classroom(base=_base_scenario())
     while room.running:
         room.step()

@@ -100,6 +100,28 @@ def test_run_ids_and_seeds_come_from_point_and_replication(tmp_path):
     assert sweep.overrides(3) == {"counselor.warmth": 0.6, "program.sessions": 4}
 
 
+def test_chunks_hold_a_seeds_runs_together_with_common_random_numbers(tmp_path):
+    """Chunks go out by seed, so the runs of one seed share their settled cohort."""
+    from groupsim.sweep.run import chunk_tasks
+
+    crn = load_sweep(write_sweep(tmp_path, replications=4, extra="common_random_numbers = true"))
+    pending = np.setdiff1d(np.arange(crn.runs), [5, 13])  # a resume: two runs finished
+    tasks = list(chunk_tasks(crn, pending, crn.points))
+    sent = [run for task in tasks for run in task.runs]
+    assert sorted(run_id for run_id, *_ in sent) == pending.tolist()
+    seeds = [seed for *_, seed in sent]
+    # Each seed's runs in one block, in run id order within it.
+    assert len({seed for seed in seeds}) == sum(
+        1 for i, seed in enumerate(seeds) if i == 0 or seeds[i - 1] != seed
+    )
+    assert all(len({seed for *_, seed in task.runs}) <= 2 for task in tasks)
+    assert [len({seed for *_, seed in task.runs}) for task in tasks[:1]] == [1]
+    # Without common random numbers every run has its own seed: run id order.
+    plain = load_sweep(write_sweep(tmp_path, name="p.toml", replications=4))
+    sent = [run for task in chunk_tasks(plain, pending, 5) for run in task.runs]
+    assert [run_id for run_id, *_ in sent] == pending.tolist()
+
+
 def test_sampled_designs_stay_inside_bounds_and_round_whole_numbers(tmp_path):
     bounds = '"counselor.warmth" = {min = 0.2, max = 0.8}\n"program.sessions" = {min = 2, max = 5}'
     for design, samples, points in (

@@ -91,11 +91,13 @@ def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[i
 def chunk_tasks(
     sweep: Sweep, pending: np.ndarray, chunk_size: int | None, workers: int = 1
 ) -> Iterator[ChunkTask]:
-    """Group the pending run ids (ascending) into tasks of `chunk_size` runs.
+    """Group the pending run ids into tasks of `chunk_size` runs, a seed's runs together.
 
-    The last may have fewer; `chunk_size` None: guided sizes for `workers` workers
-    (`chunk_sizes`).
+    In `Sweep.run_order` (with common random numbers, a seed's runs one after another, so a
+    chunk's runs share its settled cohort). The last may have fewer; `chunk_size` None:
+    guided sizes for `workers` workers (`chunk_sizes`).
     """
+    pending = sweep.run_order(pending)
     base = sweep.base.to_dict()
     fail_runs = frozenset(
         int(x) for x in os.environ.get(FAIL_RUNS_ENV, "").replace(" ", "").split(",") if x

@@ -169,18 +169,36 @@ class Sweep:
         return divmod(run_id, self.replications)
 
     def run_seed(self, run_id: int) -> int:
-        """The run's seed (see `run_seed`).
+        """The run's seed (see `run_seed`), drawn for its `seed_keys`."""
+        return run_seed(self.settings.seed, int(self.seed_keys(np.array([run_id]))[0]))
 
-        With common random numbers: keyed by the replication; in a factorial levers design
-        by the uncertainty draw and the replication, so every lever combination under one
-        draw shares its seeds.
+    def seed_keys(self, run_ids: np.ndarray) -> np.ndarray:
+        """What each run's seed is drawn for: runs with the same key have the same seed.
+
+        The run id itself; with common random numbers the replication, and in a factorial
+        levers design the uncertainty draw and the replication, so every lever combination
+        under one draw shares its seeds.
         """
-        key = run_id
-        if self.settings.common_random_numbers:
-            point, replication = self.locate(run_id)
-            draw = point // self.combinations if self.settings.design == "factorial" else 0
-            key = draw * self.replications + replication
-        return run_seed(self.settings.seed, key)
+        run_ids = np.asarray(run_ids, dtype=np.int64)
+        if not self.settings.common_random_numbers:
+            return run_ids
+        point, replication = np.divmod(run_ids, self.replications)
+        draw = point // self.combinations if self.settings.design == "factorial" else 0
+        return draw * self.replications + replication
+
+    def run_order(self, run_ids: np.ndarray) -> np.ndarray:
+        """The runs `run_ids` in the order a sweep sends them out: the runs of a seed together.
+
+        By seed (`seed_keys`), then run id. Runs with one seed that agree on the cohort and
+        campus life settle it once when a chunk holds them together (`sweep.chunk`); in run
+        id order, a design point's replications after one another, a chunk held one seed
+        a point and shared nothing unless it spanned several points (2026-12-02: the shipped
+        warmth x sessions sweep on 8 workers shared no settled cohort; by seed, 84% of its
+        runs start from one). Without common random numbers every run has its own seed:
+        run id order.
+        """
+        run_ids = np.asarray(run_ids, dtype=np.int64)
+        return run_ids[np.lexsort((run_ids, self.seed_keys(run_ids)))]
 
     def overrides(self, point: int) -> dict[str, Any]:
         """Dotted paths and values that turn the base scenario into design point `point`."""

@@ -157,50 +157,6 @@ def test_same_outcomes_as_the_numpy_kernel_seed_by_seed(arm):
                 assert got[name] == pytest.approx(want, rel=1e-9, abs=1e-12), (arm, seed, name)
 
 
-@kernel.compiled
-def _compiled_repeated(shares, times):
-    out = np.empty(len(shares))
-    for i in range(len(shares)):
-        out[i] = mech.repeated(shares[i], times[i])
-    return out
-
-
-@kernel.compiled
-def _compiled_pow(shares, times):
-    out = np.empty(len(shares))
-    for i in range(len(shares)):
-        out[i] = shares[i] ** times[i]  # as the mechanisms took it before: the C library's pow
-    return out
-
-
-@kernel.compiled
-def _compiled_repeated_once(shares):
-    out = np.empty(len(shares))
-    for i in range(len(shares)):
-        out[i] = mech.repeated(shares[i], 1)  # an int, as a session's single exchange
-    return out
-
-
-def test_the_compiled_repeated_gives_pows_bits():
-    """`repeated` compiled (no `pow` for 0 and 1 events) equals `share ** times` to the bit.
-
-    Against the C library's `pow`, as compiled code took it before (numpy's `**` squares
-    instead, and differs in the last bit).
-    """
-    rng = np.random.default_rng(5)
-    shares = np.concatenate([
-        rng.random(200_000), 1.0 - rng.random(200_000) * 1e-3,
-        np.ldexp(1.0, np.arange(-1074, 1)), [0.0, 1.0, np.nan],
-    ])  # fmt: skip
-    for times in (0.0, 1.0, 2.0, 3.0, 7.0):
-        counts = np.full(len(shares), times)
-        want = _compiled_pow(shares, counts)
-        np.testing.assert_array_equal(_compiled_repeated(shares, counts), want)
-    mixed = rng.integers(0, 4, len(shares)).astype(float)
-    np.testing.assert_array_equal(_compiled_repeated(shares, mixed), _compiled_pow(shares, mixed))
-    np.testing.assert_array_equal(_compiled_repeated_once(shares), shares)
-
-
 def test_same_seed_same_run_twice():
     """Same seed, same numbers: the compiled path reads only the run's generators."""
     scenario = load_scenario("scenarios/home_room.toml", {"cohort.students_per_faculty": 8})

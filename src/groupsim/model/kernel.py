@@ -79,39 +79,10 @@ __all__ = [
 
 # Every mechanism may call another (most call `logistic`): registering them lets numba
 # compile those calls. The functions themselves are unchanged (plain Python when called
-# from Python). `repeated` is compiled as `_repeated` says.
+# from Python).
 for _name in mech.__all__:
-    if _name != "repeated":
-        register_jitable(getattr(mech, _name))
+    register_jitable(getattr(mech, _name))
 register_jitable(measures.score_terms)
-
-
-@overload(mech.repeated)
-def _repeated(share: Any, times: Any) -> Any:
-    """`mechanisms.repeated` compiled: `share ** times`, without `pow` for 0 and 1 events.
-
-    `pow(x, 0)` is 1 and `pow(x, 1)` is x to the last bit (IEEE 754 and the C library's
-    error bound below one unit in the last place leave no other result; checked on every
-    power of two and 10^8 random doubles), so these two give the very numbers `pow` gives. A
-    campus week applies its exchanges student by student and tie by tie, and most have had
-    none or one: about half of the `pow` calls of a run, ~2% of its time (2026-12-02).
-    """
-    if isinstance(share, types.Float):
-
-        def scalar(share: Any, times: Any) -> Any:
-            if times == 0:
-                return 1.0
-            if times == 1:
-                return share
-            return share**times
-
-        return scalar
-
-    def any_values(share: Any, times: Any) -> Any:
-        return share**times
-
-    return any_values
-
 
 #: The mechanisms the fast path runs, compiled from the functions of `mechanisms` themselves.
 COMPILED_NAMES = (

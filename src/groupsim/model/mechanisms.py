@@ -42,7 +42,6 @@ __all__ = [
     "psychoeducation",
     "relieve_anxiety",
     "relieved_inhibition",
-    "repeated",
     "resolve_from",
     "sting_anxiety",
     "strengthen_tie",
@@ -58,15 +57,6 @@ __all__ = [
 def logistic(x: Values) -> Values:
     """The standard logistic function, numerically safe for large |x|."""
     return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def repeated(share: Values, times: Values | Counts) -> Values:
-    """What is left of a state after `times` events that each keep a share `share` of it.
-
-    `share ** times`: the mechanisms below apply one exchange's effect `times` times at once
-    (none leaves the state as it was).
-    """
-    return share**times
 
 
 # 7.1 Climate -------------------------------------------------------------------------------
@@ -280,7 +270,7 @@ def strengthen_tie(tie_strength: Values, gain: float, times: Counts = 1) -> Valu
     `times` good exchanges in a row: `1 - (1 - w) * (1 - gain) ** times`.
     """
     gain = min(max(gain, 0.0), 1.0)
-    return 1.0 - (1.0 - tie_strength) * repeated(1.0 - gain, times)
+    return 1.0 - (1.0 - tie_strength) * (1.0 - gain) ** times
 
 
 def learning_weight(responsiveness: Values, tie_strength: Values, novelty: float) -> Values:
@@ -304,7 +294,7 @@ def relieve_anxiety(anxiety: Values, relief: float, climate: float, times: Count
     Exposure reduces social anxiety when the experience is safe and successful; the same
     success in a tense room teaches less (`anxiety * (1 - relief * climate)`, per success).
     """
-    return anxiety * repeated(1.0 - relief * climate, times)
+    return anxiety * (1.0 - relief * climate) ** times
 
 
 def sting_anxiety(anxiety: Values, sting: float, climate: float, times: Counts = 1) -> Values:
@@ -312,7 +302,7 @@ def sting_anxiety(anxiety: Values, sting: float, climate: float, times: Counts =
 
     Per failure `anxiety += sting * (1 - climate) * (1 - anxiety)`.
     """
-    return 1.0 - (1.0 - anxiety) * repeated(1.0 - sting * (1.0 - climate), times)
+    return 1.0 - (1.0 - anxiety) * (1.0 - sting * (1.0 - climate)) ** times
 
 
 def practice_skill(skill: Values, gain: float, times: Counts = 1) -> Values:
@@ -320,7 +310,7 @@ def practice_skill(skill: Values, gain: float, times: Counts = 1) -> Values:
 
     Per exchange `skill += gain * (1 - skill)`.
     """
-    return 1.0 - (1.0 - skill) * repeated(1.0 - gain, times)
+    return 1.0 - (1.0 - skill) * (1.0 - gain) ** times
 
 
 # 7.5 Self-disclosure -----------------------------------------------------------------------

@@ -122,6 +122,20 @@ def test_chunks_hold_a_seeds_runs_together_with_common_random_numbers(tmp_path):
     assert [run_id for run_id, *_ in sent] == pending.tolist()
 
 
+def test_runs_that_share_a_settled_cohort_give_the_rows_of_runs_alone(tmp_path):
+    """Chunks that share cohorts (seed order, a cohort's points together) change no number."""
+    mixed = '"counselor.warmth" = [0.3, 0.9]\n"cohort.burn_in_weeks" = [3, 4]\n'
+    path = write_sweep(
+        tmp_path, replications=3, extra="common_random_numbers = true", parameters=mixed
+    )
+    sweep = load_sweep(path)
+    run_sweep(sweep, tmp_path / "shared", SerialBackend(), chunk_size=sweep.runs, label=None)
+    run_sweep(sweep, tmp_path / "alone", SerialBackend(), chunk_size=1, label=None)
+    shared, alone = runs_table(tmp_path / "shared"), runs_table(tmp_path / "alone")
+    assert (shared["status"] == "ok").all()
+    pd.testing.assert_frame_equal(shared, alone)
+
+
 def test_sampled_designs_stay_inside_bounds_and_round_whole_numbers(tmp_path):
     bounds = '"counselor.warmth" = {min = 0.2, max = 0.8}\n"program.sessions" = {min = 2, max = 5}'
     for design, samples, points in (

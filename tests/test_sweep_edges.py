@@ -38,6 +38,28 @@ def test_dry_run_prints_runs_time_and_disk_and_writes_nothing(tmp_path, monkeypa
     assert not out.exists()
 
 
+def test_dry_run_counts_the_runs_that_start_from_their_seeds_settled_cohort(tmp_path):
+    """With common random numbers a seed's runs settle the cohort once; the estimate knows.
+
+    A chunk a seed (`chunk_size` = the points): every run but the first of its seed shares,
+    unless its point changes the cohort (`cohort.burn_in_weeks` here), and so settles anew.
+    """
+    from groupsim.sweep.estimate import _shared_runs, estimate
+
+    crn = "common_random_numbers = true\nchunk_size = 6"
+    sweep = load_sweep(write_sweep(tmp_path, replications=3, extra=crn))
+    assert _shared_runs(sweep, 1) == sweep.runs - sweep.replications == 15
+    burn_in = '"counselor.warmth" = [0.3, 0.6, 0.9]\n"cohort.burn_in_weeks" = [3, 4]'
+    varied = load_sweep(write_sweep(tmp_path, name="b.toml", extra=crn, parameters=burn_in))
+    assert _shared_runs(varied, 1) == varied.runs - 2 * varied.replications == 12
+    plain = load_sweep(write_sweep(tmp_path, name="p.toml", replications=3))
+    assert _shared_runs(plain, 1) == 0
+    found = estimate(sweep, 1)
+    assert found.shared == 15
+    assert found.seconds_per_shared_run > 0.0
+    assert "15 runs start from the cohort their seed settled" in " ".join(found.lines())
+
+
 def test_ctrl_c_while_a_chunk_is_written_waits_until_it_is_written_and_counted(
     tmp_path, monkeypatch
 ):

@@ -20,7 +20,15 @@ from groupsim.runs.execute import run_task
 from groupsim.scenario import Scenario, apply_overrides, scenario_from_dict
 from groupsim.sweep.outcomes import EFFECT_PREFIX, OutcomePlan, evaluate_expressions
 
-__all__ = ["FAIL_RUNS_ENV", "ID_COLUMNS", "ChunkResult", "ChunkTask", "run_chunk"]
+__all__ = [
+    "FAIL_RUNS_ENV",
+    "ID_COLUMNS",
+    "ChunkResult",
+    "ChunkTask",
+    "run_chunk",
+    "settling_group",
+    "sharing_order",
+]
 
 #: Test-only: comma-separated run ids that raise on purpose, to exercise failure handling
 #: (read by the process that starts the sweep; never set it for real sweeps).
@@ -78,12 +86,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     records only the three weeks its outcomes read (`outcome_weeks`).
 
     Runs with the same seed (common random numbers: the lever combinations of one draw) run
-    one after another, and a run starts from the cohort the one before settled when they
-    agree on it (`groupsim.model.settled`), as a run's twin does; the rows stay in the
-    chunk's order, and every run is the same to the last bit as one run alone.
+    one after another, those whose points agree on the cohort together (`sharing_order`),
+    and a run starts from the cohort the one before settled when they agree on it
+    (`groupsim.model.settled`), as a run's twin does; the rows stay in the chunk's order,
+    and every run is the same to the last bit as one run alone.
     """
     plan = task.plan
-    scenarios: dict[int, Scenario] = {}
+    scenarios, settling = _point_scenarios(task)
     twins: dict[tuple[str, int], dict[str, float]] = {}
     # Kept only where another run may start from it: a copy of a large cohort is not free.
     seeds = [seed for *_, seed in task.runs]
@@ -91,10 +100,10 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     settled_cohorts: dict[tuple[Any, ...], Any] | None = {} if shared else None
     measured = [name for name in plan.columns if name not in dict(plan.expressions)]
     done: dict[int, tuple[str, str, list[Any], Any]] = {}
-    for i in _seeds_together(task.runs):
+    for i in sharing_order(task.runs, settling):
         run_id, point, _, seed = task.runs[i]
         try:
-            if point not in scenarios:
+            if point not in scenarios:  # invalid: the error once more, for this run's row
                 data = apply_overrides(task.base, task.overrides[point], task.source)
                 scenarios[point] = scenario_from_dict(data, task.source)
             if run_id in task.fail_runs:
@@ -130,17 +139,59 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(ids | outcomes, weekly)
 
 
-def _seeds_together(runs: tuple[tuple[int, int, int, int], ...]) -> list[int]:
-    """The runs' positions, the runs of one seed together (seeds in order of their first run).
+def _point_scenarios(task: ChunkTask) -> tuple[dict[int, Scenario], dict[int, Any]]:
+    """The scenario of each of the chunk's points, and each point's `settling_group`.
+
+    A point whose overrides give no valid scenario has none (its runs fail one by one, with
+    its error) and a group of its own.
+    """
+    scenarios: dict[int, Scenario] = {}
+    settling: dict[int, Any] = {}
+    for point in sorted(task.overrides):
+        try:
+            data = apply_overrides(task.base, task.overrides[point], task.source)
+            scenarios[point] = scenario_from_dict(data, task.source)
+            settling[point] = settling_group(scenarios[point], point)
+        except Exception:  # its runs fail below, one by one, with this error
+            settling[point] = settling_group(None, point)
+    return scenarios, settling
+
+
+def settling_group(scenario: Scenario | None, point: int) -> Any:
+    """What settling a point's cohort depends on besides the seed (`settled.settling_key`).
+
+    Points with the same group and seed settle the same cohort. A point whose cohort is not
+    shared (a cohort from data) or whose scenario is invalid (None) is a group of its own.
+    """
+    from groupsim.model.settled import settling_key
+
+    key = None if scenario is None else settling_key(scenario, 0)
+    return ("alone", point) if key is None else key[1:]
+
+
+def sharing_order(
+    runs: tuple[tuple[int, int, int, int], ...], settling: dict[int, Any]
+) -> list[int]:
+    """The order a chunk runs its runs in: a seed's runs together, and among them a cohort's.
+
+    Seeds in order of their first run; within a seed, the points' `settling` groups in order
+    of their first run; then the chunk's order. A run starts from the cohort the run before
+    it settled when they share seed and group (only the newest settled cohort is kept, see
+    `_finished_model`), so this order settles each seed's cohort once per group.
 
     Example:
-        >>> _seeds_together(((0, 0, 0, 7), (1, 0, 1, 8), (2, 1, 0, 7), (3, 1, 1, 8)))
-        [0, 2, 1, 3]
+        >>> runs = ((0, 0, 0, 7), (1, 0, 1, 8), (2, 1, 0, 7), (3, 2, 0, 7))
+        >>> sharing_order(runs, {0: "a", 1: "b", 2: "a"})
+        [0, 3, 2, 1]
     """
-    first: dict[int, int] = {}
-    for i, (_, _, _, seed) in enumerate(runs):
+    first: dict[Any, int] = {}
+    for i, (_, point, _, seed) in enumerate(runs):
         first.setdefault(seed, i)
-    return sorted(range(len(runs)), key=lambda i: (first[runs[i][3]], i))
+        first.setdefault((seed, settling[point]), i)
+    return sorted(
+        range(len(runs)),
+        key=lambda i: (first[runs[i][3]], first[(runs[i][3], settling[runs[i][1]])], i),
+    )
 
 
 def _measured_run(

@@ -4,12 +4,17 @@
 over the design, so slow and fast points both count; one untimed run first, since the first
 run of a process pays for imports and compilation), and scales up:
 
-    seconds = start-up + (runs x seconds per run + twins x seconds per twin) / workers
+    seconds = start-up + (fresh runs x seconds per run + shared runs x seconds per shared run
+                          + twins x seconds per twin) / workers
 
-where twins are the distinct no-intervention twins the sweep runs (``effects = true``; runs
-whose twins share seed and scenario share one), and start-up is the first run's extra time
-(each worker pays it once, in parallel). Disk is the Parquet size of the timed rows scaled
-to the sweep's chunks. Nothing is written.
+where shared runs are those that start from the cohort the run before them in their chunk
+settled (common random numbers: a seed's runs that agree on the cohort and campus life go
+out together, `Sweep.run_order`, and settle it once, `groupsim.model.settled`), counted on
+the sweep's own chunks; a shared run is timed as a timed run again right after itself. Twins
+are the distinct no-intervention twins the sweep runs (``effects = true``; runs whose twins
+share seed and scenario share one), and start-up is the first run's extra time (each worker
+pays it once, in parallel). Disk is the Parquet size of the timed rows scaled to the sweep's
+chunks. Nothing is written.
 """
 
 from __future__ import annotations
@@ -40,8 +45,11 @@ class Estimate:
     Attributes:
         runs: runs in the sweep.
         twins: twin runs it adds (effects; 0 without).
+        shared: runs that start from the cohort the run before them settled.
         timed: runs timed (after one untimed run).
         seconds_per_run: mean wall time of a timed run (its outcomes included).
+        seconds_per_shared_run: mean wall time of a run started from a settled cohort
+            (`seconds_per_run` when no run shares one).
         seconds_per_twin: mean wall time of a twin (0 without effects).
         startup: the first run's extra seconds (imports, compilation).
         workers: workers asked for.
@@ -53,8 +61,10 @@ class Estimate:
 
     runs: int
     twins: int
+    shared: int
     timed: int
     seconds_per_run: float
+    seconds_per_shared_run: float
     seconds_per_twin: float
     startup: float
     workers: int
@@ -71,9 +81,15 @@ class Estimate:
             if self.parallel < self.workers
             else ""
         )
+        shared = (
+            f"; {self.shared:,} runs start from the cohort their seed settled: "
+            f"{self.seconds_per_shared_run:.3f} s each"
+            if self.shared
+            else ""
+        )
         return [
             f"{self.runs:,} runs{twins}",
-            f"timed {self.timed} runs: {self.seconds_per_run:.3f} s per run{per_twin}",
+            f"timed {self.timed} runs: {self.seconds_per_run:.3f} s per run{per_twin}{shared}",
             f"estimated time on {self.workers} worker{'s' * (self.workers > 1)}: "
             f"{duration_text(self.seconds)}{busy}",
             f"disk needed: about {size_text(self.bytes)}",
@@ -107,13 +123,21 @@ def estimate(sweep: Sweep, workers: int, timed: int = 3, local: bool = True) -> 
     first = _timed(plain, 0)  # imports and compilation: paid once per worker
     rest = [_timed(plain, i) for i in range(1, len(picks))] or [first]
     per_run = float(np.mean(rest))
+    shared = _shared_runs(sweep, workers)
+    per_shared = per_run
+    if shared:  # each timed run again right after itself: it starts from its own settled cohort
+        again = [_timed(plain, i, twice=True) for i in range(1, len(picks))] or [first]
+        per_shared = max(0.0, float(np.mean(again)) - per_run)
     per_twin, twins = 0.0, 0
     if sweep.plan.effects:
         twins = _twin_count(sweep)
         per_twin = max(0.0, float(np.mean([_timed(task, i) for i in range(len(picks))])) - per_run)
     startup = max(0.0, first - per_run) + (0.5 if workers > 1 else 0.0)
     parallel = effective_workers(workers) if local else workers
-    seconds = startup + (sweep.runs * per_run + twins * per_twin) / parallel
+    seconds = (
+        startup
+        + ((sweep.runs - shared) * per_run + shared * per_shared + twins * per_twin) / parallel
+    )
     rows = _rows_table(sweep, task, run_chunk(task))
     parts = len(list(chunk_sizes(sweep.runs, workers)))
     # A part's fixed cost (schema, footer) from the timed rows' file, plus about 9 bytes per
@@ -124,8 +148,10 @@ def estimate(sweep: Sweep, workers: int, timed: int = 3, local: bool = True) -> 
     return Estimate(
         sweep.runs,
         twins,
+        shared,
         len(rest),
         per_run,
+        per_shared,
         per_twin,
         startup,
         workers,
@@ -135,8 +161,9 @@ def estimate(sweep: Sweep, workers: int, timed: int = 3, local: bool = True) -> 
     )
 
 
-def _timed(task: ChunkTask, index: int) -> float:
-    one = replace(task, runs=(task.runs[index],), first=task.runs[index][0])
+def _timed(task: ChunkTask, index: int, twice: bool = False) -> float:
+    """Wall seconds of the task's run `index` alone (`twice`: then again, from its cohort)."""
+    one = replace(task, runs=(task.runs[index],) * (1 + twice), first=task.runs[index][0])
     start = time.perf_counter()
     result = run_chunk(one)
     seconds = time.perf_counter() - start
@@ -145,6 +172,40 @@ def _timed(task: ChunkTask, index: int) -> float:
 
         raise SweepError(f"{task.source}: run {one.first} fails: {result.columns['error'][0]}")
     return seconds
+
+
+def _shared_runs(sweep: Sweep, workers: int) -> int:
+    """Runs that start from the cohort the run before them in their chunk settled.
+
+    On the chunks the sweep sends out (`chunk_tasks`), in the order a chunk runs them
+    (`chunk.sharing_order`): a run shares when the run before it has its seed and its
+    design point agrees with it on what settling depends on (`chunk.settling_group`: the
+    cohort, campus life, the week's end). Only with
+    common random numbers (without, every run has its own seed); above
+    `MAX_TWIN_COUNT_POINTS` points none is counted (the estimate errs long).
+    """
+    from groupsim.scenario import apply_overrides, scenario_from_dict
+    from groupsim.sweep.chunk import settling_group, sharing_order
+    from groupsim.sweep.run import chunk_tasks
+
+    if not sweep.settings.common_random_numbers or sweep.points > MAX_TWIN_COUNT_POINTS:
+        return 0
+    base = sweep.base.to_dict()
+    settling = {
+        point: settling_group(
+            scenario_from_dict(apply_overrides(base, sweep.overrides(point), ""), ""), point
+        )
+        for point in range(sweep.points)
+    }
+    shared = 0
+    all_runs = np.arange(sweep.runs, dtype=np.int64)
+    for task in chunk_tasks(sweep, all_runs, sweep.settings.chunk_size, workers):
+        before = None
+        for i in sharing_order(task.runs, settling):
+            _, point, _, seed = task.runs[i]
+            shared += (seed, settling[point]) == before
+            before = (seed, settling[point])
+    return shared
 
 
 def _twin_count(sweep: Sweep) -> int:

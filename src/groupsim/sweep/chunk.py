@@ -92,12 +92,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     and every run is the same to the last bit as one run alone.
     """
     plan = task.plan
-    scenarios, settling = _point_scenarios(task)
     twins: dict[tuple[str, int], dict[str, float]] = {}
     # Kept only where another run may start from it: a copy of a large cohort is not free.
     seeds = [seed for *_, seed in task.runs]
     shared = plan.effects or len(set(seeds)) < len(seeds)
     settled_cohorts: dict[tuple[Any, ...], Any] | None = {} if shared else None
+    # Runs of one seed, if any, in the order that settles each cohort once.
+    scenarios, settling = _point_scenarios(task, len(set(seeds)) < len(seeds))
     measured = [name for name in plan.columns if name not in dict(plan.expressions)]
     done: dict[int, tuple[str, str, list[Any], Any]] = {}
     for i in sharing_order(task.runs, settling):
@@ -139,11 +140,14 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(ids | outcomes, weekly)
 
 
-def _point_scenarios(task: ChunkTask) -> tuple[dict[int, Scenario], dict[int, Any]]:
+def _point_scenarios(
+    task: ChunkTask, seeds_shared: bool
+) -> tuple[dict[int, Scenario], dict[int, Any]]:
     """The scenario of each of the chunk's points, and each point's `settling_group`.
 
     A point whose overrides give no valid scenario has none (its runs fail one by one, with
-    its error) and a group of its own.
+    its error) and a group of its own. Without `seeds_shared` (every run its own seed) no
+    two runs can share a cohort, and every point is in one group: the key is not worked out.
     """
     scenarios: dict[int, Scenario] = {}
     settling: dict[int, Any] = {}
@@ -151,7 +155,7 @@ def _point_scenarios(task: ChunkTask) -> tuple[dict[int, Scenario], dict[int, An
         try:
             data = apply_overrides(task.base, task.overrides[point], task.source)
             scenarios[point] = scenario_from_dict(data, task.source)
-            settling[point] = settling_group(scenarios[point], point)
+            settling[point] = settling_group(scenarios[point], point) if seeds_shared else None
         except Exception:  # its runs fail below, one by one, with this error
             settling[point] = settling_group(None, point)
     return scenarios, settling

@@ -180,9 +180,9 @@ def _shared_runs(sweep: Sweep, workers: int) -> int:
     On the chunks the sweep sends out (`chunk_tasks`), in the order a chunk runs them
     (`chunk.sharing_order`): a run shares when the run before it has its seed and its
     design point agrees with it on what settling depends on (`chunk.settling_group`: the
-    cohort, campus life, the week's end). Only with
-    common random numbers (without, every run has its own seed); above
-    `MAX_TWIN_COUNT_POINTS` points none is counted (the estimate errs long).
+    cohort, campus life, the week's end). Only with common random numbers (without, every
+    run has its own seed); above `MAX_TWIN_COUNT_POINTS` points none is counted (the
+    estimate errs long).
     """
     from groupsim.scenario import apply_overrides, scenario_from_dict
     from groupsim.sweep.chunk import settling_group, sharing_order

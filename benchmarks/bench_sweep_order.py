@@ -1,19 +1,25 @@
-"""A common-random-number sweep sent out by seed against the same sweep in run id order.
+"""A common-random-number sweep as it runs now against the two ways it ran before 2026-12-02.
 
     python benchmarks/bench_sweep_order.py                      # the shipped sweep, 2 workers
     python benchmarks/bench_sweep_order.py --workers 1 --rounds 6
 
 Runs the sweep file (default: scenarios/sweeps/warmth_x_sessions.toml, 30 points x 20
 replications with common random numbers) into a fresh folder again and again, alternating
-two orders round by round: the runs by seed (`Sweep.run_order`, this tree's) and in run id
-order (a design point's replications one after another, as chunks took them before
-2026-12-02; `Sweep.run_order` replaced for the round). Within a chunk both run a seed's runs
-together (`chunk.sharing_order`), so the difference is how many runs a chunk holds of one
-seed: how many start from a settled cohort (printed for each order). After one untimed
-sweep (imports, loading the compiled code), prints each round's
-wall time (the whole `run_sweep`, the local pool's start included), the per-round ratio
-(run id order / by seed), their median and range, and checks that both orders give the same
-rows. Exit status 1 if they differ.
+four variants round by round (the order rotates):
+
+- `now`: the runs sent out by seed (`Sweep.run_order`) and no faculty rows recorded (no
+  built-in outcome reads them; `chunk._finished_model`);
+- `run id order`: the same, but the runs in run id order (a design point's replications one
+  after another, as chunks took them before), `Sweep.run_order` replaced for the round;
+- `faculty rows`: by seed, but every run records its faculty rows, as before
+  (`chunk._finished_model`'s `faculties` forced on; the pool's workers are forked after);
+- `before`: both, in run id order with faculty rows: the sweep as it ran before.
+
+Within a chunk all four run a seed's runs together (`chunk.sharing_order`). Prints how many
+runs start from a settled cohort in each order, then, after one untimed sweep (imports,
+loading the compiled code), each round's wall time (the whole `run_sweep`, the local pool's
+start included), each variant's per-round ratio to `now`, their median and range, and
+checks that all four give the same rows. Exit status 1 if they differ.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,12 +39,15 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from groupsim.runs.backends import make_backend  # noqa: E402
 from groupsim.scenario import ScenarioError  # noqa: E402
+from groupsim.sweep import chunk  # noqa: E402
 from groupsim.sweep.estimate import _shared_runs  # noqa: E402
 from groupsim.sweep.run import run_sweep  # noqa: E402
 from groupsim.sweep.spec import Sweep, load_sweep  # noqa: E402
 from groupsim.sweep.store import SweepStore  # noqa: E402
 
 BY_SEED = Sweep.run_order
+FINISHED = chunk._finished_model
+VARIANTS = ("now", "run id order", "faculty rows", "before")
 
 
 def run_id_order(self: Sweep, run_ids: np.ndarray) -> np.ndarray:
@@ -45,12 +55,23 @@ def run_id_order(self: Sweep, run_ids: np.ndarray) -> np.ndarray:
     return np.asarray(run_ids, dtype=np.int64)
 
 
-ORDERS = {"by seed": BY_SEED, "run id order": run_id_order}
+def with_faculty_rows(*args: Any, **kwargs: Any) -> Any:
+    """`chunk._finished_model` recording the faculty rows, as every sweep run did before."""
+    kwargs.pop("faculties", None)
+    return FINISHED(*args[:4], faculties=True, **kwargs)
 
 
-def one_sweep(sweep: Sweep, workers: int, order: str) -> tuple[float, object]:
-    """Wall seconds of the whole sweep in `order`, and its rows."""
-    Sweep.run_order = ORDERS[order]  # type: ignore[method-assign]
+def use(variant: str) -> None:
+    """Put the variant's order and recording in place (`now`: this tree's own)."""
+    in_id_order = variant in ("run id order", "before")
+    Sweep.run_order = run_id_order if in_id_order else BY_SEED  # type: ignore[method-assign]
+    rows = variant in ("faculty rows", "before")
+    chunk._finished_model = with_faculty_rows if rows else FINISHED
+
+
+def one_sweep(sweep: Sweep, workers: int, variant: str) -> tuple[float, Any]:
+    """Wall seconds of the whole sweep as `variant` runs it, and its rows."""
+    use(variant)
     try:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
@@ -58,7 +79,7 @@ def one_sweep(sweep: Sweep, workers: int, order: str) -> tuple[float, object]:
             seconds = time.perf_counter() - started
             return seconds, SweepStore(Path(folder) / "out").runs()
     finally:
-        Sweep.run_order = BY_SEED  # type: ignore[method-assign]
+        use("now")
 
 
 def main() -> None:
@@ -81,30 +102,31 @@ def main() -> None:
         print(f"{args.sweep}: common_random_numbers: the sweep has none; give one with it",
               file=sys.stderr)  # fmt: skip
         raise SystemExit(2)
-    for order in ORDERS:
-        Sweep.run_order = ORDERS[order]  # type: ignore[method-assign]
+    for variant in VARIANTS[:2]:
+        use(variant)
         shared = _shared_runs(sweep, args.workers)
-        print(f"{order}: {shared} of {sweep.runs} runs start from a settled cohort "
+        print(f"{variant}: {shared} of {sweep.runs} runs start from a settled cohort "
               f"({shared / sweep.runs:.0%}) on {args.workers} worker(s)")  # fmt: skip
-    Sweep.run_order = BY_SEED  # type: ignore[method-assign]
-    one_sweep(sweep, args.workers, "by seed")  # untimed: imports, the compile cache's loading
-    seconds: dict[str, list[float]] = {order: [] for order in ORDERS}
+    use("now")
+    one_sweep(sweep, args.workers, "now")  # untimed: imports, the compile cache's loading
+    seconds: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
     rows = {}
     for round_number in range(args.rounds):
-        orders = list(ORDERS) if round_number % 2 == 0 else list(ORDERS)[::-1]
-        for order in orders:
-            took, table = one_sweep(sweep, args.workers, order)
-            seconds[order].append(took)
-            rows.setdefault(order, table)
-    for order, values in seconds.items():
-        print(f"{order}: " + " ".join(f"{v:.2f}" for v in values)
+        shift = round_number % len(VARIANTS)
+        for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+            took, table = one_sweep(sweep, args.workers, variant)
+            seconds[variant].append(took)
+            rows.setdefault(variant, table)
+    for variant, values in seconds.items():
+        print(f"{variant}: " + " ".join(f"{v:.2f}" for v in values)
               + f" s; median {statistics.median(values):.2f} s")  # fmt: skip
-    ratios = [a / b for a, b in zip(seconds["run id order"], seconds["by seed"], strict=True)]
-    each = " ".join(f"{r:.2f}" for r in ratios)
-    spread = f"{min(ratios):.2f}-{max(ratios):.2f}x"
-    print(f"ratio (run id order / by seed) per round: {each}; "
-          f"median {statistics.median(ratios):.2f}x ({spread})")  # fmt: skip
-    same = rows["by seed"].equals(rows["run id order"])
+    for variant in VARIANTS[1:]:
+        ratios = [a / b for a, b in zip(seconds[variant], seconds["now"], strict=True)]
+        each = " ".join(f"{r:.2f}" for r in ratios)
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}x"
+        print(f"ratio ({variant} / now) per round: {each}; "
+              f"median {statistics.median(ratios):.2f}x ({spread})")  # fmt: skip
+    same = all(rows["now"].equals(rows[variant]) for variant in VARIANTS[1:])
     print(f"identical rows: {same}")
     if not same:
         raise SystemExit(1)

@@ -76,9 +76,14 @@ def assert_same_dataset(out: Path, reference: pd.DataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def big_sweep(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
-    """A 72-run sweep file and its uninterrupted dataset (serial) as the reference."""
+    """A 144-run sweep file and its uninterrupted dataset (serial) as the reference.
+
+    Long enough that a sweep killed after its 20th chunk of 2 runs still has 104 runs to go:
+    with 72 runs, a loaded machine could see a sweep of fast runs end before the test saw
+    its 20th chunk (2026-12-02, once, in a full parallel run).
+    """
     folder = tmp_path_factory.mktemp("big")
-    path = write_sweep(folder, replications=12)
+    path = write_sweep(folder, replications=24)
     run_sweep(load_sweep(path), folder / "reference", SerialBackend(), chunk_size=2, label=None)
     return path, runs_table(folder / "reference")
 
@@ -456,7 +461,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path, big_sweep, 
     os.killpg(process.pid, signal.SIGKILL)  # the sweep and its workers, no clean-up
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    assert 0 < len(SweepStore(out).finished_runs()) < 72
+    assert 0 < len(SweepStore(out).finished_runs()) < len(reference)
     result = cli("sweep", str(path), "--out", str(out), "--resume", "--workers", "1")
     assert result.returncode == 0, result.stderr
     assert_same_dataset(out, reference)

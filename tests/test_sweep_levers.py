@@ -210,3 +210,36 @@ def test_custom_outcomes_run_in_workers_of_the_pool_and_of_dask(tmp_path):
     np.testing.assert_allclose(reference["twice"], 2 * reference["effect_attended_any"])
     for out in ("pool", "dask"):
         pd.testing.assert_frame_equal(SweepStore(tmp_path / out).runs(), reference)
+
+
+def test_faculty_rows_are_built_only_for_a_custom_function_which_may_read_them(
+    tmp_path, monkeypatch
+):
+    """No built-in outcome reads the faculty rows, so a sweep without functions skips them."""
+    from groupsim.sweep import chunk
+
+    (tmp_path / "faculty_outcomes_q14.py").write_text(
+        "def faculty_weeks(records):\n    return float(len(records.faculties))\n"
+    )
+    built = []
+    finished = chunk._finished_model
+
+    def watched(*args, **kwargs):
+        model = finished(*args, **kwargs)
+        built.append(len(model.faculty_rows))
+        return model
+
+    monkeypatch.setattr(chunk, "_finished_model", watched)
+    plain = load_sweep(write(tmp_path, LEVERS, "replications = 1"))
+    run_sweep(plain, tmp_path / "plain", SerialBackend(), label=None)
+    assert built
+    assert set(built) == {0}
+    built.clear()
+    body = LEVERS + '[custom_outcomes]\nweeks = "faculty_outcomes_q14:faculty_weeks"\n'
+    custom = load_sweep(write(tmp_path, body, "replications = 1", name="c.toml"))
+    run_sweep(custom, tmp_path / "custom", SerialBackend(), label=None)
+    rows = SweepStore(tmp_path / "custom").runs()
+    assert (rows["weeks"] == 3).all()  # the pre-test, post-test and follow-up weeks
+    assert set(built) == {3}
+    shared = ["run_id", "post_social_interaction", "questionnaire_post"]
+    pd.testing.assert_frame_equal(rows[shared], SweepStore(tmp_path / "plain").runs()[shared])

@@ -211,7 +211,7 @@ def _measured_run(
 ) -> tuple[dict[str, float], Any]:
     """One run's outcomes (and its twin's effects), and its weekly rows when asked."""
     plan, scenario, seed, run_id, weekly, twins, settled_cohorts = args
-    model = _finished_model(scenario, seed, weekly, settled_cohorts)
+    model = _finished_model(scenario, seed, weekly, settled_cohorts, bool(plan.functions))
     values = plan.measure(_records(model))
     if plan.effects:
         values.update(_effects(plan, scenario, seed, values, twins, settled_cohorts))
@@ -223,12 +223,15 @@ def _finished_model(
     seed: int,
     weekly: bool,
     settled_cohorts: dict[tuple[Any, ...], Any] | None = None,
+    faculties: bool = True,
 ) -> Any:
     """Build and run a model that records only what the outcomes read (unless `weekly`).
 
     `settled_cohorts`: as `groupsim.run` takes it; only the newest settled cohort is kept
     (the one this run started from or settled), so a chunk of a large cohort's runs holds one
-    cohort's copy between runs (two while a run settles a new one).
+    cohort's copy between runs (two while a run settles a new one). `faculties`: keep the
+    faculty rows, which no built-in outcome reads but a custom function may (its `records`):
+    without them a default run is ~1.08x as fast (2026-12-02, 30 alternating rounds).
     """
     from groupsim.runs.outcomes import outcome_weeks
     from groupsim.runs.runner import build_model
@@ -241,6 +244,7 @@ def _finished_model(
         record_students=False,
         record_ties=False,
         record_weeks=None if weekly else outcome_weeks(scenario).values(),
+        record_faculties=faculties,
         settled_cohorts=settled_cohorts,
     )
     if settled_cohorts:  # a run that settled its own cohort added it last
@@ -273,7 +277,7 @@ def _effects(
         twin = matched_control(scenario)
         key = (json.dumps(twin.to_dict(), sort_keys=True), seed)
         if key not in twins:
-            twin_model = _finished_model(twin, seed, False, settled_cohorts)
+            twin_model = _finished_model(twin, seed, False, settled_cohorts, bool(plan.functions))
             twins[key] = plan.measure(_records(twin_model))
         twin_values = twins[key]
     return {EFFECT_PREFIX + name: values[name] - twin_values[name] for name in plan.measured}

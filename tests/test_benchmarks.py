@@ -17,6 +17,7 @@ AGAINST = [
     "bench_demo.py",
     "bench_equivalence.py",
     "bench_shared_cohort.py",
+    "bench_identity.py",
 ]
 
 

@@ -72,14 +72,20 @@ def test_running_ahead_gives_the_run_stepping_gives(name, mode):
             pd.testing.assert_frame_equal(frame, _tables(stepped)[table], check_exact=True)
 
 
-def test_a_default_run_runs_its_weeks_in_a_few_calls(monkeypatch):
-    """With `compare`'s recording the weeks go in one call per pause, not one a week."""
-    scenario = load_scenario("scenarios/home_room.toml")
+def _calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The week counts of every `simulate_weeks` call from now on."""
     calls: list[int] = []
     simulate = weeks.simulate_weeks
     monkeypatch.setattr(
         weeks, "simulate_weeks", lambda model, count: (calls.append(count), simulate(model, count))
     )
+    return calls
+
+
+def test_a_default_run_runs_its_weeks_in_a_few_calls(monkeypatch):
+    """With `compare`'s recording the weeks go in one call per snapshot, not one a week."""
+    scenario = load_scenario("scenarios/home_room.toml")
+    calls = _calls(monkeypatch)
     model = HomeRoomModel(1, scenario, **_recording("home_room", "compare"))
     model.run_model()
     cal = model.calendar
@@ -89,8 +95,34 @@ def test_a_default_run_runs_its_weeks_in_a_few_calls(monkeypatch):
     assert np.cumsum(calls).tolist() == pauses
 
 
+def test_a_run_without_snapshots_runs_its_weeks_in_one_call_questionnaires_and_all(monkeypatch):
+    """A questionnaire's week is no pause: the call keeps what its questionnaire reads.
+
+    As a power study and a sweep run the model; the questionnaires equal a week a step's.
+    """
+    scenario = load_scenario("scenarios/home_room.toml")
+    calls = _calls(monkeypatch)
+    quiet = {"record_students": False, "record_ties": False, "record_faculties": False}
+    for seed in (0, 5):
+        calls.clear()
+        ahead = HomeRoomModel(seed, scenario, record_weeks=(), **quiet)
+        ahead.run_model()
+        assert calls == [scenario.total_weeks]
+        stepped = SteppedModel(seed, scenario, record_weeks=(), **quiet)
+        stepped.run_model()
+        assert sorted(ahead.questionnaire) == ["followup", "post", "pre", "screening"]
+        for occasion, totals in stepped.questionnaire.items():
+            np.testing.assert_array_equal(ahead.questionnaire[occasion], totals)
+            np.testing.assert_array_equal(ahead.latent.get(occasion), stepped.latent.get(occasion))
+        for occasion, totals in stepped.expected_totals.items():
+            np.testing.assert_array_equal(ahead.expected_totals[occasion], totals)
+        assert (
+            ahead.measurement_rng.bit_generator.state == stepped.measurement_rng.bit_generator.state
+        )
+
+
 def test_the_weeks_ahead_stop_at_every_week_python_reads():
-    """A pause at each questionnaire and at each recorded week with a snapshot."""
+    """A pause at each recorded week with a snapshot, and none at a questionnaire's."""
     scenario = load_scenario("scenarios/home_room.toml")
     model = HomeRoomModel(2, scenario, record_ties=False, record_faculties=False, student_weeks=[5])
     cal = model.calendar
@@ -98,8 +130,7 @@ def test_the_weeks_ahead_stop_at_every_week_python_reads():
     while model.week < cal.last_week:
         model.week += weeks.weeks_ahead(model)
         stops.append(model.week)
-    expected = {5, cal.last_baseline_week, cal.last_program_week, cal.last_week} - {0}
-    assert stops == sorted(expected)
+    assert stops == [5, cal.last_week]  # the last week ends the run
     everything = HomeRoomModel(2, scenario)  # every week has its snapshots
     assert weeks.weeks_ahead(everything) == 1
 

@@ -486,8 +486,8 @@ class HomeRoomModel(mesa.Model):
         week = self.calendar.week(self.week)
         simulated = self.simulated_weeks.popleft()
         self.session_rows.extend(simulated.session_rows)
-        if not self.simulated_weeks:  # the state is this week's (`weeks.weeks_ahead`)
-            self.give_questionnaires()
+        if simulated.asked is not None:  # a questionnaire's week: its clients as it left them
+            self.give_questionnaires(*simulated.asked)
         self.record_week(week, simulated.measures)
         if self.week >= self.calendar.last_week:
             self.running = False
@@ -591,10 +591,14 @@ class HomeRoomModel(mesa.Model):
             self.week_end_parameters,
         )  # fmt: skip
 
-    def give_questionnaires(self) -> None:
-        """The pre-test, post-test and follow-up, each at its week (ODD 7.10)."""
+    def give_questionnaires(self, scores: np.ndarray, dropped_out: np.ndarray) -> None:
+        """The pre-test, post-test and follow-up, each at its week (ODD 7.10).
+
+        `scores`, `dropped_out`: the clients' latent scores and dropouts as this week left
+        them (kept by the compiled week, `weeks.SimulatedWeek.asked`, so the weeks after it
+        may have run already).
+        """
         cal = self.calendar
-        scores = self.social_interaction[self.clients]
         if self.week == cal.last_baseline_week:
             self.expected_latent["pre"] = scores
         due = []
@@ -607,7 +611,7 @@ class HomeRoomModel(mesa.Model):
         for occasion in due:
             totals = QUESTIONNAIRE.totals(scores, self.measurement_rng).astype(float)
             if occasion != "pre":  # clients are enrolled at the pre-test: it is never missing
-                totals[~self.answers(self.measurement_rng)] = np.nan
+                totals[~self.answers(self.measurement_rng, dropped_out)] = np.nan
             self.questionnaire[occasion] = totals
             self.latent[occasion] = np.where(np.isnan(totals), np.nan, scores)
 
@@ -623,16 +627,15 @@ class HomeRoomModel(mesa.Model):
             for occasion, scores in self.expected_latent.items()
         }
 
-    def answers(self, rng: np.random.Generator) -> np.ndarray:
+    def answers(self, rng: np.random.Generator, dropped_out: np.ndarray) -> np.ndarray:
         """Which clients answer a post-test or follow-up: dropouts answer less often (ODD 7.10).
 
-        One uniform per client, drawn whether or not anyone dropped out, so the arms of a
+        `dropped_out`: whether each client had dropped out by the questionnaire's week. One
+        uniform per client, drawn whether or not anyone dropped out, so the arms of a
         comparison stay in step.
         """
         m = self.config.measurement
-        rate = np.where(
-            self.states.dropped_out[self.clients], m.dropout_response_rate, m.response_rate
-        )
+        rate = np.where(dropped_out, m.dropout_response_rate, m.response_rate)
         return rng.random(len(self.clients)) < rate
 
     def update_resolve(self) -> None:

@@ -15,9 +15,9 @@ itself, and the Python in between also evicted the compiled code's data from the
 a snapshot of the students, ties or faculties) in one call (`groupsim.model.weeks`); `step`
 runs one week with the same call, so the live page and a study run the very same code.
 
-What stays in Python, week by week: the questionnaires (`HomeRoomModel.give_questionnaires`),
-the records built from the measures this call leaves in its buffers (`groupsim.model.weeks`),
-and Mesa's step.
+What stays in Python, week by week: the questionnaires (`HomeRoomModel.give_questionnaires`,
+on the clients' scores this call keeps for their weeks), the records built from the measures
+this call leaves in its buffers (`groupsim.model.weeks`), and Mesa's step.
 """
 
 from __future__ import annotations
@@ -199,6 +199,8 @@ def run_weeks(
     params: tuple[np.ndarray, np.ndarray, np.ndarray],
     rows: np.ndarray,
     session_rows: np.ndarray,
+    questioned: np.ndarray,
+    asked: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, ...]:
     """`len(recorded)` weeks in ODD order (docs/ODD.md, section 3); returns the state they leave.
 
@@ -211,7 +213,10 @@ def run_weeks(
     faculties' first students and sizes; `measured`: the clients, their friends, who is a
     client, the client states `week_measures` averages, and the groups' climates as the
     weekly table reads them (none without a group); `params`: the session's, campus life's
-    and the week end's parameter records. The states change in place.
+    and the week end's parameter records. The states change in place. A week with
+    `questioned[w]` (a questionnaire's) keeps its clients' scores and dropouts in row w of
+    `asked` (scores, dropped out): the questionnaire, given in Python when `step` reaches the
+    week, reads them there, so the weeks after it may run in this call too.
 
     Returns the tie arrays, the summed tie strengths and scores of the last week, and the
     last recorded week's degrees and clustering sample (empty when no week was recorded).
@@ -243,6 +248,10 @@ def run_weeks(
         strength_sum, score = score_students(
             keys, strength, contact_rate, st.skill, st.attitude, st.anxiety, week_params
         )
+        if questioned[w]:
+            for i in range(len(clients)):
+                asked[0][w, i] = score[clients[i]]
+                asked[1][w, i] = st.dropped_out[clients[i]]
         if recorded[w]:
             row, local, degree = rk.week_measures(
                 keys, strength, n, groups.members, groups.bounds, climates, clients, friends,

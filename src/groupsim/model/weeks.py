@@ -4,9 +4,10 @@
 takes back their results: the tie store and scores, the groups' climates, and each week's
 recorded measures and session rows (`SimulatedWeek`), which `HomeRoomModel.step` then
 records week by week. `weeks_ahead` says how many weeks `HomeRoomModel.run_model` may run in
-one call: up to the next week that needs the state itself, in Python (a questionnaire, a
-snapshot of the students, the ties or the faculties). A week that nothing watches needs no
-Python at all, so a default run's program goes in a handful of calls.
+one call: up to the next week that needs the state itself, in Python (a snapshot of the
+students, the ties or the faculties; a questionnaire reads the clients' scores the call
+kept). A week that nothing watches needs no Python at all, so a run that keeps no snapshot
+(a sweep's, a power study's, a calibration's) runs its program in one call.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
     from groupsim.model.model import HomeRoomModel
     from groupsim.model.schedule import Session
 
-__all__ = ["SimulatedWeek", "group_state", "session_schedule", "simulate_weeks", "weeks_ahead"]
+__all__ = [
+    "SimulatedWeek",
+    "group_state",
+    "questionnaire_weeks",
+    "session_schedule",
+    "simulate_weeks",
+    "weeks_ahead",
+]
 
 
 @dataclass
@@ -32,11 +40,14 @@ class SimulatedWeek:
     """A week the compiled code ran, waiting for `HomeRoomModel.step` to record it.
 
     `measures`: its row of `recording_kernel.WEEK_MEASURES` (None when not recorded);
-    `session_rows`: its rows of the sessions table, group by group, session by session.
+    `session_rows`: its rows of the sessions table, group by group, session by session;
+    `asked`: in a questionnaire's week (`questionnaire_weeks`), the clients' latent scores
+    and whether each had dropped out, as that week left them (else None).
     """
 
     measures: np.ndarray | None
     session_rows: list[dict[str, Any]]
+    asked: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def simulate_weeks(model: HomeRoomModel, count: int) -> None:
@@ -51,6 +62,9 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
     held = [session for week in weeks for session in week.sessions]
     session_at = np.cumsum([0, *(len(week.sessions) for week in weeks)], dtype=np.int64)
     recorded = np.array([model.records(number) for number in numbers], dtype=np.bool_)
+    asking = questionnaire_weeks(model)
+    questioned = np.array([number in asking for number in numbers], dtype=np.bool_)
+    asked = (np.empty((count, len(model.clients))), np.empty((count, len(model.clients)), bool))
     groups = model.groups
     group_arrays = group_state(model)
     schedule = session_schedule(model, held)
@@ -69,7 +83,7 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
          group_arrays.climate if model.config.holds_group else recording.NO_CLIMATE),
         model.config.disclosure.personal_threshold, recording.CLUSTERING_SAMPLE,
         (model.session_parameters, model.campus_parameters, model.week_end_parameters),
-        rows, session_out,
+        rows, session_out, questioned, asked,
     )  # fmt: skip
     ties.changed()
     model.ties_changed()
@@ -86,7 +100,13 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
             for group in groups:
                 week_rows.append(sessions.session_row(group, session, values[at]))
                 at += 1
-        model.simulated_weeks.append(SimulatedWeek(rows[w] if recorded[w] else None, week_rows))
+        model.simulated_weeks.append(
+            SimulatedWeek(
+                rows[w] if recorded[w] else None,
+                week_rows,
+                (asked[0][w], asked[1][w]) if questioned[w] else None,
+            )
+        )
 
 
 def group_state(model: HomeRoomModel) -> GroupArrays:
@@ -120,16 +140,25 @@ def session_schedule(model: HomeRoomModel, held: list[Session]) -> tuple[np.ndar
     )
 
 
+def questionnaire_weeks(model: HomeRoomModel) -> frozenset[int]:
+    """The weeks a questionnaire may be due in: the pre-test's, the post-test's, the last.
+
+    Their clients' scores are kept as the week leaves them (`SimulatedWeek.asked`), for
+    `HomeRoomModel.give_questionnaires`.
+    """
+    cal = model.calendar
+    return frozenset((cal.last_baseline_week, cal.last_program_week, cal.last_week))
+
+
 def weeks_ahead(model: HomeRoomModel) -> int:
     """How many weeks `run_model` may run in one call from `model.week`: to the next pause.
 
-    A pause is a week whose state Python reads: a questionnaire's (the pre-test, post-test
-    and last week), or a recorded week that keeps a snapshot of the students (of its
-    `student_weeks`), the ties or the faculties.
+    A pause is a recorded week whose state Python reads: one that keeps a snapshot of the
+    students (of its `student_weeks`), the ties or the faculties. A questionnaire's week is
+    not one: the compiled weeks keep what its questionnaire reads (`SimulatedWeek.asked`).
     """
     cal = model.calendar
-    pauses = {cal.last_baseline_week, cal.last_program_week, cal.last_week}
     for number in range(model.week + 1, cal.last_week + 1):
-        if number in pauses or (model.records(number) and model.snapshots(number)):
+        if model.records(number) and model.snapshots(number):
             return number - model.week
     return cal.last_week - model.week

@@ -147,6 +147,23 @@ def test_a_cache_that_keeps_nothing_is_not_tried_again(fake_compile, monkeypatch
     assert len(compiles) == 1
 
 
+def test_a_child_stopped_by_a_signal_is_asked_again(fake_compile, monkeypatch):
+    """A Ctrl-C that reached the compiling child alone says nothing about the cache."""
+    warm_up, compiles = fake_compile
+    child = warm_up.subprocess.run
+
+    def interrupted(command, **kwargs):
+        compiles.append(command)
+        return subprocess.CompletedProcess(command, -signal.SIGINT)
+
+    monkeypatch.setattr(warm_up.subprocess, "run", interrupted)
+    assert warm_up.ensure_cached() is False
+    assert not warm_up._UNCACHEABLE
+    monkeypatch.setattr(warm_up.subprocess, "run", child)
+    assert warm_up.ensure_cached() is True  # asked again: this time it compiles
+    assert len(compiles) == 2
+
+
 def test_with_the_jit_off_there_is_nothing_to_compile(fake_compile, monkeypatch):
     warm_up, compiles = fake_compile
     monkeypatch.setattr(warm_up.numba.config, "DISABLE_JIT", True)

@@ -169,7 +169,9 @@ def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
     compile one at a time: the others wait for the first and find its marker. `notify`
     gets one line before a compile (about a minute and a half of CPU). When the cache cannot
     be written (no marker after the child), this process does not try again; its runs
-    compile in it, as numba does without a cache. With numba's JIT off (`NUMBA_DISABLE_JIT`)
+    compile in it, as numba does without a cache. A child a signal stopped (a Ctrl-C that
+    reached it alone) says nothing about the cache: the next call asks a child again. With
+    numba's JIT off (`NUMBA_DISABLE_JIT`)
     there is nothing to compile.
     """
     if _jit_off() or _UNCACHEABLE:  # nothing to compile, or cannot keep it
@@ -183,7 +185,9 @@ def ensure_cached(notify: Callable[[str], None] | None = None) -> bool:
         if notify is not None:
             notify("Compiling the model's code once (about 80 s of CPU; cached for later runs)")
         compiled = subprocess.run([sys.executable, "-c", _COMPILE], capture_output=True)
-    if not marker.exists():  # could not compile there, or not keep it: compile here
+    # Could not compile there, or not keep it: compile here from now on. Not for a child a
+    # signal stopped (a Ctrl-C that reached it alone): the next model asks a child again.
+    if not marker.exists() and compiled.returncode >= 0:
         _UNCACHEABLE.append(True)
     return compiled.returncode == 0
 

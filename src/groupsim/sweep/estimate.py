@@ -10,11 +10,11 @@ run of a process pays for imports and compilation), and scales up:
 where shared runs are those that start from the cohort the run before them in their chunk
 settled (common random numbers: a seed's runs that agree on the cohort and campus life go
 out together, `Sweep.run_order`, and settle it once, `groupsim.model.settled`), counted on
-the sweep's own chunks; a shared run is timed as a timed run again right after itself. Twins
-are the distinct no-intervention twins the sweep runs (``effects = true``; runs whose twins
-share seed and scenario share one), and start-up is the first run's extra time (each worker
-pays it once, in parallel). Disk is the Parquet size of the timed rows scaled to the sweep's
-chunks. Nothing is written.
+the sweep's own chunks; a shared run is timed by running a timed run again right after
+itself. Twins are the distinct no-intervention twins the sweep runs (``effects = true``;
+runs whose twins share seed and scenario share one), and start-up is the first run's extra
+time (each worker pays it once, in parallel). Disk is the Parquet size of the timed rows
+scaled to the sweep's chunks. Nothing is written.
 """
 
 from __future__ import annotations

@@ -7,10 +7,13 @@
                                                    # empty numba cache and with a warm one
 
 A run is `groupsim.run(scenario, seed)` from start to finish (cohort, burn-in, every week, the
-records), as a study calls it, in three recording modes:
+records), as a study calls it, in these recording modes:
 
 - `off`: no per-student or tie tables, only the three weeks a summary reads (`record_weeks`,
-  as a power study or a sweep runs);
+  as a sweep ran until 2026-12-02; faculty rows recorded);
+- `sweep`: as a sweep's run records since 2026-12-02: those three weeks without faculty rows
+  (a tree whose `run` cannot skip faculty rows records them, as its sweeps did);
+- `power`: nothing recorded (`record_weeks=()`), as a power study and a calibration run;
 - `compare`: the per-student table every week, no tie or faculty tables (as `groupsim compare`
   runs; a tree whose `run` cannot skip faculty rows records them, as its `compare` did);
 - `compare-task`: what a run costs `compare` in all, as a worker runs it
@@ -58,7 +61,7 @@ from pathlib import Path
 from bench_equivalence import checked_out, in_tree
 
 ROOT = Path(__file__).resolve().parent.parent
-MODES = ("off", "compare", "compare-task", "compare-arms", "all")
+MODES = ("off", "sweep", "power", "compare", "compare-task", "compare-arms", "all")
 SIZES = (20, 200, 2000)  # students per faculty: 180, 1,800 and 18,000 students
 
 # Runs inside the tree being measured (its own `groupsim` on sys.path), as a server: after
@@ -85,6 +88,9 @@ if "student_weeks" in parameters:
     lean["student_weeks"] = outcome_weeks(scenario).values()
 options = {
     "off": {"record_students": False, "record_ties": False, "record_weeks": summary},
+    "sweep": {"record_students": False, "record_ties": False, "record_weeks": summary,
+              **({"record_faculties": False} if "record_faculties" in parameters else {})},
+    "power": {"record_students": False, "record_ties": False, "record_weeks": ()},
     "compare": {"record_students": True, "record_ties": False, **lean},
     "all": {"record_students": True, "record_ties": True},
 }

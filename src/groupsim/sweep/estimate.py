@@ -123,14 +123,17 @@ def estimate(sweep: Sweep, workers: int, timed: int = 3, local: bool = True) -> 
     first = _timed(plain, 0)  # imports and compilation: paid once per worker
     rest = [_timed(plain, i) for i in range(1, len(picks))] or [first]
     per_run = float(np.mean(rest))
-    shared = _shared_runs(sweep, workers)
+    # Each point's scenario, for both counts below (neither needs them otherwise).
+    counted = sweep.settings.common_random_numbers or sweep.plan.effects
+    scenarios = _design_scenarios(sweep) if counted else None
+    shared = _shared_runs(sweep, workers, scenarios)
     per_shared = per_run
     if shared:  # each timed run again right after itself: it starts from its own settled cohort
         again = [_timed(plain, i, twice=True) for i in range(1, len(picks))] or [first]
         per_shared = max(0.0, float(np.mean(again)) - per_run)
     per_twin, twins = 0.0, 0
     if sweep.plan.effects:
-        twins = _twin_count(sweep)
+        twins = _twin_count(sweep, scenarios)
         per_twin = max(0.0, float(np.mean([_timed(task, i) for i in range(len(picks))])) - per_run)
     startup = max(0.0, first - per_run) + (0.5 if workers > 1 else 0.0)
     parallel = effective_workers(workers) if local else workers
@@ -174,7 +177,20 @@ def _timed(task: ChunkTask, index: int, twice: bool = False) -> float:
     return seconds
 
 
-def _shared_runs(sweep: Sweep, workers: int) -> int:
+def _design_scenarios(sweep: Sweep) -> list[Any] | None:
+    """Each design point's scenario; None above `MAX_TWIN_COUNT_POINTS` points (not built)."""
+    from groupsim.scenario import apply_overrides, scenario_from_dict
+
+    if sweep.points > MAX_TWIN_COUNT_POINTS:
+        return None
+    base = sweep.base.to_dict()
+    return [
+        scenario_from_dict(apply_overrides(base, sweep.overrides(point), ""), "")
+        for point in range(sweep.points)
+    ]
+
+
+def _shared_runs(sweep: Sweep, workers: int, scenarios: list[Any] | None = None) -> int:
     """Runs that start from the cohort the run before them in their chunk settled.
 
     On the chunks the sweep sends out (`chunk_tasks`), in the order a chunk runs them
@@ -182,21 +198,16 @@ def _shared_runs(sweep: Sweep, workers: int) -> int:
     design point agrees with it on what settling depends on (`chunk.settling_group`: the
     cohort, campus life, the week's end). Only with common random numbers (without, every
     run has its own seed); above `MAX_TWIN_COUNT_POINTS` points none is counted (the
-    estimate errs long).
+    estimate errs long). `scenarios`: `_design_scenarios` when the caller has them.
     """
-    from groupsim.scenario import apply_overrides, scenario_from_dict
     from groupsim.sweep.chunk import settling_group, sharing_order
     from groupsim.sweep.run import chunk_tasks
 
     if not sweep.settings.common_random_numbers or sweep.points > MAX_TWIN_COUNT_POINTS:
         return 0
-    base = sweep.base.to_dict()
-    settling = {
-        point: settling_group(
-            scenario_from_dict(apply_overrides(base, sweep.overrides(point), ""), ""), point
-        )
-        for point in range(sweep.points)
-    }
+    scenarios = _design_scenarios(sweep) if scenarios is None else scenarios
+    assert scenarios is not None  # at most MAX_TWIN_COUNT_POINTS points
+    settling = {point: settling_group(scenario, point) for point, scenario in enumerate(scenarios)}
     shared = 0
     all_runs = np.arange(sweep.runs, dtype=np.int64)
     for task in chunk_tasks(sweep, all_runs, sweep.settings.chunk_size, workers):
@@ -208,17 +219,19 @@ def _shared_runs(sweep: Sweep, workers: int) -> int:
     return shared
 
 
-def _twin_count(sweep: Sweep) -> int:
-    """Distinct (twin scenario, seed) pairs: the twin runs the sweep needs at least."""
-    from groupsim.scenario import apply_overrides, scenario_from_dict
+def _twin_count(sweep: Sweep, scenarios: list[Any] | None = None) -> int:
+    """Distinct (twin scenario, seed) pairs: the twin runs the sweep needs at least.
+
+    `scenarios`: `_design_scenarios` when the caller has them.
+    """
     from groupsim.scenario.twin import is_control, matched_control
 
     if sweep.points > MAX_TWIN_COUNT_POINTS:
         return sweep.runs
-    base = sweep.base.to_dict()
+    scenarios = _design_scenarios(sweep) if scenarios is None else scenarios
+    assert scenarios is not None  # at most MAX_TWIN_COUNT_POINTS points
     keys: set[tuple[str, int]] = set()
-    for point in range(sweep.points):
-        scenario = scenario_from_dict(apply_overrides(base, sweep.overrides(point), ""), "")
+    for point, scenario in enumerate(scenarios):
         if is_control(scenario):
             continue
         twin = json.dumps(matched_control(scenario).to_dict(), sort_keys=True)

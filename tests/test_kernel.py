@@ -351,6 +351,24 @@ def test_a_random_stream_is_its_generator_handed_over():
     assert model.campus_stream.generator is model.campus_rng
 
 
+@pytest.mark.parametrize("lam", [0.0, 1e-9, 0.5, 3.0, 9.999, 10.0, 42.5])
+def test_poisson_draws_are_numpys(lam):
+    """numpy's Poisson numbers to the last one, and the Generator left where numpy leaves it.
+
+    Means below 10 by the hand-written loop (e^-lam taken once), from 10 and at 0 by numpy's
+    own; from a Generator and from a stream of it; 0, 1 and 1,000 numbers.
+    """
+    for seed in range(40):
+        for size in (0, 1, 1000):
+            numpy_rng = np.random.default_rng(seed)
+            drawn_rng = np.random.default_rng(seed)
+            rng = kernel.random_stream(drawn_rng) if seed % 2 else drawn_rng
+            got = kernel.poisson_draws(rng, lam, size)
+            np.testing.assert_array_equal(got, numpy_rng.poisson(lam, size))
+            assert got.dtype == np.int64
+            assert drawn_rng.bit_generator.state == numpy_rng.bit_generator.state
+
+
 # ---------------------------------------------------------------------- the population's draws
 
 

@@ -162,7 +162,7 @@ def campus_meetings(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Who meets whom this week: opportunities, engagement, channel, partner (ODD 7.8)."""
     n = len(sociability)
-    opportunities = rng.poisson(p.contacts_per_week, n)
+    opportunities = k.poisson_draws(rng, p.contacts_per_week, n)
     draws = rng.random(opportunities.sum())  # one per opportunity, student by student
     seekers = np.empty(len(draws), dtype=np.int64)
     count, d = 0, 0

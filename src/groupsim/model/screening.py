@@ -63,7 +63,7 @@ def initial_ties(
     """
     rng = kernel.generator_of(rng)
     n = len(faculty)
-    starts = rng.poisson(mean_ties / 2.0, n)
+    starts = kernel.poisson_draws(rng, mean_ties / 2.0, n)
     total = starts.sum()
     inside = rng.random(total)
     mate = rng.integers(0, faculty_size, total)

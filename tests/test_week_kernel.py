@@ -82,17 +82,18 @@ def _calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_a_default_run_runs_its_weeks_in_a_few_calls(monkeypatch):
-    """With `compare`'s recording the weeks go in one call per snapshot, not one a week."""
+def test_a_default_run_runs_its_weeks_in_one_call(monkeypatch):
+    """With `compare`'s recording the weeks go in one call: the students' rows are kept there.
+
+    Every week's measures and the students' rows of the outcome weeks, as a week a step
+    records them (`test_running_ahead_gives_the_run_stepping_gives`).
+    """
     scenario = load_scenario("scenarios/home_room.toml")
     calls = _calls(monkeypatch)
     model = HomeRoomModel(1, scenario, **_recording("home_room", "compare"))
     model.run_model()
-    cal = model.calendar
-    pauses = sorted({cal.last_baseline_week, cal.last_program_week, cal.last_week} - {0})
-    assert sum(calls) == cal.last_week
-    assert len(calls) == len(pauses)
-    assert np.cumsum(calls).tolist() == pauses
+    assert calls == [model.calendar.last_week]
+    assert len(model.student_frames) == len(set(outcome_weeks(scenario).values()))
 
 
 def test_a_run_without_snapshots_runs_its_weeks_in_one_call_questionnaires_and_all(monkeypatch):
@@ -122,15 +123,28 @@ def test_a_run_without_snapshots_runs_its_weeks_in_one_call_questionnaires_and_a
 
 
 def test_the_weeks_ahead_stop_at_every_week_python_reads():
-    """A pause at each recorded week with a snapshot, and none at a questionnaire's."""
+    """A pause at each recorded week with a tie or faculty snapshot.
+
+    None at a questionnaire's week or at a week that keeps the students' rows: the compiled
+    weeks keep what those read.
+    """
     scenario = load_scenario("scenarios/home_room.toml")
-    model = HomeRoomModel(2, scenario, record_ties=False, record_faculties=False, student_weeks=[5])
-    cal = model.calendar
-    stops = []
-    while model.week < cal.last_week:
-        model.week += weeks.weeks_ahead(model)
-        stops.append(model.week)
-    assert stops == [5, cal.last_week]  # the last week ends the run
+
+    def stops(model: HomeRoomModel) -> list[int]:
+        found = []
+        while model.week < model.calendar.last_week:
+            model.week += weeks.weeks_ahead(model)
+            found.append(model.week)
+        return found
+
+    last = scenario.total_weeks  # the last week ends the run
+    students = HomeRoomModel(2, scenario, record_ties=False, record_faculties=False)
+    assert stops(students) == [last]
+    no_faculties = {"record_students": False, "record_faculties": False}
+    ties = HomeRoomModel(2, scenario, record_weeks=[0, 5, 9], **no_faculties)
+    assert stops(ties) == [5, 9, last]
+    faculties = HomeRoomModel(2, scenario, record_weeks=[0, 7], record_ties=False)
+    assert stops(faculties) == [7, last]
     everything = HomeRoomModel(2, scenario)  # every week has its snapshots
     assert weeks.weeks_ahead(everything) == 1
 

@@ -488,7 +488,7 @@ class HomeRoomModel(mesa.Model):
         self.session_rows.extend(simulated.session_rows)
         if simulated.asked is not None:  # a questionnaire's week: its clients as it left them
             self.give_questionnaires(*simulated.asked)
-        self.record_week(week, simulated.measures)
+        self.record_week(week, simulated.measures, simulated.students)
         if self.week >= self.calendar.last_week:
             self.running = False
 
@@ -524,13 +524,18 @@ class HomeRoomModel(mesa.Model):
         """Whether week `week` is recorded (`record_weeks`)."""
         return self.record_weeks is None or week in self.record_weeks
 
+    def keeps_students(self, week: int) -> bool:
+        """Whether a recorded week `week` keeps the students' rows (`student_weeks`)."""
+        return self.record_students and (self.student_weeks is None or week in self.student_weeks)
+
     def snapshots(self, week: int) -> bool:
-        """Whether a recorded week `week` keeps a snapshot of students, ties or faculties."""
-        return (
-            self.record_faculties
-            or self.record_ties
-            or (self.record_students and (self.student_weeks is None or week in self.student_weeks))
-        )
+        """Whether a recorded week `week` keeps a snapshot of the ties or the faculties.
+
+        Python reads the state itself for those: the compiled weeks stop there
+        (`weeks.weeks_ahead`). The students' rows are kept by the compiled weeks
+        (`weeks.SimulatedWeek.students`).
+        """
+        return self.record_faculties or self.record_ties
 
     @property
     def climate(self) -> float:
@@ -648,9 +653,12 @@ class HomeRoomModel(mesa.Model):
 
     # ------------------------------------------------------------------ recording (ODD 4)
 
-    def record_week(self, week: Week, measures: np.ndarray | None = None) -> None:
+    def record_week(
+        self, week: Week, measures: np.ndarray | None = None, students: np.ndarray | None = None
+    ) -> None:
         """Record this week (`groupsim.model.recording.record_week`; only `record_weeks`).
 
-        `measures`: the week's measures as the compiled week took them (None: taken now).
+        `measures` and `students`: the week's measures and students' rows as the compiled
+        week kept them (None: taken now).
         """
-        record_week(self, week, measures)
+        record_week(self, week, measures, students)

@@ -54,6 +54,7 @@ __all__ = [
     "record_week",
     "recorded_value",
     "reporter",
+    "student_rows",
     "student_snapshot",
     "tie_snapshot",
     "week_record",
@@ -139,35 +140,43 @@ def clustering_sample(ties: TieStore) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------- the week's records
 
 
-def record_week(model: HomeRoomModel, week: Week, measures: np.ndarray | None = None) -> None:
+def record_week(
+    model: HomeRoomModel,
+    week: Week,
+    measures: np.ndarray | None = None,
+    students: np.ndarray | None = None,
+) -> None:
     """Record this week: metrics (Mesa DataCollector), faculty rows, student and tie snapshots.
 
     Only the model's `record_weeks` when they are given, and only the snapshots it keeps
-    (student rows: only its `student_weeks` when they are given). `measures`: the week's
-    row of `recording_kernel.WEEK_MEASURES` as the compiled week took it
-    (`groupsim.model.weeks`); None: taken now from the model's state (week 0).
+    (student rows: only its `student_weeks` when they are given). `measures` and
+    `students`: the week's row of `recording_kernel.WEEK_MEASURES` and its students' rows
+    (`recording_kernel.STUDENT_ROWS`) as the compiled week kept them (`groupsim.model.weeks`);
+    None: taken now from the model's state (week 0).
     """
     if not model.records(week.number):
         return
+    degree: np.ndarray | None = None
     if measures is None:
         model.record, degree, local = weekly_metrics(model, week)
     else:
         model.record = week_record(week, measures)
-        if not model.snapshots(week.number):
-            collect(model)
-            return
-        # A week with snapshots ends the compiled weeks (`weeks.weeks_ahead`): these are its own.
-        assert model.simulated_week == week.number, "a snapshot of a week run ahead"
-        assert model.last_measures is not None
-        degree, local = model.last_measures
+        if model.snapshots(week.number):
+            # A week with tie or faculty snapshots ends the compiled weeks
+            # (`weeks.weeks_ahead`): these are its own.
+            assert model.simulated_week == week.number, "a snapshot of a week run ahead"
+            assert model.last_measures is not None
+            degree, local = model.last_measures
     collect(model)
     if model.record_faculties:
+        assert degree is not None
         sample = (clustering_students(model.n), local)
         model.faculty_rows.append(faculty_snapshot(model, week.number, degree, sample))
-    if model.record_students and (
-        model.student_weeks is None or week.number in model.student_weeks
-    ):
-        model.student_frames.append(student_snapshot(model, week.number, degree))
+    if model.keeps_students(week.number):
+        if students is None:
+            assert degree is not None
+            students = student_rows(model, degree)
+        model.student_frames.append(student_snapshot(model, week.number, students))
     if model.record_ties:
         model.tie_frames.append(tie_snapshot(model.ties, week.number))
 
@@ -346,39 +355,40 @@ def faculty_snapshot(
     }
 
 
-def student_snapshot(model: HomeRoomModel, week: int, degree: np.ndarray) -> dict[str, np.ndarray]:
-    """A row per student: every state, degree, summed tie strength and score (copies).
+def student_rows(model: HomeRoomModel, degree: np.ndarray) -> np.ndarray:
+    """The students' rows of the model's state now (`recording_kernel.STUDENT_ROWS` x n).
 
-    The columns that stay the same all run (student id, faculty, client, group) are copied
-    once, read-only, and shared by every week's rows.
+    As the compiled weeks keep them (`recording_kernel.keep_students`), which this calls:
+    the one way a week's students' rows are taken.
     """
     s = model.states
+    rows = np.empty((len(recording_kernel.STUDENT_ROWS), model.n))
+    recording_kernel.keep_students(
+        rows, model.student_arrays, s.contact_rate, model.strength_sum,
+        model.social_interaction, degree,
+    )  # fmt: skip
+    return rows
+
+
+def student_snapshot(model: HomeRoomModel, week: int, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """A row per student: every state, degree, summed tie strength and score.
+
+    `rows`: the week's `recording_kernel.STUDENT_ROWS` (`student_rows`, or as the compiled
+    week kept them), whose rows become the float columns (views: the block is the week's
+    own). The columns that stay the same all run (student id, faculty, client, group) are
+    copied once, read-only, and shared by every week's rows.
+    """
     n = model.n
     fixed = model.student_frames[0] if model.student_frames else _fixed_student_columns(model)
-    # The float columns copied at once, into one block (its rows are the columns).
-    (sociability, openness, anxiety, skill, attitude, resolve, rapport, disclosure,
-     contact_rate, strength_sum, score) = np.array(
-        (s.sociability, s.openness, s.anxiety, s.skill, s.attitude, s.resolve, s.rapport,
-         s.disclosure, s.contact_rate, model.strength_sum, model.social_interaction)
-    )  # fmt: skip
+    columns = dict(zip(recording_kernel.STUDENT_ROWS, rows, strict=True))
     return {
         "week": np.full(n, week, dtype=np.int64),
         "student_id": fixed["student_id"],
         "faculty": fixed["faculty"],
         "client": fixed["client"],
         "group": fixed["group"],
-        "sociability": sociability,
-        "openness": openness,
-        "anxiety": anxiety,
-        "skill": skill,
-        "attitude": attitude,
-        "resolve": resolve,
-        "rapport": rapport,
-        "disclosure": disclosure,
-        "contact_rate": contact_rate,
-        "degree": degree,  # this week's own array (`weekly_metrics`)
-        "tie_strength_sum": strength_sum,
-        "social_interaction": score,
+        **columns,
+        "degree": columns["degree"].astype(np.int64),  # in its place among the columns
     }
 
 

@@ -23,6 +23,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from groupsim.model import kernel, measures
@@ -30,12 +32,14 @@ from groupsim.model.kernel import compiled
 
 __all__ = [
     "SCORE_AT",
+    "STUDENT_ROWS",
     "WEEK_MEASURES",
     "block_sum",
     "client_score_inputs",
     "clustering_everyone",
     "clustering_sample",
     "group_measures",
+    "keep_students",
     "local_clustering",
     "mean_at",
     "neighbour_rows",
@@ -83,6 +87,13 @@ WEEK_MEASURES = (
     "friends_ties",
     "friends_contact_rate",
 )
+
+#: A week's students' rows, in the student table's order after its fixed columns
+#: (`recording.student_snapshot`): the states, degree, summed tie strength and score.
+STUDENT_ROWS = (
+    "sociability", "openness", "anxiety", "skill", "attitude", "resolve", "rapport",
+    "disclosure", "contact_rate", "degree", "tie_strength_sum", "social_interaction",
+)  # fmt: skip
 
 #: Where the score's columns start in `WEEK_MEASURES` (transfer, then the five parts in the
 #: order of `measures.score_parts`): `score_means` fills them.
@@ -510,3 +521,32 @@ def week_measures(
     row[31] = mean_at(degree, friends)
     row[32] = mean_at(client_states[7], friends)
     return row, local, degree
+
+
+@compiled
+def keep_students(
+    rows: np.ndarray,
+    st: Any,
+    contact_rate: np.ndarray,
+    strength_sum: np.ndarray,
+    score: np.ndarray,
+    degree: np.ndarray,
+) -> None:
+    """Copy the week's students' rows (`STUDENT_ROWS`) into `rows` (12 x n).
+
+    `st`: the students' `StudentArrays`; `degree`: each student's number of ties (as
+    `week_measures` returns it). The compiled weeks keep a week's rows so (`week_kernel`),
+    and so does Python for week 0 (`recording.student_rows`).
+    """
+    rows[0] = st.sociability
+    rows[1] = st.openness
+    rows[2] = st.anxiety
+    rows[3] = st.skill
+    rows[4] = st.attitude
+    rows[5] = st.resolve
+    rows[6] = st.rapport
+    rows[7] = st.disclosure
+    rows[8] = contact_rate
+    rows[9] = degree
+    rows[10] = strength_sum
+    rows[11] = score

@@ -201,6 +201,7 @@ def run_weeks(
     session_rows: np.ndarray,
     questioned: np.ndarray,
     asked: tuple[np.ndarray, np.ndarray],
+    kept: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, ...]:
     """`len(recorded)` weeks in ODD order (docs/ODD.md, section 3); returns the state they leave.
 
@@ -216,7 +217,9 @@ def run_weeks(
     and the week end's parameter records. The states change in place. A week with
     `questioned[w]` (a questionnaire's) keeps its clients' scores and dropouts in row w of
     `asked` (scores, dropped out): the questionnaire, given in Python when `step` reaches the
-    week, reads them there, so the weeks after it may run in this call too.
+    week, reads them there, so the weeks after it may run in this call too. Likewise a
+    recorded week w with `kept[0][w] >= 0` keeps its students' rows in that block of
+    `kept[1]` (`recording_kernel.keep_students`), which `step` records.
 
     Returns the tie arrays, the summed tie strengths and scores of the last week, and the
     last recorded week's degrees and clustering sample (empty when no week was recorded).
@@ -260,4 +263,6 @@ def run_weeks(
                 p.tie_scale,
             )  # fmt: skip
             rows[w] = row
+            if kept[0][w] >= 0:
+                rk.keep_students(kept[1][kept[0][w]], st, contact_rate, strength_sum, score, degree)
     return keys, strength, used, strength_sum, score, degree, local

@@ -2,12 +2,13 @@
 
 `simulate_weeks` hands the model's state to `week_kernel.run_weeks` for the next weeks and
 takes back their results: the tie store and scores, the groups' climates, and each week's
-recorded measures and session rows (`SimulatedWeek`), which `HomeRoomModel.step` then
-records week by week. `weeks_ahead` says how many weeks `HomeRoomModel.run_model` may run in
-one call: up to the next week that needs the state itself, in Python (a snapshot of the
-students, the ties or the faculties; a questionnaire reads the clients' scores the call
-kept). A week that nothing watches needs no Python at all, so a run that keeps no snapshot
-(a sweep's, a power study's, a calibration's) runs its program in one call.
+recorded measures, session rows and students' rows (`SimulatedWeek`), which
+`HomeRoomModel.step` then records week by week. `weeks_ahead` says how many weeks
+`HomeRoomModel.run_model` may run in one call: up to the next week that needs the state
+itself, in Python (a snapshot of the ties or the faculties; a questionnaire reads the
+clients' scores the call kept, the students' rows are kept too). So a run that keeps no tie
+or faculty snapshot (`compare`'s, a sweep's, a power study's, a calibration's) runs its
+program in one call.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from groupsim.model import recording, recording_kernel, sessions
+from groupsim.model.recording_kernel import STUDENT_ROWS
 from groupsim.model.week_kernel import SESSION_MEASURES, GroupArrays, run_weeks
 from groupsim.model.weekly import drifting_states
 
@@ -42,12 +44,15 @@ class SimulatedWeek:
     `measures`: its row of `recording_kernel.WEEK_MEASURES` (None when not recorded);
     `session_rows`: its rows of the sessions table, group by group, session by session;
     `asked`: in a questionnaire's week (`questionnaire_weeks`), the clients' latent scores
-    and whether each had dropped out, as that week left them (else None).
+    and whether each had dropped out, as that week left them (else None); `students`: in a
+    week that keeps the students' rows, those rows (`recording_kernel.STUDENT_ROWS`, else
+    None).
     """
 
     measures: np.ndarray | None
     session_rows: list[dict[str, Any]]
     asked: tuple[np.ndarray, np.ndarray] | None = None
+    students: np.ndarray | None = None
 
 
 def simulate_weeks(model: HomeRoomModel, count: int) -> None:
@@ -65,6 +70,15 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
     asking = questionnaire_weeks(model)
     questioned = np.array([number in asking for number in numbers], dtype=np.bool_)
     asked = (np.empty((count, len(model.clients))), np.empty((count, len(model.clients)), bool))
+    # The weeks that keep the students' rows, each its block of rows.
+    pictured = [
+        w for w, number in enumerate(numbers) if recorded[w] and model.keeps_students(number)
+    ]
+    kept = (
+        np.full(count, -1, dtype=np.int64),
+        np.empty((len(pictured), len(STUDENT_ROWS), model.n)),
+    )
+    kept[0][pictured] = np.arange(len(pictured))
     groups = model.groups
     group_arrays = group_state(model)
     schedule = session_schedule(model, held)
@@ -83,7 +97,7 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
          group_arrays.climate if model.config.holds_group else recording.NO_CLIMATE),
         model.config.disclosure.personal_threshold, recording.CLUSTERING_SAMPLE,
         (model.session_parameters, model.campus_parameters, model.week_end_parameters),
-        rows, session_out, questioned, asked,
+        rows, session_out, questioned, asked, kept,
     )  # fmt: skip
     ties.changed()
     model.ties_changed()
@@ -105,6 +119,7 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
                 rows[w] if recorded[w] else None,
                 week_rows,
                 (asked[0][w], asked[1][w]) if questioned[w] else None,
+                kept[1][kept[0][w]] if kept[0][w] >= 0 else None,
             )
         )
 
@@ -154,8 +169,9 @@ def weeks_ahead(model: HomeRoomModel) -> int:
     """How many weeks `run_model` may run in one call from `model.week`: to the next pause.
 
     A pause is a recorded week whose state Python reads: one that keeps a snapshot of the
-    students (of its `student_weeks`), the ties or the faculties. A questionnaire's week is
-    not one: the compiled weeks keep what its questionnaire reads (`SimulatedWeek.asked`).
+    ties or the faculties. A questionnaire's week is not one, nor a week that keeps the
+    students' rows: the compiled weeks keep what the questionnaire reads
+    (`SimulatedWeek.asked`) and the rows (`SimulatedWeek.students`).
     """
     cal = model.calendar
     for number in range(model.week + 1, cal.last_week + 1):

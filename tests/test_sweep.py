@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from groupsim.runs.backends import DaskBackend, LocalPoolBackend, SerialBackend
 from groupsim.runs.outcomes import run_outcomes
@@ -275,6 +277,49 @@ def test_guided_chunk_sizes_cover_every_run_and_shrink_towards_the_end():
         )
         assert sizes[workers:] == sorted(sizes[workers:], reverse=True)
     assert list(chunk_sizes(2_000, 2))[-2] == MIN_CHUNK
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    groups=st.lists(st.integers(1, 40), min_size=1, max_size=30),
+    workers=st.integers(1, 16),
+)
+def test_guided_chunks_end_between_two_seeds_runs_where_one_is_near(groups, workers):
+    """Every run once, in order; an end moves only onto a seed's first run, by half a chunk."""
+    from groupsim.sweep.run import chunk_sizes, seed_aligned
+
+    keys = np.repeat(np.arange(len(groups)), groups)
+    sizes = list(chunk_sizes(len(keys), workers))
+    ends = seed_aligned(sizes, keys)
+    assert ends[-1] == len(keys)
+    assert all(a < b for a, b in zip([0, *ends], ends, strict=False))
+    starts = set(np.cumsum(groups)[:-1].tolist())
+    nominal = np.cumsum(sizes).tolist()
+    for end in ends:
+        assert end in starts or end in nominal
+    for end, size in zip(nominal, sizes, strict=True):
+        if end < len(keys) and end not in starts and any(abs(b - end) <= size // 2 for b in starts):
+            assert end not in ends  # moved onto a seed's first run (or merged into the next)
+
+
+def test_seed_aligned_chunks_split_fewer_seeds_of_the_shipped_sweep():
+    """The warmth x sessions sweep: fewer seeds' runs cut across chunks, as many chunks."""
+    from groupsim.sweep.run import chunk_sizes, chunk_tasks
+
+    sweep = load_sweep("scenarios/sweeps/warmth_x_sessions.toml")
+    pending = np.arange(sweep.runs)
+    keys = sweep.seed_keys(sweep.run_order(pending))
+
+    def split(ends: list[int]) -> int:
+        return sum(0 < e < len(keys) and keys[e - 1] == keys[e] for e in ends)
+
+    for workers in (1, 2, 8):
+        sizes = list(chunk_sizes(sweep.runs, workers))
+        tasks = list(chunk_tasks(sweep, pending, None, workers))
+        ends = np.cumsum([len(task.runs) for task in tasks]).tolist()
+        assert sorted(r for task in tasks for r, *_ in task.runs) == pending.tolist()
+        assert split(ends) < split(np.cumsum(sizes).tolist())
+        assert abs(len(tasks) - len(sizes)) <= len(sizes) // 4
 
 
 # ---------------------------------------------------------------------------- resume, failures

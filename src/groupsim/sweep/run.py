@@ -51,6 +51,7 @@ __all__ = [
     "make_backend",
     "run_chunk",
     "run_sweep",
+    "seed_aligned",
     "sweep_files",
 ]
 
@@ -88,6 +89,45 @@ def chunk_sizes(runs: int, workers: int, largest: int = MAX_CHUNK) -> Iterator[i
         remaining -= size
 
 
+def seed_aligned(sizes: list[int], keys: np.ndarray) -> list[int]:
+    """The ends of chunks of `sizes` runs, each moved onto a seed's first run if one is near.
+
+    `keys`: the runs' seed keys in the order they go out (`Sweep.seed_keys` of
+    `Sweep.run_order`: a seed's runs together). A chunk that ends inside a seed's runs
+    splits them, and each part settles the cohort anew (`chunk.sharing_order`), so an end
+    moves to the nearest place where one seed's runs end and the next one's begin, if that
+    is within half the chunk's size (the chunk grows or shrinks by at most half; guided
+    sizes stay guided). Without common random numbers every run is a seed of its own and no
+    end moves.
+
+    Example:
+        >>> keys = np.repeat([0, 1, 2, 3], 5)  # four seeds of five runs
+        >>> seed_aligned([4, 4, 4, 4, 4], keys)
+        [5, 10, 15, 20]
+        >>> seed_aligned([2, 2, 2, 14], keys)  # 2 stays (5 is 3 away); 4 and 6 both go to 5
+        [2, 5, 20]
+    """
+    if len(keys) == 0:
+        return []
+    starts = np.flatnonzero(np.diff(keys)) + 1  # where a new seed's runs begin
+    ends: list[int] = []
+    nominal = 0
+    for size in sizes:
+        nominal += size
+        end = nominal
+        if 0 < end < len(keys) and len(starts):
+            at = int(np.searchsorted(starts, end))
+            near = [int(starts[i]) for i in (at - 1, at) if 0 <= i < len(starts)]
+            best = min(near, key=lambda b: (abs(b - end), b))
+            if abs(best - end) <= size // 2:
+                end = best
+        if end > (ends[-1] if ends else 0):
+            ends.append(end)
+    if ends[-1] != len(keys):
+        ends.append(len(keys))
+    return ends
+
+
 def chunk_tasks(
     sweep: Sweep, pending: np.ndarray, chunk_size: int | None, workers: int = 1
 ) -> Iterator[ChunkTask]:
@@ -103,13 +143,13 @@ def chunk_tasks(
         int(x) for x in os.environ.get(FAIL_RUNS_ENV, "").replace(" ", "").split(",") if x
     )
     if chunk_size is None:
-        sizes = chunk_sizes(len(pending), workers)
+        ends = seed_aligned(list(chunk_sizes(len(pending), workers)), sweep.seed_keys(pending))
     else:
-        sizes = iter([chunk_size] * math.ceil(len(pending) / chunk_size))
+        ends = [*range(chunk_size, len(pending), chunk_size), len(pending)]
     start = 0
-    for size in sizes:
-        ids = [int(r) for r in pending[start : start + size]]
-        start += size
+    for end in ends:
+        ids = [int(r) for r in pending[start:end]]
+        start = end
         runs = tuple((r, *sweep.locate(r), sweep.run_seed(r)) for r in ids)
         points = sorted({point for _, point, _, _ in runs})
         yield ChunkTask(

@@ -234,3 +234,27 @@ def test_student_rows_share_the_columns_that_stay_the_same():
     assert np.array_equal(last["group"], model.group_of)
     assert np.array_equal(last["social_interaction"], model.social_interaction)
     assert last["social_interaction"] is not model.social_interaction
+
+
+def test_a_weeks_student_rows_are_the_named_states():
+    """`keep_students` writes each of `STUDENT_ROWS` from the state of that name.
+
+    At the run's end (its last week kept by the compiled weeks) and taken now from the state
+    (`student_rows`, as week 0 is): the table's columns are those states, degree an integer.
+    """
+    model = _finished()
+    s = model.states
+    named = {
+        "tie_strength_sum": model.strength_sum,
+        "social_interaction": model.social_interaction,
+        "degree": np.bincount(np.concatenate([model.ties.sources, model.ties.targets]),
+                              minlength=model.n),
+    }  # fmt: skip
+    last = model.student_frames[-1]
+    now = recording.student_snapshot(model, 99, recording.student_rows(model, named["degree"]))
+    for name in recording_kernel.STUDENT_ROWS:
+        expected = named[name] if name in named else getattr(s, name)
+        np.testing.assert_array_equal(last[name], expected)
+        np.testing.assert_array_equal(now[name], expected)
+    assert last["degree"].dtype == now["degree"].dtype == np.int64
+    assert list(last)[5:] == list(recording_kernel.STUDENT_ROWS)

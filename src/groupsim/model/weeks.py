@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from groupsim.model import recording, recording_kernel, sessions
-from groupsim.model.recording_kernel import STUDENT_ROWS
 from groupsim.model.week_kernel import SESSION_MEASURES, GroupArrays, run_weeks
 from groupsim.model.weekly import drifting_states
 
@@ -76,7 +75,7 @@ def simulate_weeks(model: HomeRoomModel, count: int) -> None:
     ]
     kept = (
         np.full(count, -1, dtype=np.int64),
-        np.empty((len(pictured), len(STUDENT_ROWS), model.n)),
+        np.empty((len(pictured), len(recording_kernel.STUDENT_ROWS), model.n)),
     )
     kept[0][pictured] = np.arange(len(pictured))
     groups = model.groups

@@ -35,6 +35,7 @@ import numpy as np
 from numba import types
 from numba.experimental import structref
 from numba.extending import overload, register_jitable
+from numba.np.random.distributions import random_loggam
 
 from groupsim.model import measures
 from groupsim.model import mechanisms as mech
@@ -60,7 +61,6 @@ __all__ = [
     "find",
     "find_pairs",
     "generator_of",
-    "log_gamma",
     "lookup",
     "lower_students",
     "merge_new_pairs",
@@ -299,7 +299,11 @@ def poisson_draws(rng: np.random.Generator, lam: float, size: int) -> np.ndarray
 
 @compiled
 def poisson_ptrs(rng: np.random.Generator, lam: float) -> int:
-    """One Poisson number of mean `lam` >= 10 as numpy draws it (`random_poisson_ptrs`)."""
+    """One Poisson number of mean `lam` >= 10 as numpy draws it (`random_poisson_ptrs`).
+
+    numba's own loop with numpy's `floor` for its `int` (`poisson_draws`); log Gamma is
+    numba's copy of numpy's `random_loggam`, the same formula.
+    """
     slam = np.sqrt(lam)
     loglam = np.log(lam)
     b = 0.931 + 2.53 * slam
@@ -316,34 +320,9 @@ def poisson_ptrs(rng: np.random.Generator, lam: float) -> int:
         if k < 0 or (us < 0.013 and v > us):
             continue
         if np.log(v) + np.log(invalpha) - np.log(a / (us * us) + b) <= (
-            -lam + k * loglam - log_gamma(k + 1)
+            -lam + k * loglam - random_loggam(k + 1)
         ):
             return int(k)
-
-
-@compiled
-def log_gamma(x: float) -> float:
-    """Log Gamma(x) as numpy's random module takes it (`random_loggam`), for PTRS."""
-    coefficients = (
-        8.333333333333333e-02, -2.777777777777778e-03, 7.936507936507937e-04,
-        -5.952380952380952e-04, 8.417508417508418e-04, -1.917526917526918e-03,
-        6.410256410256410e-03, -2.955065359477124e-02, 1.796443723688307e-01,
-        -1.39243221690590e00,
-    )  # fmt: skip
-    if x == 1.0 or x == 2.0:
-        return 0.0
-    n = int(7 - x) if x < 7.0 else 0
-    x0 = x + n
-    x2 = (1.0 / x0) * (1.0 / x0)
-    gl0 = coefficients[9]
-    for k in range(8, -1, -1):
-        gl0 *= x2
-        gl0 += coefficients[k]
-    gl = gl0 / x0 + 0.5 * 1.8378770664093453 + (x0 - 0.5) * np.log(x0) - x0
-    for _ in range(n):
-        gl -= np.log(x0 - 1.0)
-        x0 -= 1.0
-    return gl
 
 
 # ---------------------------------------------------------------------- the tie store's loops

@@ -135,7 +135,8 @@ def chunk_tasks(
 
     In `Sweep.run_order` (with common random numbers, a seed's runs one after another, so a
     chunk's runs share its settled cohort). The last may have fewer; `chunk_size` None:
-    guided sizes for `workers` workers (`chunk_sizes`).
+    guided sizes for `workers` workers (`chunk_sizes`), each end moved onto a seed's first
+    run when one is within half the chunk (`seed_aligned`).
     """
     pending = sweep.run_order(pending)
     base = sweep.base.to_dict()

@@ -406,6 +406,21 @@ def test_scenario_help_says_a_name_works_too(command):
     assert "built-in name" in arguments or "name of a built-in scenario" in arguments
 
 
+@pytest.mark.parametrize("command", ["compare", "sweep", "calibrate", "ui"])
+def test_help_shows_no_value_for_a_flag(command):
+    """A flag (`--yes`, `--resume`, `--help`) shows no value in --help: it takes none.
+
+    typer 0.29 writes `<bool>` after each, which reads as `--yes <bool>` (pyproject.toml pins
+    typer below it); an option that takes a value keeps its type (`--reps <int>`).
+    """
+    result = invoke(command, "--help", columns=120)
+    assert result.exit_code == 0
+    flags = [line for line in result.output.splitlines() if "--help" in line]
+    assert flags, result.output
+    assert "<bool>" not in result.output
+    assert "bool" not in " ".join(flags)
+
+
 @pytest.mark.parametrize("command", ["power", "compare", "run", "sweep"])
 def test_help_paragraphs_are_filled_to_the_terminal_width(command):
     """A command's description is reflowed at 80 columns, not broken where the source was.

@@ -250,3 +250,21 @@ def test_option_lists(data, capsys, tmp_path, monkeypatch):
     if command == "run":  # a real run: keep it tiny
         args += [arg for item in TINY for arg in ("--set", item)]
     assert_clean(args, capsys)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "home_room", "none", "--reps", "2", "--out", "\x00"],
+        ["sweep", "x.toml", "--out", "out\x00"],
+        ["run", "home\x00room"],
+    ],
+)
+def test_an_argument_with_a_nul_byte_is_one_line(args, capsys, tmp_path, monkeypatch):
+    """A NUL byte in a path or value: one line and exit 2 (the parser's path check raised)."""
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli(args, capsys)
+    assert code == 2
+    assert err.startswith("groupsim: error: argument "), err
+    assert "NUL byte" in err, err
+    assert err.count("\n") == 1

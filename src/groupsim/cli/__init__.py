@@ -63,10 +63,31 @@ def one_line(message: str) -> str:
     return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def check_arguments(args: list[str]) -> None:
+    r"""A UsageError for an argument holding a NUL byte, which no path or value may hold.
+
+    A shell cannot pass one (a program's arguments are C strings), but a program calling
+    `main` can, and the parser's path checks would fail on it with a traceback.
+
+    Example:
+        >>> check_arguments(["run", "home_room"])
+        >>> check_arguments(["run", "--out", "a\x00b"])
+        Traceback (most recent call last):
+        ...
+        groupsim.cli.app.UsageError: argument 3 ('a\x00b') holds a NUL byte (no path or value may)
+    """
+    for position, argument in enumerate(args, 1):
+        if "\x00" in argument:
+            raise UsageError(
+                f"argument {position} ({argument!r}) holds a NUL byte (no path or value may)"
+            )
+
+
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit status 2."""
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        check_arguments(sys.argv[1:])
         # Without standalone mode, click returns the code of a `typer.Exit` instead of exiting.
         code = app(standalone_mode=False)
     except (ScenarioError, UsageError, LimitError, OutputError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
@@ -419,6 +420,7 @@ def test_help_shows_no_value_for_a_flag(command):
     assert flags, result.output
     assert "<bool>" not in result.output
     assert "bool" not in " ".join(flags)
+    assert re.search(r"--[a-z][a-z-]*\s+<(int|float|str|path)>", result.output), result.output
 
 
 @pytest.mark.parametrize("command", ["power", "compare", "run", "sweep"])

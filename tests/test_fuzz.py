@@ -255,7 +255,7 @@ def test_option_lists(data, capsys, tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args",
     [
-        ["compare", "home_room", "none", "--reps", "2", "--out", "\x00"],
+        ["compare", "home_room", "no_intervention", "--reps", "2", "--out", "\x00"],
         ["sweep", "x.toml", "--out", "out\x00"],
         ["run", "home\x00room"],
     ],

@@ -322,6 +322,18 @@ def test_seed_aligned_chunks_split_fewer_seeds_of_the_shipped_sweep():
         assert abs(len(tasks) - len(sizes)) <= len(sizes) // 4
 
 
+@pytest.mark.parametrize("chunk_size", [None, 5])
+def test_no_pending_runs_make_no_chunk(chunk_size):
+    """Nothing left to run: no chunk, guided or of a set size (not one empty chunk)."""
+    from groupsim.sweep.run import chunk_tasks
+
+    sweep = load_sweep("scenarios/sweeps/warmth_x_sessions.toml")
+    assert list(chunk_tasks(sweep, np.empty(0, dtype=np.int64), chunk_size, 2)) == []
+    sizes = [len(t.runs) for t in chunk_tasks(sweep, np.arange(12), chunk_size, 2)]
+    assert sum(sizes) == 12
+    assert all(size > 0 for size in sizes)
+
+
 # ---------------------------------------------------------------------------- resume, failures
 
 

@@ -528,8 +528,9 @@ class HomeRoomModel(mesa.Model):
         """Whether a recorded week `week` keeps the students' rows (`student_weeks`)."""
         return self.record_students and (self.student_weeks is None or week in self.student_weeks)
 
-    def snapshots(self, week: int) -> bool:
-        """Whether a recorded week `week` keeps a snapshot of the ties or the faculties.
+    @property
+    def snapshots(self) -> bool:
+        """Whether the recorded weeks keep a snapshot of the ties or the faculties (every one).
 
         Python reads the state itself for those: the compiled weeks stop there
         (`weeks.weeks_ahead`). The students' rows are kept by the compiled weeks

@@ -161,7 +161,7 @@ def record_week(
         model.record, degree, local = weekly_metrics(model, week)
     else:
         model.record = week_record(week, measures)
-        if model.snapshots(week.number):
+        if model.snapshots:
             # A week with tie or faculty snapshots ends the compiled weeks
             # (`weeks.weeks_ahead`): these are its own.
             assert model.simulated_week == week.number, "a snapshot of a week run ahead"

@@ -173,7 +173,8 @@ def weeks_ahead(model: HomeRoomModel) -> int:
     (`SimulatedWeek.asked`) and the rows (`SimulatedWeek.students`).
     """
     cal = model.calendar
-    for number in range(model.week + 1, cal.last_week + 1):
-        if model.records(number) and model.snapshots(number):
-            return number - model.week
+    if model.snapshots:
+        for number in range(model.week + 1, cal.last_week + 1):
+            if model.records(number):
+                return number - model.week
     return cal.last_week - model.week

@@ -146,7 +146,7 @@ def chunk_tasks(
     if chunk_size is None:
         ends = seed_aligned(list(chunk_sizes(len(pending), workers)), sweep.seed_keys(pending))
     else:
-        ends = [*range(chunk_size, len(pending), chunk_size), len(pending)]
+        ends = [*range(chunk_size, len(pending), chunk_size), len(pending)] if len(pending) else []
     start = 0
     for end in ends:
         ids = [int(r) for r in pending[start:end]]
